@@ -1,0 +1,1 @@
+"""Dossier: customer history summarization engine (CLI, settings, sample data)."""

@@ -1,0 +1,152 @@
+"""The ``dossier`` command line: init, import, clients, history, quarantine, demo."""
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
+
+from dossier.errors import DossierError
+from dossier.render import clients_table, print_history
+from dossier.settings import get_settings
+from storage import repository
+from storage.db import schema_revision, session_scope, upgrade_schema
+
+app = typer.Typer(help="Dossier: grounded, incremental customer history summaries.",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+console = Console()
+
+
+class Kind(StrEnum):
+    email = "email"
+    whatsapp = "whatsapp"
+    telegram = "telegram"
+    notes = "notes"
+    deals = "deals"
+
+
+def require_schema() -> None:
+    """Fail with a clear line when the database has not been initialised or is behind."""
+    current, head = schema_revision()
+    if current != head:
+        state = "is not initialised" if current is None else f"is at revision {current}, not {head}"
+        raise DossierError(f"the database {state}: run `dossier init`")
+
+
+@app.command()
+def init() -> None:
+    """Create the database schema, or upgrade it to the newest version."""
+    revision = upgrade_schema()
+    console.print(f"schema at revision {revision} on {_safe_url()}")
+
+
+@app.command("import")
+def import_(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (walked recursively).")],
+    kind: Annotated[Kind | None, typer.Option(help="Source kind; detected per file when omitted.")] = None,
+    client: Annotated[str | None, typer.Option(help="Assign everything to this client.")] = None,
+) -> None:
+    """Import e-mail (mbox, .eml, maildir), WhatsApp/Telegram exports, notes and deals CSVs."""
+    from ingest.pipeline import import_paths
+
+    require_schema()
+    report = import_paths(paths, kind=kind.value if kind else None, client=client, progress=True)
+    console.print(report.summary())
+    if report.quarantined:
+        console.print("see the reasons with `dossier quarantine`")
+    if not report.read_anything:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def clients(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Clients with interaction counts per channel and their last contact."""
+    require_schema()
+    with session_scope() as session:
+        overviews = repository.client_overviews(session)
+    if as_json:
+        _print_json([{"id": o.id, "name": o.name, "counts": o.counts, "total": o.total,
+                      "last_contact": o.last_contact, "contacts": o.contacts} for o in overviews])
+        return
+    console.print(clients_table(overviews))
+
+
+@app.command()
+def history(
+    client: Annotated[str, typer.Argument(help="Client id, name, e-mail, domain or phone.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """A client's normalized history, oldest first."""
+    require_schema()
+    with session_scope() as session:
+        found = repository.find_client(session, client)
+        if found is None:
+            raise DossierError(f"no client matches {client!r} (try `dossier clients`)")
+        interactions = repository.client_history(session, found.id)
+    if as_json:
+        _print_json({"client": {"id": found.id, "name": found.name},
+                     "interactions": [_interaction_json(i) for i in interactions]})
+        return
+    print_history(console, found.name, interactions)
+
+
+@app.command()
+def quarantine(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Inputs that could not be imported, with the reason."""
+    require_schema()
+    with session_scope() as session:
+        items = repository.quarantine_items(session)
+    rows = [{"id": q.id, "source": q.source_path, "item": q.item_ref, "kind": q.source_kind,
+             "reason": q.reason, "bytes": len(q.raw) if q.raw is not None else None,
+             "at": q.created_at} for q in items]
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("id", "source", "item", "reason")
+    for row in rows:
+        table.add_row(str(row["id"]), row["source"], row["item"] or "(whole file)", row["reason"])
+    console.print(table)
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Option(help="Where to write the sample files.")] = Path("dossier-demo"),
+) -> None:
+    """Generate a multi-channel sample (ru, pl, en), import it and show what a user would see."""
+    from dossier.demo import run_demo
+
+    run_demo(directory, console)
+
+
+def _interaction_json(i) -> dict:
+    return {key: getattr(i, key) for key in (
+        "id", "channel", "direction", "occurred_at", "author", "author_contact", "participants", "language",
+        "subject", "body", "quoted_text", "signature", "attachments", "source_kind", "source_ref",
+        "external_id", "thread_ref", "scope", "privileged", "meta")}
+
+
+def _print_json(value: object) -> None:
+    sys.stdout.write(json.dumps(value, default=str, ensure_ascii=False, indent=2) + "\n")
+
+
+def _safe_url() -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(get_settings().database_url).render_as_string(hide_password=True)
+
+
+def main() -> None:
+    """Entry point: runs the app and turns known errors into one clear line."""
+    try:
+        app()
+    except DossierError as error:
+        Console(stderr=True).print(f"[red]error:[/] {error}", highlight=False)
+        sys.exit(1)
+    except SQLAlchemyError as error:
+        Console(stderr=True).print(f"[red]database error:[/] {str(error).splitlines()[0]}", highlight=False)
+        sys.exit(1)

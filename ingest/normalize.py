@@ -1,0 +1,101 @@
+"""Normalize identifiers (e-mail, phone), detect language and hash content for idempotent imports."""
+
+import hashlib
+import json
+from datetime import timezone
+from functools import lru_cache
+
+import phonenumbers
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+from ingest.records import ParsedInteraction, Party
+from storage.models import ContactKind
+
+#: Public mail providers: their domain says nothing about which company a person works for.
+FREEMAIL_DOMAINS = frozenset(
+    """gmail.com googlemail.com yahoo.com yahoo.co.uk outlook.com hotmail.com live.com msn.com
+    icloud.com me.com aol.com proton.me protonmail.com gmx.com gmx.de gmx.net web.de zoho.com
+    mail.com yandex.ru yandex.com ya.ru mail.ru bk.ru list.ru inbox.ru rambler.ru
+    wp.pl o2.pl onet.pl op.pl interia.pl tlen.pl gazeta.pl poczta.fm""".split()
+)
+
+#: Shorter texts are too short for a reliable language guess.
+MIN_LANGUAGE_TEXT = 20
+
+
+def normalize_email(address: str) -> str:
+    """Lower-case, trimmed e-mail address."""
+    return address.strip().strip("<>").lower()
+
+
+def email_domain(address: str) -> str | None:
+    """The domain of a normalized address, or None."""
+    _, at, domain = address.rpartition("@")
+    return domain if at and domain else None
+
+
+def is_company_domain(domain: str | None) -> bool:
+    """True for a domain that identifies an organisation (not a public mail provider)."""
+    return bool(domain) and domain not in FREEMAIL_DOMAINS
+
+
+@lru_cache(maxsize=65536)
+def normalize_phone(raw: str, region: str) -> str | None:
+    """E.164 form of a phone number, or None when it is not a valid number."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_party(party: Party, region: str) -> Party:
+    """The party with its identifier normalized; an unusable identifier is dropped."""
+    if party.kind is None or not party.value:
+        return Party(name=party.name)
+    if party.kind is ContactKind.EMAIL:
+        value: str | None = normalize_email(party.value)
+    elif party.kind is ContactKind.PHONE:
+        value = normalize_phone(party.value, region)
+    else:
+        value = party.value.strip()
+    return Party(name=party.name, kind=party.kind if value else None, value=value)
+
+
+class LanguageDetector:
+    """Language identification restricted to the configured languages (py3langid)."""
+
+    def __init__(self, languages: list[str]):
+        self._identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
+        self._identifier.set_languages(languages)
+
+    def detect(self, text: str) -> str | None:
+        """ISO 639-1 code of ``text``, or None when the text is too short to tell."""
+        sample = text[:2000]
+        if sum(ch.isalpha() for ch in sample) < MIN_LANGUAGE_TEXT:
+            return None
+        return self._identifier.classify(sample)[0]
+
+
+def content_hash(item: ParsedInteraction, occurrence: int) -> str:
+    """Identity of an interaction: the same message imported from any export hashes the same.
+
+    E-mails with a Message-ID are identified by it; everything else by its content. ``occurrence``
+    tells apart identical records inside one source (two "ok" in the same minute).
+    """
+    if item.external_id and item.source_kind == "email":
+        identity: list[object] = ["email-id", item.external_id.strip()]
+    else:
+        identity = [
+            item.channel.value,
+            item.occurred_at.astimezone(timezone.utc).isoformat(),
+            item.author.value or item.author.name,
+            item.subject,
+            item.body,
+            item.quoted_text,
+            item.external_id,
+            occurrence,
+        ]
+    return hashlib.sha256(json.dumps(identity, ensure_ascii=False).encode()).hexdigest()

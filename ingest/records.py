@@ -1,0 +1,64 @@
+"""What a parser yields: parsed interactions, or inputs to quarantine. Parsers never touch the DB."""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from storage.models import Channel, ContactKind
+
+
+class ParseError(Exception):
+    """Raised inside a parser for one bad item; the parser turns it into a ``Quarantined``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """A participant: a display name and, when known, one identifier of a contact kind.
+
+    ``value`` is raw as found in the source (the pipeline normalizes e-mail case and phone numbers).
+    """
+
+    name: str | None = None
+    kind: ContactKind | None = None
+    value: str | None = None
+
+
+@dataclass(slots=True)
+class ParsedInteraction:
+    """One message, note or deal event read from a source, not yet tied to a client."""
+
+    channel: Channel
+    occurred_at: datetime  # timezone-aware
+    body: str  # the new text only
+    source_kind: str  # email, whatsapp, telegram, notes, deals, calls
+    source_ref: str  # where to open the original: Message-ID, or "path#line 12"
+    author: Party = field(default_factory=Party)
+    recipients: list[Party] = field(default_factory=list)
+    subject: str | None = None
+    quoted_text: str = ""
+    signature: str = ""
+    attachments: list[str] = field(default_factory=list)
+    external_id: str | None = None  # e-mail Message-ID, Telegram message id, deal id
+    thread_ref: str | None = None  # first References id / In-Reply-To / chat name
+    client_hint: str | None = None  # chat title, CSV client column: a name, e-mail, domain or phone
+    outbound: bool | None = None  # known direction from the source (None: decide from parties)
+    scope: str | None = None  # visibility scope name (None: public)
+    privileged: bool = False
+    language: str | None = None  # None: detected by the pipeline
+    meta: dict[str, Any] = field(default_factory=dict)  # deal stage/amount, charset notes, html flag
+
+
+@dataclass(frozen=True, slots=True)
+class Quarantined:
+    """An input item that could not be imported: why, where, and its bytes so nothing is lost."""
+
+    source_path: str
+    reason: str
+    item_ref: str | None = None  # "message 17", "line 40"; None means the whole file
+    raw: bytes | None = None  # None means the whole file at source_path
+
+
+ParseResult = ParsedInteraction | Quarantined
+Parser = Callable[[Path], Iterator[ParseResult]]

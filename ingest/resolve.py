@@ -1,0 +1,143 @@
+"""Decide which client an interaction belongs to, from its parties' contacts, hints and domains."""
+
+from dataclasses import dataclass
+
+import tldextract
+
+from sqlalchemy.orm import Session
+
+from ingest.normalize import email_domain, is_company_domain, normalize_email, normalize_phone
+from ingest.records import ParsedInteraction, ParseError, Party
+from storage import repository
+from storage.models import Channel, ContactKind, Direction
+
+#: Contact kinds that identify one person or company for certain.
+STRONG_KINDS = (ContactKind.EMAIL, ContactKind.PHONE, ContactKind.TELEGRAM, ContactKind.WHATSAPP)
+#: Channels written by our own staff: their parties are never the client.
+INTERNAL_CHANNELS = (Channel.NOTE, Channel.DEAL_EVENT)
+#: Public-suffix aware domain splitting from the bundled list (never fetched at run time).
+_DOMAIN_PARTS = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+def company_name(domain: str) -> str:
+    """A readable company name from its domain: "kowalski-logistics.pl" -> "Kowalski Logistics"."""
+    label = _DOMAIN_PARTS(domain).domain or domain
+    return " ".join(part.capitalize() for part in label.replace("_", "-").split("-") if part)
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    client_id: int
+    direction: Direction
+
+
+class ClientResolver:
+    """Resolves clients for one import run, caching contacts and names in memory.
+
+    Order: a forced client; a known contact of a counterpart; the source's client hint (chat title,
+    CSV client column); a known company domain; else a new client named after the hint, the company
+    domain or the person. Our own side (internal domains, users' addresses, phones and names) is
+    never a counterpart.
+    """
+
+    def __init__(self, session: Session, *, internal_domains: list[str], phone_region: str,
+                 forced_client: str | None = None):
+        self._session = session
+        self._region = phone_region
+        self._contacts = repository.load_contacts(session)
+        self._names = repository.load_client_names(session)
+        self._our_emails, self._our_phones, self._our_names = repository.load_internal_identities(session)
+        self._our_domains = {d.lower() for d in internal_domains}
+        self._our_domains.update(filter(None, (email_domain(e) for e in self._our_emails)))
+        self._forced_id = self._client_by_name(forced_client) if forced_client else None
+
+    def is_ours(self, party: Party) -> bool:
+        """True when the party is on our side (an agent, not the client)."""
+        if party.kind is ContactKind.EMAIL and party.value:
+            return party.value in self._our_emails or email_domain(party.value) in self._our_domains
+        if party.kind is ContactKind.PHONE and party.value in self._our_phones:
+            return True
+        return bool(party.name) and repository.name_key(party.name) in self._our_names
+
+    def resolve(self, item: ParsedInteraction) -> Resolution:
+        """The client and direction of ``item``; raises ParseError when no client can be told."""
+        author_ours = self.is_ours(item.author)
+        counterparts = [] if item.channel in INTERNAL_CHANNELS else [
+            p for p in (item.author, *item.recipients) if not self.is_ours(p)]
+        client_id = self._forced_id or self._known_client(counterparts, item.client_hint)
+        if client_id is None:
+            client_id = self._new_client(counterparts, item.client_hint)
+        self._remember_contacts(client_id, counterparts)
+        return Resolution(client_id, self._direction(item, author_ours, counterparts))
+
+    def _known_client(self, counterparts: list[Party], hint: str | None) -> int | None:
+        for party in counterparts:
+            if party.kind in STRONG_KINDS and (found := self._contacts.get((party.kind, party.value))):
+                return found
+        if hint and (found := self._client_by_hint(hint)):
+            return found
+        for domain in self._company_domains(counterparts):
+            if found := self._contacts.get((ContactKind.DOMAIN, domain)):
+                return found
+        return None
+
+    def _client_by_hint(self, hint: str) -> int | None:
+        if found := self._names.get(repository.name_key(hint)):
+            return found
+        value = hint.strip()
+        if "@" in value:
+            return self._contacts.get((ContactKind.EMAIL, normalize_email(value)))
+        if phone := normalize_phone(value, self._region):
+            return self._contacts.get((ContactKind.PHONE, phone))
+        return self._contacts.get((ContactKind.DOMAIN, value.lower()))
+
+    def _new_client(self, counterparts: list[Party], hint: str | None) -> int:
+        domains = self._company_domains(counterparts)
+        if hint:
+            client_id = self._client_by_name(hint)
+        elif domains:
+            client_id = self._client_for_domain(domains[0])
+        elif named := next((p for p in counterparts if p.name or p.value), None):
+            client_id = self._client_by_name(named.name or named.value)
+        else:
+            raise ParseError("cannot tell which client this belongs to: no counterpart outside our "
+                             "company and no client hint (use --client NAME)")
+        if domains and not hint:
+            self._add_contact(client_id, ContactKind.DOMAIN, domains[0], None)
+        return client_id
+
+    def _remember_contacts(self, client_id: int, counterparts: list[Party]) -> None:
+        for party in counterparts:
+            if party.kind in STRONG_KINDS and (party.kind, party.value) not in self._contacts:
+                self._add_contact(client_id, party.kind, party.value, party.name)
+
+    def _add_contact(self, client_id: int, kind: ContactKind, value: str, name: str | None) -> None:
+        self._contacts[(kind, value)] = repository.add_contact(self._session, client_id, kind, value, name)
+
+    def _client_for_domain(self, domain: str) -> int:
+        """The client named after ``domain``; the full domain names it when a namesake owns another."""
+        client_id = self._client_by_name(company_name(domain))
+        owned = {value for (kind, value), owner in self._contacts.items()
+                 if kind == ContactKind.DOMAIN and owner == client_id}
+        return client_id if not owned or domain in owned else self._client_by_name(domain)
+
+    def _client_by_name(self, name: str) -> int:
+        key = repository.name_key(name)
+        if key not in self._names:
+            self._names[key] = repository.get_or_create_client(self._session, name)
+        return self._names[key]
+
+    def _company_domains(self, counterparts: list[Party]) -> list[str]:
+        domains = (email_domain(p.value) for p in counterparts if p.kind is ContactKind.EMAIL)
+        return list(dict.fromkeys(d for d in domains if is_company_domain(d)))
+
+    @staticmethod
+    def _direction(item: ParsedInteraction, author_ours: bool, counterparts: list[Party]) -> Direction:
+        if item.channel in INTERNAL_CHANNELS:
+            return Direction.INTERNAL
+        if item.outbound is not None:
+            return Direction.OUTBOUND if item.outbound else Direction.INBOUND
+        if author_ours:
+            with_client = counterparts or item.channel in (Channel.CHAT, Channel.CALL)
+            return Direction.OUTBOUND if with_client else Direction.INTERNAL
+        return Direction.INBOUND if item.author.name or item.author.value else Direction.UNKNOWN

@@ -1,0 +1,1 @@
+"""Storage: the database schema, migrations, sessions and queries. Nothing else touches SQL."""

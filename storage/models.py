@@ -1,0 +1,323 @@
+"""SQLAlchemy 2 typed models: the whole Dossier schema (migrations live in ``migrations/``)."""
+
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: The scope every user may read; interactions without an explicit visibility get it.
+PUBLIC_SCOPE = "all"
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    CHAT = "chat"
+    CALL = "call"
+    NOTE = "note"
+    DEAL_EVENT = "deal_event"
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+    INTERNAL = "internal"
+    UNKNOWN = "unknown"
+
+
+class ContactKind(StrEnum):
+    EMAIL = "email"
+    DOMAIN = "domain"
+    PHONE = "phone"
+    WHATSAPP = "whatsapp"
+    TELEGRAM = "telegram"
+
+
+class Client(Base):
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    name_key: Mapped[str] = mapped_column(String(255), unique=True, doc="casefolded name, for lookup")
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), doc="account manager")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    contacts: Mapped[list["Contact"]] = relationship(back_populates="client")
+
+
+class Contact(Base):
+    """An identifier (address, domain, phone, handle) that tells which client a party belongs to."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("kind", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(320), doc="normalized: lower-case e-mail, E.164 phone")
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    client: Mapped[Client] = relationship(back_populates="contacts")
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+
+
+class User(Base):
+    """A person on our side: rep, manager, operator. Their addresses mark our side of a thread."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(32), default="rep")
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    language: Mapped[str] = mapped_column(String(8), default="en", doc="language summaries are written in")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Scope(Base):
+    """A visibility scope: an interaction belongs to one; users read the scopes granted to them."""
+
+    __tablename__ = "scopes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class ScopeGrant(Base):
+    """Grants a scope to a whole team or to one user."""
+
+    __tablename__ = "scope_grants"
+    __table_args__ = (UniqueConstraint("scope_id", "team_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope_id: Mapped[int] = mapped_column(ForeignKey("scopes.id", ondelete="CASCADE"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+
+
+class ImportRun(Base):
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    paths: Mapped[list[Any]] = mapped_column(default=list)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    quarantined: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Deal(Base):
+    __tablename__ = "deals"
+    __table_args__ = (UniqueConstraint("client_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    external_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(255))
+    stage: Mapped[str | None] = mapped_column(String(64))
+    amount: Mapped[float | None] = mapped_column(Float)
+    currency: Mapped[str | None] = mapped_column(String(8))
+    updated_at: Mapped[datetime | None]
+
+
+class Interaction(Base):
+    """One message, note, call or deal event, normalized across channels."""
+
+    __tablename__ = "interactions"
+    __table_args__ = (Index("ix_interactions_client_time", "client_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    direction: Mapped[str] = mapped_column(String(16), default=Direction.UNKNOWN)
+    author: Mapped[str | None] = mapped_column(String(320), doc="display name or address of the author")
+    author_contact: Mapped[str | None] = mapped_column(String(320), doc="normalized address/phone/handle")
+    participants: Mapped[list[Any]] = mapped_column(default=list, doc="[{name, kind, value}]")
+    occurred_at: Mapped[datetime]
+    language: Mapped[str | None] = mapped_column(String(8))
+    subject: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text, doc="the new text only")
+    quoted_text: Mapped[str] = mapped_column(Text, default="", doc="quoted earlier messages")
+    signature: Mapped[str] = mapped_column(Text, default="")
+    attachments: Mapped[list[Any]] = mapped_column(default=list, doc="attachment file names")
+    source_kind: Mapped[str] = mapped_column(String(16), doc="email, whatsapp, telegram, notes, deals, calls")
+    source_ref: Mapped[str] = mapped_column(Text, doc="where the original is: Message-ID, file#line")
+    external_id: Mapped[str | None] = mapped_column(String(998))
+    thread_ref: Mapped[str | None] = mapped_column(String(998))
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(255), default=PUBLIC_SCOPE, doc="visibility scope name")
+    privileged: Mapped[bool] = mapped_column(Boolean, default=False, doc="legally privileged: never summarized")
+    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id", ondelete="SET NULL"))
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id", ondelete="SET NULL"))
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Recording(Base):
+    """A call recording; its transcript segments become the body of a ``call`` interaction."""
+
+    __tablename__ = "recordings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    interaction_id: Mapped[int | None] = mapped_column(ForeignKey("interactions.id", ondelete="SET NULL"))
+    path: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    started_at: Mapped[datetime | None]
+    agent: Mapped[str | None] = mapped_column(String(255))
+    direction: Mapped[str] = mapped_column(String(16), default=Direction.UNKNOWN)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    channels: Mapped[int | None] = mapped_column(Integer)
+    sample_rate: Mapped[int | None] = mapped_column(Integer)
+    language: Mapped[str | None] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), default="pending", doc="pending, done, quarantined")
+    model: Mapped[str | None] = mapped_column(String(255))
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TranscriptSegment(Base):
+    __tablename__ = "transcript_segments"
+    __table_args__ = (Index("ix_transcript_segments_recording_start", "recording_id", "start_s"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id", ondelete="CASCADE"))
+    start_s: Mapped[float] = mapped_column(Float)
+    end_s: Mapped[float] = mapped_column(Float)
+    speaker: Mapped[str | None] = mapped_column(String(64), doc="agent / client / unknown")
+    channel: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    avg_logprob: Mapped[float | None] = mapped_column(Float)
+    no_speech_prob: Mapped[float | None] = mapped_column(Float)
+
+
+class SummaryNode(Base):
+    """A node of a client's summary tree: a time bucket (or chunk of one) and its structured notes."""
+
+    __tablename__ = "summary_nodes"
+    __table_args__ = (
+        UniqueConstraint("client_id", "scope_key", "level", "bucket_start", "chunk"),
+        Index("ix_summary_nodes_input_hash", "input_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    scope_key: Mapped[str] = mapped_column(String(255), doc="the set of scopes it was built from")
+    level: Mapped[str] = mapped_column(String(16), doc="chunk, day, week, month, year, root")
+    bucket_start: Mapped[datetime]
+    bucket_end: Mapped[datetime]
+    chunk: Mapped[int] = mapped_column(Integer, default=0)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("summary_nodes.id", ondelete="SET NULL"))
+    input_hash: Mapped[str] = mapped_column(String(64), doc="hash of inputs + prompt + model version")
+    engine: Mapped[str] = mapped_column(String(64))
+    notes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RenderedSummary(Base):
+    """A summary rendered in one format and language; the cache of record behind Redis."""
+
+    __tablename__ = "rendered_summaries"
+    __table_args__ = (UniqueConstraint("client_id", "scope_key", "format", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    scope_key: Mapped[str] = mapped_column(String(255))
+    format: Mapped[str] = mapped_column(String(16), doc="brief, structured, timeline, actions")
+    language: Mapped[str] = mapped_column(String(8))
+    root_hash: Mapped[str] = mapped_column(String(64))
+    engine: Mapped[str] = mapped_column(String(64))
+    markdown: Mapped[str] = mapped_column(Text)
+    content: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    stale: Mapped[bool] = mapped_column(Boolean, default=False)
+    generated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(64))
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="SET NULL"))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Feedback(Base):
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    format: Mapped[str] = mapped_column(String(16))
+    root_hash: Mapped[str | None] = mapped_column(String(64))
+    verdict: Mapped[str] = mapped_column(String(16), doc="useful or missing")
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+class QuarantineItem(Base):
+    """An input that could not be imported, kept whole with the reason, so nothing is lost."""
+
+    __tablename__ = "quarantine"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True, doc="sha256 of source, item and reason")
+    source_path: Mapped[str] = mapped_column(Text)
+    source_kind: Mapped[str | None] = mapped_column(String(16))
+    item_ref: Mapped[str | None] = mapped_column(Text, doc="which part of the source: message 17, line 40")
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary, doc="the bytes that failed (up to 16 MiB; larger inputs are referenced by path)")
+    import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,0 +1,237 @@
+"""Reads and writes of clients, contacts, interactions and quarantine used by import and the CLI."""
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    Client,
+    Contact,
+    ContactKind,
+    Deal,
+    ImportRun,
+    Interaction,
+    QuarantineItem,
+    Scope,
+    Team,
+    User,
+    utcnow,
+)
+
+#: Quarantined inputs up to this size are stored whole in the database.
+MAX_QUARANTINE_RAW = 16 * 1024 * 1024
+#: Bound parameters per IN (...) query, well under SQLite's limit.
+IN_CHUNK = 900
+
+
+def name_key(name: str) -> str:
+    """The lookup key of a client name: case- and space-insensitive."""
+    return " ".join(name.split()).casefold()
+
+
+def _insert(session: Session, model: type) -> Any:
+    """An INSERT for the session's dialect that supports ON CONFLICT DO NOTHING."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
+
+
+def load_contacts(session: Session) -> dict[tuple[str, str], int]:
+    """Every known contact as {(kind, value): client_id}."""
+    return {(kind, value): client_id for kind, value, client_id in session.execute(
+        select(Contact.kind, Contact.value, Contact.client_id))}
+
+
+def load_client_names(session: Session) -> dict[str, int]:
+    """Every client as {name_key: client_id}."""
+    return {key: client_id for key, client_id in session.execute(select(Client.name_key, Client.id))}
+
+
+def load_internal_identities(session: Session) -> tuple[set[str], set[str], set[str]]:
+    """Our own users' (e-mail addresses, phone numbers, casefolded names)."""
+    emails, phones, names = set(), set(), set()
+    for email, phone, name in session.execute(select(User.email, User.phone, User.name)):
+        if email:
+            emails.add(email.lower())
+        if phone:
+            phones.add(phone)
+        names.add(name_key(name))
+    return emails, phones, names
+
+
+def get_or_create_client(session: Session, name: str) -> int:
+    """The id of the client called ``name`` (case-insensitive), created when missing."""
+    key = name_key(name)
+    existing = session.scalar(select(Client.id).where(Client.name_key == key))
+    if existing is not None:
+        return existing
+    try:
+        with session.begin_nested():
+            client = Client(name=" ".join(name.split()), name_key=key)
+            session.add(client)
+        return client.id
+    except IntegrityError:  # created concurrently by another import
+        return session.scalar(select(Client.id).where(Client.name_key == key))
+
+
+def add_contact(session: Session, client_id: int, kind: ContactKind, value: str,
+                display_name: str | None = None) -> int:
+    """Attach a contact to a client unless it already identifies one; return its client's id."""
+    owner = session.scalar(select(Contact.client_id).where(Contact.kind == kind, Contact.value == value))
+    if owner is not None:
+        return owner
+    try:
+        with session.begin_nested():
+            session.add(Contact(client_id=client_id, kind=kind, value=value, display_name=display_name))
+        return client_id
+    except IntegrityError:
+        return session.scalar(select(Contact.client_id).where(Contact.kind == kind, Contact.value == value))
+
+
+def ensure_scope(session: Session, name: str) -> None:
+    """Create the visibility scope ``name`` if it does not exist yet."""
+    session.execute(_insert(session, Scope).values(name=name).on_conflict_do_nothing(index_elements=["name"]))
+
+
+def upsert_deal(session: Session, client_id: int, external_id: str, *, name: str | None,
+                stage: str | None, amount: float | None, currency: str | None, at: datetime) -> int:
+    """Record a deal's state as of ``at`` (older events do not overwrite newer ones); return its id."""
+    deal = session.scalar(select(Deal).where(Deal.client_id == client_id, Deal.external_id == external_id))
+    if deal is None:
+        deal = Deal(client_id=client_id, external_id=external_id)
+        session.add(deal)
+    if deal.updated_at is None or _as_aware(deal.updated_at) <= at:
+        deal.name = name or deal.name
+        deal.stage = stage
+        deal.amount = amount if amount is not None else deal.amount
+        deal.currency = currency or deal.currency
+        deal.updated_at = at
+    session.flush()
+    return deal.id
+
+
+def _as_aware(value: datetime) -> datetime:
+    """SQLite returns naive datetimes for stored UTC values."""
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def existing_hashes(session: Session, hashes: Sequence[str]) -> set[str]:
+    """Which of ``hashes`` are already stored."""
+    found: set[str] = set()
+    for start in range(0, len(hashes), IN_CHUNK):
+        chunk = hashes[start:start + IN_CHUNK]
+        found.update(session.scalars(select(Interaction.content_hash).where(Interaction.content_hash.in_(chunk))))
+    return found
+
+
+def insert_interactions(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert interaction rows; a row whose content hash exists already is skipped."""
+    if rows:
+        session.execute(_insert(session, Interaction).on_conflict_do_nothing(index_elements=["content_hash"]), rows)
+
+
+def add_quarantine(session: Session, *, source_path: str, source_kind: str | None, item_ref: str | None,
+                   reason: str, raw: bytes | None, import_run_id: int | None) -> None:
+    """Store a quarantined input once (re-importing the same bad input adds nothing)."""
+    raw_digest = hashlib.sha256(raw).hexdigest() if raw is not None else ""
+    fingerprint = hashlib.sha256("\x00".join([source_path, item_ref or "", reason, raw_digest]).encode()).hexdigest()
+    session.execute(_insert(session, QuarantineItem).values(
+        fingerprint=fingerprint, source_path=source_path, source_kind=source_kind, item_ref=item_ref,
+        reason=reason, raw=raw if raw is None or len(raw) <= MAX_QUARANTINE_RAW else None,
+        import_run_id=import_run_id, created_at=utcnow(),
+    ).on_conflict_do_nothing(index_elements=["fingerprint"]))
+
+
+def start_import_run(session: Session, paths: Iterable[str]) -> int:
+    """Record the start of an import; return its id."""
+    run = ImportRun(paths=list(paths))
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def finish_import_run(session: Session, run_id: int, *, imported: int, duplicates: int, quarantined: int) -> None:
+    """Record an import's totals."""
+    run = session.get(ImportRun, run_id)
+    run.imported, run.duplicates, run.quarantined, run.finished_at = imported, duplicates, quarantined, utcnow()
+
+
+@dataclass(frozen=True, slots=True)
+class ClientOverview:
+    """A client with interaction counts per channel and the time of the last contact."""
+
+    id: int
+    name: str
+    counts: dict[str, int]
+    total: int
+    last_contact: datetime | None
+    contacts: list[str]
+
+
+def client_overviews(session: Session) -> list[ClientOverview]:
+    """All clients, most recently contacted first."""
+    counts: dict[int, dict[str, int]] = {}
+    last: dict[int, datetime] = {}
+    for client_id, channel, count, latest in session.execute(
+        select(Interaction.client_id, Interaction.channel, func.count(), func.max(Interaction.occurred_at))
+        .group_by(Interaction.client_id, Interaction.channel)
+    ):
+        counts.setdefault(client_id, {})[channel] = count
+        latest = _as_aware(latest)
+        last[client_id] = max(last.get(client_id, latest), latest)
+    contacts: dict[int, list[str]] = {}
+    for client_id, kind, value in session.execute(select(Contact.client_id, Contact.kind, Contact.value)
+                                                  .order_by(Contact.id)):
+        contacts.setdefault(client_id, []).append(f"{kind}:{value}")
+    overviews = [
+        ClientOverview(id=cid, name=name, counts=counts.get(cid, {}), total=sum(counts.get(cid, {}).values()),
+                       last_contact=last.get(cid), contacts=contacts.get(cid, []))
+        for cid, name in session.execute(select(Client.id, Client.name))
+    ]
+    return sorted(overviews, key=lambda o: (o.last_contact is None, -(o.last_contact.timestamp() if o.last_contact else 0), o.name))
+
+
+def find_client(session: Session, ref: str) -> Client | None:
+    """A client by id, name (case-insensitive) or any of its contacts (e-mail, domain, phone, handle)."""
+    ref = ref.strip()
+    if ref.isdigit() and (client := session.get(Client, int(ref))):
+        return client
+    by_name = session.scalar(select(Client).where(Client.name_key == name_key(ref)))
+    if by_name:
+        return by_name
+    return session.scalar(select(Client).join(Contact).where(
+        or_(Contact.value == ref, Contact.value == ref.lower())).limit(1))
+
+
+def client_history(session: Session, client_id: int) -> list[Interaction]:
+    """A client's interactions, oldest first."""
+    query: Select = (select(Interaction).where(Interaction.client_id == client_id)
+                     .order_by(Interaction.occurred_at, Interaction.id))
+    return list(session.scalars(query))
+
+
+def quarantine_items(session: Session) -> list[QuarantineItem]:
+    """Unresolved quarantined inputs, newest first."""
+    return list(session.scalars(select(QuarantineItem).where(QuarantineItem.resolved.is_(False))
+                                .order_by(QuarantineItem.id.desc())))
+
+
+def upsert_user(session: Session, *, login: str, name: str, email: str | None = None, phone: str | None = None,
+                role: str = "rep", team: str | None = None, language: str = "en") -> int:
+    """Create or update one of our users (and their team); return the user id."""
+    team_id = None
+    if team:
+        session.execute(_insert(session, Team).values(name=team).on_conflict_do_nothing(index_elements=["name"]))
+        team_id = session.scalar(select(Team.id).where(Team.name == team))
+    user = session.scalar(select(User).where(User.login == login)) or User(login=login)
+    user.name, user.email, user.phone, user.role, user.team_id, user.language = (
+        name, email.lower() if email else None, phone, role, team_id, language)
+    session.add(user)
+    session.flush()
+    return user.id
