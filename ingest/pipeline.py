@@ -4,7 +4,7 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +15,16 @@ from sqlalchemy.orm import Session
 from dossier.errors import DossierError
 from dossier.settings import Settings, get_settings
 from ingest.normalize import LanguageDetector, content_hash, normalize_party
-from ingest.records import ParsedInteraction, ParseError, Quarantined
+from ingest.records import ParsedClient, ParsedInteraction, ParsedRecording, ParseError, Quarantined
 from ingest.resolve import ClientResolver
 from ingest.sources import SOURCE_KINDS, detect_kind
-from storage import repository
+from storage import repository, summaries
 from storage.db import session_scope
 from storage.models import PUBLIC_SCOPE, Channel
 
 MAILDIR_PARTS = ("cur", "new")
+#: Deal stages after which a client's summaries are regenerated at once, not debounced.
+CLOSING_STAGES = frozenset({"won", "lost", "closed won", "closed lost", "closed_won", "closed_lost"})
 
 
 @dataclass(slots=True)
@@ -34,16 +36,19 @@ class ImportReport:
     quarantined: int = 0
     sources: int = 0
     run_id: int | None = None
+    directory_entries: int = 0  # client directory rows applied
+    changed_clients: set[int] = field(default_factory=set)  # clients that got new interactions
 
     @property
     def read_anything(self) -> bool:
         """True when at least one interaction was read (new or already known)."""
-        return self.imported + self.duplicates > 0
+        return self.imported + self.duplicates + self.directory_entries > 0
 
     def summary(self) -> str:
         """The one-line summary the CLI prints."""
+        directory = f", {self.directory_entries} client directory entries" if self.directory_entries else ""
         return (f"{self.sources} sources: {self.imported} imported, {self.duplicates} duplicates, "
-                f"{self.quarantined} quarantined")
+                f"{self.quarantined} quarantined{directory}")
 
 
 def iter_sources(paths: list[Path]) -> Iterator[Path]:
@@ -80,9 +85,11 @@ class Importer:
         self.report = ImportReport(run_id=run_id)
 
     def import_source(self, path: Path, kind: str | None) -> None:
-        """Parse one file or maildir and store what it holds; never raises for bad content."""
+        """Parse one file or maildir of ``kind`` (None: unrecognised) and store what it holds.
+
+        Never raises for bad content: it is quarantined.
+        """
         self.report.sources += 1
-        kind = kind or detect_kind(path)
         if kind is None:
             self.quarantine(Quarantined(str(path), f"unknown format: not {', '.join(SOURCE_KINDS)}"), None)
             return
@@ -93,6 +100,10 @@ class Importer:
                 parsed += 1
                 if isinstance(result, Quarantined):
                     self.quarantine(result, kind)
+                elif isinstance(result, ParsedRecording):
+                    self._add_recording(result, kind)
+                elif isinstance(result, ParsedClient):
+                    self._add_directory_entry(result, path, kind)
                 else:
                     self._add(result, path, kind, occurrences)
         except Exception as error:  # a parser bug or I/O error must not end the whole import
@@ -120,6 +131,35 @@ class Importer:
         self._pending[digest] = self._row(item, digest, resolution.client_id, resolution.direction)
         if len(self._pending) >= self._settings.import_batch_size:
             self.flush()
+
+    def _add_directory_entry(self, entry: ParsedClient, path: Path, kind: str) -> None:
+        try:
+            self._resolver.register(entry)
+        except ParseError as error:
+            self.quarantine(Quarantined(str(path), str(error), item_ref=entry.source_ref,
+                                        raw=json.dumps(asdict(entry), default=str).encode()), kind)
+            return
+        self.report.directory_entries += 1
+
+    def _add_recording(self, recording: ParsedRecording, kind: str) -> None:
+        party = normalize_party(recording.client, self._settings.default_phone_region)
+        as_call = ParsedInteraction(
+            channel=Channel.CALL, occurred_at=recording.started_at or repository.utcnow(), body="",
+            source_kind=kind, source_ref=str(recording.path), author=party,
+            client_hint=recording.client_hint, outbound=recording.outbound)
+        try:
+            resolution = self._resolver.resolve(as_call)
+        except ParseError as error:
+            self.quarantine(Quarantined(str(recording.path), str(error)), kind)
+            return
+        added = repository.add_recording(
+            self._session, client_id=resolution.client_id, path=str(recording.path.resolve()),
+            content_hash=recording.content_hash, started_at=recording.started_at, agent=recording.agent,
+            direction=str(resolution.direction), language=recording.language, meta=recording.meta)
+        if added:
+            self.report.imported += 1
+        else:
+            self.report.duplicates += 1
 
     def _row(self, item: ParsedInteraction, digest: str, client_id: int, direction: str) -> dict[str, Any]:
         scope = item.scope or PUBLIC_SCOPE
@@ -158,8 +198,15 @@ class Importer:
     def flush(self) -> None:
         """Write pending interactions (skipping ones stored before) and commit."""
         known = repository.existing_hashes(self._session, list(self._pending))
-        repository.insert_interactions(self._session, [row for h, row in self._pending.items() if h not in known])
-        self.report.imported += len(self._pending) - len(known)
+        new_rows = [row for h, row in self._pending.items() if h not in known]
+        repository.insert_interactions(self._session, new_rows)
+        changed = {row["client_id"] for row in new_rows} | self._resolver.merged
+        closed = {row["client_id"] for row in new_rows if str(row["meta"].get("stage", "")).lower() in CLOSING_STAGES}
+        summaries.mark_stale(self._session, changed - closed)
+        summaries.mark_stale(self._session, closed, reason="deal closed", important=True)
+        self.report.changed_clients |= changed
+        self._resolver.merged.clear()
+        self.report.imported += len(new_rows)
         self.report.duplicates += len(known)
         self._pending.clear()
         self._session.commit()
@@ -180,7 +227,8 @@ def import_paths(paths: list[Path], *, kind: str | None = None, client: str | No
     """
     if kind is not None and kind not in SOURCE_KINDS:
         raise DossierError(f"unknown kind {kind!r}; expected one of: {', '.join(SOURCE_KINDS)}")
-    sources = list(iter_sources(paths))
+    sources = [(path, kind or detect_kind(path)) for path in iter_sources(paths)]
+    sources.sort(key=lambda source: source[1] != "clients")  # the directory first: it names clients
     settings = get_settings()
     with session_scope(database_url) as session:
         run_id = repository.start_import_run(session, [str(p) for p in paths])
@@ -189,8 +237,8 @@ def import_paths(paths: list[Path], *, kind: str | None = None, client: str | No
         bar = _progress_bar(console) if progress else nullcontext()
         with bar:
             task = bar.add_task("importing", total=len(sources)) if progress else None
-            for source in sources:
-                importer.import_source(source, kind)
+            for source, source_kind in sources:
+                importer.import_source(source, source_kind)
                 if progress:
                     bar.update(task, advance=1, description=_progress_text(importer.report, source))
             importer.flush()

@@ -60,5 +60,30 @@ class Quarantined:
     raw: bytes | None = None  # None means the whole file at source_path
 
 
-ParseResult = ParsedInteraction | Quarantined
+@dataclass(slots=True)
+class ParsedRecording:
+    """A call recording to register; it becomes a ``call`` interaction once transcribed."""
+
+    path: Path  # the audio file
+    content_hash: str  # sha256 of the audio bytes: the recording's identity
+    started_at: datetime | None  # timezone-aware
+    client: Party = field(default_factory=Party)  # the client's side: phone (ContactKind.PHONE) and/or name
+    client_hint: str | None = None  # a client name, e-mail, domain or phone from the metadata
+    agent: str | None = None  # our user's name
+    outbound: bool | None = None
+    language: str | None = None  # None: detect when transcribing
+    meta: dict[str, Any] = field(default_factory=dict)  # e.g. {"channels": {"0": "agent", "1": "client"}}
+
+
+@dataclass(slots=True)
+class ParsedClient:
+    """A client directory entry (CRM accounts export): the authority on names and contacts."""
+
+    name: str
+    contacts: list[Party]  # kinds DOMAIN, EMAIL, PHONE, TELEGRAM, WHATSAPP; raw values
+    owner: str | None = None  # login or e-mail of the account manager
+    source_ref: str = ""
+
+
+ParseResult = ParsedInteraction | ParsedRecording | ParsedClient | Quarantined
 Parser = Callable[[Path], Iterator[ParseResult]]

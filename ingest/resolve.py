@@ -1,13 +1,14 @@
 """Decide which client an interaction belongs to, from its parties' contacts, hints and domains."""
 
+import re
 from dataclasses import dataclass
 
 import tldextract
 
 from sqlalchemy.orm import Session
 
-from ingest.normalize import email_domain, is_company_domain, normalize_email, normalize_phone
-from ingest.records import ParsedInteraction, ParseError, Party
+from ingest.normalize import email_domain, is_company_domain, normalize_email, normalize_party, normalize_phone
+from ingest.records import ParsedClient, ParsedInteraction, ParseError, Party
 from storage import repository
 from storage.models import Channel, ContactKind, Direction
 
@@ -15,6 +16,7 @@ from storage.models import Channel, ContactKind, Direction
 STRONG_KINDS = (ContactKind.EMAIL, ContactKind.PHONE, ContactKind.TELEGRAM, ContactKind.WHATSAPP)
 #: Channels written by our own staff: their parties are never the client.
 INTERNAL_CHANNELS = (Channel.NOTE, Channel.DEAL_EVENT)
+DOMAIN_LIKE = re.compile(r"(?:[a-z0-9-]+\.)+[a-z]{2,}", re.IGNORECASE)
 #: Public-suffix aware domain splitting from the bundled list (never fetched at run time).
 _DOMAIN_PARTS = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
@@ -45,11 +47,16 @@ class ClientResolver:
         self._session = session
         self._region = phone_region
         self._contacts = repository.load_contacts(session)
+        self._domains_of: dict[int, set[str]] = {}
+        for (kind, value), client_id in self._contacts.items():
+            if kind == ContactKind.DOMAIN:
+                self._domains_of.setdefault(client_id, set()).add(value)
         self._names = repository.load_client_names(session)
         self._our_emails, self._our_phones, self._our_names = repository.load_internal_identities(session)
         self._our_domains = {d.lower() for d in internal_domains}
         self._our_domains.update(filter(None, (email_domain(e) for e in self._our_emails)))
         self._forced_id = self._client_by_name(forced_client) if forced_client else None
+        self.merged: set[int] = set()  # clients that absorbed another one in this run
 
     def is_ours(self, party: Party) -> bool:
         """True when the party is on our side (an agent, not the client)."""
@@ -94,17 +101,64 @@ class ClientResolver:
     def _new_client(self, counterparts: list[Party], hint: str | None) -> int:
         domains = self._company_domains(counterparts)
         if hint:
-            client_id = self._client_by_name(hint)
-        elif domains:
-            client_id = self._client_for_domain(domains[0])
-        elif named := next((p for p in counterparts if p.name or p.value), None):
-            client_id = self._client_by_name(named.name or named.value)
-        else:
-            raise ParseError("cannot tell which client this belongs to: no counterpart outside our "
-                             "company and no client hint (use --client NAME)")
-        if domains and not hint:
-            self._add_contact(client_id, ContactKind.DOMAIN, domains[0], None)
+            return self._client_for_hint(hint)
+        if domains:
+            return self._client_for_domain(domains[0])
+        if named := next((p for p in counterparts if p.name or p.value), None):
+            return self._client_by_name(named.name or named.value)
+        raise ParseError("cannot tell which client this belongs to: no counterpart outside our "
+                         "company and no client hint (use --client NAME)")
+
+    def _client_for_hint(self, hint: str) -> int:
+        """A new client from a hint; a hint that is an address, domain or phone becomes its contact."""
+        value = hint.strip()
+        if "@" in value:
+            address = normalize_email(value)
+            domain = email_domain(address)
+            client_id = self._client_for_domain(domain) if is_company_domain(domain) else self._client_by_name(value)
+            self._add_contact(client_id, ContactKind.EMAIL, address, None)
+            return client_id
+        if phone := normalize_phone(value, self._region):
+            client_id = self._client_by_name(value)
+            self._add_contact(client_id, ContactKind.PHONE, phone, None)
+            return client_id
+        if DOMAIN_LIKE.fullmatch(value):
+            return self._client_for_domain(value.lower())
+        return self._client_by_name(value)
+
+    def register(self, entry: ParsedClient) -> int:
+        """Apply a client directory entry: its contacts (and their history) belong to this client."""
+        client_id = self._client_by_name(entry.name)
+        for party in entry.contacts:
+            key = self._contact_key(party)
+            if key is None:
+                continue
+            owner = self._contacts.get(key)
+            if owner is None:
+                self._add_contact(client_id, key[0], key[1], None)
+            elif owner != client_id:
+                self._merge(keep=client_id, drop=owner)
+        if entry.owner and not repository.set_client_owner(self._session, client_id, entry.owner):
+            raise ParseError(f"owner {entry.owner!r} is not a known user (create the user first)")
         return client_id
+
+    def _contact_key(self, party: Party) -> tuple[ContactKind, str] | None:
+        if party.kind is ContactKind.DOMAIN:
+            domain = party.value.strip().lower().lstrip("@").removeprefix("www.")
+            return (ContactKind.DOMAIN, domain) if domain else None
+        normalized = normalize_party(party, self._region)
+        return (normalized.kind, normalized.value) if normalized.kind else None
+
+    def _merge(self, *, keep: int, drop: int) -> None:
+        repository.merge_clients(self._session, keep=keep, drop=drop)
+        for key, owner in self._contacts.items():
+            if owner == drop:
+                self._contacts[key] = keep
+        for name, owner in self._names.items():
+            if owner == drop:
+                self._names[name] = keep
+        self._domains_of.setdefault(keep, set()).update(self._domains_of.pop(drop, set()))
+        self.merged.add(keep)
 
     def _remember_contacts(self, client_id: int, counterparts: list[Party]) -> None:
         for party in counterparts:
@@ -112,14 +166,22 @@ class ClientResolver:
                 self._add_contact(client_id, party.kind, party.value, party.name)
 
     def _add_contact(self, client_id: int, kind: ContactKind, value: str, name: str | None) -> None:
-        self._contacts[(kind, value)] = repository.add_contact(self._session, client_id, kind, value, name)
+        owner = repository.add_contact(self._session, client_id, kind, value, name)
+        self._contacts[(kind, value)] = owner
+        if kind == ContactKind.DOMAIN:
+            self._domains_of.setdefault(owner, set()).add(value)
 
     def _client_for_domain(self, domain: str) -> int:
-        """The client named after ``domain``; the full domain names it when a namesake owns another."""
+        """The client named after ``domain`` (with it as a contact); the full domain names it when a
+        namesake owns another domain."""
+        if owner := self._contacts.get((ContactKind.DOMAIN, domain)):
+            return owner
         client_id = self._client_by_name(company_name(domain))
-        owned = {value for (kind, value), owner in self._contacts.items()
-                 if kind == ContactKind.DOMAIN and owner == client_id}
-        return client_id if not owned or domain in owned else self._client_by_name(domain)
+        owned = self._domains_of.get(client_id, set())
+        if owned and domain not in owned:
+            client_id = self._client_by_name(domain)
+        self._add_contact(client_id, ContactKind.DOMAIN, domain, None)
+        return client_id
 
     def _client_by_name(self, name: str) -> int:
         key = repository.name_key(name)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Callable
 
-from ingest import crm_csv, mail, telegram, whatsapp
+from ingest import calls, crm_csv, mail, telegram, whatsapp
 from ingest.records import Parser
 
 HEAD_BYTES = 4096
@@ -22,11 +22,13 @@ class SourceKind:
 SOURCE_KINDS: dict[str, SourceKind] = {
     kind.name: kind
     for kind in (
+        SourceKind("clients", crm_csv.sniff_clients, crm_csv.parse_clients),
         SourceKind("email", mail.sniff, mail.parse),
         SourceKind("whatsapp", whatsapp.sniff, whatsapp.parse),
         SourceKind("telegram", telegram.sniff, telegram.parse),
         SourceKind("notes", crm_csv.sniff_notes, crm_csv.parse_notes),
         SourceKind("deals", crm_csv.sniff_deals, crm_csv.parse_deals),
+        SourceKind("calls", calls.sniff, calls.parse),
     )
 }
 

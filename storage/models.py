@@ -321,3 +321,36 @@ class QuarantineItem(Base):
     import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RefreshRequest(Base):
+    """A client whose summaries are stale and wait for a (debounced) refresh."""
+
+    __tablename__ = "refresh_queue"
+
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow, doc="first request since the last refresh")
+    last_change_at: Mapped[datetime] = mapped_column(default=utcnow, doc="newest change: debounce counts from it")
+    reason: Mapped[str] = mapped_column(String(64), default="new data")
+    important: Mapped[bool] = mapped_column(Boolean, default=False, doc="deal closed, complaint, escalation")
+
+
+class SummaryRun(Base):
+    """One summarize run: what it rebuilt and what the models consumed."""
+
+    __tablename__ = "summary_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    engine: Mapped[str] = mapped_column(String(64))
+    clients: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    nodes_total: Mapped[int] = mapped_column(Integer, default=0)
+    nodes_recomputed: Mapped[int] = mapped_column(Integer, default=0)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost: Mapped[float] = mapped_column(Float, default=0.0)
+    fallbacks: Mapped[int] = mapped_column(Integer, default=0)
+    ungrounded: Mapped[int] = mapped_column(Integer, default=0, doc="claims dropped by the grounding check")
+    errors: Mapped[list[Any]] = mapped_column(default=list, doc="[{client_id, error}]")

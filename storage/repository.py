@@ -1,12 +1,13 @@
 """Reads and writes of clients, contacts, interactions and quarantine used by import and the CLI."""
 
 import hashlib
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from storage.models import (
     ImportRun,
     Interaction,
     QuarantineItem,
+    Recording,
     Scope,
     Team,
     User,
@@ -31,12 +33,17 @@ MAX_QUARANTINE_RAW = 16 * 1024 * 1024
 IN_CHUNK = 900
 
 
+#: Letters that Unicode does not decompose into a base letter and a mark.
+_UNDECOMPOSABLE = str.maketrans({"ł": "l", "Ł": "l", "ø": "o", "Ø": "o", "đ": "d", "Đ": "d", "ß": "ss"})
+
+
 def name_key(name: str) -> str:
-    """The lookup key of a client name: case- and space-insensitive."""
-    return " ".join(name.split()).casefold()
+    """The lookup key of a client name: case-, space- and diacritic-insensitive ("Bałtyk" = "baltyk")."""
+    decomposed = unicodedata.normalize("NFKD", name.translate(_UNDECOMPOSABLE))
+    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split()).casefold()
 
 
-def _insert(session: Session, model: type) -> Any:
+def dialect_insert(session: Session, model: type) -> Any:
     """An INSERT for the session's dialect that supports ON CONFLICT DO NOTHING."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(model)
@@ -96,7 +103,7 @@ def add_contact(session: Session, client_id: int, kind: ContactKind, value: str,
 
 def ensure_scope(session: Session, name: str) -> None:
     """Create the visibility scope ``name`` if it does not exist yet."""
-    session.execute(_insert(session, Scope).values(name=name).on_conflict_do_nothing(index_elements=["name"]))
+    session.execute(dialect_insert(session, Scope).values(name=name).on_conflict_do_nothing(index_elements=["name"]))
 
 
 def upsert_deal(session: Session, client_id: int, external_id: str, *, name: str | None,
@@ -106,7 +113,7 @@ def upsert_deal(session: Session, client_id: int, external_id: str, *, name: str
     if deal is None:
         deal = Deal(client_id=client_id, external_id=external_id)
         session.add(deal)
-    if deal.updated_at is None or _as_aware(deal.updated_at) <= at:
+    if deal.updated_at is None or as_aware(deal.updated_at) <= at:
         deal.name = name or deal.name
         deal.stage = stage
         deal.amount = amount if amount is not None else deal.amount
@@ -116,9 +123,20 @@ def upsert_deal(session: Session, client_id: int, external_id: str, *, name: str
     return deal.id
 
 
-def _as_aware(value: datetime) -> datetime:
+def as_aware(value: datetime) -> datetime:
     """SQLite returns naive datetimes for stored UTC values."""
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def add_recording(session: Session, *, client_id: int, path: str, content_hash: str,
+                  started_at: datetime | None, agent: str | None, direction: str, language: str | None,
+                  meta: dict[str, Any]) -> bool:
+    """Register a recording to transcribe; False when the same audio is registered already."""
+    result = session.execute(dialect_insert(session, Recording).values(
+        client_id=client_id, path=path, content_hash=content_hash, started_at=started_at, agent=agent,
+        direction=direction, language=language, status="pending", meta=meta, created_at=utcnow(),
+    ).on_conflict_do_nothing(index_elements=["content_hash"]))
+    return result.rowcount == 1
 
 
 def existing_hashes(session: Session, hashes: Sequence[str]) -> set[str]:
@@ -133,7 +151,7 @@ def existing_hashes(session: Session, hashes: Sequence[str]) -> set[str]:
 def insert_interactions(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert interaction rows; a row whose content hash exists already is skipped."""
     if rows:
-        session.execute(_insert(session, Interaction).on_conflict_do_nothing(index_elements=["content_hash"]), rows)
+        session.execute(dialect_insert(session, Interaction).on_conflict_do_nothing(index_elements=["content_hash"]), rows)
 
 
 def add_quarantine(session: Session, *, source_path: str, source_kind: str | None, item_ref: str | None,
@@ -141,7 +159,7 @@ def add_quarantine(session: Session, *, source_path: str, source_kind: str | Non
     """Store a quarantined input once (re-importing the same bad input adds nothing)."""
     raw_digest = hashlib.sha256(raw).hexdigest() if raw is not None else ""
     fingerprint = hashlib.sha256("\x00".join([source_path, item_ref or "", reason, raw_digest]).encode()).hexdigest()
-    session.execute(_insert(session, QuarantineItem).values(
+    session.execute(dialect_insert(session, QuarantineItem).values(
         fingerprint=fingerprint, source_path=source_path, source_kind=source_kind, item_ref=item_ref,
         reason=reason, raw=raw if raw is None or len(raw) <= MAX_QUARANTINE_RAW else None,
         import_run_id=import_run_id, created_at=utcnow(),
@@ -183,7 +201,7 @@ def client_overviews(session: Session) -> list[ClientOverview]:
         .group_by(Interaction.client_id, Interaction.channel)
     ):
         counts.setdefault(client_id, {})[channel] = count
-        latest = _as_aware(latest)
+        latest = as_aware(latest)
         last[client_id] = max(last.get(client_id, latest), latest)
     contacts: dict[int, list[str]] = {}
     for client_id, kind, value in session.execute(select(Contact.client_id, Contact.kind, Contact.value)
@@ -227,7 +245,7 @@ def upsert_user(session: Session, *, login: str, name: str, email: str | None = 
     """Create or update one of our users (and their team); return the user id."""
     team_id = None
     if team:
-        session.execute(_insert(session, Team).values(name=team).on_conflict_do_nothing(index_elements=["name"]))
+        session.execute(dialect_insert(session, Team).values(name=team).on_conflict_do_nothing(index_elements=["name"]))
         team_id = session.scalar(select(Team.id).where(Team.name == team))
     user = session.scalar(select(User).where(User.login == login)) or User(login=login)
     user.name, user.email, user.phone, user.role, user.team_id, user.language = (
@@ -235,3 +253,35 @@ def upsert_user(session: Session, *, login: str, name: str, email: str | None = 
     session.add(user)
     session.flush()
     return user.id
+
+
+def set_client_owner(session: Session, client_id: int, user: str) -> bool:
+    """Make ``user`` (a login or e-mail) the client's account manager; False if no such user."""
+    owner = session.scalar(select(User.id).where(or_(User.login == user, User.email == user.lower())))
+    if owner is None:
+        return False
+    session.execute(update(Client).where(Client.id == client_id).values(owner_id=owner))
+    return True
+
+
+def merge_clients(session: Session, *, keep: int, drop: int) -> None:
+    """Move everything of client ``drop`` to client ``keep`` and delete ``drop``.
+
+    Used when the client directory says two auto-created clients are one. Summaries of ``drop`` are
+    deleted (``keep`` is rebuilt from the merged history).
+    """
+    from storage.models import AuditEvent, Feedback, RefreshRequest, RenderedSummary, SummaryNode
+
+    for deal in session.scalars(select(Deal).where(Deal.client_id == drop)).all():
+        twin = session.scalar(select(Deal.id).where(Deal.client_id == keep, Deal.external_id == deal.external_id))
+        if twin is None:
+            deal.client_id = keep
+        else:
+            session.execute(update(Interaction).where(Interaction.deal_id == deal.id).values(deal_id=twin))
+            session.delete(deal)
+    session.flush()
+    for model in (Interaction, Contact, Recording, AuditEvent, Feedback):
+        session.execute(update(model).where(model.client_id == drop).values(client_id=keep))
+    for model in (SummaryNode, RenderedSummary, RefreshRequest):
+        session.execute(delete(model).where(model.client_id == drop))
+    session.execute(delete(Client).where(Client.id == drop))

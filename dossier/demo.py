@@ -1,0 +1,62 @@
+"""`dossier demo`: generate a multi-channel sample, import it, summarize it, show what a rep sees."""
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.panel import Panel
+
+from dossier.render import clients_table
+from dossier.sample import Sample, generate_sample
+from dossier.settings import get_settings
+from ingest.normalize import normalize_phone
+from ingest.pipeline import import_paths
+from storage import repository
+from storage.db import session_scope, upgrade_schema
+from summarizer.service import invalidate, read_summary, summarize
+
+SHOWN_CLIENTS = 2
+
+
+def register_team(sample: Sample) -> None:
+    """Our own users from the sample: their addresses, phones and names mark our side."""
+    region = get_settings().default_phone_region
+    with session_scope() as session:
+        for user in sample.users:
+            repository.upsert_user(session, login=user.login, name=user.name, email=user.email,
+                                   phone=normalize_phone(user.phone, region), role=user.role, team=user.team,
+                                   language=user.language)
+
+
+def assign_owners(sample: Sample) -> None:
+    """Each sample client's account manager."""
+    with session_scope() as session:
+        for client in sample.clients:
+            repository.set_client_owner(session, client.name, client.owner)
+
+
+def run_demo(directory: Path, console: Console) -> None:
+    """The main job end to end on the embedded default; safe to run again (nothing duplicates)."""
+    console.rule("[bold]Dossier demo")
+    upgrade_schema()
+    sample = generate_sample(directory)
+    console.print(f"sample written to {directory}/: {len(sample.files)} files, {len(sample.clients)} clients, "
+                  f"Russian, Polish, English and German, e-mail + chat + notes + deals")
+    register_team(sample)
+    report = import_paths([directory], progress=True, console=console)
+    assign_owners(sample)
+    invalidate(report.changed_clients)
+    console.print(f"import: {report.summary()}")
+    with session_scope() as session:
+        overviews = repository.client_overviews(session)
+    console.print(clients_table(overviews))
+    result = summarize(all_clients=True)
+    console.print(f"summaries: {result.summary()}")
+    language = get_settings().summary_languages[0]
+    for overview in overviews[:SHOWN_CLIENTS]:
+        for format_name, title in (("brief", "pre-call brief"), ("actions", "action items")):
+            view = read_summary(str(overview.id), format_name, language)
+            if view is not None:
+                console.print(Panel(Markdown(view.summary.markdown), title=f"{overview.name} — {title}"))
+    console.print("next: [bold]dossier history CLIENT[/], [bold]dossier show CLIENT --format structured[/], "
+                  "[bold]dossier show CLIENT --format timeline[/], [bold]dossier quarantine[/]")

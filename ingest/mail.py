@@ -1,0 +1,668 @@
+"""E-mail parser: single .eml files, mbox files and maildir directories.
+
+Messages are parsed with the stdlib ``email`` package using the compat32 policy and the
+stdlib helpers (``decode_header``, ``getaddresses``, ``parsedate_to_datetime``,
+``get_payload(decode=True)``): ``policy.default`` re-parses structured headers on every
+access and costs over ten times as much per message, which the import benchmark cannot afford.
+Each message becomes a ``ParsedInteraction`` whose ``body`` is only the new text; quoted earlier
+messages and the signature are split off. Bad messages become ``Quarantined``; nothing raises.
+"""
+
+import codecs
+import email
+import mailbox
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email import errors
+from email.header import decode_header
+from email.message import Message
+from email.utils import getaddresses, parsedate_to_datetime
+from pathlib import Path
+
+import charset_normalizer
+from bs4 import BeautifulSoup
+
+from ingest.records import ParsedInteraction, ParseError, ParseResult, Party, Quarantined
+from ingest.textfile import in_source_timezone
+from storage.models import Channel, ContactKind
+
+SOURCE_KIND = "email"
+MAIL_SUFFIXES = frozenset({".eml", ".mbox"})
+
+#: Headers that only e-mail has; one of them in the first header block marks a message.
+STRONG_HEADER = re.compile(
+    rb"^(?:received|return-path|message-id|mime-version|delivered-to|dkim-signature|"
+    rb"x-mailer|in-reply-to|references):",
+    re.IGNORECASE | re.MULTILINE,
+)
+#: Headers common in e-mail but also plausible elsewhere; two of them are needed.
+WEAK_HEADER = re.compile(rb"^(?:from|to|cc|subject|date|reply-to|sender):", re.IGNORECASE | re.MULTILINE)
+HEADER_FIELD_LINE = re.compile(rb"[!-9;-~]+:")
+
+#: Defects that mean the MIME structure is cut off or broken, not merely untidy.
+FATAL_DEFECTS: dict[type, str] = {
+    errors.StartBoundaryNotFoundDefect: "broken MIME multipart: start boundary not found",
+    errors.CloseBoundaryNotFoundDefect: "truncated MIME message: closing boundary not found",
+}
+
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd]")
+MAX_CONTROL_CHAR_RATIO = 0.05
+WANTED_HEADERS = frozenset({"from", "to", "cc", "subject", "date", "message-id", "references", "in-reply-to"})
+BODY_CONTENT_TYPES = frozenset({"text/plain", "text/html"})
+#: One address in the plain forms most mail uses: ``Name <a@b>``, ``"Name" <a@b>``, ``a@b``.
+#: Values made only of these are split without the (slow) general RFC 5322 parser.
+SIMPLE_MAILBOX = re.compile(
+    r'\s*(?:(?:"([^"\\]*)"|([^"<>,;:@\\()]*?))\s*<([^<>\s",;:\\()@]+@[^<>\s",;:\\()@]+)>'
+    r'|([^<>\s",;:\\()@]+@[^<>\s",;:\\()@]+))\s*'
+)
+MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+
+#: Lines that introduce a quoted earlier message, recognisable by how the line starts
+#: (separators, Outlook header blocks, "On ... wrote:", "W dniu ... pisze:", "Am ... schrieb ...:").
+#: Like every ``LINE_START`` pattern it begins with the newline before the line: see ``search_lines``.
+REPLY_HEADER_LINE_START = re.compile(
+    r"\n(?:[ \t]*-{2,}[ \t]*(?:original message|forwarded message|wiadomość oryginalna|"
+    r"oryginalna wiadomość|przekazana wiadomość|wiadomość przekazana dalej|исходное сообщение|"
+    r"оригинальное сообщение|пересылаемое сообщение|ursprüngliche nachricht)[ \t]*-{2,}[^\n]*$"
+    r"|[ \t]*On[ \t][^\n]{0,200}(?:\n[^\n]{0,200})?\bwrote:[ \t]*$"
+    r"|[ \t]*(?:W dniu|Dnia)[ \t][^\n]{0,200}(?:\n[^\n]{0,200})?"
+    r"\b(?:pisze|napisał\(a\)|napisała|napisał|napisali):[ \t]*$"
+    r"|[ \t]*Am[ \t][^\n]{0,200}\bschrieb\b[^\n]{0,200}:[ \t]*$"
+    r"|(?:[ \t]*_{10,}[ \t]*\n)?[ \t]*\*?(?:From|Od|От|Von)\*?:[ \t]*\S[^\n]*\n(?:[^\n]*\n){0,2}?"
+    r"[ \t]*\*?(?:Sent|Date|Wysłano|Data|Отправлено|Дата|Gesendet)\*?:)",
+    re.IGNORECASE | re.MULTILINE,
+)
+#: Attribution lines that start with a date and end like "... Анна написал(а):" or "... <a@b.ru>:".
+#: Only lines ending with a colon (found fast) are checked against ``ATTRIBUTION_ENDING``.
+LINE_END_COLON = re.compile(r":[ \t]*$", re.MULTILINE)
+ATTRIBUTION_ENDING = re.compile(
+    r"(?:\b(?:написал\(а\)|написала|написал|пишет|написав\(ла\)|написав|пише)|<[^<>\s@]+@[^<>\s]+>):[ \t]*\Z",
+    re.IGNORECASE,
+)
+MAX_ATTRIBUTION_LENGTH = 250
+DIGIT = re.compile(r"\d")
+#: Blank or ``>``-quoted lines right after a reply header (a bottom-posted reply follows them).
+QUOTED_RUN = re.compile(r"\A(?:[ \t]*(?:>[^\n]*)?(?:\n|\Z))+")
+SIGNATURE_DELIMITER_LINE_START = re.compile(r"\n--[ \t]*$", re.MULTILINE)
+SIGN_OFF = re.compile(
+    r"^[ \t]*(?:best regards|kind regards|warm regards|regards|best wishes|best|cheers|thanks|"
+    r"thank you|many thanks|sincerely|yours sincerely|yours truly|pozdrawiam serdecznie|"
+    r"serdecznie pozdrawiam|pozdrawiam|pozdrowienia|z poważaniem|z wyrazami szacunku|dziękuję|"
+    r"dzięki|с уважением|с наилучшими пожеланиями|всего доброго|всего наилучшего|спасибо|"
+    r"благодарю|з повагою|дякую|viele grüße|mit freundlichen grüßen|freundliche grüße|beste grüße|"
+    r"liebe grüße|schöne grüße|mfg|sent from my[^\n]*|wysłane z[^\n]*|отправлено с[^\n]*|"
+    r"von meinem[^\n]*gesendet)[ \t]*[,.!]*[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+MAX_SIGNATURE_LINES = 6
+SIGN_OFF_SEARCH_LINES = 2 * MAX_SIGNATURE_LINES + 1  # the sign-off block, with blank lines
+MAX_SIGNATURE_LINE_LENGTH = 80
+
+HTML_NON_CONTENT_TAGS = ["script", "style", "head", "title", "noscript", "template"]
+HTML_BLOCK_TAGS = "br p div tr li ul ol table blockquote pre hr h1 h2 h3 h4 h5 h6".split()
+HTML_SOURCE_WHITESPACE = re.compile(r"[ \t\r\n\f\v]+")
+BLOCK_END = "\u2029"
+BLANK_LINES = re.compile(r"\n{3,}")
+
+
+@dataclass(frozen=True, slots=True)
+class MessageOrigin:
+    """Where a message came from: its file, its position in a mailbox, and a fallback date."""
+
+    path: Path
+    index: int | None  # 1-based position in a mailbox; None for a single-message file
+    fallback_date: Callable[[], datetime | None] | None = None  # read only when Date is unusable
+    fallback_date_source: str | None = None
+
+    @property
+    def item_ref(self) -> str | None:
+        return None if self.index is None else f"message {self.index}"
+
+
+@dataclass(frozen=True, slots=True)
+class BodyText:
+    """The decoded text of a message and notes on how it was obtained."""
+
+    text: str
+    is_html: bool
+    charset_fallback: str | None
+
+
+# ---------------------------------------------------------------- recognising mail
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    """True for a maildir directory, an .eml/.mbox file, or a file starting with mail headers."""
+    if path.is_dir():
+        return (path / "cur").is_dir() and (path / "new").is_dir()
+    if path.suffix.lower() in MAIL_SUFFIXES:
+        return True
+    return is_mbox_head(head) or looks_like_headers(head)
+
+
+def is_mbox_head(head: bytes) -> bool:
+    """True when the bytes start an mbox file (a ``From `` separator line)."""
+    return head.lstrip().startswith(b"From ")
+
+
+def looks_like_headers(head: bytes) -> bool:
+    """True when the first block of ``head`` is an RFC 822 header block."""
+    if b"\x00" in head:
+        return False
+    header_block = re.split(rb"\r?\n\r?\n", head, maxsplit=1)[0]
+    if not HEADER_FIELD_LINE.match(header_block):
+        return False
+    return bool(STRONG_HEADER.search(header_block)) or len(WEAK_HEADER.findall(header_block)) >= 2
+
+
+# ---------------------------------------------------------------- reading files
+
+
+def parse(path: Path) -> Iterator[ParseResult]:
+    """Yield one ``ParsedInteraction`` or ``Quarantined`` per message in an .eml, mbox or maildir."""
+    try:
+        if path.is_dir():
+            yield from parse_maildir(path)
+        elif is_mbox_file(path):
+            yield from parse_mbox(path)
+        else:
+            yield from parse_single_message(path)
+    except (OSError, mailbox.Error) as exc:
+        yield Quarantined(source_path=str(path), reason=f"cannot read mail source: {exc}")
+
+
+def is_mbox_file(path: Path) -> bool:
+    """True when the file content starts like an mbox."""
+    with path.open("rb") as handle:
+        return is_mbox_head(handle.read(1024))
+
+
+def parse_single_message(path: Path) -> Iterator[ParseResult]:
+    """Parse a file that holds one message; problems quarantine the whole file."""
+    raw = path.read_bytes()
+    if not raw.strip():
+        yield Quarantined(source_path=str(path), reason="empty file")
+        return
+    origin = MessageOrigin(path=path, index=None)
+    yield parse_message(lambda: email.message_from_bytes(raw), origin, lambda: raw)
+
+
+def parse_mbox(path: Path) -> Iterator[ParseResult]:
+    """Parse an mbox file message by message (only offsets are kept in memory)."""
+    box = mailbox.mbox(path, create=False)
+    try:
+        for index, key in enumerate(box.iterkeys(), start=1):
+            raw_with_from_line = box.get_bytes(key, from_=True)
+            from_line, _, raw = raw_with_from_line.partition(b"\n")
+            origin = MessageOrigin(
+                path=path,
+                index=index,
+                fallback_date=lambda from_line=from_line: mbox_from_line_date(from_line),
+                fallback_date_source="mbox From line",
+            )
+            yield parse_message(
+                lambda raw=raw: email.message_from_bytes(raw), origin, lambda raw=raw: raw
+            )
+    finally:
+        box.close()
+
+
+def parse_maildir(path: Path) -> Iterator[ParseResult]:
+    """Parse every message of a maildir directory (``new/`` and ``cur/``)."""
+    box = mailbox.Maildir(path, factory=None, create=False)
+    for index, key in enumerate(sorted(box.iterkeys()), start=1):
+        try:
+            message = box.get_message(key)
+        except OSError as exc:
+            yield Quarantined(str(path), f"cannot read message file {key}: {exc}", f"message {index}")
+            continue
+        origin = MessageOrigin(
+            path=path,
+            index=index,
+            fallback_date=lambda message=message: datetime.fromtimestamp(message.get_date(), timezone.utc),
+            fallback_date_source="maildir file time",
+        )
+        yield parse_message(lambda message=message: message, origin, lambda key=key: box.get_bytes(key))
+
+
+def mbox_from_line_date(from_line: bytes) -> datetime | None:
+    """The date on an mbox ``From sender date`` separator line, if readable."""
+    parts = from_line.decode("ascii", "replace").split(None, 2)
+    return parse_date(parts[2]) if len(parts) == 3 else None
+
+
+# ---------------------------------------------------------------- one message
+
+
+def parse_message(
+    load: Callable[[], Message], origin: MessageOrigin, read_raw: Callable[[], bytes]
+) -> ParseResult:
+    """Turn one message into an interaction, or quarantine it with the reason and its bytes."""
+    try:
+        return message_to_interaction(load(), origin)
+    except ParseError as exc:
+        reason = str(exc)
+    except Exception as exc:  # the email package can fail in many ways on hostile input
+        reason = f"message failed to parse: {type(exc).__name__}: {exc}"
+    return Quarantined(
+        source_path=str(origin.path),
+        reason=reason,
+        item_ref=origin.item_ref,
+        raw=None if origin.index is None else read_raw(),
+    )
+
+
+def message_to_interaction(message: Message, origin: MessageOrigin) -> ParsedInteraction:
+    """Build the interaction for one parsed message; raises ``ParseError`` for unusable ones."""
+    headers = wanted_headers(message)
+    if "from" not in headers and "date" not in headers:
+        raise ParseError("not an e-mail message: no From and no Date header")
+    check_fatal_defects(message)
+    meta: dict = {}
+    occurred_at = message_date(headers, origin, meta)
+    body_text, attachments = extract_body(message)
+    if not body_text.text.strip() and not attachments:
+        raise ParseError("message has no body text and no attachments")
+    new_text, quoted_text = split_quoted(body_text.text)
+    body, signature = split_signature(new_text)
+    if body_text.is_html:
+        meta["html"] = True
+    if body_text.charset_fallback:
+        meta["charset_fallback"] = body_text.charset_fallback
+    defects = sorted({type(defect).__name__ for part in message.walk() for defect in part.defects})
+    if defects:
+        meta["defects"] = defects
+    message_id = normalize_space(header_text(first_value(headers, "message-id"))) or None
+    return ParsedInteraction(
+        channel=Channel.EMAIL,
+        occurred_at=occurred_at,
+        body=body,
+        source_kind=SOURCE_KIND,
+        source_ref=message_id or f"{origin.path}#message {origin.index or 1}",
+        author=first_party(headers.get("from", [])),
+        recipients=parties(headers.get("to", []) + headers.get("cc", [])),
+        subject=normalize_space(header_text(first_value(headers, "subject"))) or None,
+        quoted_text=quoted_text,
+        signature=signature,
+        attachments=attachments,
+        external_id=message_id,
+        thread_ref=thread_ref(headers),
+        meta=meta,
+    )
+
+
+def check_fatal_defects(message: Message) -> None:
+    """Raise ``ParseError`` when the MIME structure is truncated or broken."""
+    for part in message.walk():
+        for defect in part.defects:
+            reason = FATAL_DEFECTS.get(type(defect))
+            if reason:
+                raise ParseError(reason)
+
+
+# ---------------------------------------------------------------- headers
+
+
+def wanted_headers(message: Message) -> dict[str, list]:
+    """The values of the headers we read, by lower-case name, in one pass over the headers."""
+    headers: dict[str, list] = {}
+    for name, value in message.items():
+        key = name.lower()
+        if key in WANTED_HEADERS:
+            headers.setdefault(key, []).append(value)
+    return headers
+
+
+def first_value(headers: dict[str, list], name: str) -> object:
+    """The first value of a header, or None when the message lacks it."""
+    values = headers.get(name)
+    return values[0] if values else None
+
+
+def header_text(value: object) -> str:
+    """A header value as text: RFC 2047 words and raw 8-bit bytes decoded."""
+    if value is None:
+        return ""
+    return "".join(
+        chunk if isinstance(chunk, str) else decode_header_bytes(chunk, charset)
+        for chunk, charset in decode_header(value)
+    )
+
+
+def decode_header_bytes(data: bytes, charset: str | None) -> str:
+    """Decode header bytes with their charset, else UTF-8, else a detected charset."""
+    for candidate in (charset, "utf-8"):
+        text = decode_strictly(data, candidate)
+        if text is not None:
+            return text
+    best = charset_normalizer.from_bytes(data).best()
+    return str(best) if best is not None else data.decode("utf-8", "replace")
+
+
+def normalize_space(text: str) -> str:
+    """Collapse runs of whitespace (folded headers) to single spaces."""
+    return " ".join(text.split())
+
+
+def address_pairs(values: list) -> list[tuple[str, str]]:
+    """(decoded display name, address) pairs of address header values."""
+    raw_values = [value if isinstance(value, str) else header_text(value) for value in values]
+    pairs = [
+        (normalize_space(header_text(name)), address.strip())
+        for value in raw_values
+        for name, address in split_addresses(value)
+        if name or address
+    ]
+    return merge_unquoted_comma_names(pairs)
+
+
+def split_addresses(value: str) -> list[tuple[str, str]]:
+    """(name, address) pairs of one header value; plain forms fast, the rest by ``getaddresses``."""
+    matches = [SIMPLE_MAILBOX.fullmatch(item) for item in value.split(",")]
+    if all(matches):
+        return [(match[1] or match[2] or "", match[3] or match[4]) for match in matches]
+    return getaddresses([value])
+
+
+def merge_unquoted_comma_names(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Repair ``Last, First <addr>`` written without quotes, which splits into two addresses.
+
+    A stray ``Last`` (no name, no ``@``) is joined back to the name of the address after it.
+    """
+    merged: list[tuple[str, str]] = []
+    for name, address in pairs:
+        if name and merged and not merged[-1][0] and "@" not in merged[-1][1]:
+            name = f"{merged.pop()[1]}, {name}"
+        merged.append((name, address))
+    return merged
+
+
+def to_party(name: str, address: str) -> Party:
+    """A party from a display name and an e-mail address (either may be empty)."""
+    return Party(
+        name=name or None,
+        kind=ContactKind.EMAIL if address else None,
+        value=address or None,
+    )
+
+
+def first_party(values: list) -> Party:
+    """The first address of a header as a party (an empty party when there is none)."""
+    pairs = address_pairs(values)
+    return to_party(*pairs[0]) if pairs else Party()
+
+
+def parties(values: list) -> list[Party]:
+    """Every address of the given header values as parties."""
+    return [to_party(name, address) for name, address in address_pairs(values)]
+
+
+def thread_ref(headers: dict[str, list]) -> str | None:
+    """The first id of References, else the In-Reply-To id, else None."""
+    for name in ("references", "in-reply-to"):
+        value = header_text(first_value(headers, name))
+        ids = MESSAGE_ID.findall(value)
+        if ids:
+            return ids[0]
+        if value.strip():
+            return value.split()[0]
+    return None
+
+
+# ---------------------------------------------------------------- dates
+
+
+def parse_date(value: str) -> datetime | None:
+    """A timezone-aware datetime from an RFC 2822 (or asctime) date; naive ones get the source zone."""
+    try:
+        return in_source_timezone(parsedate_to_datetime(value))
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def message_date(headers: dict[str, list], origin: MessageOrigin, meta: dict) -> datetime:
+    """The Date header, else the mailbox date (noted in ``meta['date_source']``)."""
+    header_date = parse_date(header_text(first_value(headers, "date")))
+    if header_date is not None:
+        return header_date
+    fallback_date = origin.fallback_date() if origin.fallback_date else None
+    if fallback_date is not None:
+        meta["date_source"] = origin.fallback_date_source
+        return fallback_date
+    raise ParseError("no usable date: Date header missing or unparseable")
+
+
+# ---------------------------------------------------------------- body
+
+
+def leaf_parts(message: Message) -> Iterator[Message]:
+    """The non-multipart parts of a message (an attached message counts as one part)."""
+    if message.get_content_maintype() == "multipart" and isinstance(message.get_payload(), list):
+        for part in message.get_payload():
+            yield from leaf_parts(part)
+    else:
+        yield message
+
+
+def is_attachment(part: Message, content_type: str) -> bool:
+    """True for a part sent as a file: marked as attachment, or a named part that is not text."""
+    if part.get_content_disposition() == "attachment":
+        return True
+    return content_type not in BODY_CONTENT_TYPES and part.get_filename() is not None
+
+
+def attachment_name(part: Message) -> str:
+    """The decoded file name of an attachment (RFC 2231 and RFC 2047 both handled)."""
+    filename = part.get_filename()
+    return normalize_space(header_text(filename)) if filename else f"unnamed {part.get_content_type()}"
+
+
+def extract_body(message: Message) -> tuple[BodyText, list[str]]:
+    """The message text (plain preferred over HTML unless blank) and the attachment names."""
+    plain_parts: list[Message] = []
+    html_parts: list[Message] = []
+    attachments: list[str] = []
+    for part in leaf_parts(message):
+        content_type = part.get_content_type()
+        if is_attachment(part, content_type):
+            attachments.append(attachment_name(part))
+        elif content_type == "text/plain":
+            plain_parts.append(part)
+        elif content_type == "text/html":
+            html_parts.append(part)
+    plain = join_texts([decode_part(part) for part in plain_parts], is_html=False)
+    if plain.text.strip() or not html_parts:
+        return plain, attachments
+    html_texts = [decode_part(part) for part in html_parts]
+    html_bodies = [BodyText(html_to_text(body.text), True, body.charset_fallback) for body in html_texts]
+    return join_texts(html_bodies, is_html=True), attachments
+
+
+def join_texts(bodies: list[BodyText], is_html: bool) -> BodyText:
+    """Join the decoded texts of several parts into one body."""
+    fallbacks = [body.charset_fallback for body in bodies if body.charset_fallback]
+    return BodyText(
+        text="\n\n".join(body.text for body in bodies),
+        is_html=is_html,
+        charset_fallback=", ".join(fallbacks) or None,
+    )
+
+
+def decode_part(part: Message) -> BodyText:
+    """Decode a text part's bytes: declared charset, else UTF-8, else a detected charset."""
+    payload = part.get_payload(decode=True) or b""
+    declared = part.get_content_charset()
+    text, fallback = decode_payload(payload, declared)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if is_mostly_control_chars(text):
+        raise ParseError(f"body is binary garbage, not text (declared charset {declared!r})")
+    return BodyText(text=text, is_html=False, charset_fallback=fallback)
+
+
+def decode_payload(payload: bytes, declared: str | None) -> tuple[str, str | None]:
+    """The text of ``payload`` and, when the declared charset was not used, a note on what was.
+
+    Valid UTF-8 wins over a declared single-byte charset: text in such a charset is practically
+    never valid UTF-8, while UTF-8 mislabelled as Latin-1 or ASCII is common.
+    """
+    if payload.isascii():
+        return payload.decode("ascii"), None
+    utf8_text = decode_strictly(payload, "utf-8")
+    if utf8_text is not None:
+        misdeclared = declared is not None and not is_utf8_label(declared)
+        return utf8_text, f"utf-8 (declared {declared})" if misdeclared else None
+    declared_text = decode_strictly(payload, declared)
+    if declared_text is not None:
+        return declared_text, None
+    best = charset_normalizer.from_bytes(payload).best()
+    if best is None:
+        raise ParseError(f"body is not decodable text (declared charset {declared!r})")
+    return str(best), f"{best.encoding} (declared {declared or 'none'})"
+
+
+def is_utf8_label(charset: str) -> bool:
+    """True when a charset label names UTF-8."""
+    try:
+        return codecs.lookup(charset).name == "utf-8"
+    except LookupError:
+        return False
+
+
+def decode_strictly(data: bytes, charset: str | None) -> str | None:
+    """``data`` decoded with ``charset``, or None when the charset is unknown or does not fit."""
+    if not charset:
+        return None
+    try:
+        return data.decode(charset)
+    except (LookupError, UnicodeDecodeError):
+        return None
+
+
+def is_mostly_control_chars(text: str) -> bool:
+    """True when too many characters are control or replacement characters."""
+    if CONTROL_CHARS.search(text) is None:
+        return False
+    return len(CONTROL_CHARS.findall(text)) > MAX_CONTROL_CHAR_RATIO * len(text)
+
+
+def html_to_text(html: str) -> str:
+    """Readable text of an HTML body: scripts and styles dropped, one line per block.
+
+    Block ends are marked with U+2029 (paragraph separator) before the source whitespace, which
+    in HTML is only spacing, is collapsed; the marks then become the line breaks.
+    """
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(HTML_NON_CONTENT_TAGS):
+        tag.decompose()
+    for block in soup.find_all(HTML_BLOCK_TAGS):
+        block.insert_after(BLOCK_END)
+    text = HTML_SOURCE_WHITESPACE.sub(" ", soup.get_text()).replace(BLOCK_END, "\n")
+    lines = (line.strip() for line in text.split("\n"))
+    return BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+# ---------------------------------------------------------------- quotes and signatures
+
+
+def find_reply_header(text: str) -> tuple[int, int] | None:
+    """(start, end) of the first line introducing a quoted earlier message, or None."""
+    found = [span for span in [search_lines(REPLY_HEADER_LINE_START, text)] if span]
+    for match in LINE_END_COLON.finditer(text):
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        if is_dated_attribution(text[line_start : match.end()]):
+            found.append((line_start, match.end()))
+            break
+    return min(found, default=None)
+
+
+def is_dated_attribution(line: str) -> bool:
+    """True for a short, unquoted, dated line ending like a Russian or ``<address>:`` attribution."""
+    return (
+        len(line) <= MAX_ATTRIBUTION_LENGTH
+        and not line.lstrip().startswith(">")
+        and DIGIT.search(line) is not None
+        and ATTRIBUTION_ENDING.search(line) is not None
+    )
+
+
+def split_quoted(text: str) -> tuple[str, str]:
+    """Split a body into (new text, quoted earlier messages)."""
+    quoted_parts: list[str] = []
+    header = find_reply_header(text)
+    if header:
+        start, end = header
+        after_header = text[end:]
+        quoted_run = QUOTED_RUN.match(after_header)
+        if quoted_run and ">" in quoted_run.group():
+            quoted_parts.append(text[start:end] + quoted_run.group())
+            text = text[:start] + after_header[quoted_run.end() :]
+        else:
+            quoted_parts.append(text[start:])
+            text = text[:start]
+    new_text, quoted_lines = separate_quoted_lines(text)
+    if quoted_lines:
+        quoted_parts.insert(0, quoted_lines)
+    return new_text.strip(), "\n".join(part.strip() for part in quoted_parts)
+
+
+def separate_quoted_lines(text: str) -> tuple[str, str]:
+    """Split ``>``-quoted lines from the other lines: (unquoted text, quoted lines)."""
+    if ">" not in text:
+        return text, ""
+    new_lines: list[str] = []
+    quoted_lines: list[str] = []
+    for line in text.split("\n"):
+        (quoted_lines if line.lstrip().startswith(">") else new_lines).append(line)
+    return "\n".join(new_lines), "\n".join(quoted_lines)
+
+
+def split_signature(text: str) -> tuple[str, str]:
+    """Split new text into (body, signature): a ``-- `` block or a closing sign-off block."""
+    delimiter = search_lines(SIGNATURE_DELIMITER_LINE_START, text)
+    if delimiter:
+        start, end = delimiter
+        return keep_nonempty_body(text[:start], text[end:], text)
+    tail_start = last_lines_start(text, SIGN_OFF_SEARCH_LINES)
+    sign_offs = list(SIGN_OFF.finditer(text, tail_start))
+    if sign_offs and is_short_block(text[sign_offs[-1].end() :]):
+        start = sign_offs[-1].start()
+        return keep_nonempty_body(text[:start], text[start:], text)
+    return text, ""
+
+
+def search_lines(line_start_pattern: re.Pattern[str], text: str) -> tuple[int, int] | None:
+    """(start, end) in ``text`` of the first match of a pattern that begins with ``\\n``.
+
+    The text is searched as if preceded by a newline, so the first line counts too; a literal
+    first character lets the regex engine skip straight from line to line, which is much faster
+    than ``^`` in MULTILINE mode.
+    """
+    match = line_start_pattern.search("\n" + text)
+    return (match.start(), match.end() - 1) if match else None
+
+
+def last_lines_start(text: str, count: int) -> int:
+    """The index where the last ``count`` lines of ``text`` begin."""
+    position = len(text)
+    for _ in range(count):
+        position = text.rfind("\n", 0, position)
+        if position < 0:
+            return 0
+    return position + 1
+
+
+def is_short_block(text: str) -> bool:
+    """True for a few short lines, like a name, title and phone number."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    return len(lines) <= MAX_SIGNATURE_LINES and all(
+        len(line) <= MAX_SIGNATURE_LINE_LENGTH for line in lines
+    )
+
+
+def keep_nonempty_body(body: str, signature: str, text: str) -> tuple[str, str]:
+    """(body, signature) stripped, unless that would leave no body: then all text is the body."""
+    if not body.strip():
+        return text.strip(), ""
+    return body.strip(), signature.strip()

@@ -1,0 +1,134 @@
+"""Reads and writes for the summarizer: sources, tree nodes, rendered summaries, the refresh queue."""
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    Client,
+    Interaction,
+    RefreshRequest,
+    RenderedSummary,
+    SummaryNode,
+    SummaryRun,
+    utcnow,
+)
+from storage.repository import as_aware, dialect_insert
+
+NodeKey = tuple[str, datetime, int]  # (level, bucket_start, chunk)
+
+
+def scope_key(scopes: Iterable[str]) -> str:
+    """The canonical name of a set of visibility scopes."""
+    return "+".join(sorted(set(scopes)))
+
+
+def source_interactions(session: Session, client_id: int, scopes: Iterable[str]) -> list[Interaction]:
+    """A client's interactions readable with ``scopes``, privileged ones excluded, oldest first."""
+    return list(session.scalars(
+        select(Interaction)
+        .where(Interaction.client_id == client_id, Interaction.scope.in_(list(scopes)),
+               Interaction.privileged.is_(False))
+        .order_by(Interaction.occurred_at, Interaction.id)))
+
+
+def client_ids_with_history(session: Session) -> list[int]:
+    """Every active client that has at least one interaction."""
+    return list(session.scalars(
+        select(Client.id).where(Client.is_active.is_(True),
+                                Client.id.in_(select(Interaction.client_id).distinct())).order_by(Client.id)))
+
+
+def load_nodes(session: Session, client_id: int, key: str) -> dict[NodeKey, SummaryNode]:
+    """The stored tree of a client for one scope key."""
+    nodes = session.scalars(select(SummaryNode).where(SummaryNode.client_id == client_id,
+                                                      SummaryNode.scope_key == key))
+    return {(n.level, as_aware(n.bucket_start), n.chunk): n for n in nodes}
+
+
+def save_node(session: Session, existing: SummaryNode | None, **values: Any) -> SummaryNode:
+    """Insert a tree node, or overwrite ``existing`` with new values."""
+    node = existing or SummaryNode()
+    for name, value in values.items():
+        setattr(node, name, value)
+    node.created_at = utcnow()
+    session.add(node)
+    return node
+
+
+def delete_nodes(session: Session, nodes: Iterable[SummaryNode]) -> None:
+    """Remove tree nodes that no longer exist (their bucket lost all its sources)."""
+    ids = [n.id for n in nodes if n.id is not None]
+    if ids:
+        session.execute(delete(SummaryNode).where(SummaryNode.id.in_(ids)))
+
+
+def save_rendered(session: Session, *, client_id: int, key: str, format: str, language: str, root_hash: str,
+                  engine: str, markdown: str, content: dict[str, Any]) -> RenderedSummary:
+    """Store a rendered summary (fresh: not stale), replacing the previous one."""
+    row = get_rendered(session, client_id, key, format, language) or RenderedSummary(
+        client_id=client_id, scope_key=key, format=format, language=language)
+    row.root_hash, row.engine, row.markdown, row.content = root_hash, engine, markdown, content
+    row.stale, row.generated_at = False, utcnow()
+    session.add(row)
+    return row
+
+
+def get_rendered(session: Session, client_id: int, key: str, format: str, language: str) -> RenderedSummary | None:
+    """The stored rendering of one summary, or None."""
+    return session.scalar(select(RenderedSummary).where(
+        RenderedSummary.client_id == client_id, RenderedSummary.scope_key == key,
+        RenderedSummary.format == format, RenderedSummary.language == language))
+
+
+def mark_stale(session: Session, client_ids: Iterable[int], *, reason: str = "new data",
+               important: bool = False) -> None:
+    """Flag the clients' summaries stale and queue a refresh (one queue entry per client)."""
+    ids = sorted(set(client_ids))
+    if not ids:
+        return
+    now = utcnow()
+    session.execute(update(RenderedSummary).where(RenderedSummary.client_id.in_(ids)).values(stale=True))
+    for client_id in ids:
+        statement = dialect_insert(session, RefreshRequest).values(
+            client_id=client_id, requested_at=now, last_change_at=now, reason=reason, important=important)
+        changes: dict[str, Any] = {"last_change_at": now}
+        if important:
+            changes.update(important=True, reason=reason)
+        session.execute(statement.on_conflict_do_update(index_elements=["client_id"], set_=changes))
+
+
+def due_refreshes(session: Session, *, debounce: timedelta, now: datetime | None = None) -> list[int]:
+    """Clients whose last change is older than ``debounce`` (important ones at once)."""
+    cutoff = (now or utcnow()) - debounce
+    return list(session.scalars(select(RefreshRequest.client_id).where(
+        (RefreshRequest.last_change_at <= cutoff) | RefreshRequest.important.is_(True))
+        .order_by(RefreshRequest.requested_at)))
+
+
+def queued_refreshes(session: Session) -> dict[int, RefreshRequest]:
+    """The whole refresh queue by client id."""
+    return {r.client_id: r for r in session.scalars(select(RefreshRequest))}
+
+
+def clear_refresh(session: Session, client_id: int, *, started_at: datetime) -> None:
+    """Drop a client's queue entry unless new data arrived after the refresh started."""
+    session.execute(delete(RefreshRequest).where(RefreshRequest.client_id == client_id,
+                                                 RefreshRequest.last_change_at <= started_at))
+
+
+def start_summary_run(session: Session, engine: str) -> SummaryRun:
+    """Record the start of a summarize run."""
+    run = SummaryRun(engine=engine, errors=[])
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_summary_run(session: Session, run: SummaryRun) -> None:
+    """Record the end of a summarize run."""
+    run.finished_at = datetime.now(timezone.utc)
+    session.add(run)
