@@ -14,6 +14,7 @@ import csv
 import hashlib
 import json
 from collections.abc import Iterator
+from datetime import timezone
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,7 @@ def _recording(path: Path, digest: str, meta: dict[str, str]) -> ParsedRecording
     extra.update({key: value for key, value in (("phone", phone), ("client_name", client)) if value})
     return ParsedRecording(
         path=path, content_hash=digest,
-        started_at=parse_datetime(meta["started_at"]) if meta.get("started_at") else None,
+        started_at=parse_datetime(meta["started_at"]).astimezone(timezone.utc) if meta.get("started_at") else None,
         client=Party(name=client, kind=ContactKind.PHONE if phone else None, value=phone),
         client_hint=client, agent=meta.get("agent") or None, outbound=DIRECTIONS.get(direction),
         language=(meta.get("language") or "").strip().lower() or None, meta=extra)

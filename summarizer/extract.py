@@ -1,0 +1,599 @@
+"""Deterministic extraction: one source item -> claims quoted from it, for the grounded engine.
+
+Every claim's ``text`` is a sentence (or a signature's lines) of the item as ``source_text`` reads it,
+so nothing can be invented: the engine quotes, classifies and dates; it never writes. Patterns live in
+``summarizer.lexicon.grounded`` and are compiled once here. Text is data: whatever a message says,
+it is only matched against these patterns.
+"""
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+import dateparser
+import phonenumbers
+
+from summarizer.lexicon import grounded as lex
+from summarizer.merge import EVIDENCE_WEIGHT, TONE_COOLING, TONE_WARM, consolidate
+from summarizer.notes import Citation, Claim, ClaimKind, Notes, Side, SourceItem
+
+MIN_WORDS = 2  # shorter sentences ("Договорились!") carry no claim of their own
+FIRST_CONTACT_MIN_WORDS = 4
+DATE_LANGUAGES = ("en", "ru", "pl")
+REFERENCE_MONDAY = datetime(2001, 1, 1)  # relative dates are resolved once per weekday against it
+
+WEIGHTS = {
+    "critical": 1.0, "competitor": 0.8, "warning": 0.8, "complaint": 0.7, "purchase": 0.7, "role": 0.6,
+    "preference": 0.6, "promise": 0.5, "agreement": 0.6, "deal_closed": 0.6, "signature": 0.5,
+    "status": 0.5, "interest": 0.5, "incident": 0.5, "resolution": 0.5, "first_contact": 0.5,
+    "deal_stage": 0.4, "price": 0.4, "done": 0.3,
+}
+DUE_BONUS = 0.1
+AMOUNT_BONUS = 0.1
+
+
+def _compile(fragments: Iterable[str], flags: int = 0) -> re.Pattern[str]:
+    """One alternation of lexicon fragments; without flags it is matched against lower-cased text
+    (several times faster than ``re.IGNORECASE`` on Unicode)."""
+    return re.compile("|".join(f"(?:{fragment})" for fragment in fragments), flags)
+
+
+PROMISE = _compile(lex.PROMISE)
+REQUEST = _compile(lex.REQUEST)
+DONE = _compile(lex.DONE)
+RECEIVED = _compile(lex.RECEIVED)
+CONCEPT = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in lex.CONCEPTS))
+COMPLAINT = _compile(lex.COMPLAINT)
+RESOLVED_STRONG = _compile(lex.RESOLVED_STRONG)
+RESOLVED_WEAK = _compile(lex.RESOLVED_WEAK)
+COMPETITOR = _compile(lex.COMPETITOR)
+WARNING = _compile(lex.WARNING)
+CRITICAL = _compile(lex.CRITICAL)
+STATUS = _compile(lex.STATUS)
+AGREEMENT = _compile(lex.AGREEMENT)
+INTEREST = _compile(lex.INTEREST)
+PURCHASE = _compile(lex.PURCHASE)
+PRODUCT_CODE = re.compile(lex.PRODUCT_CODE)
+PRODUCT_STOPWORDS = frozenset(lex.PRODUCT_STOPWORDS)
+ABBREVIATIONS = frozenset(lex.ABBREVIATIONS)
+ROLE_STATEMENT = _compile(lex.ROLE_STATEMENT)
+FIRST_PERSON = re.compile(r"^(?:i\b|я\b|jestem\b)")
+SIGN_OFF = _compile(lex.SIGN_OFF, re.IGNORECASE)
+PREFERENCE = _compile(lex.PREFERENCE)
+TONE_POSITIVE = _compile(lex.TONE_POSITIVE)
+TONE_NEGATIVE = _compile(lex.TONE_NEGATIVE)
+AMOUNT = re.compile(rf"(?:{lex.CURRENCY_BEFORE})(?:{lex.NUMBER}){lex.MULTIPLIER}|"
+                    rf"(?<![\d.,])(?:{lex.NUMBER}){lex.MULTIPLIER}{lex.CURRENCY_AFTER}")
+EMAIL = re.compile(lex.EMAIL)
+PHONE_CANDIDATE = re.compile(lex.PHONE_CANDIDATE)
+DEAL_EVENT = re.compile(lex.DEAL_EVENT, re.DOTALL)
+
+ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+DOTTED_DATE = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b")
+DAY_MONTH = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\.?\s+(?:of\s+)?([^\W\d_]{3,12})\.?(?:\s+(\d{4}))?\b")
+MONTH_DAY = re.compile(r"\b([a-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4}))?")
+MONTH_END = re.compile(lex.MONTH_END)
+MONTH_ALONE = re.compile(lex.MONTH_ALONE)
+RELATIVE_DATE = _compile(lex.RELATIVE_DATE)
+WEEKDAY = re.compile("|".join(f"(?P<d{index}>\\b(?:{names})\\b)" for index, names in enumerate(lex.WEEKDAYS)))
+
+BLOCK_BREAK = re.compile(r"\n\s*\n|\n(?=[^a-zа-яёąćęłńóśźż\s])")
+SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+(?=[\"«(\[]?[A-ZА-ЯЁĄĆĘŁŃÓŚŹŻ0-9])")
+CALL_LINE = re.compile(r"\[(?:(\d{1,2}):)?(\d{1,3}):(\d{2})\]\s*([^:\]\n]{1,40}):\s*")
+SUBJECT_PREFIX = re.compile(r"^(?:(?:re|fwd?|aw|odp|отв|ответ)\s*:\s*)+", re.IGNORECASE)
+NAME_LINE = re.compile(r"^[A-ZА-ЯЁĄĆĘŁŃÓŚŹŻ][\w'’.-]+(?:\s+[A-ZА-ЯЁĄĆĘŁŃÓŚŹŻ][\w'’.-]+){1,3}$")
+CONTACT_LINE = re.compile(rf"{lex.EMAIL}|https?://|www\.|^[\w-]+(?:\.[\w-]+)+$")
+WORD = re.compile(r"[^\W\d_]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """Configuration of extraction: named competitors and the region of numbers without +code."""
+
+    competitors: re.Pattern[str] | None
+    phone_region: str
+
+
+def make_rules(competitors: Iterable[str] = (), phone_region: str = "US") -> Rules:
+    """Rules with ``competitors`` matched as whole words, case-insensitively."""
+    names = sorted({name.strip().lower() for name in competitors if name.strip()})
+    pattern = re.compile("|".join(rf"\b{re.escape(name)}\b" for name in names)) if names else None
+    return Rules(pattern, phone_region)
+
+
+DEFAULT_RULES = make_rules()
+
+
+@dataclass(slots=True)
+class Segment:
+    """A sentence of an item (and its lower-cased form, which patterns match), who said it, and for
+    calls the second it starts at."""
+
+    text: str
+    side: Side | None
+    owner: str | None
+    at_seconds: float | None = None
+    lower: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lower = self.text.lower()
+
+
+# ------------------------------------------------------------------ text
+
+
+def flatten(text: str) -> str:
+    """``text`` with every run of whitespace made one space: the form claims quote."""
+    return " ".join(text.split())
+
+
+def signature_lines(signature: str) -> list[str]:
+    """The non-empty lines of a signature, trailing commas dropped."""
+    return [line.strip().rstrip(",;") for line in signature.splitlines() if line.strip().rstrip(",;")]
+
+
+def source_text(item: SourceItem) -> str:
+    """The item as claims quote it: subject, text, and the signature's lines joined by commas."""
+    parts = [flatten(item.subject or ""), flatten(item.text), ", ".join(signature_lines(item.signature))]
+    return "\n".join(part for part in parts if part)
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences of ``text``: blocks split at blank lines and new lines, then at sentence ends."""
+    found = []
+    for block in BLOCK_BREAK.split(text):
+        parts = SENTENCE_BREAK.split(flatten(block))
+        for part in filter(None, parts):
+            if found and found[-1] is not None and _ends_with_abbreviation(found[-1]):
+                found[-1] = f"{found[-1]} {part}"
+            else:
+                found.append(part)
+        found.append(None)
+    return [sentence for sentence in found if sentence]
+
+
+def _ends_with_abbreviation(sentence: str) -> bool:
+    last = sentence.rsplit(None, 1)[-1]
+    return last.endswith(".") and last[:-1].casefold().lstrip("(") in ABBREVIATIONS
+
+
+def item_side(item: SourceItem) -> Side | None:
+    """Whose words the item holds: the client's (inbound) or ours (outbound, internal notes)."""
+    return {"inbound": Side.CLIENT, "outbound": Side.US, "internal": Side.US}.get(item.direction)
+
+
+def segments(item: SourceItem) -> list[Segment]:
+    """The item's sentences with their speaker; a call's lines keep their start second."""
+    lines = list(CALL_LINE.finditer(item.text)) if item.channel == "call" else []
+    if not lines:
+        side = item_side(item)
+        return [Segment(sentence, side, item.author) for sentence in sentences(item.text)]
+    starts = item.segment_starts if len(item.segment_starts) == len(lines) else None
+    found = []
+    for index, line in enumerate(lines):
+        end = lines[index + 1].start() if index + 1 < len(lines) else len(item.text)
+        hours, minutes, seconds, speaker = line.groups()
+        at = starts[index] if starts else int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)
+        side = _speaker_side(speaker)
+        owner = item.author if side is not None and side == item_side(item) else speaker.strip()
+        found.extend(Segment(sentence, side, owner, float(at)) for sentence in sentences(item.text[line.end():end]))
+    return found
+
+
+def _speaker_side(speaker: str) -> Side | None:
+    label = speaker.strip().casefold()
+    if label in lex.AGENT_SPEAKERS:
+        return Side.US
+    return None if label == "unknown" else Side.CLIENT
+
+
+def _other(side: Side | None) -> Side | None:
+    return {Side.US: Side.CLIENT, Side.CLIENT: Side.US}.get(side)
+
+
+# ------------------------------------------------------------------ amounts, phones, e-mails
+
+
+def amounts(text: str) -> list[str]:
+    """Amounts with a currency, as written: "12 000 PLN", "€4,500", "150 000 руб.", "$3k"."""
+    return [match.group().strip() for match in AMOUNT.finditer(text)]
+
+
+def emails(text: str) -> list[str]:
+    """E-mail addresses in ``text``."""
+    return EMAIL.findall(text)
+
+
+def phones(text: str, region: str = "US") -> list[str]:
+    """Valid phone numbers in ``text`` as written; numbers without +code are read for ``region``."""
+    if not PHONE_CANDIDATE.search(text):
+        return []
+    masked = AMOUNT.sub(lambda match: " " * len(match.group()), text)
+    if not PHONE_CANDIDATE.search(masked):
+        return []
+    return [match.raw_string for match in phonenumbers.PhoneNumberMatcher(masked, region)]
+
+
+# ------------------------------------------------------------------ dates
+
+
+@lru_cache(maxsize=4096)
+def month_number(word: str) -> int | None:
+    """The month a word names in English, Russian or Polish ("March", "марта", "marca"), else None."""
+    parsed = dateparser.parse(f"15 {word} 2001", languages=list(DATE_LANGUAGES))
+    return parsed.month if parsed and parsed.year == 2001 and parsed.day == 15 else None
+
+
+@lru_cache(maxsize=1024)
+def relative_offset(phrase: str, weekday: int) -> int | None:
+    """Days from a moment on ``weekday`` to what ``phrase`` ("next week", "завтра") means then."""
+    base = REFERENCE_MONDAY + timedelta(days=weekday)
+    parsed = dateparser.parse(phrase, languages=list(DATE_LANGUAGES),
+                              settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "future"})
+    return (parsed.date() - base.date()).days if parsed else None
+
+
+def _valid(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _upcoming(month: int, day: int, year: str | None, base: date) -> date | None:
+    """The date; without a year the first one on or after ``base`` (deadlines lie ahead)."""
+    if year:
+        return _valid(int(year), month, day)
+    found = _valid(base.year, month, day)
+    return found if found is None or found >= base else _valid(base.year + 1, month, day)
+
+
+def _month_end(month: int, base: date) -> date:
+    year = base.year if month >= base.month else base.year + 1
+    return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+
+
+def due_date(text: str, base: datetime) -> date | None:
+    """The first date named in lower-cased ``text``, resolved against the message time ``base``."""
+    today = base.date()
+    for finder in (_numeric_date, _named_date, _relative_date, _weekday_date, _month_date):
+        found = finder(text, today)
+        if found:
+            return found
+    return None
+
+
+def _numeric_date(text: str, today: date) -> date | None:
+    match = ISO_DATE.search(text)
+    if match:
+        return _valid(int(match[1]), int(match[2]), int(match[3]))
+    match = DOTTED_DATE.search(text)
+    return _valid(int(match[3]), int(match[2]), int(match[1])) if match else None
+
+
+def _named_date(text: str, today: date) -> date | None:
+    for match in DAY_MONTH.finditer(text):
+        month = month_number(match[2])
+        if month:
+            return _upcoming(month, int(match[1]), match[3], today)
+    for match in MONTH_DAY.finditer(text):
+        month = month_number(match[1])
+        if month:
+            return _upcoming(month, int(match[2]), match[3], today)
+    return None
+
+
+def _relative_date(text: str, today: date) -> date | None:
+    match = RELATIVE_DATE.search(text)
+    offset = relative_offset(match.group(), today.weekday()) if match else None
+    return today + timedelta(days=offset) if offset is not None else None
+
+
+def _weekday_date(text: str, today: date) -> date | None:
+    match = WEEKDAY.search(text)
+    if not match:
+        return None
+    weekday = int(match.lastgroup[1:])
+    return today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
+
+
+def _month_date(text: str, today: date) -> date | None:
+    for pattern in (MONTH_END, MONTH_ALONE):
+        for match in pattern.finditer(text):
+            month = month_number(match["month"])
+            if month:
+                return _month_end(month, today)
+    return None
+
+
+# ------------------------------------------------------------------ claims
+
+
+def _claim(kind: ClaimKind, text: str, item: SourceItem, segment: Segment | None, weight: float,
+           **fields: object) -> Claim:
+    at = segment.at_seconds if segment else None
+    return Claim(kind=kind, text=text, date=item.occurred_at.date(), weight=weight,
+                 sources=[Citation(interaction_id=item.interaction_id, at_seconds=at)], **fields)
+
+
+def _plus(weight: float, bonus: float) -> float:
+    return round(weight + bonus, 2)
+
+
+def concept(text: str, near: int) -> str | None:
+    """What an action is about ("contract", "quote", ...): the concept named nearest to ``near``."""
+    matches = list(CONCEPT.finditer(text))
+    return min(matches, key=lambda match: abs(match.start() - near)).lastgroup if matches else None
+
+
+def action_trigger(text: str) -> tuple[re.Match[str] | None, str]:
+    """What makes lower-cased ``text`` an action: a promise, a request, done or received."""
+    promise = PROMISE.search(text)
+    if promise and not (INTEREST.search(text) or PURCHASE.search(text)):
+        return promise, "promise"
+    request = REQUEST.search(text)
+    if request or text.endswith("?"):
+        return request, "request"
+    done = DONE.search(text)
+    return (done, "done") if done else (RECEIVED.search(text), "received")
+
+
+def action_claim(segment: Segment, item: SourceItem) -> Claim | None:
+    """A promise or a done action (owner: the speaker), a request or a receipt (the other side's).
+
+    Done and received claims need a concept: they exist to close an earlier action of that topic.
+    """
+    trigger, how = action_trigger(segment.lower)
+    if trigger is None:
+        return None
+    about = concept(segment.lower, trigger.start())
+    settled = how in ("done", "received")
+    if settled and about is None:
+        return None
+    theirs = how in ("request", "received")
+    side = _other(segment.side) if theirs else segment.side
+    due = None if settled else due_date(segment.lower, item.occurred_at)
+    weight = _plus(WEIGHTS["done" if settled else "promise"], DUE_BONUS if due else 0.0)
+    return _claim(ClaimKind.ACTION, segment.text, item, segment, weight, owner=None if theirs else segment.owner,
+                  owner_side=side, due=due, done=settled,
+                  topic=f"action:{side}:{about}" if about and side else None)
+
+
+def product_slug(code: str) -> str:
+    """A product code normalized for comparison: "NW-300" and "nw300" -> "nw300"."""
+    return re.sub(r"\W", "", code.casefold())
+
+
+def product_key(text: str, after: int) -> str | None:
+    """A product's normalized name: its code (NW-300 -> nw300), else the words after ``after``."""
+    code = PRODUCT_CODE.search(text, after) or PRODUCT_CODE.search(text)
+    if code:
+        return product_slug(code.group())
+    words = [word.casefold() for word in WORD.findall(text[after:])]
+    stems = [word[:5] for word in words if word not in PRODUCT_STOPWORDS][:2]
+    return " ".join(stems) or None
+
+
+def purchase_claim(segment: Segment, item: SourceItem) -> Claim | None:
+    """What the client bought or is interested in, with topic ``product:<name>``."""
+    match = PURCHASE.search(segment.lower)
+    weight = WEIGHTS["purchase"]
+    if not match:
+        match, weight = INTEREST.search(segment.lower), WEIGHTS["interest"]
+    if not match:
+        return None
+    product = product_key(segment.text, match.end())
+    return _claim(ClaimKind.PURCHASE, segment.text, item, segment, weight,
+                  topic=f"product:{product}" if product else None)
+
+
+def status_claim(segment: Segment, item: SourceItem) -> Claim | None:
+    """Where things stand ("quote approved", "not ready to decide yet"): topic ``status``."""
+    if not STATUS.search(segment.lower):
+        return None
+    return _claim(ClaimKind.STATUS, segment.text, item, segment, WEIGHTS["status"], topic="status")
+
+
+def role_claim(segment: Segment, item: SourceItem) -> Claim | None:
+    """A person and their role stated in a message ("I am the CFO at ...", "decision maker")."""
+    match = ROLE_STATEMENT.search(segment.lower)
+    if not match:
+        return None
+    first_person = FIRST_PERSON.match(match.group())
+    return _claim(ClaimKind.PERSON, segment.text, item, segment, WEIGHTS["role"],
+                  owner=segment.owner if first_person else None, owner_side=segment.side if first_person else None)
+
+
+def preference_claim(segment: Segment, item: SourceItem, rules: Rules) -> Claim | None:
+    """How and when to reach someone: a stated preference, a phone number or an e-mail address."""
+    text = segment.text
+    if not (PREFERENCE.search(segment.lower) or emails(text) or phones(text, rules.phone_region)):
+        return None
+    return _claim(ClaimKind.PREFERENCE, text, item, segment, WEIGHTS["preference"])
+
+
+def agreement_claim(segment: Segment, item: SourceItem) -> Claim | None:
+    """Agreed terms ("ok, 7% проходит", "deal, ale ... 5%")."""
+    if not AGREEMENT.search(segment.lower):
+        return None
+    return _claim(ClaimKind.AGREEMENT, segment.text, item, segment, WEIGHTS["agreement"])
+
+
+def risk_claim(segment: Segment, item: SourceItem, rules: Rules) -> Claim | None:
+    """Rare critical news (retirement, new boss, budget cut), competitors, or a risk our notes flag."""
+    text = segment.lower
+    if CRITICAL.search(text):
+        weight = WEIGHTS["critical"]
+    elif COMPETITOR.search(text) or (rules.competitors and rules.competitors.search(text)):
+        weight = WEIGHTS["competitor"]
+    elif item.direction == "internal" and WARNING.search(text):
+        weight = WEIGHTS["warning"]
+    else:
+        return None
+    return _claim(ClaimKind.RISK, segment.text, item, segment, weight)
+
+
+def issue_claims(segment: Segment, item: SourceItem) -> list[Claim]:
+    """An incident or its resolution: a risk or a status with topic ``issue``, and a timeline event."""
+    text = segment.lower
+    complaint = COMPLAINT.search(text)
+    if RESOLVED_STRONG.search(text) or (complaint and RESOLVED_WEAK.search(text)):
+        kind, weight = ClaimKind.STATUS, WEIGHTS["resolution"]
+    elif complaint and (segment.side == Side.CLIENT or item.direction == "internal"):
+        kind, weight = ClaimKind.RISK, WEIGHTS["complaint"]
+    else:
+        return []
+    return [_claim(kind, segment.text, item, segment, weight, topic="issue"),
+            _claim(ClaimKind.EVENT, segment.text, item, segment, WEIGHTS["incident"])]
+
+
+def sentence_claims(segment: Segment, item: SourceItem, rules: Rules, *, with_issue: bool) -> list[Claim]:
+    """Every claim one sentence makes; ``with_issue`` allows its incident or resolution.
+
+    A sentence stating an amount weighs more, and one that no other rule took (a price, unless it is
+    a question) becomes an agreement of low weight.
+    """
+    if len(segment.text.split()) < MIN_WORDS:
+        return []
+    found = [claim for claim in (action_claim(segment, item), purchase_claim(segment, item),
+                                 status_claim(segment, item), role_claim(segment, item),
+                                 preference_claim(segment, item, rules), agreement_claim(segment, item),
+                                 risk_claim(segment, item, rules))
+             if claim]
+    if with_issue:
+        found += issue_claims(segment, item)
+    if not AMOUNT.search(segment.text):
+        return found
+    if not found and not segment.text.endswith("?"):
+        return [_claim(ClaimKind.AGREEMENT, segment.text, item, segment, _plus(WEIGHTS["price"], AMOUNT_BONUS))]
+    return [claim if claim.kind == ClaimKind.RISK else
+            claim.model_copy(update={"weight": _plus(claim.weight, AMOUNT_BONUS)}) for claim in found]
+
+
+def signature_claim(item: SourceItem) -> Claim | None:
+    """A person from a signature: name line, then title, company and phone lines, as one claim."""
+    lines = [line for line in signature_lines(item.signature) if not SIGN_OFF.search(line)]
+    start = next((index for index, line in enumerate(lines) if NAME_LINE.match(line)), None)
+    if start is None:
+        return None
+    block = [lines[start]]
+    for line in lines[start + 1:start + 4]:
+        if CONTACT_LINE.search(line):
+            break
+        block.append(line)
+    if len(block) < 2:
+        return None
+    return _claim(ClaimKind.PERSON, ", ".join(block), item, None, WEIGHTS["signature"], owner=lines[start],
+                  owner_side=item_side(item), topic=f"person:{lines[start].casefold()}")
+
+
+def deal_claims(item: SourceItem, rules: Rules) -> list[Claim] | None:
+    """A CRM stage change: a timeline event, the deal's status, a purchase when won; None if not one."""
+    body = flatten(item.text)
+    match = DEAL_EVENT.match(body)
+    if not match:
+        return None
+    statement = sentences(body)[0]
+    deal, stage = match["deal"], match["stage"].strip().casefold()
+    has_id = deal.endswith(")") and "(" in deal
+    deal_id = deal[deal.rindex("(") + 1:-1] if has_id else deal
+    deal_name = deal[:deal.rindex("(")] if has_id else deal
+    closed = stage in lex.DEAL_CLOSED_STAGES
+    found = [_claim(ClaimKind.EVENT, statement, item, None, WEIGHTS["deal_closed" if closed else "deal_stage"]),
+             _claim(ClaimKind.STATUS, body, item, None, WEIGHTS["status"], topic=f"deal:{deal_id}")]
+    code = PRODUCT_CODE.search(deal_name)
+    if stage in lex.DEAL_WON_STAGES and code:
+        found.append(_claim(ClaimKind.PURCHASE, statement, item, None, WEIGHTS["purchase"],
+                            topic=f"product:{product_slug(code.group())}"))
+    if match["reason"]:
+        reason = Segment(match["reason"], item_side(item), item.author)
+        found += [*filter(None, [action_claim(reason, item), risk_claim(reason, item, rules)]),
+                  *issue_claims(reason, item)]
+    return found
+
+
+def extract(item: SourceItem, rules: Rules = DEFAULT_RULES) -> list[Claim]:
+    """Every claim of one item, in the order its text makes them."""
+    found = deal_claims(item, rules) if item.channel == "deal_event" else None
+    if found is not None:
+        return found
+    found = []
+    issue_seen = False
+    for segment in segments(item):
+        claims = sentence_claims(segment, item, rules, with_issue=not issue_seen)
+        issue_seen = issue_seen or any(claim.topic == "issue" for claim in claims)
+        found += claims
+    found += filter(None, [signature_claim(item), reply_claim(item)])
+    return found
+
+
+def first_contact_claim(item: SourceItem) -> Claim | None:
+    """The earliest item's subject (or its first real sentence) as the first-contact event."""
+    text = SUBJECT_PREFIX.sub("", flatten(item.subject or "")) or next(
+        (segment.text for segment in segments(item) if len(segment.text.split()) >= FIRST_CONTACT_MIN_WORDS), None)
+    if not text:
+        return None
+    return _claim(ClaimKind.EVENT, text, item, None, WEIGHTS["first_contact"], topic="first:contact")
+
+
+# ------------------------------------------------------------------ tone
+
+
+def is_client_message(item: SourceItem) -> bool:
+    """A message the client wrote: inbound e-mail or chat."""
+    return item.direction == "inbound" and item.channel in lex.DRY_REPLY_WORDS
+
+
+def tone_score(text: str) -> float:
+    """Lexicon tone of ``text``: (positive - negative) / hits, 0 when no word of either kind."""
+    lower = text.lower()
+    positive = len(TONE_POSITIVE.findall(lower))
+    negative = len(TONE_NEGATIVE.findall(lower))
+    return (positive - negative) / (positive + negative) if positive + negative else 0.0
+
+
+def reply_claim(item: SourceItem) -> Claim | None:
+    """Evidence for the cooling-tone check: a client's warm reply (long or friendly), or a short, dry one."""
+    if not is_client_message(item):
+        return None
+    text = flatten(item.text)
+    words = len(text.split())
+    friendly = TONE_POSITIVE.search(text.lower())
+    if words >= lex.WARM_REPLY_WORDS[item.channel] or friendly:
+        topic, quoted = TONE_WARM, sentences(item.text)[0]
+    elif 0 < words <= lex.DRY_REPLY_WORDS[item.channel] and "?" not in text:
+        topic, quoted = TONE_COOLING, text
+    else:
+        return None
+    return _claim(ClaimKind.RISK, quoted, item, None, EVIDENCE_WEIGHT, topic=topic)
+
+
+def month_tone(items: Iterable[SourceItem]) -> dict[str, float]:
+    """Mean tone of the client's messages per ISO month ("2026-03")."""
+    totals: dict[str, list[float]] = {}
+    for item in items:
+        if is_client_message(item):
+            totals.setdefault(f"{item.occurred_at:%Y-%m}", []).append(tone_score(item.text))
+    return {month: round(sum(scores) / len(scores), 3) for month, scores in sorted(totals.items())}
+
+
+# ------------------------------------------------------------------ notes
+
+
+def notes_for(items: list[SourceItem], rules: Rules = DEFAULT_RULES, budget_tokens: int | None = None) -> Notes:
+    """The notes of one chunk: every item's claims, consolidated (and fitted to ``budget_tokens`` when
+    given), with counts, span and tone."""
+    if not items:
+        return Notes()
+    groups = [extract(item, rules) for item in items]
+    first = min(range(len(items)), key=lambda index: items[index].occurred_at)
+    groups[first] += filter(None, [first_contact_claim(items[first])])
+    last_at = max(item.occurred_at for item in items)
+    return Notes(claims=consolidate(groups, last_at.date(), budget_tokens), interactions=len(items),
+                 first_at=items[first].occurred_at, last_at=last_at,
+                 channels=dict(sorted(Counter(item.channel for item in items).items())),
+                 tone=month_tone(items))
+

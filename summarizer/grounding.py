@@ -1,0 +1,294 @@
+"""The grounding check: every number, amount, date, phone, e-mail and name a claim states must occur
+in the interactions it cites. Claims that fail are dropped and returned so the caller can count them.
+
+Numbers compare as digits without separators (a phone may differ in its country or trunk prefix),
+dates in any of several written forms or as a relative expression ("by Friday", "завтра") resolved
+against the cited interaction's own date, names case-folded with a little room for inflection.
+"""
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from summarizer.notes import Claim, Notes, SourceItem
+from summarizer.sources import format_source
+
+DateKey = tuple[int | None, int, int]  # (year or None when not written, month, day)
+
+_HEADER_DATE = re.compile(r"\A\[#\d+\]\s+(\d{4})-(\d{2})-(\d{2})")
+_MARKUP = re.compile(r"\[#\d+[^\]]*\]|\[[a-z ]+\]")  # citation markers and redaction placeholders
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_NUMBER = re.compile(r"\d+(?:(?:[.,/\u00a0\u202f -]|\) ?| ?\()\d+)*")
+_ZERO_DECIMALS = re.compile(r"[.,]0{1,2}$")
+_NAME = re.compile(r"(?<![\w-])[A-ZА-ЯЁĄĆĘŁŃÓŚŹŻ][\w'’-]*")
+_OPENERS = " \t\"'«“„(*•-–—"
+_PHONE_DIGITS = 9  # numbers this long compare on their last digits: +48 600 123 456 is 600 123 456
+
+_ISO_DATE = re.compile(r"\b(?P<y>\d{4})[-./](?P<m>\d{1,2})[-./](?P<d>\d{1,2})\b")
+_NUMERIC_DATE = re.compile(r"\b(?P<a>\d{1,2})(?P<sep>[./-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})\b")
+_DAY_MONTH = re.compile(r"\b(?P<d>\d{1,2})(?:st|nd|rd|th|-?го|-?е)?\s+(?:of\s+)?(?P<month>[^\W\d_]{3,})\.?"
+                        r"(?:,?\s+(?P<y>\d{4}))?")
+_MONTH_DAY = re.compile(r"\b(?P<month>[^\W\d_]{3,})\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(?P<y>\d{4}))?")
+
+_MONTHS = [re.compile(pattern) for pattern in (
+    r"jan(?:uary)?|stycz\w*|январ\w*|янв",
+    r"feb(?:ruary)?|lut\w*|феврал\w*|фев",
+    r"mar(?:ch)?|marz\w*|marc\w*|март\w*|мар",
+    r"apr(?:il)?|kwie\w*|апрел\w*|апр",
+    r"may|maj[au]?|ма[йяе]",
+    r"june?|czerw\w*|июн\w*",
+    r"july?|lip(?:iec|ca|cu)|июл\w*",
+    r"aug(?:ust)?|sierp\w*|август\w*|авг",
+    r"sep(?:t|tember)?|wrze\w*|сентябр\w*|сен",
+    r"oct(?:ober)?|październik\w*|paźdz\w*|октябр\w*|окт",
+    r"nov(?:ember)?|listopad\w*|ноябр\w*|ноя",
+    r"dec(?:ember)?|grud\w*|декабр\w*|дек",
+)]
+_WEEKDAYS = [re.compile(pattern) for pattern in (
+    r"monday|понедельник\w*|poniedział\w*",
+    r"tuesday|вторник\w*|wtor\w*",
+    r"wednesday|сред[аеуы]|środ[aęy]",
+    r"thursday|четверг\w*|czwart\w*",
+    r"friday|пятниц\w*|piąt\w*",
+    r"saturday|суббот\w*|sobot\w*",
+    r"sunday|воскресень\w*|niedziel\w*",
+)]
+# Relative expressions: a pattern and the dates it can mean, given the day it was written.
+_RELATIVE: list[tuple[re.Pattern[str], Callable[[date], Iterable[date]]]] = [
+    (re.compile(r"\b(?:today|сегодня|dziś|dzisiaj)\b"), lambda day: [day]),
+    (re.compile(r"\b(?:tomorrow|завтра|jutro)\b"), lambda day: [day + timedelta(days=1)]),
+    (re.compile(r"\b(?:day after tomorrow|послезавтра|pojutrze)\b"), lambda day: [day + timedelta(days=2)]),
+    (re.compile(r"\b(?:next week|следующей неделе|следующую неделю|przyszłym tygodniu|przyszły tydzień)\b"),
+     lambda day: [day + timedelta(days=7 - day.weekday() + offset) for offset in range(7)]),
+    (re.compile(r"\b(?:end of (?:the )?week|конц[аеу] недели|kon(?:iec|ńca|ńcu) tygodnia)\b"),
+     lambda day: [day + timedelta(days=offset - day.weekday()) for offset in (4, 6)]),
+    (re.compile(r"\b(?:end of (?:the )?month|конц[аеу] месяца|kon(?:iec|ńca|ńcu) miesiąca)\b"),
+     lambda day: [(day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)]),
+]
+_CURRENCIES = {
+    "pln": ("pln", "zł", "zl", "złot"), "rub": ("rub", "руб", "₽"), "usd": ("usd", "$", "dollar", "доллар"),
+    "eur": ("eur", "€", "euro", "евро"), "руб": ("rub", "руб", "₽"), "zł": ("pln", "zł", "złot"),
+}
+_STOP_WORDS = frozenset("""
+the a an i we you they he she it our your their his her this that these those and or but if as at by for from
+in of on to with not no yes ok okay please thanks thank hello hi dear regards best re fw fwd subject
+client customer company manager team sales support mr mrs ms dr ceo cfo cto coo vat
+я мы вы вам вас ваш ваша ваше ваши вашего вашей он она они оно это этот эта и а но в во на с со по к от до
+для о об за из клиент клиента компания менеджер уважаемый уважаемая здравствуйте добрый спасибо
+господин госпожа ооо оао зао ао ип ндс
+ja my wy on ona oni ono to ten ta i a ale w we na z ze do od dla o po za pan pani panu panią panie państwo państwa
+państwu szanowny szanowna szanowni dzień dobry dziękuję dziękujemy pozdrawiam klient klienta firma sp
+""".split())
+_TITLES = frozenset({"mr", "mrs", "ms", "dr", "pan", "pani", "г-н", "г-жа"})
+# Names are compared in Latin letters without diacritics, so "Ivanov" finds "Иванову" and "Wisniewski" "Wiśniewski".
+_LATIN = str.maketrans({**dict(zip("абвгдезийклмнопрстуфыэ", "abvgdeziyklmnoprstufye", strict=True)),
+                        "ё": "e", "ж": "zh", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "",
+                        "ь": "", "ю": "yu", "я": "ya", **dict(zip("ąćęłńóśźż", "acelnoszz", strict=True))})
+
+
+@dataclass(slots=True)
+class GroundingResult:
+    """The notes with ungrounded claims removed, and the removed claims."""
+
+    notes: Notes
+    dropped: list[Claim] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _SourceFacts:
+    """What one interaction's text can ground."""
+
+    folded: str
+    latin: str  # folded and transliterated, for names
+    numbers: set[str]
+    dates: set[DateKey]
+
+
+def grounding_text(item: SourceItem) -> str:
+    """The text a claim citing ``item`` is checked against: header with its date, body, signature."""
+    return f"{format_source(item)}\n{item.signature}" if item.signature else format_source(item)
+
+
+def check_grounding(notes: Notes, source_texts: dict[int, str]) -> GroundingResult:
+    """Keep the claims whose facts all occur in the interactions they cite; drop the others.
+
+    ``source_texts`` maps interaction ids to their text, best as given by ``grounding_text`` so the
+    header carries the interaction's date. A claim citing an interaction not in it is dropped.
+    """
+    cited_ids = {citation.interaction_id for claim in notes.claims for citation in claim.sources}
+    facts = {i: _source_facts(source_texts[i]) for i in cited_ids if i in source_texts}
+    kept: list[Claim] = []
+    dropped: list[Claim] = []
+    for claim in notes.claims:
+        cited = [facts.get(citation.interaction_id) for citation in claim.sources]
+        grounded = None not in cited and _is_grounded(claim, cited)
+        (kept if grounded else dropped).append(claim)
+    return GroundingResult(notes.model_copy(update={"claims": kept}), dropped)
+
+
+def _is_grounded(claim: Claim, sources: list[_SourceFacts]) -> bool:
+    """Whether every checkable fact of ``claim`` occurs in ``sources``."""
+    folded = "\n".join(source.folded for source in sources)
+    latin = "\n".join(source.latin for source in sources)
+    numbers = set().union(*(source.numbers for source in sources))
+    dates = set().union(*(source.dates for source in sources))
+    text = _MARKUP.sub(" ", claim.text)
+    text, emails = _take(_EMAIL, text)
+    text, text_dates = _take_dates(text)
+    field_dates = [{(day.year, day.month, day.day)} for day in (claim.date, claim.due) if day]
+    return (all(email.casefold() in folded for email in emails)
+            and all(_date_grounded(keys, dates) for keys in text_dates + field_dates)
+            and all(_number_grounded(number, numbers) for number in _numbers(text))
+            and all(_name_grounded(name, folded, latin) for name in _names(text, skip_sentence_starts=True))
+            and all(_name_grounded(name, folded, latin)
+                    for name in _names(claim.owner or "", skip_sentence_starts=False)))
+
+
+def _source_facts(text: str) -> _SourceFacts:
+    folded = text.casefold()
+    dates = {key for keys in _dates(text) for key in keys}
+    header = _HEADER_DATE.match(text)
+    if header:
+        written = date(*map(int, header.groups()))
+        dates |= {(day.year, day.month, day.day) for day in _relative_dates(folded, written)}
+    numbers = {key for run in _NUMBER.findall(text) for key in _number_keys(run)}
+    return _SourceFacts(folded, folded.translate(_LATIN), numbers, dates)
+
+
+def _take(pattern: re.Pattern[str], text: str) -> tuple[str, list[str]]:
+    """``text`` with the matches of ``pattern`` blanked out, and the matches."""
+    found = pattern.findall(text)
+    return pattern.sub(" ", text), found
+
+
+# --- dates ---------------------------------------------------------------------------------------
+
+def _month(word: str) -> int | None:
+    folded = word.casefold()
+    return next((number for number, pattern in enumerate(_MONTHS, 1) if pattern.fullmatch(folded)), None)
+
+
+def _key(year: int | None, month: int, day: int) -> DateKey | None:
+    """A valid date key (a two-digit year taken as 20xx), else None."""
+    if year is not None and year < 100:
+        year += 2000
+    try:
+        date(year or 2000, month, day)  # 2000 is a leap year: 29 February without a year stays valid
+    except ValueError:
+        return None
+    return year, month, day
+
+
+def _date_matches(text: str) -> Iterator[tuple[re.Match[str], set[DateKey]]]:
+    """Each written date in ``text`` with the keys it may stand for (d/m order can be ambiguous)."""
+    for match in _ISO_DATE.finditer(text):
+        yield match, {_key(int(match["y"]), int(match["m"]), int(match["d"]))} - {None}
+    for match in _NUMERIC_DATE.finditer(text):
+        a, b, year = int(match["a"]), int(match["b"]), int(match["y"])
+        yield match, {_key(year, b, a), _key(year, a, b)} - {None}
+    for pattern in (_DAY_MONTH, _MONTH_DAY):
+        for match in pattern.finditer(text):
+            month = _month(match["month"])
+            year = int(match["y"]) if match["y"] else None
+            yield match, ({_key(year, month, int(match["d"]))} - {None}) if month else set()
+
+
+def _dates(text: str) -> list[set[DateKey]]:
+    return [keys for _match, keys in _date_matches(text) if keys]
+
+
+def _take_dates(text: str) -> tuple[str, list[set[DateKey]]]:
+    """``text`` with its written dates blanked out, and the dates."""
+    found: list[set[DateKey]] = []
+    chars = list(text)
+    for match, keys in _date_matches(text):
+        if keys:
+            found.append(keys)
+            chars[match.start():match.end()] = " " * (match.end() - match.start())
+    return "".join(chars), found
+
+
+def _relative_dates(folded: str, written: date) -> set[date]:
+    """Dates that relative expressions in a text written on ``written`` may mean."""
+    days = {written}
+    for pattern, resolve in _RELATIVE:
+        if pattern.search(folded):
+            days.update(resolve(written))
+    for weekday, pattern in enumerate(_WEEKDAYS):
+        if pattern.search(folded):
+            ahead = (weekday - written.weekday()) % 7 or 7
+            days.update({written + timedelta(days=ahead), written + timedelta(days=ahead + 7)})
+    return days
+
+
+def _date_grounded(keys: set[DateKey], dates: set[DateKey]) -> bool:
+    """A claimed date matches a source date; a year missing on either side matches any year."""
+    return any(key == known or (key[1:] == known[1:] and None in (key[0], known[0])) for key in keys for known in dates)
+
+
+# --- numbers -------------------------------------------------------------------------------------
+
+def _groups(run: str) -> list[str]:
+    return re.findall(r"\d+", _ZERO_DECIMALS.sub("", run))
+
+
+def _number_keys(run: str) -> set[str]:
+    """Every contiguous stretch of a source number's digit groups, joined: "1 250 000" gives "250000"."""
+    keys = set()
+    for groups in (re.findall(r"\d+", run), _groups(run)):
+        count = len(groups)
+        keys |= {"".join(groups[start:end]) for start in range(count) for end in range(start + 1, count + 1)}
+    return keys
+
+
+def _numbers(text: str) -> list[str]:
+    return ["".join(_groups(run)) for run in _NUMBER.findall(text)]
+
+
+def _number_grounded(number: str, numbers: set[str]) -> bool:
+    """The digits occur as a source number; long (phone-like) ones may differ in their prefix."""
+    if number in numbers:
+        return True
+    return len(number) >= _PHONE_DIGITS and any(_same_phone(number, known) for known in numbers)
+
+
+def _same_phone(a: str, b: str) -> bool:
+    """Two digit strings that agree on their last 9-10 digits (country and trunk prefixes differ)."""
+    tail = min(len(a), len(b), 10)
+    return tail >= _PHONE_DIGITS and a[-tail:] == b[-tail:]
+
+
+# --- names ---------------------------------------------------------------------------------------
+
+def _at_sentence_start(text: str, start: int) -> bool:
+    before = text[:start].rstrip(_OPENERS)
+    if not before or before[-1] in "\n!?…:":
+        return True
+    if before[-1] != ".":
+        return False
+    word = re.search(r"[\w-]*$", before[:-1]).group().casefold()
+    return word not in _TITLES
+
+
+def _is_common(word: str) -> bool:
+    folded = word.casefold()
+    return (folded in _STOP_WORDS or _month(folded) is not None
+            or any(pattern.fullmatch(folded) for pattern in _WEEKDAYS))
+
+
+def _names(text: str, *, skip_sentence_starts: bool) -> list[str]:
+    """Capitalized tokens that are not common words (nor, optionally, the first word of a sentence)."""
+    return [match.group() for match in _NAME.finditer(text)
+            if not _is_common(match.group()) and not (skip_sentence_starts and _at_sentence_start(text, match.start()))]
+
+
+def _name_grounded(name: str, folded: str, latin: str) -> bool:
+    """The name, or its stem (inflected forms: "Иванову", "Kowalskiego"), starts a word of the sources,
+    compared in Latin letters; a currency code matches its symbols and names."""
+    word = name.casefold().strip("'’-")
+    if word in _CURRENCIES:
+        return any(alias in folded for alias in _CURRENCIES[word])
+    word = word.translate(_LATIN)
+    stem = word[:max(len(word) - 3, min(len(word), 5))]
+    return re.search(rf"(?<!\w){re.escape(stem)}", latin) is not None

@@ -1,0 +1,247 @@
+"""Summarize clients (build trees, check grounding, render, cache) and read cached summaries."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy.orm import Session
+
+from dossier.errors import DossierError
+from dossier.settings import get_settings
+from storage import repository, summaries
+from storage.db import session_scope
+from storage.models import PUBLIC_SCOPE, Client, SummaryRun, utcnow
+from summarizer.cache import CachedSummary, SummaryCache, SummaryKey, make_cache
+from summarizer.engines import Engine, Usage, engine_class
+from summarizer.grounding import check_grounding, grounding_text
+from summarizer.notes import Notes, SourceItem
+from summarizer.render import ClientInfo, render
+from summarizer.sources import to_source_item
+from summarizer.tree import StoredNode, Tree, TreeBuilder, bucket_end
+
+FORMATS = ("brief", "structured", "timeline", "actions")
+
+
+@dataclass(slots=True)
+class ClientResult:
+    """What summarizing one client did."""
+
+    client_id: int
+    name: str
+    interactions: int = 0
+    nodes_total: int = 0
+    nodes_recomputed: int = 0
+    prompt_tokens: int = 0
+    ungrounded: int = 0
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class SummarizeReport:
+    """What one summarize run did, per client and in total."""
+
+    run_id: int
+    engine: str
+    results: list[ClientResult] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+
+    @property
+    def failed(self) -> list[ClientResult]:
+        return [r for r in self.results if r.error]
+
+    def summary(self) -> str:
+        """The one-line summary the CLI prints."""
+        done = len(self.results) - len(self.failed)
+        recomputed = sum(r.nodes_recomputed for r in self.results)
+        total = sum(r.nodes_total for r in self.results)
+        return (f"{done} clients summarized with {self.engine}, {len(self.failed)} failed; "
+                f"{recomputed}/{total} tree nodes recomputed, {self.usage.prompt_tokens} prompt tokens, "
+                f"{sum(r.ungrounded for r in self.results)} ungrounded claims dropped")
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryView:
+    """A summary as a reader gets it, and where it came from."""
+
+    client_id: int
+    client_name: str
+    format: str
+    language: str
+    summary: CachedSummary
+    source: str  # "cache" or "database"
+
+
+def make_engines(name: str | None, languages: list[str]) -> list[Engine]:
+    """The engines for one run: one per output language if the engine translates, else one."""
+    cls = engine_class(name or get_settings().engine)
+    return [cls(language=language) for language in (languages if cls.translates else languages[:1])]
+
+
+def summarize_client(session: Session, client: Client, engines: list[Engine], *, languages: list[str],
+                     scopes: tuple[str, ...] = (PUBLIC_SCOPE,), as_of: date | None = None,
+                     cache: SummaryCache | None = None) -> ClientResult:
+    """Build or update one client's tree(s) and render every format in ``languages``.
+
+    Only tree nodes whose inputs changed are recomputed. An engine that translates has one tree per
+    language (``engines`` holds one engine each); otherwise one tree is rendered in every language.
+    """
+    started = utcnow()
+    result = ClientResult(client.id, client.name)
+    items = [to_source_item(i) for i in summaries.source_interactions(session, client.id, scopes)]
+    result.interactions = len({item.interaction_id for item in items})
+    tokens_before = sum(e.usage.prompt_tokens for e in engines)
+    for engine in engines:
+        tree = _build_tree(session, client, engine, items, summaries.scope_key(scopes))
+        result.nodes_total += len(tree.nodes)
+        result.nodes_recomputed += tree.recomputed
+        root = tree.root.notes if tree.root else Notes()
+        grounded = check_grounding(root, _source_texts(items))
+        result.ungrounded += len(grounded.dropped)
+        for language in ([engine.language] if engine.translates else languages):
+            _render_all(session, client, grounded.notes, language, tree, engine, scopes, as_of, cache)
+    result.prompt_tokens = sum(e.usage.prompt_tokens for e in engines) - tokens_before
+    summaries.clear_refresh(session, client.id, started_at=started)
+    if cache is not None:
+        cache.mark_fresh(client.id)
+    return result
+
+
+def _build_tree(session: Session, client: Client, engine: Engine, items: list[SourceItem], key: str) -> Tree:
+    tree_key = f"{key}@{engine.tree_id}"
+    stored_rows = summaries.load_nodes(session, client.id, tree_key)
+    stored = {k: StoredNode(row.input_hash, Notes.model_validate(row.notes)) for k, row in stored_rows.items()}
+    tree = TreeBuilder(engine, stored, client=client.name).build(items)
+    kept = set()
+    for node in tree.nodes:
+        node_key = (node.level, node.start, node.chunk)
+        kept.add(node_key)
+        if node.changed:
+            summaries.save_node(
+                session, stored_rows.get(node_key), client_id=client.id, scope_key=tree_key, level=node.level,
+                bucket_start=node.start, bucket_end=bucket_end(node.level, node.start), chunk=node.chunk,
+                input_hash=node.input_hash, engine=engine.version, notes=node.notes.model_dump(mode="json"),
+                prompt_tokens=node.prompt_tokens, completion_tokens=node.completion_tokens)
+    summaries.delete_nodes(session, [row for k, row in stored_rows.items() if k not in kept])
+    return tree
+
+
+def _source_texts(items: list[SourceItem]) -> dict[int, str]:
+    """Each interaction's text for the grounding check (a split interaction's parts joined)."""
+    texts: dict[int, str] = {}
+    for item in items:
+        texts[item.interaction_id] = texts.get(item.interaction_id, "") + "\n" + grounding_text(item)
+    return texts
+
+
+def _render_all(session: Session, client: Client, notes: Notes, language: str, tree: Tree, engine: Engine,
+                scopes: tuple[str, ...], as_of: date | None, cache: SummaryCache | None) -> None:
+    info = ClientInfo(id=client.id, name=client.name,
+                      contacts=[f"{c.kind}:{c.value}" for c in client.contacts])
+    root_hash = tree.root.input_hash if tree.root else "empty"
+    key = summaries.scope_key(scopes)
+    for format_name in FORMATS:
+        rendered = render(format_name, notes, client=info, language=language, as_of=as_of or date.today())
+        row = summaries.save_rendered(session, client_id=client.id, key=key, format=format_name,
+                                      language=language, root_hash=root_hash, engine=engine.version,
+                                      markdown=rendered.markdown, content=rendered.content)
+        if cache is not None:
+            cache.put(SummaryKey(client.id, key, format_name, language), CachedSummary(
+                markdown=row.markdown, content=row.content, root_hash=root_hash, engine=row.engine,
+                generated_at=row.generated_at))
+
+
+def select_clients(session: Session, refs: list[str], *, all_clients: bool, dirty: bool,
+                   debounce: timedelta | None = None) -> list[Client]:
+    """Clients named by id/name/contact, every client with history, or those due a refresh."""
+    if all_clients:
+        ids = summaries.client_ids_with_history(session)
+    elif dirty:
+        wait = debounce if debounce is not None else timedelta(seconds=get_settings().refresh_debounce_seconds)
+        ids = summaries.due_refreshes(session, debounce=wait)
+    else:
+        ids = []
+        for ref in refs:
+            client = repository.find_client(session, ref)
+            if client is None:
+                raise DossierError(f"no client matches {ref!r} (try `dossier clients`)")
+            ids.append(client.id)
+    return [session.get(Client, client_id) for client_id in ids]
+
+
+def summarize(refs: list[str] | None = None, *, all_clients: bool = False, dirty: bool = False,
+              engine_name: str | None = None, languages: list[str] | None = None,
+              scopes: tuple[str, ...] = (PUBLIC_SCOPE,), as_of: date | None = None,
+              database_url: str | None = None, debounce: timedelta | None = None,
+              on_client: Callable[[ClientResult], None] | None = None) -> SummarizeReport:
+    """Summarize the selected clients; one client's failure is recorded and the run goes on."""
+    settings = get_settings()
+    languages = languages or settings.summary_languages
+    engines = make_engines(engine_name, languages)
+    cache = make_cache(settings.redis_url)
+    with session_scope(database_url) as session:
+        clients = select_clients(session, refs or [], all_clients=all_clients, dirty=dirty, debounce=debounce)
+        run = summaries.start_summary_run(session, engines[0].version)
+        session.commit()
+        report = SummarizeReport(run_id=run.id, engine=engines[0].name)
+        for client in clients:
+            try:
+                result = summarize_client(session, client, engines, languages=languages, scopes=scopes,
+                                          as_of=as_of, cache=cache)
+                session.commit()
+            except Exception as error:  # noqa: BLE001 - one client's failure never fails the batch
+                session.rollback()
+                result = ClientResult(client.id, client.name, error=f"{type(error).__name__}: {error}")
+            report.results.append(result)
+            if on_client:
+                on_client(result)
+        for engine in engines:
+            report.usage.add(engine.usage)
+        _record_run(session, run.id, report)
+    return report
+
+
+def _record_run(session: Session, run_id: int, report: SummarizeReport) -> None:
+    run = session.get(SummaryRun, run_id)
+    run.clients = len(report.results)
+    run.failed = len(report.failed)
+    run.nodes_total = sum(r.nodes_total for r in report.results)
+    run.nodes_recomputed = sum(r.nodes_recomputed for r in report.results)
+    run.prompt_tokens, run.completion_tokens = report.usage.prompt_tokens, report.usage.completion_tokens
+    run.cost, run.fallbacks = report.usage.cost, report.usage.fallbacks
+    run.ungrounded = sum(r.ungrounded for r in report.results)
+    run.errors = [{"client_id": r.client_id, "error": r.error} for r in report.failed]
+    summaries.finish_summary_run(session, run)
+
+
+def read_summary(ref: str, format_name: str, language: str, *, scopes: tuple[str, ...] = (PUBLIC_SCOPE,),
+                 database_url: str | None = None, cache: SummaryCache | None = None) -> SummaryView | None:
+    """The cached summary (Redis or local), else the stored one; None when none was built yet.
+
+    When none exists the client is queued for a refresh.
+    """
+    if format_name not in FORMATS:
+        raise DossierError(f"unknown format {format_name!r}; expected one of: {', '.join(FORMATS)}")
+    cache = cache if cache is not None else make_cache(get_settings().redis_url)
+    key_scope = summaries.scope_key(scopes)
+    with session_scope(database_url) as session:
+        client = repository.find_client(session, ref)
+        if client is None:
+            raise DossierError(f"no client matches {ref!r} (try `dossier clients`)")
+        key = SummaryKey(client.id, key_scope, format_name, language)
+        if (cached := cache.get(key)) is not None:
+            return SummaryView(client.id, client.name, format_name, language, cached, "cache")
+        row = summaries.get_rendered(session, client.id, key_scope, format_name, language)
+        if row is None:
+            summaries.mark_stale(session, [client.id], reason="summary requested")
+            return None
+        stored = CachedSummary(markdown=row.markdown, content=row.content, root_hash=row.root_hash,
+                               engine=row.engine, generated_at=row.generated_at, stale=row.stale)
+        if not row.stale:
+            cache.put(key, stored)
+        return SummaryView(client.id, client.name, format_name, language, stored, "database")
+
+
+def invalidate(client_ids: set[int]) -> None:
+    """Mark the clients' cached summaries stale (the database flag is set by the import itself)."""
+    make_cache(get_settings().redis_url).mark_stale(sorted(client_ids))
+

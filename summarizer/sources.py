@@ -1,0 +1,47 @@
+"""Interactions as the engines see them: redacted, formatted with their ids, split when too long."""
+
+import re
+from collections.abc import Callable, Iterator
+
+from storage.models import Interaction
+from summarizer.notes import SourceItem
+from summarizer.redact import redact
+
+SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+
+
+def to_source_item(interaction: Interaction) -> SourceItem:
+    """The engine's view of an interaction: personal data redacted, quoted text left out."""
+    return SourceItem(
+        interaction_id=interaction.id, occurred_at=interaction.occurred_at, channel=interaction.channel,
+        direction=interaction.direction, author=interaction.author,
+        subject=redact(interaction.subject) if interaction.subject else None, text=redact(interaction.body),
+        signature=redact(interaction.signature), language=interaction.language,
+        segment_starts=list(interaction.meta.get("segment_starts", [])))
+
+
+def format_source(item: SourceItem) -> str:
+    """One source as it is shown to a model: a header with its id, then its text."""
+    header = f"[#{item.interaction_id}] {item.occurred_at:%Y-%m-%d %H:%M} {item.channel} {item.direction}"
+    header += f" from {item.author}" if item.author else ""
+    subject = f"\nSubject: {item.subject}" if item.subject else ""
+    return f"{header}{subject}\n{item.text}"
+
+
+def split_item(item: SourceItem, budget: int, count_tokens: Callable[[str], int]) -> Iterator[SourceItem]:
+    """The item whole when it fits ``budget``, else consecutive parts at sentence boundaries."""
+    if count_tokens(format_source(item)) <= budget:
+        yield item
+        return
+    overhead = count_tokens(format_source(item.model_copy(update={"text": ""})))
+    part: list[str] = []
+    used = 0
+    for sentence in filter(None, SENTENCE_END.split(item.text)):
+        cost = count_tokens(sentence) + 1
+        if part and used + cost > budget - overhead:
+            yield item.model_copy(update={"text": " ".join(part)})
+            part, used = [], 0
+        part.append(sentence)
+        used += cost
+    if part:
+        yield item.model_copy(update={"text": " ".join(part)})

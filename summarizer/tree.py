@@ -1,0 +1,193 @@
+"""The summary tree: time buckets (day -> week -> month -> year -> root) over token-sized chunks.
+
+Each node is keyed by a hash of its inputs and the engine version. Rebuilding recomputes only nodes
+whose hash changed, so a new message costs its chunk, its day and that day's ancestors.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from summarizer.engines.base import Engine
+from summarizer.notes import Notes, SourceItem
+from summarizer.sources import format_source, split_item
+
+LEVELS = ("chunk", "day", "week", "month", "year", "root")
+ROOT_BUCKET = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+class SummarizeError(Exception):
+    """A client's history cannot be summarized as configured (e.g. an item that cannot fit)."""
+
+
+def bucket_start(level: str, moment: datetime) -> datetime:
+    """Start (UTC) of the ``level`` bucket holding ``moment``."""
+    day = moment.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    if level in ("chunk", "day"):
+        return day
+    if level == "week":
+        return day - timedelta(days=day.weekday())
+    if level == "month":
+        return day.replace(day=1)
+    if level == "year":
+        return day.replace(month=1, day=1)
+    return ROOT_BUCKET
+
+
+def bucket_end(level: str, start: datetime) -> datetime:
+    """End (exclusive) of the bucket that starts at ``start``."""
+    if level in ("chunk", "day"):
+        return start + timedelta(days=1)
+    if level == "week":
+        return start + timedelta(days=7)
+    if level == "month":
+        return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    if level == "year":
+        return start.replace(year=start.year + 1)
+    return datetime(9999, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass(slots=True)
+class Node:
+    """A node of the tree as built in memory."""
+
+    level: str
+    start: datetime
+    chunk: int
+    input_hash: str
+    notes: Notes
+    changed: bool  # new or different inputs: must be stored
+    recomputed: bool  # changed and an engine call was needed (a single child's notes are reused)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass(slots=True)
+class StoredNode:
+    """What the builder needs of a node stored by an earlier build."""
+
+    input_hash: str
+    notes: Notes
+
+
+@dataclass(slots=True)
+class Tree:
+    """The result of a build: every node, in bottom-up order, the root last."""
+
+    nodes: list[Node] = field(default_factory=list)
+
+    @property
+    def root(self) -> Node | None:
+        return self.nodes[-1] if self.nodes and self.nodes[-1].level == "root" else None
+
+    @property
+    def recomputed(self) -> int:
+        return sum(node.recomputed for node in self.nodes)
+
+
+def digest(*parts: object) -> str:
+    """A stable hash of JSON-serialisable parts."""
+    return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()
+
+
+def chunk_items(items: list[SourceItem], engine: Engine, *, client: str) -> list[list[SourceItem]]:
+    """Pack one bucket's items, in order, into chunks that fit the engine's context.
+
+    An item larger than a chunk is split into parts; a part that still cannot fit raises
+    ``SummarizeError`` naming the client. Nothing is truncated.
+    """
+    budget = engine.context_tokens
+    chunks: list[list[SourceItem]] = [[]]
+    used = 0
+    for item in items:
+        for part in split_item(item, budget, engine.count_tokens):
+            cost = engine.count_tokens(format_source(part))
+            if cost > budget:
+                raise SummarizeError(f"client {client}: interaction {item.interaction_id} has a passage of "
+                                     f"{cost} tokens, more than the engine's {budget}-token context")
+            if used + cost > budget and chunks[-1]:
+                chunks.append([])
+                used = 0
+            chunks[-1].append(part)
+            used += cost
+    return [chunk for chunk in chunks if chunk]
+
+
+class TreeBuilder:
+    """Builds one client's tree with ``engine``, reusing ``stored`` nodes whose inputs are unchanged."""
+
+    def __init__(self, engine: Engine, stored: dict[tuple[str, datetime, int], StoredNode], *, client: str):
+        self.engine = engine
+        self.stored = stored
+        self.client = client
+        self.tree = Tree()
+
+    def build(self, items: list[SourceItem]) -> Tree:
+        """Build (or update) the tree over ``items``; an empty history gives an empty tree."""
+        if not items:
+            return self.tree
+        days: dict[datetime, list[SourceItem]] = {}
+        for item in items:
+            days.setdefault(bucket_start("day", item.occurred_at), []).append(item)
+        level_nodes = []
+        for day, day_items in sorted(days.items()):
+            chunk_nodes = [self._map_node(day, index, chunk)
+                           for index, chunk in enumerate(chunk_items(day_items, self.engine, client=self.client))]
+            level_nodes.append(self._reduce_node("day", day, chunk_nodes))
+        for level in ("week", "month", "year", "root"):
+            groups: dict[datetime, list[Node]] = {}
+            for node in level_nodes:
+                groups.setdefault(bucket_start(level, node.start), []).append(node)
+            level_nodes = [self._reduce_node(level, start, children) for start, children in sorted(groups.items())]
+        return self.tree
+
+    def _map_node(self, day: datetime, index: int, chunk: list[SourceItem]) -> Node:
+        input_hash = digest(self.engine.version, "chunk", [item.model_dump(mode="json") for item in chunk])
+        return self._node("chunk", day, index, input_hash, lambda: self.engine.map(chunk))
+
+    def _reduce_node(self, level: str, start: datetime, children: list[Node]) -> Node:
+        input_hash = digest(self.engine.version, level, [child.input_hash for child in children])
+        if len(children) == 1:
+            return self._node(level, start, 0, input_hash, lambda: children[0].notes, free=True)
+        return self._node(level, start, 0, input_hash, lambda: self._collapse([c.notes for c in children], level))
+
+    def _collapse(self, notes: list[Notes], level: str) -> Notes:
+        """Reduce children in groups that fit the context, level after level, until one is left."""
+        while len(notes) > 1:
+            groups = _pack(notes, self.engine.context_tokens, lambda n: self.engine.count_tokens(n.model_dump_json()))
+            if len(groups) == 1:
+                return self.engine.reduce(groups[0], level=level)
+            if all(len(group) == 1 for group in groups):
+                raise SummarizeError(f"client {self.client}: {level} notes do not fit the engine's context "
+                                     f"even two at a time")
+            notes = [group[0] if len(group) == 1 else self.engine.reduce(group, level=level) for group in groups]
+        return notes[0]
+
+    def _node(self, level: str, start: datetime, chunk: int, input_hash: str, compute: Callable[[], Notes],
+              *, free: bool = False) -> Node:
+        previous = self.stored.get((level, start, chunk))
+        if previous is not None and previous.input_hash == input_hash:
+            node = Node(level, start, chunk, input_hash, previous.notes, changed=False, recomputed=False)
+        else:
+            before = (self.engine.usage.prompt_tokens, self.engine.usage.completion_tokens)
+            notes = compute()
+            node = Node(level, start, chunk, input_hash, notes, changed=True, recomputed=not free,
+                        prompt_tokens=self.engine.usage.prompt_tokens - before[0],
+                        completion_tokens=self.engine.usage.completion_tokens - before[1])
+        self.tree.nodes.append(node)
+        return node
+
+
+def _pack(notes: Iterable[Notes], budget: int, cost: Callable[[Notes], int]) -> list[list[Notes]]:
+    groups: list[list[Notes]] = [[]]
+    used = 0
+    for item in notes:
+        size = cost(item)
+        if used + size > budget and groups[-1]:
+            groups.append([])
+            used = 0
+        groups[-1].append(item)
+        used += size
+    return groups

@@ -1,0 +1,40 @@
+"""A fake engine for tests: one claim per source, reduce = concatenation; counts its calls."""
+
+from summarizer.engines.base import Engine
+from summarizer.notes import Citation, Claim, ClaimKind, Notes, SourceItem
+from summarizer.tokens import estimate_tokens
+
+
+class FakeEngine(Engine):
+    name = "fake"
+    translates = False
+
+    def __init__(self, *, language: str = "en", context_tokens: int = 4000):
+        super().__init__(language=language)
+        self._context = context_tokens
+        self.map_calls = 0
+        self.reduce_calls = 0
+
+    @property
+    def version(self) -> str:
+        return "fake-1"
+
+    @property
+    def context_tokens(self) -> int:
+        return self._context
+
+    def count_tokens(self, text: str) -> int:
+        return estimate_tokens(text)
+
+    def map(self, items: list[SourceItem]) -> Notes:
+        self.map_calls += 1
+        self.usage.prompt_tokens += sum(self.count_tokens(i.text) for i in items)
+        return Notes(claims=[Claim(kind=ClaimKind.EVENT, text=i.text[:80], date=i.occurred_at.date(),
+                                   sources=[Citation(interaction_id=i.interaction_id)]) for i in items],
+                     interactions=len(items))
+
+    def reduce(self, children: list[Notes], *, level: str) -> Notes:
+        self.reduce_calls += 1
+        self.usage.prompt_tokens += sum(self.count_tokens(c.model_dump_json()) for c in children)
+        return Notes(claims=[claim for child in children for claim in child.claims][-8:],
+                     interactions=sum(c.interactions for c in children))

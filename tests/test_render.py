@@ -1,0 +1,195 @@
+"""Rendering the four formats: cited sentences and items, sections, order, action statuses, languages."""
+
+import re
+import tomllib
+from datetime import date, datetime, timezone
+
+import pytest
+
+from summarizer.notes import Citation, Claim, ClaimKind, Notes, Side
+from summarizer.render import (FORMATS, LABELS_DIR, SECTIONS, ClientInfo, action_status, available_languages,
+                               citation_marker, load_labels, render)
+
+AS_OF = date(2024, 3, 20)
+CLIENT = ClientInfo(id=1, name="Alpha Group", contacts=["anna.nowak@alpha.pl", "+48 600 123 456"])
+MARKER = re.compile(r"\[#(\d+)(?: @(\d+):(\d{2}))?\]")
+
+
+def claim(kind: ClaimKind, text: str, cites: int, day: date | None = None, *, at: float | None = None,
+          **fields: object) -> Claim:
+    return Claim(kind=kind, text=text, date=day, sources=[Citation(interaction_id=cites, at_seconds=at)], **fields)
+
+
+CONTRACT = claim(ClaimKind.ACTION, "Send the signed contract.", 12, date(2024, 3, 13), owner="Anna Nowak",
+                 owner_side=Side.CLIENT, due=date(2024, 3, 15))
+INVOICE = claim(ClaimKind.ACTION, "Prepare the invoice.", 12, date(2024, 3, 13), owner="Jan Kowalski",
+                owner_side=Side.US, due=date(2024, 3, 25))
+QUOTE = claim(ClaimKind.ACTION, "Send the quote.", 8, date(2024, 1, 20), owner="Jan Kowalski", owner_side=Side.US,
+              due=date(2024, 1, 25), done=True)
+NOTES = Notes(
+    interactions=42, first_at=datetime(2023, 1, 10, tzinfo=timezone.utc),
+    last_at=datetime(2024, 3, 13, tzinfo=timezone.utc), channels={"email": 30, "call": 8, "chat": 4},
+    claims=[
+        claim(ClaimKind.PURCHASE, "Bought 200 licences for 15 000 PLN.", 5, date(2023, 3, 2), weight=2),
+        claim(ClaimKind.STATUS, "Quote approved.", 12, date(2024, 3, 13)),
+        claim(ClaimKind.EVENT, "First contact: an inquiry about licences.", 1, date(2023, 1, 10)),
+        claim(ClaimKind.STATUS, "Waiting for the quote decision.", 9, date(2024, 2, 1)),
+        claim(ClaimKind.AGREEMENT, "10% discount on the renewal.", 10, date(2024, 2, 20)),
+        claim(ClaimKind.RISK, "Mentioned a competitor, Beta Soft.", 11, date(2024, 3, 1), at=252.0),
+        INVOICE, QUOTE, CONTRACT,
+        claim(ClaimKind.PERSON, "Anna Nowak is the CFO.", 12, date(2024, 3, 13)),
+        claim(ClaimKind.PREFERENCE, "Prefers phone calls in the morning.", 7, date(2023, 11, 5)),
+    ])
+
+
+def rendered(format: str, notes: Notes = NOTES, language: str = "en"):
+    return render(format, notes, client=CLIENT, language=language, as_of=AS_OF)
+
+
+def markers(markdown: str) -> list[tuple[int, int | None]]:
+    """(interaction id, second in the recording) for each citation marker in ``markdown``."""
+    return [(int(i), int(m) * 60 + int(s) if m else None) for i, m, s in MARKER.findall(markdown)]
+
+
+def cited(citations: list[dict]) -> list[tuple[int, int | None]]:
+    return [(c["interaction_id"], None if c["at_seconds"] is None else int(c["at_seconds"])) for c in citations]
+
+
+def json_items(content: dict) -> list[dict]:
+    """Every sentence or item of a format's JSON, in order."""
+    if "sections" in content:
+        return [item for section in content["sections"] for item in section["items"]]
+    return next(content[key] for key in ("sentences", "events", "actions") if key in content)
+
+
+def test_citation_markers() -> None:
+    assert citation_marker(Citation(interaction_id=123)) == "[#123]"
+    assert citation_marker(Citation(interaction_id=123, at_seconds=252.4)) == "[#123 @04:12]"
+    assert citation_marker(Citation(interaction_id=9, at_seconds=3725)) == "[#9 @1:02:05]"
+
+
+def test_brief_has_three_to_five_sentences_each_cited() -> None:
+    result = rendered("brief")
+    sentences = result.content["sentences"]
+    assert 3 <= len(sentences) <= 5
+    for sentence in sentences:
+        assert sentence["citations"], sentence["text"]
+        assert sentence["text"].endswith(".")
+    text = " ".join(sentence["text"] for sentence in sentences)
+    assert "Alpha Group" in text and "2023-01-10" in text and "42" in text  # who, since when, how active
+    assert "Bought 200 licences for 15 000 PLN" in text  # what they buy
+    assert "Quote approved" in text and "Waiting for the quote decision" not in text  # current status only
+    assert "Send the signed contract" in text and "overdue since 2024-03-15" in text  # when to expect what
+    assert "Send the quote" not in text  # done: nothing to expect
+    assert "Anna Nowak is the CFO" in text and "Prefers phone calls" in text  # whom and how
+
+
+def test_brief_says_what_is_unknown_instead_of_inventing() -> None:
+    notes = Notes(interactions=2, first_at=datetime(2024, 3, 1, tzinfo=timezone.utc),
+                  last_at=datetime(2024, 3, 2, tzinfo=timezone.utc), channels={"email": 2},
+                  claims=[claim(ClaimKind.STATUS, "Asked for a demo.", 3, date(2024, 3, 2))])
+    sentences = [sentence["text"] for sentence in rendered("brief", notes).content["sentences"]]
+    labels = load_labels("en")["brief"]
+    assert 3 <= len(sentences) <= 5
+    assert labels["buys_unknown"] in sentences and labels["next_unknown"] in sentences
+    assert labels["contact_unknown"] in sentences
+    assert any("Asked for a demo" in sentence for sentence in sentences)
+
+
+def test_structured_has_every_section_in_order() -> None:
+    result = rendered("structured")
+    labels = load_labels("en")["sections"]
+    assert [section["key"] for section in result.content["sections"]] == list(SECTIONS)
+    positions = [result.markdown.index(f"### {labels[key]}") for key in SECTIONS]
+    assert positions == sorted(positions)
+    sections = {section["key"]: [item["text"] for item in section["items"]] for section in result.content["sections"]}
+    assert sections["current_status"] == ["Quote approved.", "Waiting for the quote decision."]  # latest first
+    assert sections["key_agreements"] == ["10% discount on the renewal."]
+    assert sections["risks"] == ["Mentioned a competitor, Beta Soft."]
+    assert sections["next_steps"] == ["Send the signed contract.", "Prepare the invoice."]  # open only, nearest first
+    assert sections["people"] == ["Anna Nowak is the CFO.", "Prefers phone calls in the morning."]
+    assert "First contact: an inquiry about licences." in sections["relationship_history"]
+
+
+def test_timeline_is_oldest_first() -> None:
+    events = rendered("timeline").content["events"]
+    days = [event["date"] for event in events]
+    assert days == sorted(days)
+    assert events[0]["text"] == "First contact: an inquiry about licences."
+    assert {event["kind"] for event in events} <= {"event", "purchase", "agreement", "risk"}
+    assert events[-1]["citations"] == [{"interaction_id": 11, "at_seconds": 252.0}]
+
+
+def test_action_statuses_against_as_of() -> None:
+    assert action_status(CONTRACT, AS_OF) == "overdue"
+    assert action_status(INVOICE, AS_OF) == "open"
+    assert action_status(QUOTE, AS_OF) == "done"
+    assert action_status(CONTRACT, date(2024, 3, 15)) == "open"  # due today is not overdue yet
+    actions = rendered("actions").content["actions"]
+    assert [(a["text"], a["status"]) for a in actions] == [
+        ("Send the signed contract.", "overdue"), ("Prepare the invoice.", "open"), ("Send the quote.", "done")]
+    assert actions[0] | {"citations": None} == {"text": "Send the signed contract.", "owner": "Anna Nowak",
+                                                "side": "client", "due": "2024-03-15", "status": "overdue",
+                                                "citations": None}
+
+
+@pytest.mark.parametrize("format", FORMATS)
+def test_markdown_and_json_cite_the_same_sources(format: str) -> None:
+    result = rendered(format)
+    items = json_items(result.content)
+    assert items and all(item["citations"] for item in items)
+    if format == "brief":  # one paragraph: each clause is followed by its own markers
+        assert set(markers(result.markdown)) == {pair for item in items for pair in cited(item["citations"])}
+        assert (11, 252) in markers(result.markdown)
+    else:  # one line per item, carrying exactly that item's citations
+        lines = [line for line in result.markdown.splitlines() if MARKER.search(line)]
+        assert [markers(line) for line in lines] == [cited(item["citations"]) for item in items]
+
+
+def test_every_language_has_every_label() -> None:
+    def keys(table: dict, prefix: str = "") -> set[str]:
+        return {f"{prefix}{key}" for key, value in table.items() if not isinstance(value, dict)} | {
+            name for key, value in table.items() if isinstance(value, dict) for name in keys(value, f"{key}.")}
+
+    languages = available_languages()
+    assert {"en", "ru", "pl"} <= set(languages)
+    reference = keys(tomllib.loads((LABELS_DIR / "en.toml").read_text(encoding="utf-8")))
+    for language in languages:
+        assert keys(load_labels(language)) == reference, language
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "pl"])
+@pytest.mark.parametrize("format", FORMATS)
+def test_each_language_renders_with_its_own_labels(language: str, format: str) -> None:
+    labels = load_labels(language)
+    result = rendered(format, language=language)
+    assert result.markdown.startswith(f"## {labels['titles'][format]}: Alpha Group")
+    assert result.content["language"] == language
+    if format == "structured":
+        assert all(f"### {title}" in result.markdown for title in labels["sections"].values())
+    if format == "actions":
+        assert labels["statuses"]["overdue"] in result.markdown and labels["actions"]["who"] in result.markdown
+    assert "Bought 200 licences" in result.markdown or format == "actions"  # claims are quoted as written
+
+
+def test_labels_differ_between_languages() -> None:
+    assert len({load_labels(language)["sections"]["risks"] for language in ("en", "ru", "pl")}) == 3
+
+
+def test_unknown_language_and_format_are_errors() -> None:
+    with pytest.raises(ValueError, match="available"):
+        rendered("brief", language="xx")
+    with pytest.raises(ValueError, match="format"):
+        rendered("summary")
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "pl"])
+@pytest.mark.parametrize("format", FORMATS)
+def test_empty_history_says_so(language: str, format: str) -> None:
+    result = rendered(format, Notes(), language)
+    message = load_labels(language)["text"]["empty_history"]
+    assert result.content["empty"] is True
+    assert result.content["message"] == message
+    assert message in result.markdown
+    assert json_items(result.content) == []
+    assert not MARKER.search(result.markdown)

@@ -1,0 +1,106 @@
+"""Transcribe one decoded recording: choose its language, decode each channel, filter, merge in time order."""
+
+import os
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from faster_whisper import WhisperModel
+
+from transcription.audio import Audio, Track
+from transcription.errors import ModelError
+from transcription.filters import drop_reason
+from transcription.results import UNKNOWN_SPEAKER, Segment, Transcript
+
+#: The decoding settings, shared with the benchmark's bare faster-whisper run.
+WHISPER_OPTIONS: dict[str, Any] = {
+    "beam_size": 5,
+    "vad_filter": True,
+    "word_timestamps": True,
+    "condition_on_previous_text": False,  # a bad segment must not seed the next one: fewer loops
+    "hallucination_silence_threshold": 2.0,  # skip silent gaps around a suspected hallucination
+}
+#: Who speaks on which stereo channel unless a recording says otherwise.
+DEFAULT_SPEAKERS: Mapping[int, str] = {0: "agent", 1: "client"}
+ENGLISH = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class LanguagePolicy:
+    """How to choose a recording's language when none is given.
+
+    Detection is trusted when its probability reaches ``threshold`` and the language is in
+    ``allowed`` (None: any); otherwise ``fallback`` is used.
+    """
+
+    fallback: str = ENGLISH
+    threshold: float = 0.5
+    allowed: frozenset[str] | None = None
+
+
+def load_model(path: Path, *, workers: int = 1, cpu_threads: int = 0) -> WhisperModel:
+    """Load a CTranslate2 Whisper model for CPU (int8); ``workers`` transcriptions may run at once."""
+    threads = cpu_threads or max(1, (os.cpu_count() or 1) // workers)
+    try:
+        return WhisperModel(str(path), device="cpu", compute_type="int8", cpu_threads=threads, num_workers=workers)
+    except (RuntimeError, ValueError, OSError) as error:
+        raise ModelError(f"cannot load the Whisper model at {path}: {error}") from error
+
+
+class Transcriber:
+    """A loaded model and the language policy; safe to call from ``workers`` threads at once."""
+
+    def __init__(self, model: WhisperModel, policy: LanguagePolicy | None = None):
+        self.model = model
+        self.policy = policy or LanguagePolicy()
+
+    @property
+    def multilingual(self) -> bool:
+        """False for an English-only model (such as tiny.en)."""
+        return self.model.model.is_multilingual
+
+    def choose_language(self, audio: Audio, given: str | None) -> tuple[str, float, str]:
+        """(language, probability, how it was chosen: given, model, detected or fallback)."""
+        if not self.multilingual:
+            return ENGLISH, 1.0, "given" if given == ENGLISH else "model"
+        if given:
+            return given, 1.0, "given"
+        language, probability, _ = self.model.detect_language(audio.mixdown(), vad_filter=True)
+        allowed = self.policy.allowed is None or language in self.policy.allowed
+        if probability >= self.policy.threshold and allowed:
+            return language, probability, "detected"
+        return self.policy.fallback, probability, "fallback"
+
+    def transcribe(self, audio: Audio, *, language: str | None = None,
+                   speakers: Mapping[int, str] = DEFAULT_SPEAKERS) -> Transcript:
+        """The dialogue of ``audio``: each stereo channel decoded alone, labelled by ``speakers``."""
+        chosen, probability, source = self.choose_language(audio, language)
+        segments: list[Segment] = []
+        dropped: Counter[str] = Counter()
+        speech_s = 0.0
+        for track in audio.tracks:
+            speaker = UNKNOWN_SPEAKER if track.channel is None else speakers.get(track.channel, f"channel {track.channel}")
+            kept, track_dropped, track_speech = self._track(track, chosen, speaker, audio.duration_s)
+            segments += kept
+            dropped += track_dropped
+            speech_s += track_speech
+        segments.sort(key=lambda s: (s.start, s.end, s.channel or 0))
+        return Transcript(tuple(segments), chosen, probability, source, audio.duration_s, speech_s,
+                          audio.source.channels, audio.source.sample_rate, dropped)
+
+    def _track(self, track: Track, language: str, speaker: str,
+               duration_s: float) -> tuple[list[Segment], Counter[str], float]:
+        decoded, info = self.model.transcribe(track.samples, language=language, **WHISPER_OPTIONS)
+        kept: list[Segment] = []
+        dropped: Counter[str] = Counter()
+        for segment in decoded:
+            reason = drop_reason(segment, kept[-1].text if kept else None)
+            if reason:
+                dropped[reason] += 1
+                continue
+            start = min(max(segment.start, 0.0), duration_s)
+            kept.append(Segment(start, min(max(segment.end, start), duration_s), segment.text.strip(), speaker,
+                                track.channel, segment.avg_logprob, segment.no_speech_prob))
+        return kept, dropped, info.duration_after_vad
