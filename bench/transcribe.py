@@ -14,8 +14,10 @@
    SQLite file with one worker of 2 threads: the same work plus Dossier's checks, filters and storage.
 4. **dossier 2 workers**: the same with the default two workers of one thread each.
 5. Prints real-time factor (processing s / audio s), word error rate (per channel for calls) and
-   throughput ratios to bare; writes ``bench/out/transcribe.json``. Goals: dossier 1 worker / bare
-   >= 0.9, and dossier 2 workers above bare.
+   throughput ratios to bare, CPU seconds and the load average (other processes on the cores make
+   wall times noisy); writes ``bench/out/transcribe.json``. Each run is repeated ``--rounds`` times
+   in alternating order and the fastest counts. Goals: dossier 1 worker / bare >= 0.9, and
+   dossier 2 workers above bare.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ import argparse
 import csv
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -38,7 +42,6 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != BE
 sys.path.insert(0, str(ROOT))
 
 import jiwer  # noqa: E402
-import numpy as np  # noqa: E402
 from faster_whisper import WhisperModel, decode_audio  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
@@ -81,6 +84,8 @@ class Result:
     seconds: float
     audio_s: float
     wer: float
+    cpu_s: float = 0.0  # this process's CPU time (all threads), set by ``measured``
+    load: float = 0.0  # the 1-minute load average after the run: other work competing for the cores
 
     @property
     def rtf(self) -> float:
@@ -175,11 +180,23 @@ def dossier(clips: list[Clip], model: str, workers: int) -> Result:
     return Result(label, seconds, sum(c.audio_s for c in clips), corpus_wer(clips, hypotheses))
 
 
+def measured(run: Callable[[], Result]) -> Result:
+    """``run()`` with its CPU time and the load average after it."""
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    result = run()
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    result.cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result.load = os.getloadavg()[0]
+    return result
+
+
 def render(results: list[Result], baseline: Result) -> Table:
-    table = Table("run", "audio s", "seconds", "RTF", "WER", "throughput / bare", title="transcription")
+    table = Table("run", "audio s", "seconds", "RTF", "WER", "throughput / bare", "CPU s", "CPU / bare",
+                  "load", title="transcription")
     for result in results:
         table.add_row(result.name, f"{result.audio_s:.0f}", f"{result.seconds:.1f}", f"{result.rtf:.3f}",
-                      f"{result.wer:.1%}", f"{baseline.seconds / result.seconds:.2f}")
+                      f"{result.wer:.1%}", f"{baseline.seconds / result.seconds:.2f}", f"{result.cpu_s:.1f}",
+                      f"{result.cpu_s / baseline.cpu_s:.2f}", f"{result.load:.1f}")
     return table
 
 
@@ -201,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     for round_number in range(args.rounds):
         order = range(len(runs)) if round_number % 2 == 0 else reversed(range(len(runs)))
         for index in order:
-            result = runs[index]()
+            result = measured(runs[index])
             if index not in best or result.seconds < best[index].seconds:
                 best[index] = result
     results = [best[index] for index in range(len(runs))]

@@ -115,6 +115,7 @@ def summarize(
     dirty: Annotated[bool, typer.Option("--dirty", help="Clients with new data, after the debounce.")] = False,
     engine: Annotated[str | None, typer.Option(help="grounded, llamacpp, openai or a plug-in.")] = None,
     lang: Annotated[list[str] | None, typer.Option(help="Output language(s); default from settings.")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (one per core).")] = 1,
 ) -> None:
     """Build or update summaries (only what changed is recomputed) and cache them."""
     from summarizer.service import summarize as run_summarize
@@ -125,7 +126,7 @@ def summarize(
     with _progress_bar() as bar:
         task = bar.add_task("summarizing", total=None)
         report = run_summarize(clients, all_clients=all_clients, dirty=dirty, engine_name=engine, languages=lang,
-                               on_client=lambda result: bar.update(task, advance=1, description=result.name[:30]))
+                               workers=workers, on_client=lambda result: bar.update(task, advance=1, description=result.name[:30]))
     console.print(report.summary())
     for failed in report.failed:
         console.print(f"[red]failed:[/] {failed.name}: {failed.error}", highlight=False)

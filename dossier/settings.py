@@ -59,8 +59,15 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(
         default=1024, ge=16, description="LLM engines: most tokens one answer may take (kept free in the context)."
     )
-    llm_max_claims: int = Field(default=12, ge=1, description="LLM engines: most claims one map or reduce answer asks for.")
-    llm_temperature: float = Field(default=0.0, ge=0, description="LLM engines: sampling temperature of a first attempt.")
+    llm_max_claims: int = Field(
+        default=12, ge=1, description="LLM engines: most claims one map or reduce answer may hold."
+    )
+    llm_claim_max_chars: int = Field(
+        default=300, ge=20, description="LLM engines: longest claim text a model may write (one sentence)."
+    )
+    llm_temperature: float = Field(
+        default=0.0, ge=0, description="LLM engines: sampling temperature of a first attempt."
+    )
     llm_retry_temperature: float = Field(
         default=0.6, ge=0, description="LLM engines: temperature of a retry after an invalid answer."
     )
@@ -70,7 +77,8 @@ class Settings(BaseSettings):
         "and a failing endpoint raises."
     )
     llm_backoff_seconds: float = Field(
-        default=1.0, ge=0, description="LLM engines: first wait between tries, doubled after each (exponential backoff)."
+        default=1.0, ge=0, description="LLM engines: first wait between tries, doubled after each (exponential "
+        "backoff)."
     )
     llm_prices: dict[str, tuple[float, float]] = Field(
         default_factory=dict,
@@ -98,7 +106,9 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = Field(
         default=None, description="openai engine: API key (servers without authentication accept any value)."
     )
-    openai_model: str = Field(default="gpt-4o-mini", description="openai engine: the reduce model (and map model unless set).")
+    openai_model: str = Field(
+        default="gpt-4o-mini", description="openai engine: the reduce model (and the map model unless set)."
+    )
     openai_map_model: str | None = Field(
         default=None, description="openai engine: a cheaper, faster model for the map step (default: openai_model)."
     )
@@ -115,6 +125,38 @@ class Settings(BaseSettings):
         description="openai engine: also send the legacy max_tokens field, for servers that ignore "
         "max_completion_tokens (llama-cpp-python's server).",
     )
+    serve_host: str = Field(
+        default="127.0.0.1", description="`dossier serve`: address to listen on (loopback unless you mean otherwise)."
+    )
+    serve_port: int = Field(default=8000, ge=1, le=65535, description="`dossier serve`: TCP port.")
+    serve_workers: int = Field(default=1, ge=1, description="`dossier serve`: uvicorn worker processes.")
+
+    drop_dirs: CommaList = Field(
+        default_factory=list,
+        description="Batch jobs: drop folders (comma separated) that `dossier_ingest` imports from: mail exports, "
+        "chat exports, notes/deals CSVs, call recordings. Already imported content is skipped by its hash.",
+    )
+    refresh_batch_size: int = Field(default=50, ge=1, description="Batch jobs: clients per mapped refresh task.")
+    transcribe_batch_size: int = Field(default=20, ge=1, description="Batch jobs: recordings per mapped transcribe task.")
+    notify_max_age_days: int = Field(
+        default=14, ge=0, description="Batch jobs: important events (deal won/lost, complaint) older than this "
+        "are not notified (an import of old history sends nothing)."
+    )
+    key_accounts: int = Field(default=10, ge=1, description="Batch jobs: clients that get a quarterly review.")
+    reports_dir: str = Field(default="reports", description="Batch jobs: where quarterly and handover reports are written.")
+    smtp_host: str = Field(default="localhost", description="Digest e-mail: SMTP server host.")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="Digest e-mail: SMTP port (465 with smtp_tls, 587 "
+                           "with smtp_starttls).")
+    smtp_tls: bool = Field(default=False, description="Digest e-mail: implicit TLS from the first byte (SMTPS).")
+    smtp_starttls: bool = Field(default=False, description="Digest e-mail: upgrade the connection with STARTTLS.")
+    smtp_user: str | None = Field(default=None, description="Digest e-mail: SMTP login (no authentication when unset).")
+    smtp_password: SecretStr | None = Field(default=None, description="Digest e-mail: SMTP password.")
+    smtp_sender: str = Field(default="Dossier <dossier@localhost>", description="Digest e-mail: the From address.")
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, description="Digest e-mail: time limit of one SMTP session.")
+    smtp_attempts: int = Field(default=3, ge=1, description="Digest e-mail: tries per message in one send run; a "
+                               "message still unsent stays pending for the next run.")
+    smtp_backoff_seconds: float = Field(default=2.0, ge=0, description="Digest e-mail: first wait between tries, "
+                                        "doubled after each.")
 
 
 @lru_cache(maxsize=1)

@@ -62,7 +62,7 @@ def parse(path: Path) -> Iterator[ParseResult]:
         yield quarantine_file(path, str(error))
 
 
-def _recording(path: Path, digest: str, meta: dict[str, str]) -> ParsedRecording:
+def _recording(path: Path, digest: str, meta: dict[str, Any]) -> ParsedRecording:
     phone, client = meta.get("phone") or None, meta.get("client") or None
     direction = (meta.get("direction") or "").strip().lower()
     if direction and direction not in DIRECTIONS:

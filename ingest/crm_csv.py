@@ -22,7 +22,7 @@ DEALS_OPTIONAL_COLUMNS = ("deal_name", "amount", "currency", "author", "reason",
 CLIENTS_CONTACT_COLUMNS = {"domains": ContactKind.DOMAIN, "emails": ContactKind.EMAIL, "phones": ContactKind.PHONE,
                            "telegram": ContactKind.TELEGRAM, "whatsapp": ContactKind.WHATSAPP}
 CLIENTS_OPTIONAL_COLUMNS = ("owner",)
-_MULTI_VALUE_SPLIT = re.compile(r"[\s;,|]+")
+_MULTI_VALUE_SPLIT = re.compile(r"\s*[;,|]\s*|\s{2,}|\t")
 CSV_SUFFIXES = (".csv", ".tsv")
 DELIMITERS = ",;\t"
 TRUE_WORDS = frozenset({"true", "yes", "y", "1", "tak", "да"})
@@ -57,7 +57,7 @@ def parse_clients(path: Path) -> Iterator[ParseResult]:
     """A client directory (CRM accounts export), one client per row; read before any history.
 
     Columns: ``client`` (required, the client's name) and any of ``domains``, ``emails``,
-    ``phones``, ``telegram``, ``whatsapp`` (several values separated by spaces, commas or ``|``),
+    ``phones``, ``telegram``, ``whatsapp`` (several values separated by ``;``, ``,`` or ``|``),
     and ``owner`` (login or e-mail of the account manager). The directory is the authority: a
     contact listed here moves, with its history, to this client.
     """

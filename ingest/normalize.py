@@ -21,6 +21,8 @@ FREEMAIL_DOMAINS = frozenset(
 
 #: Shorter texts are too short for a reliable language guess.
 MIN_LANGUAGE_TEXT = 20
+#: Characters read for a language guess: the opening of a message decides it.
+LANGUAGE_SAMPLE = 500
 
 
 def normalize_email(address: str) -> str:
@@ -73,7 +75,7 @@ class LanguageDetector:
 
     def detect(self, text: str) -> str | None:
         """ISO 639-1 code of ``text``, or None when the text is too short to tell."""
-        sample = text[:2000]
+        sample = text[:LANGUAGE_SAMPLE]
         if sum(ch.isalpha() for ch in sample) < MIN_LANGUAGE_TEXT:
             return None
         return self._identifier.classify(sample)[0]

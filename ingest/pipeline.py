@@ -81,7 +81,7 @@ class Importer:
                                         phone_region=settings.default_phone_region, forced_client=forced_client)
         self._languages = LanguageDetector(settings.languages)
         self._scopes: set[str] = {PUBLIC_SCOPE}
-        self._pending: dict[str, dict[str, Any]] = {}
+        self._pending: dict[str, tuple[ParsedInteraction, Path, str]] = {}  # digest -> item, source, kind
         self.report = ImportReport(run_id=run_id)
 
     def import_source(self, path: Path, kind: str | None) -> None:
@@ -122,15 +122,19 @@ class Importer:
         if digest in self._pending:
             self.report.duplicates += 1
             return
+        self._pending[digest] = (item, path, kind)
+        if len(self._pending) >= self._settings.import_batch_size:
+            self.flush()
+
+    def _resolved_row(self, digest: str, item: ParsedInteraction, path: Path, kind: str) -> dict[str, Any] | None:
+        """The row to insert for a new item, or None when it was quarantined (no client)."""
         try:
             resolution = self._resolver.resolve(item)
         except ParseError as error:
             self.quarantine(Quarantined(str(path), str(error), item_ref=item.source_ref,
                                         raw=_item_as_json(item)), kind)
-            return
-        self._pending[digest] = self._row(item, digest, resolution.client_id, resolution.direction)
-        if len(self._pending) >= self._settings.import_batch_size:
-            self.flush()
+            return None
+        return self._row(item, digest, resolution.client_id, resolution.direction)
 
     def _add_directory_entry(self, entry: ParsedClient, path: Path, kind: str) -> None:
         try:
@@ -196,12 +200,14 @@ class Importer:
         self.report.quarantined += 1
 
     def flush(self) -> None:
-        """Write pending interactions (skipping ones stored before) and commit."""
+        """Write pending interactions and commit; ones stored before are counted, not resolved again."""
         known = repository.existing_hashes(self._session, list(self._pending))
-        new_rows = [row for h, row in self._pending.items() if h not in known]
+        new_rows = [row for digest, pending in self._pending.items() if digest not in known
+                    if (row := self._resolved_row(digest, *pending)) is not None]
         repository.insert_interactions(self._session, new_rows)
         changed = {row["client_id"] for row in new_rows} | self._resolver.merged
-        closed = {row["client_id"] for row in new_rows if str(row["meta"].get("stage", "")).lower() in CLOSING_STAGES}
+        closed = {row["client_id"] for row in new_rows
+                  if str(row["meta"].get("stage", "")).lower() in CLOSING_STAGES}
         summaries.mark_stale(self._session, changed - closed)
         summaries.mark_stale(self._session, closed, reason="deal closed", important=True)
         self.report.changed_clients |= changed

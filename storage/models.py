@@ -354,3 +354,55 @@ class SummaryRun(Base):
     fallbacks: Mapped[int] = mapped_column(Integer, default=0)
     ungrounded: Mapped[int] = mapped_column(Integer, default=0, doc="claims dropped by the grounding check")
     errors: Mapped[list[Any]] = mapped_column(default=list, doc="[{client_id, error}]")
+
+
+class ApiToken(Base):
+    """A user's API token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Delivery(Base):
+    """An outgoing message (digest e-mail, event notification): kept until sent, retried, never lost."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("kind", "user_id", "period_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), doc="digest, notification")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    period_key: Mapped[str] = mapped_column(String(64), doc="what it is for, e.g. 2026-W47: makes it idempotent")
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(Text)
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending", doc="pending, sent, failed")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class Report(Base):
+    """A generated quarterly review or handover report."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32), doc="quarterly, handover")
+    period: Mapped[str | None] = mapped_column(String(32), doc="2025Q4 for quarterly reviews")
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    html_path: Mapped[str | None] = mapped_column(Text)
+    pdf_path: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -49,14 +49,15 @@ def load_nodes(session: Session, client_id: int, key: str) -> dict[NodeKey, Summ
     return {(n.level, as_aware(n.bucket_start), n.chunk): n for n in nodes}
 
 
-def save_node(session: Session, existing: SummaryNode | None, **values: Any) -> SummaryNode:
-    """Insert a tree node, or overwrite ``existing`` with new values."""
-    node = existing or SummaryNode()
-    for name, value in values.items():
-        setattr(node, name, value)
-    node.created_at = utcnow()
-    session.add(node)
-    return node
+def save_nodes(session: Session, new: list[dict[str, Any]], changed: list[tuple[SummaryNode, dict[str, Any]]]) -> None:
+    """Insert new tree nodes in bulk and overwrite changed ones with their new values."""
+    now = utcnow()
+    if new:
+        session.execute(insert(SummaryNode), [{**values, "created_at": now} for values in new])
+    for node, values in changed:
+        for name, value in values.items():
+            setattr(node, name, value)
+        node.created_at = now
 
 
 def delete_nodes(session: Session, nodes: Iterable[SummaryNode]) -> None:

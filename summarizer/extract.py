@@ -21,9 +21,12 @@ from summarizer.merge import EVIDENCE_WEIGHT, TONE_COOLING, TONE_WARM, consolida
 from summarizer.notes import Citation, Claim, ClaimKind, Notes, Side, SourceItem
 
 MIN_WORDS = 2  # shorter sentences ("Договорились!") carry no claim of their own
+MAX_SENTENCE_CHARS = 400  # longer ones are quoted clause by clause
+SIGNATURE_LINE_CHARS = 80  # a longer line ends a signature's person block
 FIRST_CONTACT_MIN_WORDS = 4
 DATE_LANGUAGES = ("en", "ru", "pl")
 REFERENCE_MONDAY = datetime(2001, 1, 1)  # relative dates are resolved once per weekday against it
+MONTH_REFERENCES = (datetime(2001, 1, 1), datetime(2001, 7, 1))
 
 WEIGHTS = {
     "critical": 1.0, "competitor": 0.8, "warning": 0.8, "complaint": 0.7, "purchase": 0.7, "role": 0.6,
@@ -75,12 +78,15 @@ ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 DOTTED_DATE = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b")
 DAY_MONTH = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\.?\s+(?:of\s+)?([^\W\d_]{3,12})\.?(?:\s+(\d{4}))?\b")
 MONTH_DAY = re.compile(r"\b([a-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4}))?")
+WEEK_END = re.compile(lex.WEEK_END)
+THIS_MONTH_END = re.compile(lex.THIS_MONTH_END)
 MONTH_END = re.compile(lex.MONTH_END)
 MONTH_ALONE = re.compile(lex.MONTH_ALONE)
 RELATIVE_DATE = _compile(lex.RELATIVE_DATE)
 WEEKDAY = re.compile("|".join(f"(?P<d{index}>\\b(?:{names})\\b)" for index, names in enumerate(lex.WEEKDAYS)))
 
 BLOCK_BREAK = re.compile(r"\n\s*\n|\n(?=[^a-zа-яёąćęłńóśźż\s])")
+CLAUSE_BREAK = re.compile(r"(?<=[;:,])\s+")
 SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+(?=[\"«(\[]?[A-ZА-ЯЁĄĆĘŁŃÓŚŹŻ0-9])")
 CALL_LINE = re.compile(r"\[(?:(\d{1,2}):)?(\d{1,3}):(\d{2})\]\s*([^:\]\n]{1,40}):\s*")
 SUBJECT_PREFIX = re.compile(r"^(?:(?:re|fwd?|aw|odp|отв|ответ)\s*:\s*)+", re.IGNORECASE)
@@ -143,16 +149,33 @@ def source_text(item: SourceItem) -> str:
 
 def sentences(text: str) -> list[str]:
     """Sentences of ``text``: blocks split at blank lines and new lines, then at sentence ends."""
-    found = []
+    found: list[str] = []
     for block in BLOCK_BREAK.split(text):
-        parts = SENTENCE_BREAK.split(flatten(block))
-        for part in filter(None, parts):
-            if found and found[-1] is not None and _ends_with_abbreviation(found[-1]):
-                found[-1] = f"{found[-1]} {part}"
+        in_block: list[str] = []
+        for part in filter(None, SENTENCE_BREAK.split(flatten(block))):
+            if in_block and _ends_with_abbreviation(in_block[-1]):
+                in_block[-1] = f"{in_block[-1]} {part}"
             else:
-                found.append(part)
-        found.append(None)
-    return [sentence for sentence in found if sentence]
+                in_block.append(part)
+        found += in_block
+    return [clause for sentence in found for clause in _clauses(sentence)]
+
+
+def _clauses(sentence: str) -> list[str]:
+    """A sentence longer than ``MAX_SENTENCE_CHARS`` cut at clause breaks, else between words (a word
+    longer than that is cut short): every piece is still a quote."""
+    if len(sentence) <= MAX_SENTENCE_CHARS:
+        return [sentence]
+    by_clause = CLAUSE_BREAK.search(sentence) is not None
+    pieces: list[str] = []
+    for part in CLAUSE_BREAK.split(sentence) if by_clause else sentence.split(" "):
+        if pieces and len(pieces[-1]) + 1 + len(part) <= MAX_SENTENCE_CHARS:
+            pieces[-1] = f"{pieces[-1]} {part}"
+        elif by_clause:
+            pieces += _clauses(part)
+        else:
+            pieces.append(part[:MAX_SENTENCE_CHARS])
+    return pieces
 
 
 def _ends_with_abbreviation(sentence: str) -> bool:
@@ -222,8 +245,18 @@ def phones(text: str, region: str = "US") -> list[str]:
 
 @lru_cache(maxsize=4096)
 def month_number(word: str) -> int | None:
-    """The month a word names in English, Russian or Polish ("March", "марта", "marca"), else None."""
-    parsed = dateparser.parse(f"15 {word} 2001", languages=list(DATE_LANGUAGES))
+    """The month a word names in English, Russian or Polish ("March", "марта", "marca"), else None.
+
+    A relative word ("month", "week") resolves against the reference date, so it is one that gives
+    the same month from two references half a year apart.
+    """
+    months = {_parsed_month(word, reference) for reference in MONTH_REFERENCES}
+    return months.pop() if len(months) == 1 else None
+
+
+def _parsed_month(word: str, reference: datetime) -> int | None:
+    parsed = dateparser.parse(f"15 {word} 2001", languages=list(DATE_LANGUAGES),
+                              settings={"RELATIVE_BASE": reference})
     return parsed.month if parsed and parsed.year == 2001 and parsed.day == 15 else None
 
 
@@ -259,7 +292,7 @@ def _month_end(month: int, base: date) -> date:
 def due_date(text: str, base: datetime) -> date | None:
     """The first date named in lower-cased ``text``, resolved against the message time ``base``."""
     today = base.date()
-    for finder in (_numeric_date, _named_date, _relative_date, _weekday_date, _month_date):
+    for finder in (_numeric_date, _named_date, _period_end_date, _relative_date, _weekday_date, _month_date):
         found = finder(text, today)
         if found:
             return found
@@ -284,6 +317,12 @@ def _named_date(text: str, today: date) -> date | None:
         if month:
             return _upcoming(month, int(match[2]), match[3], today)
     return None
+
+
+def _period_end_date(text: str, today: date) -> date | None:
+    if WEEK_END.search(text):  # this week's Friday, or its Sunday once Friday has passed
+        return today + timedelta(days=(4 if today.weekday() <= 4 else 6) - today.weekday())
+    return _month_end(today.month, today) if THIS_MONTH_END.search(text) else None
 
 
 def _relative_date(text: str, today: date) -> date | None:
@@ -481,7 +520,7 @@ def signature_claim(item: SourceItem) -> Claim | None:
         return None
     block = [lines[start]]
     for line in lines[start + 1:start + 4]:
-        if CONTACT_LINE.search(line):
+        if CONTACT_LINE.search(line) or len(line) > SIGNATURE_LINE_CHARS:
             break
         block.append(line)
     if len(block) < 2:
@@ -564,7 +603,7 @@ def reply_claim(item: SourceItem) -> Claim | None:
     friendly = TONE_POSITIVE.search(text.lower())
     if words >= lex.WARM_REPLY_WORDS[item.channel] or friendly:
         topic, quoted = TONE_WARM, sentences(item.text)[0]
-    elif 0 < words <= lex.DRY_REPLY_WORDS[item.channel] and "?" not in text:
+    elif 0 < words <= lex.DRY_REPLY_WORDS[item.channel] and len(text) <= MAX_SENTENCE_CHARS and "?" not in text:
         topic, quoted = TONE_COOLING, text
     else:
         return None
@@ -588,12 +627,12 @@ def notes_for(items: list[SourceItem], rules: Rules = DEFAULT_RULES, budget_toke
     given), with counts, span and tone."""
     if not items:
         return Notes()
+    items = sorted(items, key=lambda item: (item.occurred_at, item.interaction_id))
     groups = [extract(item, rules) for item in items]
-    first = min(range(len(items)), key=lambda index: items[index].occurred_at)
-    groups[first] += filter(None, [first_contact_claim(items[first])])
-    last_at = max(item.occurred_at for item in items)
+    groups[0] += filter(None, [first_contact_claim(items[0])])
+    last_at = items[-1].occurred_at
     return Notes(claims=consolidate(groups, last_at.date(), budget_tokens), interactions=len(items),
-                 first_at=items[first].occurred_at, last_at=last_at,
+                 first_at=items[0].occurred_at, last_at=last_at,
                  channels=dict(sorted(Counter(item.channel for item in items).items())),
                  tone=month_tone(items))
 

@@ -61,9 +61,9 @@ _RELATIVE: list[tuple[re.Pattern[str], Callable[[date], Iterable[date]]]] = [
     (re.compile(r"\b(?:day after tomorrow|послезавтра|pojutrze)\b"), lambda day: [day + timedelta(days=2)]),
     (re.compile(r"\b(?:next week|следующей неделе|следующую неделю|przyszłym tygodniu|przyszły tydzień)\b"),
      lambda day: [day + timedelta(days=7 - day.weekday() + offset) for offset in range(7)]),
-    (re.compile(r"\b(?:end of (?:the )?week|конц[аеу] недели|kon(?:iec|ńca|ńcu) tygodnia)\b"),
+    (re.compile(r"\b(?:end of (?:the )?week|конц[аеу] недели|ko(?:niec|ńca|ńcu) tygodnia)\b"),
      lambda day: [day + timedelta(days=offset - day.weekday()) for offset in (4, 6)]),
-    (re.compile(r"\b(?:end of (?:the )?month|конц[аеу] месяца|kon(?:iec|ńca|ńcu) miesiąca)\b"),
+    (re.compile(r"\b(?:end of (?:the )?month|конц[аеу] месяца|ko(?:niec|ńca|ńcu) miesiąca)\b"),
      lambda day: [(day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)]),
 ]
 _CURRENCIES = {

@@ -19,7 +19,6 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 
 from summarizer.notes import Citation, Claim, ClaimKind, Notes
 from summarizer.tokens import estimate_tokens
@@ -172,14 +171,8 @@ def is_protected(claim: Claim) -> bool:
 
 def claim_tokens(claim: Claim) -> int:
     """A cheap, generous estimate of the tokens a claim costs in the notes' JSON."""
-    return (_text_tokens(claim.text) + _text_tokens(claim.owner or "") + len(claim.topic or "") // 2
+    return (estimate_tokens(claim.text) + estimate_tokens(claim.owner or "") + len(claim.topic or "") // 2
             + CLAIM_JSON_TOKENS + CITATION_JSON_TOKENS * len(claim.sources))
-
-
-@lru_cache(maxsize=65536)
-def _text_tokens(text: str) -> int:
-    """``estimate_tokens``, remembered: the same claims come back at every level of the tree."""
-    return estimate_tokens(text)
 
 
 def rank(entries: Iterable[Entry], latest: date | None, budget_tokens: int | None = None) -> list[Claim]:

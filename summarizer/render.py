@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from summarizer.merge import is_evidence
 from summarizer.notes import Citation, Claim, ClaimKind, Notes
 
 LABELS_DIR = Path(__file__).resolve().parent.parent / "prompts" / "render"
@@ -74,6 +75,7 @@ def render(format: str, notes: Notes, *, client: ClientInfo, language: str, as_o
     if format not in FORMATS:
         raise ValueError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
     labels = load_labels(language)
+    notes = notes.model_copy(update={"claims": [claim for claim in notes.claims if not is_evidence(claim)]})
     header = _header(labels["titles"][format], client, labels, as_of)
     content: dict[str, Any] = {"format": format, "language": language, "as_of": as_of.isoformat(),
                                "client": {"id": client.id, "name": client.name, "contacts": client.contacts},
@@ -215,7 +217,7 @@ def _overview(notes: Notes, client: ClientInfo, labels: Labels) -> _Line:
 def _bullets(lines: list[_Line], labels: Labels) -> str:
     if not lines:
         return f"_{labels['text']['nothing_recorded']}_"
-    return "\n".join(f"- {line.markdown}" for line in lines)
+    return "\n".join(f"- {markdown}" for markdown in dict.fromkeys(line.markdown for line in lines))
 
 
 def _dated_line(claim: Claim, **fields: Any) -> _Line:

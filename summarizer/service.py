@@ -1,6 +1,8 @@
 """Summarize clients (build trees, check grounding, render, cache) and read cached summaries."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -111,16 +113,21 @@ def _build_tree(session: Session, client: Client, engine: Engine, items: list[So
     stored_rows = summaries.load_nodes(session, client.id, tree_key)
     stored = {k: StoredNode(row.input_hash, Notes.model_validate(row.notes)) for k, row in stored_rows.items()}
     tree = TreeBuilder(engine, stored, client=client.name).build(items)
-    kept = set()
+    kept, new, changed = set(), [], []
     for node in tree.nodes:
         node_key = (node.level, node.start, node.chunk)
         kept.add(node_key)
         if node.changed:
-            summaries.save_node(
-                session, stored_rows.get(node_key), client_id=client.id, scope_key=tree_key, level=node.level,
-                bucket_start=node.start, bucket_end=bucket_end(node.level, node.start), chunk=node.chunk,
-                input_hash=node.input_hash, engine=engine.version, notes=node.notes.model_dump(mode="json"),
-                prompt_tokens=node.prompt_tokens, completion_tokens=node.completion_tokens)
+            values = dict(client_id=client.id, scope_key=tree_key, level=node.level, bucket_start=node.start,
+                          bucket_end=bucket_end(node.level, node.start), chunk=node.chunk,
+                          input_hash=node.input_hash, engine=engine.version,
+                          notes=node.notes.model_dump(mode="json"), prompt_tokens=node.prompt_tokens,
+                          completion_tokens=node.completion_tokens)
+            if node_key in stored_rows:
+                changed.append((stored_rows[node_key], values))
+            else:
+                new.append(values)
+    summaries.save_nodes(session, new, changed)
     summaries.delete_nodes(session, [row for k, row in stored_rows.items() if k not in kept])
     return tree
 
@@ -129,7 +136,8 @@ def _source_texts(items: list[SourceItem]) -> dict[int, str]:
     """Each interaction's text for the grounding check (a split interaction's parts joined)."""
     texts: dict[int, str] = {}
     for item in items:
-        texts[item.interaction_id] = texts.get(item.interaction_id, "") + "\n" + grounding_text(item)
+        text = grounding_text(item)
+        texts[item.interaction_id] = f"{texts[item.interaction_id]}\n{text}" if item.interaction_id in texts else text
     return texts
 
 
@@ -168,36 +176,76 @@ def select_clients(session: Session, refs: list[str], *, all_clients: bool, dirt
     return [session.get(Client, client_id) for client_id in ids]
 
 
-def summarize(refs: list[str] | None = None, *, all_clients: bool = False, dirty: bool = False,
-              engine_name: str | None = None, languages: list[str] | None = None,
-              scopes: tuple[str, ...] = (PUBLIC_SCOPE,), as_of: date | None = None,
-              database_url: str | None = None, debounce: timedelta | None = None,
-              on_client: Callable[[ClientResult], None] | None = None) -> SummarizeReport:
-    """Summarize the selected clients; one client's failure is recorded and the run goes on."""
-    settings = get_settings()
-    languages = languages or settings.summary_languages
-    engines = make_engines(engine_name, languages)
-    cache = make_cache(settings.redis_url)
-    with session_scope(database_url) as session:
-        clients = select_clients(session, refs or [], all_clients=all_clients, dirty=dirty, debounce=debounce)
-        run = summaries.start_summary_run(session, engines[0].version)
-        session.commit()
-        report = SummarizeReport(run_id=run.id, engine=engines[0].name)
-        for client in clients:
+#: Clients handed to a worker process at a time (progress is reported per batch).
+WORKER_BATCH = 20
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """What every client of one run is summarized with (picklable, for worker processes)."""
+
+    engine_name: str | None
+    languages: list[str]
+    scopes: tuple[str, ...]
+    as_of: date | None
+    database_url: str | None
+
+
+def summarize_batch(client_ids: list[int], options: RunOptions) -> tuple[list[ClientResult], Usage]:
+    """Summarize clients by id in one session, committing each; failures are recorded, not raised."""
+    engines = make_engines(options.engine_name, options.languages)
+    cache = make_cache(get_settings().redis_url)
+    results = []
+    with session_scope(options.database_url) as session:
+        for client_id in client_ids:
+            client = session.get(Client, client_id)
             try:
-                result = summarize_client(session, client, engines, languages=languages, scopes=scopes,
-                                          as_of=as_of, cache=cache)
+                result = summarize_client(session, client, engines, languages=options.languages,
+                                          scopes=options.scopes, as_of=options.as_of, cache=cache)
                 session.commit()
             except Exception as error:  # noqa: BLE001 - one client's failure never fails the batch
                 session.rollback()
                 result = ClientResult(client.id, client.name, error=f"{type(error).__name__}: {error}")
-            report.results.append(result)
+            results.append(result)
+    usage = Usage()
+    for engine in engines:
+        usage.add(engine.usage)
+    return results, usage
+
+
+def summarize(refs: list[str] | None = None, *, all_clients: bool = False, dirty: bool = False,
+              engine_name: str | None = None, languages: list[str] | None = None,
+              scopes: tuple[str, ...] = (PUBLIC_SCOPE,), as_of: date | None = None,
+              database_url: str | None = None, debounce: timedelta | None = None, workers: int = 1,
+              on_client: Callable[[ClientResult], None] | None = None) -> SummarizeReport:
+    """Summarize the selected clients, in ``workers`` processes; one client's failure never stops the run."""
+    options = RunOptions(engine_name, languages or get_settings().summary_languages, scopes, as_of, database_url)
+    with session_scope(database_url) as session:
+        ids = [c.id for c in select_clients(session, refs or [], all_clients=all_clients, dirty=dirty,
+                                            debounce=debounce)]
+        run = summaries.start_summary_run(session, engine_class(engine_name or get_settings().engine).name)
+    report = SummarizeReport(run_id=run.id, engine=run.engine)
+    batches = [ids[i:i + WORKER_BATCH] for i in range(0, len(ids), WORKER_BATCH)]
+    for results, usage in _run_batches(batches, options, workers):
+        report.results.extend(results)
+        report.usage.add(usage)
+        for result in results:
             if on_client:
                 on_client(result)
-        for engine in engines:
-            report.usage.add(engine.usage)
+    with session_scope(database_url) as session:
         _record_run(session, run.id, report)
     return report
+
+
+def _run_batches(batches: list[list[int]], options: RunOptions,
+                 workers: int) -> Iterator[tuple[list[ClientResult], Usage]]:
+    if workers <= 1 or len(batches) <= 1:
+        yield from (summarize_batch(batch, options) for batch in batches)
+        return
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(summarize_batch, batch, options) for batch in batches]
+        for future in as_completed(futures):
+            yield future.result()
 
 
 def _record_run(session: Session, run_id: int, report: SummarizeReport) -> None:

@@ -5,7 +5,9 @@ def estimate_tokens(text: str) -> int:
     """A conservative token count: ~4 characters per token for ASCII, ~2 for other scripts.
 
     Non-English text costs more tokens per character with every BPE tokenizer; overestimating keeps
-    chunks inside the real context window.
+    chunks inside the real context window. Non-ASCII characters are counted from the UTF-8 length
+    (C speed): Cyrillic and Polish letters take 2 bytes, wider scripts count more.
     """
-    ascii_chars = sum(1 for ch in text if ch.isascii())
-    return (ascii_chars + 3) // 4 + (len(text) - ascii_chars + 1) // 2 + 1
+    extra_bytes = len(text.encode("utf-8", "surrogatepass")) - len(text)
+    ascii_chars = len(text) - extra_bytes if extra_bytes <= len(text) else 0
+    return (max(ascii_chars, 0) + 3) // 4 + (extra_bytes + 1) // 2 + 1

@@ -148,10 +148,23 @@ class TreeBuilder:
         return self._node("chunk", day, index, input_hash, lambda: self.engine.map(chunk))
 
     def _reduce_node(self, level: str, start: datetime, children: list[Node]) -> Node:
-        input_hash = digest(self.engine.version, level, [child.input_hash for child in children])
+        """The parent of ``children`` as a left fold in time order: ((c1 + c2) + c3) + ...
+
+        Each prefix is a stored node (chunk = its length - 1; the whole fold is chunk 0), so new data
+        in the latest child costs one two-input reduce per level instead of re-reading every sibling,
+        and later facts are merged onto earlier ones, as supersession wants.
+        """
         if len(children) == 1:
-            return self._node(level, start, 0, input_hash, lambda: children[0].notes, free=True)
-        return self._node(level, start, 0, input_hash, lambda: self._collapse([c.notes for c in children], level))
+            only = children[0]
+            input_hash = digest(self.engine.version, level, only.input_hash)
+            return self._node(level, start, 0, input_hash, lambda: only.notes, free=True)
+        folded = children[0]
+        for position, child in enumerate(children[1:], start=2):
+            input_hash = digest(self.engine.version, level, folded.input_hash, child.input_hash)
+            chunk = 0 if position == len(children) else position - 1
+            folded = self._node(level, start, chunk, input_hash,
+                                lambda pair=(folded.notes, child.notes): self._collapse(list(pair), level))
+        return folded
 
     def _collapse(self, notes: list[Notes], level: str) -> Notes:
         """Reduce children in groups that fit the context, level after level, until one is left."""

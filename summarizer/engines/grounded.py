@@ -18,7 +18,7 @@ from summarizer.sources import format_source
 from summarizer.tokens import estimate_tokens
 
 # Tokens of one chunk of sources, and of the children one reduce reads. The tree reduces children
-# in groups that fit it, so every notes this engine writes must leave room for two more: each is
+# in groups that fit this (two at a time in its left fold), so every notes this engine writes is
 # fitted to a third of it, less room for the fields besides the claims.
 CONTEXT_TOKENS = 16000
 NOTES_BUDGET_TOKENS = CONTEXT_TOKENS // 3 - 300

@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 LANGUAGE_NAMES = {"en": "English", "ru": "Russian", "pl": "Polish", "uk": "Ukrainian", "de": "German",
                   "fr": "French", "es": "Spanish", "it": "Italian", "cs": "Czech"}
 DATA_OPEN, DATA_CLOSE = "<<<DATA", "DATA>>>"
-TEXT_MAX_CHARS = 300  # a claim is one sentence
 LABEL_MAX_CHARS = 80  # topic, owner
 TEMPLATE_SLACK_TOKENS = 32  # chat-template markers around the messages
 SOURCES_SHARE = 0.95  # of the room left for data: separators and tokens merging across sources cost a little
@@ -59,12 +58,13 @@ class Model:
     name: str
 
 
-def answer_schema(allowed: set[int], max_claims: int) -> dict[str, Any]:
-    """The JSON schema of an answer citing only ``allowed`` ids, with at most ``max_claims`` short claims."""
+def answer_schema(allowed: set[int], max_claims: int, max_chars: int) -> dict[str, Any]:
+    """The JSON schema of an answer citing only ``allowed`` ids, with 1 to ``max_claims`` claims of at most
+    ``max_chars`` characters."""
     schema = Answer.model_json_schema()
-    schema["properties"]["claims"]["maxItems"] = max_claims
+    schema["properties"]["claims"].update(minItems=1, maxItems=max_claims)
     claim = schema["$defs"]["Claim"]["properties"]
-    claim["text"]["maxLength"] = TEXT_MAX_CHARS
+    claim["text"]["maxLength"] = max_chars
     for label in ("topic", "owner"):
         claim[label]["anyOf"][0]["maxLength"] = LABEL_MAX_CHARS
     schema["$defs"]["Citation"]["properties"]["interaction_id"]["enum"] = sorted(allowed)
@@ -147,8 +147,8 @@ class LLMEngine(Engine):
     @cached_property
     def version(self) -> str:
         """Models, prompts, answer schema, output-shaping settings and language."""
-        knobs = [PROMPT_VERSION, schema_text(), self.settings.llm_max_claims, self.settings.llm_max_tokens,
-                 self.settings.llm_temperature]
+        knobs = [PROMPT_VERSION, schema_text(), self.settings.llm_max_claims, self.settings.llm_claim_max_chars,
+                 self.settings.llm_max_tokens, self.settings.llm_temperature]
         digest = hashlib.sha256(json.dumps(knobs).encode()).hexdigest()[:12]
         return f"{self.name}:{self.map_model.name}+{self.reduce_model.name}:{digest}:{self.language}"
 
@@ -196,7 +196,8 @@ class LLMEngine(Engine):
 
     def _ask(self, step: str, model: Model, variables: dict[str, str], allowed: set[int]) -> list[Claim]:
         """The model's valid claims, retried with exponential backoff on invalid answers and transient errors."""
-        output = self.structured_output(answer_schema(allowed, self.settings.llm_max_claims))
+        output = self.structured_output(
+            answer_schema(allowed, self.settings.llm_max_claims, self.settings.llm_claim_max_chars))
         retrying = Retrying(
             stop=stop_after_attempt(self.settings.llm_attempts), reraise=True,
             wait=wait_exponential(multiplier=self.settings.llm_backoff_seconds, max=60),

@@ -270,6 +270,10 @@ WEEKDAYS = (
     r"saturday|суббот[аыу]|sobot[aęy]",
     r"sunday|воскресень[еяю]|niedziel[aęi]",
 )
+# The end of the current week (its Friday) or month, said without naming either.
+WEEK_END = r"\b(?:end of (?:the |this )?week|конц[аеу] (?:этой )?недели|(?:koniec|końca|końcu) (?:tego )?tygodnia)"
+THIS_MONTH_END = (r"\b(?:end of (?:the |this )?month|конц[аеу] (?:этого )?месяца|"
+                  r"(?:koniec|końca|końcu) (?:tego )?miesiąca)")
 MONTH_END = r"\b(?:end of|конц[ае]|końca|koniec)\s+(?:the\s+)?(?P<month>[^\W\d_]{3,12})"
 MONTH_ALONE = r"\b(?:in|by|until|before|в|во|до|к|w|we|do|od|przed)\s+(?P<month>[^\W\d_]{3,12})\b"
 

@@ -1,0 +1,22 @@
+"""dossier_weekly_refresh: Sunday night, refresh every active client (only changed tree nodes recompute)."""
+
+from airflow.sdk import dag, task
+from dossier_common import DEFAULT_ARGS, START, refresh_all
+
+
+@task
+def plan() -> list[list[int]]:
+    """Every active client with history, in batches."""
+    from dossier.jobs import active_clients, batches
+    from dossier.settings import get_settings
+
+    return batches(active_clients(), get_settings().refresh_batch_size)
+
+
+@dag(dag_id="dossier_weekly_refresh", schedule="0 23 * * 0", start_date=START, catchup=False, max_active_runs=1,
+     default_args=DEFAULT_ARGS, tags=["dossier"])
+def dossier_weekly_refresh() -> None:
+    refresh_all(plan())
+
+
+dossier_weekly_refresh()

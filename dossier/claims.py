@@ -1,0 +1,237 @@
+"""What digests and reports say about a client: claims read from its stored summary tree, selected and cited.
+
+The summary tree (``SummaryNode`` rows) holds the current facts at its root and what happened in each
+day, week and month below it. Digests and reports read it here; nothing is re-summarized, and every
+item they show carries the citations of the claims it quotes.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage import summaries
+from storage.models import PUBLIC_SCOPE, Interaction, SummaryNode
+from storage.repository import as_aware
+from summarizer.merge import is_evidence, normalize
+from summarizer.notes import Claim, ClaimKind, Notes, Side
+from summarizer.render import action_status, citation_marker
+
+#: An open promise without a due date counts as unanswered once it is this old.
+UNANSWERED_AFTER = timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One stored time bucket of the tree and its notes."""
+
+    level: str
+    start: datetime
+    end: datetime
+    notes: Notes
+
+
+@dataclass(frozen=True, slots=True)
+class ClientTree:
+    """A client's stored tree: the root's current facts and the buckets below it."""
+
+    root: Notes
+    nodes: list[Node] = field(default_factory=list)
+
+    def notes_between(self, level: str, start: datetime | None, end: datetime) -> list[Notes]:
+        """The notes of ``level`` buckets that start in ``[start, end)`` (from the first when ``start`` is
+        None), oldest first."""
+        return [node.notes for node in self.nodes
+                if node.level == level and (start is None or start <= node.start) and node.start < end]
+
+
+def load_tree(session: Session, client_id: int, *, language: str = "en",
+              scopes: tuple[str, ...] = (PUBLIC_SCOPE,)) -> ClientTree:
+    """The client's tree for ``scopes``: the one in ``language`` when the engine translates, else the newest.
+
+    A client never summarized gets an empty tree.
+    """
+    prefix = summaries.scope_key(scopes) + "@"
+    roots = session.scalars(select(SummaryNode).where(
+        SummaryNode.client_id == client_id, SummaryNode.level == "root",
+        SummaryNode.scope_key.startswith(prefix, autoescape=True)).order_by(SummaryNode.created_at.desc())).all()
+    if not roots:
+        return ClientTree(Notes())
+    root = next((row for row in roots if row.scope_key.endswith(f":{language}")), roots[0])
+    rows = session.scalars(select(SummaryNode).where(
+        SummaryNode.client_id == client_id, SummaryNode.scope_key == root.scope_key,
+        SummaryNode.level.in_(("day", "week", "month", "year"))).order_by(SummaryNode.bucket_start))
+    nodes = [Node(row.level, as_aware(row.bucket_start), as_aware(row.bucket_end), Notes.model_validate(row.notes))
+             for row in rows]
+    return ClientTree(Notes.model_validate(root.notes), nodes)
+
+
+def day_start(day: date) -> datetime:
+    """Midnight UTC at the start of ``day``."""
+    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+
+
+# --- selecting claims -----------------------------------------------------------------------------
+
+def shown(notes: Iterable[Notes], *kinds: ClaimKind, start: date | None = None, end: date | None = None) -> list[Claim]:
+    """Displayable claims of ``kinds`` (all kinds when none), dated in ``[start, end)`` when given.
+
+    Evidence-only claims are left out; a text repeated across buckets or kinds is kept once (its latest copy).
+    """
+    found: dict[str, Claim] = {}
+    for note in notes:
+        for claim in note.claims:
+            if is_evidence(claim) or (kinds and claim.kind not in kinds):
+                continue
+            if (start or end) and not _dated_within(claim, start, end):
+                continue
+            found[normalize(claim.text)] = claim
+    return list(found.values())
+
+
+def _dated_within(claim: Claim, start: date | None, end: date | None) -> bool:
+    if claim.date is None:
+        return False
+    return (start is None or claim.date >= start) and (end is None or claim.date < end)
+
+
+def chronological(claims: Iterable[Claim]) -> list[Claim]:
+    """Oldest first; undated claims last."""
+    return sorted(claims, key=lambda claim: (claim.date is None, claim.date or date.max))
+
+
+def one_per_source(claims: Iterable[Claim]) -> list[Claim]:
+    """The weightiest claim per first cited source: one line per message where several claims quote it."""
+    best: dict[int, Claim] = {}
+    for claim in claims:
+        current = best.get(claim.sources[0].interaction_id)
+        if current is None or claim.weight > current.weight:
+            best[claim.sources[0].interaction_id] = claim
+    return list(best.values())
+
+
+def latest_first(claims: Iterable[Claim]) -> list[Claim]:
+    """Newest first; undated claims last."""
+    return sorted(claims, key=lambda claim: (claim.date is None, -(claim.date or date.min).toordinal()))
+
+
+def open_actions(notes: Notes) -> list[Claim]:
+    """Promises and tasks not done yet, nearest due date first, undated ones after, oldest first."""
+    actions = [claim for claim in shown([notes], ClaimKind.ACTION) if not claim.done]
+    return sorted(actions, key=lambda c: (c.due is None, c.due or date.max, c.date or date.max))
+
+
+def is_overdue(claim: Claim, as_of: date) -> bool:
+    """Past its due date, or, without one, promised more than :data:`UNANSWERED_AFTER` ago."""
+    if action_status(claim, as_of) == "overdue":
+        return True
+    return claim.due is None and claim.date is not None and claim.date <= as_of - UNANSWERED_AFTER
+
+
+def overdue_promises(notes: Notes, as_of: date, side: Side) -> list[Claim]:
+    """Open promises of one side that are overdue or unanswered as of ``as_of``."""
+    return [claim for claim in open_actions(notes)
+            if claim.owner_side == side and is_overdue(claim, as_of)]
+
+
+def upcoming(notes: Notes, as_of: date, horizon: timedelta) -> list[Claim]:
+    """Open actions due from ``as_of`` to ``as_of + horizon``."""
+    return [claim for claim in open_actions(notes) if claim.due and as_of <= claim.due <= as_of + horizon]
+
+
+def risk_weight(notes: Notes) -> float:
+    """The sum of the displayable risks' weights: how worrying the client is."""
+    return sum(claim.weight for claim in shown([notes], ClaimKind.RISK))
+
+
+# --- tone -------------------------------------------------------------------------------------------
+
+#: A change of the month tone smaller than this is "steady".
+TONE_STEP = 0.15
+
+
+def tone_points(tone: dict[str, float], *, until: date | None = None, months: int | None = None) -> list[tuple[str, float]]:
+    """Month tone values (``"2026-03"``, -1..1), oldest first, up to ``until``, the last ``months`` of them."""
+    points = sorted((month, value) for month, value in tone.items()
+                    if until is None or month <= f"{until:%Y-%m}")
+    return points[-months:] if months else points
+
+
+def tone_direction(points: list[tuple[str, float]]) -> str | None:
+    """``warming``, ``cooling`` or ``steady``: the last month against the mean of the ones before; None
+    with fewer than two months."""
+    if len(points) < 2:
+        return None
+    before = sum(value for _month, value in points[:-1]) / (len(points) - 1)
+    change = points[-1][1] - before
+    if abs(change) < TONE_STEP:
+        return "steady"
+    return "warming" if change > 0 else "cooling"
+
+
+def tone_line(tone: dict[str, float], until: date, words: dict[str, Any], *, months: int | None = None) -> str:
+    """``Tone cooling: 2026-08 +0.20, 2026-10 -0.30`` (the last ``months`` up to ``until``), or why there is none."""
+    points = tone_points(tone, until=until, months=months)
+    direction = tone_direction(points)
+    if direction is None:
+        return words["tone"]["unknown"]
+    return words["tone"]["trend"].format(direction=words["tone"][direction],
+                                         points=", ".join(f"{month} {value:+.2f}" for month, value in points))
+
+
+# --- cited items ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A statement as digests and reports show it: its text and date, and its citations as
+    (interaction id, marker) pairs, the marker ``[#123]`` or ``[#123 @04:12]``."""
+
+    text: str
+    day: date | None = None
+    sources: tuple[tuple[int, str], ...] = ()
+
+    @classmethod
+    def of(cls, claim: Claim, text: str | None = None) -> "Item":
+        """An item quoting ``claim`` (or ``text`` composed from it) with the claim's citations."""
+        sources = tuple(dict.fromkeys((source.interaction_id, citation_marker(source)) for source in claim.sources))
+        return cls(text if text is not None else claim.text.strip(), claim.date, sources)
+
+    @property
+    def citations(self) -> str:
+        """The citation markers, space separated."""
+        return " ".join(marker for _id, marker in self.sources)
+
+
+def cited_ids(items: Iterable[Item]) -> list[int]:
+    """Every interaction the items cite, in order of first citation."""
+    return list(dict.fromkeys(interaction_id for item in items for interaction_id, _marker in item.sources))
+
+
+def activity(session: Session, client_id: int, start: datetime | None, end: datetime,
+             scopes: tuple[str, ...] = (PUBLIC_SCOPE,)) -> list[tuple[datetime, str]]:
+    """(time, channel) of the client's readable, non-privileged interactions in ``[start, end)``."""
+    query = select(Interaction.occurred_at, Interaction.channel).where(
+        Interaction.client_id == client_id, Interaction.scope.in_(scopes), Interaction.privileged.is_(False),
+        Interaction.occurred_at < end)
+    if start is not None:
+        query = query.where(Interaction.occurred_at >= start)
+    return [(as_aware(at), channel) for at, channel in session.execute(query.order_by(Interaction.occurred_at))]
+
+
+def promise_item(claim: Claim, as_of: date, labels: dict[str, Any]) -> Item:
+    """An open promise as a cited sentence: who promised what, and by when or since when."""
+    words = labels["promise"]
+    who = claim.owner or (words[claim.owner_side] if claim.owner_side else words["someone"])
+    what = claim.text.strip().rstrip(".")
+    if claim.due and claim.due < as_of:
+        text = words["overdue"].format(who=who, what=what, due=claim.due.isoformat())
+    elif claim.due:
+        text = words["due"].format(who=who, what=what, due=claim.due.isoformat())
+    elif claim.date:
+        text = words["unanswered"].format(who=who, what=what, date=claim.date.isoformat())
+    else:
+        text = words["open"].format(who=who, what=what)
+    return Item.of(claim, text)

@@ -1,0 +1,191 @@
+"""The Monday digest: per manager (and per rep, for their own clients) what changed in the past week.
+
+For each client: activity, what changed, new risks, tone trend, overdue promises on both sides and
+upcoming deadlines, every statement cited. Rendered as plain text and HTML in the reader's language and
+kept in the ``Delivery`` outbox once per user and ISO week; :mod:`dossier.mailer` sends it.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from dossier.claims import (
+    ClientTree,
+    Item,
+    activity,
+    chronological,
+    day_start,
+    load_tree,
+    one_per_source,
+    overdue_promises,
+    promise_item,
+    risk_weight,
+    shown,
+    tone_line,
+    upcoming,
+)
+from dossier.errors import DossierError
+from dossier.people import find_user
+from dossier.templating import Labels, channel_names, labels, output_language, render_template
+from storage.models import Client, Delivery, User
+from summarizer.notes import ClaimKind, Side
+
+KIND = "digest"
+TOP_CLIENTS = 10
+MAX_ITEMS = 6  # per client and section
+DEADLINE_HORIZON = timedelta(days=14)
+TONE_MONTHS = 4  # months the tone trend looks back
+CHANGE_KINDS = (ClaimKind.STATUS, ClaimKind.AGREEMENT, ClaimKind.EVENT, ClaimKind.PURCHASE, ClaimKind.ACTION)
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """The week a digest covers: the 7 days before ``end`` (exclusive); ``key`` is ``end``'s ISO week."""
+
+    key: str
+    start: date
+    end: date
+
+    @classmethod
+    def before(cls, as_of: date) -> "Period":
+        """The week before ``as_of``: sent on a Monday, the whole previous Monday–Sunday."""
+        year, week, _day = as_of.isocalendar()
+        return cls(f"{year}-W{week:02d}", as_of - timedelta(days=7), as_of)
+
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
+
+@dataclass(slots=True)
+class ClientDigest:
+    """One client's part of a digest."""
+
+    id: int
+    name: str
+    activity: str
+    interactions: int
+    open_risks: int
+    changes: list[Item] = field(default_factory=list)
+    new_risks: list[Item] = field(default_factory=list)
+    overdue_us: list[Item] = field(default_factory=list)
+    overdue_client: list[Item] = field(default_factory=list)
+    upcoming: list[Item] = field(default_factory=list)
+    tone: str = ""
+    score: float = 0.0
+
+    @property
+    def sections(self) -> list[tuple[str, list[Item]]]:
+        """The non-empty sections, by label key, in reading order."""
+        parts = [("changes", self.changes), ("new_risks", self.new_risks), ("overdue_us", self.overdue_us),
+                 ("overdue_client", self.overdue_client), ("upcoming", self.upcoming)]
+        return [(key, items) for key, items in parts if items]
+
+
+@dataclass(slots=True)
+class Digest:
+    """A user's digest for one week, ready to render."""
+
+    user: User
+    period: Period
+    language: str
+    clients: list[ClientDigest]
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedDigest:
+    """A digest as an e-mail: subject, plain text and HTML."""
+
+    subject: str
+    text: str
+    html: str
+
+
+# --- who gets one, about which clients -------------------------------------------------------------
+
+def recipients(session: Session, login: str | None = None) -> list[User]:
+    """The user named ``login``, or every manager and every rep who owns a client."""
+    if login is not None:
+        return [find_user(session, login)]
+    owners = select(Client.owner_id).where(Client.owner_id.is_not(None))
+    return list(session.scalars(select(User).where(or_(User.role == "manager", User.id.in_(owners)))
+                                .order_by(User.login)))
+
+
+def clients_of(session: Session, user: User) -> list[Client]:
+    """The active clients a user answers for: their own, and a manager's whole team's."""
+    owners = select(User.id).where(User.team_id == user.team_id) if user.role == "manager" and user.team_id \
+        else select(User.id).where(User.id == user.id)
+    return list(session.scalars(select(Client).where(Client.is_active.is_(True), Client.owner_id.in_(owners))
+                                .order_by(Client.name)))
+
+
+# --- what it says ------------------------------------------------------------------------------------
+
+def client_digest(session: Session, client: Client, tree: ClientTree, period: Period, words: Labels) -> ClientDigest:
+    """A client's week: activity, changes, new risks, tone, overdue promises and deadlines."""
+    window = (day_start(period.start), day_start(period.end))
+    counts = Counter(channel for _at, channel in activity(session, client.id, *window))
+    root, as_of = tree.root, period.end
+    week = tree.notes_between("day", *window)
+    digest = ClientDigest(
+        id=client.id, name=client.name, interactions=sum(counts.values()),
+        activity=(words["digest"]["activity"].format(count=sum(counts.values()),
+                                                     channels=channel_names(counts, words["channels"]))
+                  if counts else words["digest"]["no_activity"]),
+        open_risks=len(shown([root], ClaimKind.RISK)),
+        changes=[Item.of(c) for c in chronological(one_per_source(shown(week, *CHANGE_KINDS)))][:MAX_ITEMS],
+        new_risks=[Item.of(c) for c in chronological(shown([*week, root], ClaimKind.RISK, start=period.start,
+                                                           end=period.end))][:MAX_ITEMS],
+        overdue_us=[promise_item(c, as_of, words) for c in overdue_promises(root, as_of, Side.US)][:MAX_ITEMS],
+        overdue_client=[promise_item(c, as_of, words) for c in overdue_promises(root, as_of, Side.CLIENT)][:MAX_ITEMS],
+        upcoming=[promise_item(c, as_of, words) for c in upcoming(root, as_of, DEADLINE_HORIZON)][:MAX_ITEMS],
+        tone=tone_line(root.tone, period.last_day, words, months=TONE_MONTHS))
+    digest.score = (digest.interactions + 2 * len(digest.new_risks) + risk_weight(root)
+                    + 0.5 * (len(digest.overdue_us) + len(digest.overdue_client)))
+    return digest
+
+
+def build_digest(session: Session, user: User, as_of: date) -> Digest:
+    """The user's digest for the week before ``as_of``: the top clients by activity and risk."""
+    language = output_language(user.language)
+    period, words = Period.before(as_of), labels(language)
+    parts = [client_digest(session, client, load_tree(session, client.id, language=language), period, words)
+             for client in clients_of(session, user)]
+    parts.sort(key=lambda part: (-part.score, part.name))
+    return Digest(user, period, language, parts[:TOP_CLIENTS])
+
+
+def render_digest(digest: Digest) -> RenderedDigest:
+    """The digest as an e-mail in its language."""
+    words = labels(digest.language)
+    subject = words["digest"]["subject"].format(period=digest.period.key, count=len(digest.clients))
+    context = {"digest": digest, "L": words, "subject": subject}
+    return RenderedDigest(subject, render_template("digest.txt.j2", **context),
+                          render_template("digest.html.j2", **context))
+
+
+# --- the outbox --------------------------------------------------------------------------------------
+
+def queue_digest(session: Session, user: User, as_of: date) -> tuple[Delivery, bool]:
+    """The user's digest for the week in the outbox: stored once per ISO week (True when new now).
+
+    A digest already stored for that week is kept as it is, sent or not, so re-runs never duplicate.
+    """
+    period = Period.before(as_of)
+    existing = session.scalar(select(Delivery).where(Delivery.kind == KIND, Delivery.user_id == user.id,
+                                                     Delivery.period_key == period.key))
+    if existing is not None:
+        return existing, False
+    if not user.email:
+        raise DossierError(f"user {user.login!r} has no e-mail address")
+    rendered = render_digest(build_digest(session, user, as_of))
+    delivery = Delivery(kind=KIND, user_id=user.id, period_key=period.key, recipient=user.email,
+                        subject=rendered.subject, text_body=rendered.text, html_body=rendered.html,
+                        status="pending", attempts=0)
+    session.add(delivery)
+    session.flush()
+    return delivery, True

@@ -1,0 +1,438 @@
+"""Batch jobs that the Airflow DAGs call, one function per task; each is idempotent and returns ids or counts.
+
+Nothing here imports Airflow: every job runs (and is tested) on its own, against ``database_url`` or the
+configured database.
+"""
+
+import html
+import importlib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Integer, func, select
+from sqlalchemy.orm import Session
+
+from dossier.errors import DossierError
+from dossier.settings import get_settings
+from storage import summaries
+from storage.db import session_scope
+from storage.repository import as_aware
+from storage.models import (
+    Channel,
+    Client,
+    Deal,
+    Delivery,
+    Interaction,
+    Recording,
+    RenderedSummary,
+    Report,
+    User,
+    utcnow,
+)
+
+#: Client-side words that make a message an important event (regenerate at once, notify the owner).
+ESCALATION = re.compile(r"\b(?:complain\w*|escalat\w*|жалоб\w*|претензи\w*|эскалаци\w*|reklamacj\w*|skarg\w*|"
+                        r"eskalacj\w*)", re.IGNORECASE)
+#: Deal stages that close a deal (the import pipeline queues such clients as important).
+CLOSING_STAGES = frozenset({"won", "lost", "closed won", "closed lost", "closed_won", "closed_lost"})
+MANAGER = "manager"
+
+#: The report issue's builders, used once their module exists: (module, function). Until then the
+#: fallbacks in this file build plain content. This mapping is the only place to change.
+BUILDERS: dict[str, tuple[str, str]] = {
+    "digest": ("dossier.digest", "build_digest"),
+    "quarterly": ("dossier.reports", "build_quarterly_review"),
+    "handover": ("dossier.reports", "build_handover_report"),
+}
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """What refreshing one batch of clients did."""
+
+    refreshed: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """An important event of a client: a closed deal or a complaint/escalation."""
+
+    interaction_id: int
+    client_id: int
+    kind: str  # "deal won", "deal lost", "complaint"
+    occurred_at: datetime
+    text: str
+
+
+# ------------------------------------------------------------------------------------------- helpers
+
+
+def batches(ids: Iterable[int], size: int) -> list[list[int]]:
+    """``ids`` cut into lists of at most ``size``, order kept."""
+    ids = list(ids)
+    return [ids[start:start + size] for start in range(0, len(ids), size)]
+
+
+def quarter_before(day: date) -> tuple[str, date, date]:
+    """The quarter that ended before ``day``'s quarter: ("2026Q3", first day, first day of the next)."""
+    first_month = 3 * ((day.month - 1) // 3) + 1
+    end = date(day.year, first_month, 1)
+    start = date(end.year - 1, 10, 1) if first_month == 1 else date(end.year, first_month - 3, 1)
+    return f"{start.year}Q{(start.month - 1) // 3 + 1}", start, end
+
+
+def week_key(day: date) -> str:
+    """The ISO week of ``day``: 2026-W47 (the period of a Monday digest)."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _builder(kind: str) -> Callable[..., Any] | None:
+    """The report issue's builder for ``kind`` if its module exists, else None (the fallback is used)."""
+    module_name, function = BUILDERS[kind]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name != module_name:
+            raise
+        return None
+    return getattr(module, function)
+
+
+def _brief(session: Session, client_id: int, language: str = "en") -> str:
+    """The client's stored brief (any scope key, the given language), or a placeholder."""
+    markdown = session.scalar(select(RenderedSummary.markdown).where(
+        RenderedSummary.client_id == client_id, RenderedSummary.format == "brief",
+        RenderedSummary.language == language).limit(1))
+    return markdown or "(no summary yet)"
+
+
+# -------------------------------------------------------------------------------------------- ingest
+
+
+def ingest_drop_folders(database_url: str | None = None) -> list[int]:
+    """Import everything in the configured drop folders; return the ids of clients that got new data.
+
+    Re-importing known content adds nothing (content hashes); complaints and escalations in the new
+    data queue their client as important, like closed deals.
+    """
+    from ingest.pipeline import import_paths
+    from summarizer.service import invalidate
+
+    folders = [Path(folder) for folder in get_settings().drop_dirs]
+    missing = [str(folder) for folder in folders if not folder.is_dir()]
+    if missing:
+        raise DossierError(f"drop folder not found: {', '.join(missing)} (DOSSIER_DROP_DIRS)")
+    if not folders:
+        return []
+    report = import_paths(folders, database_url=database_url)
+    with session_scope(database_url) as session:
+        flag_escalations(session, report.run_id)
+    invalidate(report.changed_clients)
+    return sorted(report.changed_clients)
+
+
+def flag_escalations(session: Session, import_run_id: int | None) -> list[int]:
+    """Queue as important the clients whose newly imported client-side messages complain or escalate."""
+    rows = session.execute(select(Interaction.client_id, Interaction.subject, Interaction.body).where(
+        Interaction.import_run_id == import_run_id, Interaction.direction.in_(("inbound", "internal"))))
+    ids = sorted({client_id for client_id, subject, body in rows if ESCALATION.search(f"{subject or ''}\n{body}")})
+    summaries.mark_stale(session, ids, reason="complaint", important=True)
+    return ids
+
+
+# ---------------------------------------------------------------------------------------- transcribe
+
+
+def pending_recording_batches(batch_size: int | None = None, database_url: str | None = None) -> list[list[int]]:
+    """Ids of recordings waiting for a transcript, in batches (one model load per batch)."""
+    from storage.recordings import pending_recordings
+
+    with session_scope(database_url) as session:
+        ids = [recording.id for recording in pending_recordings(session)]
+    return batches(ids, batch_size or get_settings().transcribe_batch_size)
+
+
+def transcribe_batch(recording_ids: list[int], database_url: str | None = None) -> list[int]:
+    """Transcribe these recordings (done ones are skipped); queue and return the clients that got a new call."""
+    from dossier.transcribe_job import transcribe_recordings
+    from storage.recordings import DONE
+    from summarizer.service import invalidate
+
+    def done(session: Session) -> set[int]:
+        return set(session.scalars(select(Recording.id).where(Recording.id.in_(recording_ids),
+                                                              Recording.status == DONE)))
+
+    with session_scope(database_url) as session:
+        before = done(session)
+    transcribe_recordings(recording_ids=recording_ids, database_url=database_url)
+    with session_scope(database_url) as session:
+        new = done(session) - before
+        ids = sorted(set(session.scalars(select(Recording.client_id).where(
+            Recording.id.in_(new), Recording.client_id.is_not(None)))))
+        summaries.mark_stale(session, ids, reason="new call")
+    invalidate(set(ids))
+    return ids
+
+
+# ------------------------------------------------------------------------------------------- refresh
+
+
+def dirty_clients(debounce: timedelta | None = None, database_url: str | None = None) -> list[int]:
+    """Clients due a refresh, important ones first: debounced unless important."""
+    wait = debounce if debounce is not None else timedelta(seconds=get_settings().refresh_debounce_seconds)
+    with session_scope(database_url) as session:
+        due = summaries.due_refreshes(session, debounce=wait)
+        queue = summaries.queued_refreshes(session)
+    return sorted(due, key=lambda client_id: not queue[client_id].important)
+
+
+def active_clients(database_url: str | None = None) -> list[int]:
+    """Every active client with history (the weekly full refresh)."""
+    with session_scope(database_url) as session:
+        return summaries.client_ids_with_history(session)
+
+
+def refresh_clients(client_ids: list[int], engine_name: str | None = None,
+                    database_url: str | None = None) -> BatchResult:
+    """Rebuild these clients' summaries (only changed tree nodes); a failing client is recorded, not raised.
+
+    Clients deleted or merged away since they were queued are skipped. Running it again after a crash
+    redoes only what was not committed: each client commits on its own.
+    """
+    from summarizer.service import summarize
+
+    with session_scope(database_url) as session:
+        existing = set(session.scalars(select(Client.id).where(Client.id.in_(client_ids))))
+    refs = [str(client_id) for client_id in client_ids if client_id in existing]
+    result = BatchResult()
+    if not refs:
+        return result
+    report = summarize(refs, engine_name=engine_name, database_url=database_url)
+    for client in report.results:
+        if client.error:
+            result.failed[client.client_id] = client.error
+        else:
+            result.refreshed.append(client.client_id)
+    return result
+
+
+def not_refreshed(client_ids: list[int], *, since: datetime, database_url: str | None = None) -> list[int]:
+    """Those of ``client_ids`` without summaries rendered since ``since`` (their refresh failed or never ran)."""
+    with session_scope(database_url) as session:
+        rows = session.execute(select(RenderedSummary.client_id, func.min(RenderedSummary.generated_at))
+                               .where(RenderedSummary.client_id.in_(client_ids), RenderedSummary.stale.is_(False))
+                               .group_by(RenderedSummary.client_id))
+        done = {client_id for client_id, oldest in rows if as_aware(oldest) >= since}
+    return [client_id for client_id in client_ids if client_id not in done]
+
+
+# ------------------------------------------------------------------------------------------- notify
+
+
+def important_events(session: Session, client_ids: Iterable[int], *, since: datetime) -> list[Event]:
+    """Closed deals and client complaints/escalations of these clients that occurred after ``since``."""
+    rows = session.scalars(select(Interaction).where(
+        Interaction.client_id.in_(list(client_ids)), Interaction.occurred_at >= since,
+        Interaction.privileged.is_(False)).order_by(Interaction.occurred_at, Interaction.id))
+    events = []
+    for row in rows:
+        kind = _event_kind(row)
+        if kind:
+            text = " ".join(filter(None, [row.subject, row.body]))[:300]
+            events.append(Event(row.id, row.client_id, kind, row.occurred_at, text))
+    return events
+
+
+def _event_kind(row: Interaction) -> str | None:
+    if row.channel == Channel.DEAL_EVENT:
+        stage = str(row.meta.get("stage", "")).lower()
+        if stage in CLOSING_STAGES:
+            return "deal lost" if "lost" in stage else "deal won"
+        return None
+    if row.direction in ("inbound", "internal") and ESCALATION.search(f"{row.subject or ''}\n{row.body}"):
+        return "complaint"
+    return None
+
+
+def fresh_clients(session: Session, client_ids: Iterable[int]) -> list[int]:
+    """Those of ``client_ids`` whose summaries exist and none is stale."""
+    rows = session.execute(select(RenderedSummary.client_id, func.max(RenderedSummary.stale.cast(Integer)))
+                           .where(RenderedSummary.client_id.in_(list(client_ids))).group_by(RenderedSummary.client_id))
+    return sorted(client_id for client_id, stale in rows if not stale)
+
+
+def recipients(session: Session, client: Client) -> list[User]:
+    """Who hears about a client's events: its owner, or every manager when it has none."""
+    if client.owner_id is not None:
+        return [session.get(User, client.owner_id)]
+    return list(session.scalars(select(User).where(User.role == MANAGER).order_by(User.id)))
+
+
+def notify_events(client_ids: list[int], *, now: datetime | None = None,
+                  database_url: str | None = None) -> list[int]:
+    """One ``notification`` delivery per recent important event and recipient; return the new delivery ids.
+
+    Idempotent: an event already notified (same ``period_key``) is not sent again. Clients without fresh
+    summaries (their refresh failed) are left for the run that refreshes them.
+    """
+    since = (now or utcnow()) - timedelta(days=get_settings().notify_max_age_days)
+    created = []
+    with session_scope(database_url) as session:
+        for event in important_events(session, fresh_clients(session, client_ids), since=since):
+            client = session.get(Client, event.client_id)
+            for user in recipients(session, client):
+                delivery = _notification(session, client, user, event)
+                if delivery is not None:
+                    created.append(delivery.id)
+    return created
+
+
+def _notification(session: Session, client: Client, user: User, event: Event) -> Delivery | None:
+    """Queue the notification of ``event`` to ``user`` unless it exists already."""
+    key = f"event:{event.interaction_id}"
+    exists = session.scalar(select(Delivery.id).where(Delivery.kind == "notification", Delivery.user_id == user.id,
+                                                      Delivery.period_key == key))
+    if exists is not None:
+        return None
+    body = (f"{client.name}: {event.kind} on {event.occurred_at:%Y-%m-%d}.\n\n{event.text}\n\n"
+            f"Updated brief:\n{_brief(session, client.id, user.language)}\n")
+    delivery = Delivery(kind="notification", user_id=user.id, client_id=client.id, period_key=key,
+                        recipient=user.email or user.login, subject=f"{client.name}: {event.kind}", text_body=body)
+    session.add(delivery)
+    session.flush()
+    return delivery
+
+
+# ------------------------------------------------------------------------------------------- digests
+
+
+def digest_managers(database_url: str | None = None) -> list[int]:
+    """Ids of the users who get a Monday digest: every manager."""
+    with session_scope(database_url) as session:
+        return list(session.scalars(select(User.id).where(User.role == MANAGER).order_by(User.id)))
+
+
+def manager_clients(session: Session, user_id: int) -> list[int]:
+    """Active clients owned by the manager or by anyone in the manager's team."""
+    manager = session.get(User, user_id)
+    owners = select(User.id).where(User.team_id == manager.team_id) if manager.team_id else select(User.id).where(
+        User.id == user_id)
+    return list(session.scalars(select(Client.id).where(Client.is_active.is_(True), Client.owner_id.in_(owners))
+                                .order_by(Client.id)))
+
+
+def build_digest(user_id: int, day: date, database_url: str | None = None) -> int:
+    """Queue the manager's digest for the ISO week of ``day`` (once per week); return the delivery id."""
+    period = week_key(day)
+    with session_scope(database_url) as session:
+        existing = session.scalar(select(Delivery.id).where(Delivery.kind == "digest", Delivery.user_id == user_id,
+                                                            Delivery.period_key == period))
+        if existing is not None:
+            return existing
+        user = session.get(User, user_id)
+        client_ids = manager_clients(session, user_id)
+        builder = _builder("digest") or _plain_digest
+        subject, text_body, html_body = builder(session, user, client_ids, period)
+        delivery = Delivery(kind="digest", user_id=user_id, period_key=period, recipient=user.email or user.login,
+                            subject=subject, text_body=text_body, html_body=html_body)
+        session.add(delivery)
+        session.flush()
+        return delivery.id
+
+
+def _plain_digest(session: Session, user: User, client_ids: list[int], period: str) -> tuple[str, str, str | None]:
+    """The fallback digest: the manager's clients with their current brief."""
+    lines = [f"## {session.get(Client, cid).name}\n{_brief(session, cid, user.language)}\n" for cid in client_ids]
+    return f"Dossier digest {period}: {len(client_ids)} clients", "\n".join(lines) or "No clients.", None
+
+
+# ------------------------------------------------------------------------------------------- reports
+
+
+def key_accounts(limit: int | None = None, database_url: str | None = None) -> list[int]:
+    """The active clients with the most won deal value, then the most history: quarterly review targets."""
+    won = (select(Deal.client_id, func.sum(Deal.amount).label("value"))
+           .where(func.lower(Deal.stage).in_(["won", "closed won", "closed_won"])).group_by(Deal.client_id).subquery())
+    history = (select(Interaction.client_id, func.count().label("items"))
+               .group_by(Interaction.client_id).subquery())
+    query = (select(Client.id).join(history, history.c.client_id == Client.id)
+             .outerjoin(won, won.c.client_id == Client.id).where(Client.is_active.is_(True))
+             .order_by(func.coalesce(won.c.value, 0).desc(), history.c.items.desc(), Client.id)
+             .limit(limit or get_settings().key_accounts))
+    with session_scope(database_url) as session:
+        return list(session.scalars(query))
+
+
+def quarterly_review(client_id: int, day: date, database_url: str | None = None) -> int:
+    """The review of the quarter before ``day`` for one client (once per quarter); return the report id."""
+    period, start, end = quarter_before(day)
+    params = {"from": start.isoformat(), "to": end.isoformat()}
+    return _report(client_id, "quarterly", period, params, database_url)
+
+
+def handover(client_ref: str, from_manager: str, to_manager: str, day: date,
+             database_url: str | None = None) -> int:
+    """The handover report of a client from one manager to another (once per day and pair); return its id.
+
+    The client's summaries are refreshed first so the report is current.
+    """
+    from storage.repository import find_client
+
+    with session_scope(database_url) as session:
+        client = find_client(session, client_ref)
+        if client is None:
+            raise DossierError(f"no client matches {client_ref!r}")
+        users = {ref: _find_user(session, ref) for ref in (from_manager, to_manager)}
+        client_id = client.id
+    failed = refresh_clients([client_id], database_url=database_url).failed
+    if failed:
+        raise DossierError(f"refreshing client {client_id} failed: {failed[client_id]}")
+    params = {"from_manager": users[from_manager], "to_manager": users[to_manager]}
+    return _report(client_id, "handover", day.isoformat(), params, database_url)
+
+
+def _find_user(session: Session, ref: str) -> int:
+    user_id = session.scalar(select(User.id).where((User.login == ref) | (User.email == ref.lower())))
+    if user_id is None:
+        raise DossierError(f"no user with login or e-mail {ref!r}")
+    return user_id
+
+
+def _report(client_id: int, kind: str, period: str, params: dict[str, Any], database_url: str | None) -> int:
+    """Build and store a report unless the same one exists; return its id."""
+    with session_scope(database_url) as session:
+        for report in session.scalars(select(Report).where(Report.client_id == client_id, Report.kind == kind,
+                                                           Report.period == period)):
+            if report.params == params:
+                return report.id
+        client = session.get(Client, client_id)
+        builder = _builder(kind) or _plain_report
+        path = Path(get_settings().reports_dir) / kind / period / f"client-{client_id}-{_slug(params)}.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(builder(session, client, kind, period, params), encoding="utf-8")
+        report = Report(client_id=client_id, kind=kind, period=period, params=params, html_path=str(path.resolve()))
+        session.add(report)
+        session.flush()
+        return report.id
+
+
+def _slug(params: dict[str, Any]) -> str:
+    return "-".join(str(value) for value in params.values()).replace("/", "_")
+
+
+def _plain_report(session: Session, client: Client, kind: str, period: str, params: dict[str, Any]) -> str:
+    """The fallback report: the client's structured summary and timeline as a plain HTML page."""
+    parts = []
+    for format_name in ("structured", "timeline", "actions"):
+        markdown = session.scalar(select(RenderedSummary.markdown).where(
+            RenderedSummary.client_id == client.id, RenderedSummary.format == format_name,
+            RenderedSummary.language == "en").limit(1))
+        parts.append(f"<pre>{html.escape(markdown or '(not summarized yet)')}</pre>")
+    title = html.escape(f"{client.name}: {kind} report {period}")
+    return f"<!doctype html><meta charset='utf-8'><title>{title}</title><h1>{title}</h1>\n" + "\n".join(parts)

@@ -1,0 +1,287 @@
+"""Quarterly business reviews and handover reports: HTML and PDF (WeasyPrint), every statement cited.
+
+Both read the client's stored summary tree (:mod:`dossier.claims`): the root for the current facts, the
+month buckets for what happened in a period. Each report ends with its sources (date, channel, author,
+subject) and every citation links to its row; a ``Report`` row records what was written where.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dossier import charts
+from dossier.claims import (
+    ClientTree,
+    Item,
+    activity,
+    chronological,
+    cited_ids,
+    day_start,
+    latest_first,
+    load_tree,
+    open_actions,
+    promise_item,
+    shown,
+    tone_line,
+    tone_points,
+    upcoming,
+)
+from dossier.errors import DossierError
+from dossier.people import find_user
+from dossier.settings import get_settings
+from dossier.templating import Labels, labels, output_language, render_template
+from storage import repository
+from storage.db import session_scope
+from storage.models import PUBLIC_SCOPE, Client, Interaction, Report, User
+from summarizer.notes import Citation, ClaimKind
+from summarizer.redact import redact
+from summarizer.render import citation_marker
+
+KINDS = ("quarterly", "handover")
+QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
+CLOSED_STAGES = {"won", "lost", "closed", "closed won", "closed lost"}
+NEXT_STEPS_HORIZON = timedelta(days=30)
+SCOPES = (PUBLIC_SCOPE,)
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A titled list of cited statements."""
+
+    title: str
+    items: list[Item]
+    intro: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """A chart image (PNG data URI) with its title and caption."""
+
+    title: str
+    caption: str
+    image: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    """One cited interaction, as the sources table lists it."""
+
+    id: int
+    day: str
+    channel: str
+    author: str
+    reference: str
+
+
+@dataclass(slots=True)
+class Document:
+    """A report ready to render."""
+
+    kind: str
+    language: str
+    title: str
+    client: str
+    meta: list[str]
+    sections: list[Section]
+    charts: list[Chart] = field(default_factory=list)
+    sources: list[SourceRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What ``make_report`` wrote."""
+
+    report_id: int
+    html_path: Path
+    pdf_path: Path
+
+
+# --- periods -----------------------------------------------------------------------------------------
+
+def parse_quarter(text: str) -> tuple[str, date, date]:
+    """``"2025Q4"`` -> (``"2025Q4"``, first day, first day after); DossierError when malformed."""
+    match = QUARTER.match(text.strip())
+    if not match:
+        raise DossierError(f"bad quarter {text!r}: expected YEARQn, e.g. 2025Q4")
+    year, number = int(match.group(1)), int(match.group(2))
+    start = date(year, 3 * number - 2, 1)
+    end = date(year + 1, 1, 1) if number == 4 else date(year, 3 * number + 1, 1)
+    return f"{year}Q{number}", start, end
+
+
+def previous_quarter(as_of: date) -> str:
+    """The last quarter that ended before ``as_of``."""
+    number = (as_of.month - 1) // 3
+    return f"{as_of.year - 1}Q4" if number == 0 else f"{as_of.year}Q{number}"
+
+
+# --- sections ----------------------------------------------------------------------------------------
+
+def _items(claims: list[Any]) -> list[Item]:
+    return [Item.of(claim) for claim in claims]
+
+
+def open_deals(session: Session, client_id: int, until: date) -> list[Item]:
+    """Deals whose latest stage change before ``until`` left them open, each citing that change."""
+    latest: dict[str, Interaction] = {}
+    for interaction in session.scalars(select(Interaction).where(
+            Interaction.client_id == client_id, Interaction.channel == "deal_event",
+            Interaction.scope.in_(SCOPES), Interaction.privileged.is_(False),
+            Interaction.occurred_at < day_start(until)).order_by(Interaction.occurred_at)):
+        latest[interaction.meta.get("deal_id") or str(interaction.deal_id)] = interaction
+    return [Item(interaction.body, interaction.occurred_at.date(),
+                 ((interaction.id, citation_marker(Citation(interaction_id=interaction.id))),))
+            for interaction in latest.values()
+            if str(interaction.meta.get("stage", "")).casefold() not in CLOSED_STAGES]
+
+
+def quarterly_sections(session: Session, client: Client, tree: ClientTree, start: date, end: date,
+                       as_of: date, words: Labels) -> list[Section]:
+    """Purchases, key events, solved problems, open questions and upsell chances of one quarter."""
+    period = [*tree.notes_between("month", day_start(start), day_start(end)), tree.root]
+    solved = [c for c in shown(period, ClaimKind.STATUS, start=start, end=end) if c.topic == "issue"]
+    solved += [c for c in shown([tree.root], ClaimKind.ACTION, start=start, end=end) if c.done]
+    report = words["report"]
+    return [
+        Section(report["purchases"], _items(chronological(shown(period, ClaimKind.PURCHASE, start=start, end=end)))),
+        Section(report["key_events"], _items(chronological(shown(period, ClaimKind.EVENT, ClaimKind.AGREEMENT,
+                                                                 start=start, end=end)))),
+        Section(report["solved"], _items(chronological(solved))),
+        Section(report["open_questions"], [promise_item(c, as_of, words) for c in open_actions(tree.root)
+                                           if c.date is None or c.date < end]),
+        Section(report["upsell"], open_deals(session, client.id, end)),
+    ]
+
+
+def handover_sections(session: Session, client: Client, tree: ClientTree, as_of: date, words: Labels) -> list[Section]:
+    """Status, history, agreements, people, open promises, risks, next steps, what not to ask again."""
+    root, months = tree.root, tree.notes_between("month", None, day_start(as_of + timedelta(days=1)))
+    report = words["report"]
+    established = shown([root], ClaimKind.PREFERENCE, ClaimKind.AGREEMENT, ClaimKind.PURCHASE)
+    return [
+        Section(report["current_status"], _items(latest_first(shown([root], ClaimKind.STATUS))[:5])),
+        Section(report["history"], _items(chronological(shown([*months, root], ClaimKind.EVENT, ClaimKind.PURCHASE)))),
+        Section(report["agreements"], _items(chronological(shown([root], ClaimKind.AGREEMENT)))),
+        Section(report["people"], _items(shown([root], ClaimKind.PERSON))),
+        Section(report["open_promises"], [promise_item(c, as_of, words) for c in open_actions(root)]),
+        Section(report["risks"], _items(sorted(shown([root], ClaimKind.RISK), key=lambda c: -c.weight))),
+        Section(report["next_steps"], open_deals(session, client.id, as_of + timedelta(days=1))
+                + [promise_item(c, as_of, words) for c in upcoming(root, as_of, NEXT_STEPS_HORIZON)]),
+        Section(report["do_not_ask"], _items(chronological(established)), intro=report["do_not_ask_intro"]),
+    ]
+
+
+def report_charts(session: Session, client: Client, tree: ClientTree, start: date | None, end: date,
+                  words: Labels) -> list[Chart]:
+    """Activity by channel (weekly within a quarter, monthly over a whole history) and the tone trend."""
+    events = activity(session, client.id, day_start(start) if start else None, day_start(end))
+    first = start or (events[0][0].date() if events else end - timedelta(days=1))
+    by_week = start is not None
+    report = words["report"]
+    found = [Chart(report["activity"], report["activity_caption"].format(
+        bin=report["week" if by_week else "month"], count=len(events)),
+        charts.activity_chart(events, first, end, by_week=by_week, channel_names=words["channels"]))]
+    points = tone_points(tree.root.tone, until=end - timedelta(days=1))
+    if points:
+        found.append(Chart(report["tone"], f"{report['tone_caption']} {tone_line(tree.root.tone, end - timedelta(days=1), words)}",
+                           charts.tone_chart(points)))
+    return found
+
+
+def source_rows(session: Session, ids: list[int], words: Labels) -> list[SourceRow]:
+    """The cited interactions, oldest first."""
+    rows = session.scalars(select(Interaction).where(Interaction.id.in_(ids)).order_by(Interaction.occurred_at))
+    return [SourceRow(i.id, f"{i.occurred_at:%Y-%m-%d %H:%M}", words["channels"].get(i.channel, i.channel),
+                      i.author or "", redact(i.subject) if i.subject else i.source_ref) for i in rows]
+
+
+# --- documents ---------------------------------------------------------------------------------------
+
+def build_document(session: Session, kind: str, client: Client, *, quarter: str | None, to: User | None,
+                   language: str, as_of: date) -> Document:
+    """The report's content: header lines, sections, charts and sources."""
+    words = labels(language)
+    report = words["report"]
+    tree = load_tree(session, client.id, language=language, scopes=SCOPES)
+    meta = [report["generated"].format(date=as_of.isoformat())]
+    if kind == "quarterly":
+        label, start, end = parse_quarter(quarter or previous_quarter(as_of))
+        meta.insert(0, report["quarter"].format(quarter=label, start=start.isoformat(),
+                                                end=(end - timedelta(days=1)).isoformat()))
+        sections = quarterly_sections(session, client, tree, start, end, as_of, words)
+        found_charts = report_charts(session, client, tree, start, end, words)
+    else:
+        meta.insert(0, report["whole_history"].format(date=as_of.isoformat()))
+        sections = handover_sections(session, client, tree, as_of, words)
+        found_charts = report_charts(session, client, tree, None, as_of + timedelta(days=1), words)
+    if client.owner_id and (owner := session.get(User, client.owner_id)):
+        meta.append(report["owner"].format(name=owner.name))
+    if to is not None:
+        meta.append(report["prepared_for"].format(name=to.name))
+    sources = source_rows(session, cited_ids(item for section in sections for item in section.items), words)
+    return Document(kind, language, report[kind], client.name, meta, sections, found_charts, sources)
+
+
+def render_html(document: Document) -> str:
+    """The report as one self-contained HTML page (charts embedded)."""
+    return render_template("report.html.j2", doc=document, L=labels(document.language))
+
+
+def write_pdf(html: str, path: Path) -> None:
+    """Lay the HTML out as a PDF with WeasyPrint (the ``reports`` extra)."""
+    try:
+        from weasyprint import HTML
+    except ImportError as error:  # pragma: no cover - depends on the installation
+        raise DossierError("PDF reports need WeasyPrint: pip install 'dossier[reports]' "
+                           f"(and its system libraries, Pango and HarfBuzz): {error}") from error
+    HTML(string=html, base_url=str(path.parent)).write_pdf(path)
+
+
+def output_paths(out: Path) -> tuple[Path, Path]:
+    """(HTML path, PDF path) for ``--out FILE``: FILE's own suffix is kept, the other one added."""
+    if out.suffix.lower() in (".html", ".pdf"):
+        return out.with_suffix(".html"), out.with_suffix(".pdf")
+    return out.with_name(out.name + ".html"), out.with_name(out.name + ".pdf")
+
+
+def default_out(kind: str, client: Client, quarter: str | None, as_of: date) -> Path:
+    """Where a report goes without ``--out``: the reports directory, named by kind, client and period."""
+    slug = re.sub(r"[^\w-]+", "-", client.name, flags=re.UNICODE).strip("-").lower()
+    return Path(get_settings().reports_dir) / f"{kind}-{slug}-{quarter or as_of.isoformat()}.pdf"
+
+
+def make_report(kind: str, client_ref: str, *, quarter: str | None = None, to: str | None = None,
+                out: Path | None = None, language: str | None = None, as_of: date | None = None,
+                database_url: str | None = None) -> Written:
+    """Write a quarterly review or handover report as HTML and PDF and record it; returns the paths."""
+    if kind not in KINDS:
+        raise DossierError(f"unknown report {kind!r}; expected one of: {', '.join(KINDS)}")
+    as_of = as_of or date.today()
+    with session_scope(database_url) as session:
+        client = repository.find_client(session, client_ref)
+        if client is None:
+            raise DossierError(f"no client matches {client_ref!r} (try `dossier clients`)")
+        recipient = find_user(session, to) if to else None
+        if kind == "quarterly":
+            quarter = parse_quarter(quarter or previous_quarter(as_of))[0]
+        language = output_language(language or (recipient.language if recipient else None))
+        document = build_document(session, kind, client, quarter=quarter, to=recipient, language=language,
+                                  as_of=as_of)
+        html_path, pdf_path = output_paths(out or default_out(kind, client, quarter, as_of))
+        html_path.parent.mkdir(parents=True, exist_ok=True)
+        html = render_html(document)
+        html_path.write_text(html, encoding="utf-8")
+        write_pdf(html, pdf_path)
+        row = Report(client_id=client.id, kind=kind, period=quarter if kind == "quarterly" else None,
+                     params={"to": recipient.login if recipient else None, "language": language,
+                             "as_of": as_of.isoformat()},
+                     html_path=str(html_path.resolve()), pdf_path=str(pdf_path.resolve()))
+        session.add(row)
+        session.flush()
+        return Written(row.id, html_path, pdf_path)
+

@@ -1,0 +1,138 @@
+"""Server-rendered pages: login, client search, the client card, source messages, and feedback."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from dossier.settings import get_settings
+from dossier.web.audit import audit
+from dossier.web.auth import COOKIE_NAME, Reader, current_reader, load_reader
+from dossier.web.reading import reading_language
+from dossier.web.templating import templates
+from storage import access, repository
+from storage.db import session_scope
+from storage.models import Client
+from summarizer.redact import redact
+from summarizer.service import FORMATS
+
+router = APIRouter(include_in_schema=False)
+AuthReader = Annotated[Reader, Depends(current_reader)]
+#: The card reloads itself this often while a missing summary is being built.
+BUILDING_RELOAD_SECONDS = 3
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to go back to after login (never another site)."""
+    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str | None = None) -> Response:
+    return templates.TemplateResponse(request, "login.html", {"next": safe_next(next), "error": None})
+
+
+@router.post("/login")
+def login(request: Request, token: Annotated[str, Form()], next: Annotated[str, Form()] = "/") -> Response:
+    """Check the API token and keep it in an HttpOnly, same-site cookie."""
+    if load_reader(request.app.state.database_url, token.strip()) is None:
+        return templates.TemplateResponse(request, "login.html", {"next": safe_next(next),
+                                          "error": "This token is unknown or revoked."}, status_code=401)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(COOKIE_NAME, token.strip(), httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https")
+    return response
+
+
+@router.post("/logout")
+def logout() -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE_NAME)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def search(request: Request, reader: AuthReader, q: str | None = None) -> Response:
+    """Find a client by phone number, id, e-mail, name or domain and open their card."""
+    if not q:
+        return templates.TemplateResponse(request, "search.html", {"reader": reader, "q": "", "error": None})
+    with session_scope(request.app.state.database_url) as session:
+        client = (access.find_client_by_phone(session, q, get_settings().default_phone_region)[1]
+                  or repository.find_client(session, q))
+        client_id = client.id if client else None
+    if client_id is None:
+        audit(request, reader, "page.search", None, 404, query=q)
+        return templates.TemplateResponse(request, "search.html", {
+            "reader": reader, "q": q, "error": f"No client matches {q!r}."}, status_code=404)
+    return RedirectResponse(f"/clients/{client_id}", status_code=303)
+
+
+@router.get("/clients/{client_id}", response_class=HTMLResponse)
+def card(request: Request, background: BackgroundTasks, reader: AuthReader, client_id: int,
+         feedback: str | None = None) -> Response:
+    """Brief, structured summary, timeline and action items, each citation a link to its source."""
+    with session_scope(request.app.state.database_url) as session:
+        client = session.get(Client, client_id)
+        if client is None:
+            audit(request, reader, "page.card", None, 404, requested=client_id)
+            raise HTTPException(404, f"No client #{client_id}.")
+        contacts = [f"{c.kind}: {c.value}" for c in client.contacts]
+        name = client.name
+    language = reading_language(reader.language, None)
+    summaries = request.app.state.summaries
+    views = {name_: summaries.read(client_id, name_, language, reader.scopes) for name_ in FORMATS}
+    building = any(view is None for view in views.values())
+    if building:
+        background.add_task(summaries.build, client_id, reader.scopes, language)
+    audit(request, reader, "page.card", client_id, 202 if building else 200, language=language)
+    return templates.TemplateResponse(request, "card.html", {
+        "reader": reader, "client": {"id": client_id, "name": name, "contacts": contacts}, "views": views,
+        "language": language, "building": building, "reload_seconds": BUILDING_RELOAD_SECONDS,
+        "feedback": feedback if feedback in access.VERDICTS else None})
+
+
+@router.post("/clients/{client_id}/feedback")
+def send_feedback(request: Request, reader: AuthReader, client_id: int, verdict: Annotated[str, Form()],
+                  format: Annotated[str, Form()] = "brief", root_hash: Annotated[str | None, Form()] = None,
+                  comment: Annotated[str | None, Form()] = None) -> Response:
+    """Store "useful" or "something missing" for the summary shown, then go back to the card."""
+    if verdict not in access.VERDICTS or format not in FORMATS:
+        raise HTTPException(422, f"verdict must be one of {', '.join(access.VERDICTS)} and format one of "
+                                 f"{', '.join(FORMATS)}")
+    with session_scope(request.app.state.database_url) as session:
+        if session.get(Client, client_id) is None:
+            raise HTTPException(404, f"No client #{client_id}.")
+        access.store_feedback(session, user_id=reader.user_id, client_id=client_id, format=format,
+                              verdict=verdict, root_hash=root_hash or None, comment=comment)
+    audit(request, reader, "feedback", client_id, 303, verdict=verdict, format=format)
+    return RedirectResponse(f"/clients/{client_id}?feedback={verdict}#feedback", status_code=303)
+
+
+@router.get("/messages/{interaction_id}", response_class=HTMLResponse)
+def message(request: Request, reader: AuthReader, interaction_id: int, at: float | None = None) -> Response:
+    """One source message, note or call (its transcript, the moment ``at`` seconds marked); redacted."""
+    with session_scope(request.app.state.database_url) as session:
+        item = access.readable_interaction(session, interaction_id, reader.scopes)
+        if item is None:
+            audit(request, reader, "page.message", None, 404, interaction_id=interaction_id)
+            raise HTTPException(404, f"No message #{interaction_id} that you may read.")
+        segments = [{"start": s.start_s, "end": s.end_s, "speaker": s.speaker or "", "text": redact(s.text)}
+                    for s in access.transcript(session, item)]
+        client_name = session.get(Client, item.client_id).name
+        shown = {"id": item.id, "client_id": item.client_id, "client_name": client_name, "channel": item.channel,
+                 "direction": item.direction, "author": item.author, "occurred_at": item.occurred_at,
+                 "subject": redact(item.subject or ""), "body": redact(item.body),
+                 "quoted": redact(item.quoted_text or ""), "attachments": item.attachments or []}
+    current = _segment_at(segments, at)
+    audit(request, reader, "page.message", shown["client_id"], 200, interaction_id=interaction_id, at=at)
+    return templates.TemplateResponse(request, "message.html", {
+        "reader": reader, "item": shown, "segments": segments, "current": current, "at": at})
+
+
+def _segment_at(segments: list[dict], at: float | None) -> int | None:
+    """Index of the segment playing at ``at`` seconds (the last one started by then; citations carry
+    whole seconds, so a start within the same second counts), or None."""
+    if at is None or not segments:
+        return None
+    started = [index for index, segment in enumerate(segments) if segment["start"] < at + 1]
+    return started[-1] if started else 0

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Install Dossier into .venv on Debian/Ubuntu: system packages (root or sudo), then the locked
+# Python packages. `./setup.sh` is enough for `dossier demo`; `./setup.sh --dev` adds what the
+# tests, the LLM engines, Airflow, the web service and the reports need.
+set -euo pipefail
+cd "$(dirname "$0")"
+dev=0
+[ "${1:-}" = "--dev" ] && dev=1
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1
+
+packages="espeak-ng ffmpeg"
+if [ "$dev" = 1 ]; then
+  packages="$packages postgresql redis-server chromium poppler-utils wrk fonts-dejavu-core
+            libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 cmake"
+fi
+$sudo apt-get update -qq
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $packages >/dev/null
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+if [ "$dev" = 1 ]; then
+  # llama-cpp-python ships no wheel: build it once (about 8 minutes on 2 cores) and keep it.
+  wheels="${DOSSIER_WHEEL_CACHE:-$HOME/.cache/dossier/wheels}"
+  mkdir -p "$wheels"
+  llama=$(grep -oP '^llama-cpp-python==\K[^ ;]+' requirements-dev.lock)
+  if ! ls "$wheels"/llama_cpp_python-"$llama"-*.whl >/dev/null 2>&1; then
+    echo "building llama-cpp-python $llama (once) into $wheels"
+    .venv/bin/pip wheel -q --no-deps "llama-cpp-python==$llama" -w "$wheels"
+  fi
+  .venv/bin/pip install -q --find-links "$wheels" -r requirements-dev.lock
+else
+  .venv/bin/pip install -q -r requirements.lock
+fi
+.venv/bin/pip install -q --no-deps -e .
+echo "Dossier is installed in .venv"

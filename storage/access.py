@@ -1,0 +1,152 @@
+"""Who may read what: teams, scope grants, API tokens, audit events, feedback, and scoped source reads."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from dossier.errors import DossierError
+from ingest.normalize import normalize_phone
+from storage import repository
+from storage.models import (
+    PUBLIC_SCOPE,
+    ApiToken,
+    AuditEvent,
+    Client,
+    Contact,
+    ContactKind,
+    Feedback,
+    Interaction,
+    Scope,
+    ScopeGrant,
+    Team,
+    TranscriptSegment,
+    User,
+    utcnow,
+)
+
+#: Every token starts with this, so a leaked one is easy to recognise in logs and code.
+TOKEN_PREFIX = "dsr_"
+#: ``last_used_at`` is written at most this often per token (a write per request would cost latency).
+LAST_USED_RESOLUTION = timedelta(minutes=5)
+VERDICTS = ("useful", "missing")
+PHONE_KINDS = (ContactKind.PHONE.value, ContactKind.WHATSAPP.value)
+
+
+def token_hash(token: str) -> str:
+    """The SHA-256 (hex) under which a token is stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def get_user(session: Session, login: str) -> User:
+    """The user with this login (or e-mail); DossierError when there is none."""
+    user = session.scalar(select(User).where(or_(User.login == login, User.email == login.lower())))
+    if user is None:
+        raise DossierError(f"no user {login!r} (add one with `dossier users add`)")
+    return user
+
+
+def ensure_team(session: Session, name: str) -> Team:
+    """The team called ``name``, created when missing."""
+    team = session.scalar(select(Team).where(Team.name == name))
+    if team is None:
+        team = Team(name=name)
+        session.add(team)
+        session.flush()
+    return team
+
+
+def grant_scope(session: Session, scope: str, *, team: str | None = None, user: str | None = None) -> bool:
+    """Let a team or one user read ``scope`` (created when missing); False if it was already granted."""
+    if (team is None) == (user is None):
+        raise DossierError("grant a scope to exactly one of a team or a user")
+    repository.ensure_scope(session, scope)
+    scope_id = session.scalar(select(Scope.id).where(Scope.name == scope))
+    team_id = ensure_team(session, team).id if team else None
+    user_id = get_user(session, user).id if user else None
+    exists = session.scalar(select(ScopeGrant.id).where(ScopeGrant.scope_id == scope_id,
+                                                        ScopeGrant.team_id.is_not_distinct_from(team_id),
+                                                        ScopeGrant.user_id.is_not_distinct_from(user_id)))
+    if exists is not None:
+        return False
+    session.add(ScopeGrant(scope_id=scope_id, team_id=team_id, user_id=user_id))
+    session.flush()
+    return True
+
+
+def readable_scopes(session: Session, user: User) -> tuple[str, ...]:
+    """The scopes ``user`` may read (granted to them or their team, and the public one), sorted."""
+    holders = [ScopeGrant.user_id == user.id]
+    if user.team_id is not None:
+        holders.append(ScopeGrant.team_id == user.team_id)
+    granted = session.scalars(select(Scope.name).join(ScopeGrant, ScopeGrant.scope_id == Scope.id)
+                              .where(or_(*holders)))
+    return tuple(sorted({PUBLIC_SCOPE, *granted}))
+
+
+def create_token(session: Session, login: str, name: str | None = None) -> str:
+    """A new random API token for ``login``; only its hash is stored, so this is the one chance to see it."""
+    user = get_user(session, login)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=token_hash(token), name=name))
+    session.flush()
+    return token
+
+
+def authenticate(session: Session, token: str) -> User | None:
+    """The user a valid, unrevoked token belongs to, or None."""
+    row = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(
+        ApiToken.token_hash == token_hash(token), ApiToken.revoked.is_(False))).first()
+    if row is None:
+        return None
+    api_token, user = row
+    now = utcnow()
+    if api_token.last_used_at is None or repository.as_aware(api_token.last_used_at) < now - LAST_USED_RESOLUTION:
+        session.execute(update(ApiToken).where(ApiToken.id == api_token.id).values(last_used_at=now))
+    return user
+
+
+def record_audit(session: Session, *, user_id: int | None, action: str, client_id: int | None,
+                 **detail: Any) -> None:
+    """Record that a user did ``action`` on a client (or tried to: ``client_id`` None)."""
+    session.execute(insert(AuditEvent).values(user_id=user_id, action=action, client_id=client_id, detail=detail))
+
+
+def store_feedback(session: Session, *, user_id: int, client_id: int, format: str, verdict: str,
+                   root_hash: str | None, comment: str | None) -> Feedback:
+    """Store a reader's verdict on a summary: ``useful`` or ``missing`` (something is missing)."""
+    if verdict not in VERDICTS:
+        raise DossierError(f"unknown verdict {verdict!r}; expected one of: {', '.join(VERDICTS)}")
+    feedback = Feedback(user_id=user_id, client_id=client_id, format=format, verdict=verdict,
+                        root_hash=root_hash, comment=(comment or "").strip() or None)
+    session.add(feedback)
+    session.flush()
+    return feedback
+
+
+def find_client_by_phone(session: Session, raw: str, region: str) -> tuple[str | None, Client | None]:
+    """(the E.164 form of ``raw`` or None when it is no valid number, the client it belongs to or None)."""
+    number = normalize_phone(raw.strip(), region.upper())
+    if number is None:
+        return None, None
+    client = session.scalar(select(Client).join(Contact).where(
+        Contact.kind.in_(PHONE_KINDS), Contact.value == number).limit(1))
+    return number, client
+
+
+def readable_interaction(session: Session, interaction_id: int, scopes: tuple[str, ...]) -> Interaction | None:
+    """The interaction if ``scopes`` may read it; privileged items are never served."""
+    return session.scalar(select(Interaction).where(
+        Interaction.id == interaction_id, Interaction.scope.in_(scopes), Interaction.privileged.is_(False)))
+
+
+def transcript(session: Session, interaction: Interaction) -> list[TranscriptSegment]:
+    """The transcript segments of a call interaction in time order (empty for other channels)."""
+    recording_id = interaction.meta.get("recording_id") if interaction.meta else None
+    if recording_id is None:
+        return []
+    return list(session.scalars(select(TranscriptSegment).where(TranscriptSegment.recording_id == recording_id)
+                                .order_by(TranscriptSegment.start_s, TranscriptSegment.id)))

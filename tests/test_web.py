@@ -1,0 +1,341 @@
+"""The brief service over HTTP: authentication, phone and client lookups, visibility, audit, feedback."""
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+fastapi = pytest.importorskip("fastapi", reason="the web extra is not installed: pip install -e '.[web]'")
+
+import typer  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+from typer.testing import CliRunner  # noqa: E402
+
+from dossier.sample import generate_sample  # noqa: E402
+from dossier.settings import get_settings  # noqa: E402
+from dossier.web import create_app  # noqa: E402
+from dossier.web.commands import tokens_app, users_app  # noqa: E402
+from ingest.pipeline import import_paths  # noqa: E402
+from storage import access, repository  # noqa: E402
+from storage.db import session_scope  # noqa: E402
+from storage.models import (  # noqa: E402
+    ApiToken,
+    AuditEvent,
+    Feedback,
+    Interaction,
+    Recording,
+    RefreshRequest,
+    RenderedSummary,
+)
+from storage.recordings import store_transcript  # noqa: E402
+from summarizer.service import FORMATS, summarize  # noqa: E402
+from transcription.results import Segment, Transcript  # noqa: E402
+
+#: The call added to Alfa Group's history: (start second, speaker, text).
+CALL_LINES = ((2.0, "agent", "Good morning Ivan, this is Elena from Northwind."),
+              (9.5, "client", "We want to order 40 more NW-300 terminals for the Kazan warehouse."),
+              (252.0, "agent", "I will send the updated contract for the Kazan terminals by 2026-12-01."))
+SUMMARIZED = ("Alfa Group", "Bałtyk Logistyka")
+CITATION_LINK = re.compile(r'href="(/messages/(\d+)(?:\?at=(\d+)#at)?)"')
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """A summarized sample behind the app, and what the tests need to know about it."""
+
+    client: TestClient
+    tokens: dict[str, str]  # login -> API token
+    alfa: int
+    baltyk: int
+    harbor: int  # never summarized
+    call_id: int
+    management_note: int
+    legal_note: int
+
+    def get(self, path: str, login: str, **params) -> "fastapi.Response":
+        return self.client.get(path, params=params or None,
+                               headers={"Authorization": f"Bearer {self.tokens[login]}"})
+
+
+def add_call(session, client_id: int) -> int:
+    """A transcribed call of Alfa Group; returns its interaction id."""
+    repository.add_recording(session, client_id=client_id, path="calls/alfa.wav", content_hash="a" * 64,
+                             started_at=datetime.fromisoformat("2026-11-02T09:00:00+00:00"),
+                             agent="Elena Sokolova", direction="outbound", language="en", meta={})
+    recording = session.scalar(select(Recording).where(Recording.content_hash == "a" * 64))
+    segments = tuple(Segment(start, start + 6, text, speaker, 0 if speaker == "agent" else 1, -0.2, 0.01)
+                     for start, speaker, text in CALL_LINES)
+    transcript = Transcript(segments, "en", 0.99, "given", 260.0, 20.0, 2, 8000)
+    return store_transcript(session, recording, transcript, "test-model")
+
+
+def prepare(database_url: str, tmp_path: Path) -> Service:
+    """Import the sample (plus a call), create users with different scopes, summarize two clients."""
+    sample = generate_sample(tmp_path / "sample")
+    with session_scope() as session:
+        for user in sample.users:
+            repository.upsert_user(session, login=user.login, name=user.name, email=user.email, team=user.team,
+                                   role=user.role, language=user.language)
+        repository.upsert_user(session, login="operator", name="Olga Operator", team="Support", role="operator")
+    import_paths([tmp_path / "sample"])
+    with session_scope() as session:
+        access.grant_scope(session, "management", team="East")
+        access.grant_scope(session, "legal", user="pnowak")
+        alfa, baltyk, harbor = (repository.find_client(session, name).id
+                                for name in (*SUMMARIZED, "Harbor & Finch"))
+        call_id = add_call(session, alfa)
+        notes = {i.scope: i.id for i in session.scalars(select(Interaction).where(Interaction.scope != "all"))}
+        tokens = {login: access.create_token(session, login) for login in ("jcarter", "pnowak", "esokolova",
+                                                                            "operator")}
+    report = summarize(list(SUMMARIZED), languages=["en"])
+    assert not report.failed
+    return Service(TestClient(create_app(database_url)), tokens, alfa, baltyk, harbor, call_id,
+                   notes["management"], notes["legal"])
+
+
+@pytest.fixture
+def service(database_url: str, tmp_path: Path) -> Service:
+    return prepare(database_url, tmp_path)
+
+
+def cited_ids(content: object) -> set[int]:
+    """Every interaction id cited anywhere in a summary's JSON content."""
+    if isinstance(content, dict):
+        own = {content["interaction_id"]} if "interaction_id" in content else set()
+        return own.union(*(cited_ids(value) for value in content.values()))
+    if isinstance(content, list):
+        return set().union(*(cited_ids(value) for value in content))
+    return set()
+
+
+def test_every_request_needs_a_valid_token(service):
+    client = service.client
+    refused = client.get(f"/api/clients/{service.alfa}")
+    assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
+    assert "Bearer" in refused.json()["detail"]
+    assert client.get("/api/incoming-call", params={"phone": "+79161234567"},
+                      headers={"Authorization": "Bearer dsr_wrong"}).status_code == 401
+    page = client.get(f"/clients/{service.alfa}", follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"] == f"/login?next=%2Fclients%2F{service.alfa}"
+    assert client.get(f"/messages/{service.call_id}", follow_redirects=False).status_code == 303
+    assert client.post(f"/clients/{service.alfa}/feedback", data={"verdict": "useful"},
+                       follow_redirects=False).status_code == 303
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(Feedback)) == 0
+        session.execute(ApiToken.__table__.update().where(
+            ApiToken.token_hash == access.token_hash(service.tokens["operator"])).values(revoked=True))
+    assert service.get(f"/api/clients/{service.alfa}", "operator").status_code == 401
+
+
+def test_login_form_sets_a_cookie_that_opens_the_card(service):
+    client = service.client
+    wrong = client.post("/login", data={"token": "dsr_nope", "next": "/"})
+    assert wrong.status_code == 401 and "unknown or revoked" in wrong.text
+    hijack = client.post("/login", data={"token": service.tokens["jcarter"], "next": "//evil.example/"},
+                         follow_redirects=False)
+    assert hijack.headers["location"] == "/"
+    login = client.post("/login", data={"token": service.tokens["jcarter"], "next": f"/clients/{service.alfa}"},
+                        follow_redirects=False)
+    assert login.status_code == 303 and login.headers["location"] == f"/clients/{service.alfa}"
+    cookie = login.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+    card = client.get(f"/clients/{service.alfa}")
+    assert card.status_code == 200 and "Alfa Group" in card.text and "James Carter" in card.text
+    client.post("/logout")
+    assert client.get(f"/clients/{service.alfa}", follow_redirects=False).status_code == 303
+
+
+@pytest.mark.parametrize(("written", "region"), [
+    ("+79161234567", None), ("+7 916 123-45-67", None), ("+7 (916) 123 45 67", None), ("tel:+7-916-123-45-67", None),
+    ("8 916 123 45 67", "RU"), ("011 7 916 123 4567", "US"), ("00 7 916 1234567", "PL"),
+])
+def test_incoming_call_finds_the_client_whatever_way_the_number_is_written(service, written, region):
+    params = {"phone": written} | ({"region": region} if region else {})
+    response = service.get("/api/incoming-call", "jcarter", **params)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["client"] == {"id": service.alfa, "name": "Alfa Group"}
+    assert body["format"] == "brief" and body["stale"] is False and body["language"] == "en"
+    assert datetime.fromisoformat(body["generated_at"]).tzinfo is not None
+    assert body["markdown"].startswith("## Pre-call brief: Alfa Group") and body["content"]["sentences"]
+    assert body["card_url"] == f"/clients/{service.alfa}"
+
+
+def test_client_lookup_by_id_or_email_in_any_format(service):
+    by_id = service.get(f"/api/clients/{service.baltyk}", "jcarter")
+    assert by_id.status_code == 200 and by_id.json()["client"]["name"] == "Bałtyk Logistyka"
+    with session_scope() as session:
+        email = next(c.value for c in repository.find_client(session, "Bałtyk Logistyka").contacts
+                     if c.kind == "email")
+    assert service.get(f"/api/clients/{email.upper()}", "jcarter").json()["client"]["id"] == service.baltyk
+    for format_name in FORMATS:
+        body = service.get(f"/api/clients/{service.baltyk}", "jcarter", format=format_name).json()
+        assert body["format"] == format_name and body["content"]["format"] == format_name
+    assert service.get(f"/api/clients/{service.baltyk}", "jcarter", format="poem").status_code == 422
+    assert "available" in service.get(f"/api/clients/{service.baltyk}", "jcarter", lang="xx").json()["detail"]
+
+
+def test_unknown_phone_or_client_is_a_clear_404(service):
+    unknown = service.get("/api/incoming-call", "jcarter", phone="+1 202 555 0199")
+    assert unknown.status_code == 404 and unknown.json()["detail"] == "no client has the phone number +12025550199"
+    garbage = service.get("/api/incoming-call", "jcarter", phone="call me maybe")
+    assert garbage.status_code == 404 and "not a valid phone number" in garbage.json()["detail"]
+    assert service.get("/api/clients/99999", "jcarter").json()["detail"] == "no client matches '99999'"
+    assert service.get("/api/clients/nobody@nowhere.example", "jcarter").status_code == 404
+    page = service.get("/clients/99999", "jcarter")
+    assert page.status_code == 404 and "No client #99999." in page.text and "<html" in page.text
+
+
+def test_no_summary_yet_answers_202_queues_a_refresh_then_serves_it(service, monkeypatch):
+    summaries = service.client.app.state.summaries
+    monkeypatch.setattr(summaries, "build", lambda *args: None)
+    queued = service.get(f"/api/clients/{service.harbor}", "jcarter")
+    assert queued.status_code == 202 and queued.headers["retry-after"] == "5"
+    assert queued.json()["status"] == "queued" and "Harbor & Finch" in queued.json()["detail"]
+    with session_scope() as session:
+        assert session.get(RefreshRequest, service.harbor) is not None
+    monkeypatch.undo()
+    assert service.get(f"/api/clients/{service.harbor}", "jcarter").status_code == 202  # builds in the background
+    ready = service.get(f"/api/clients/{service.harbor}", "jcarter")
+    assert ready.status_code == 200 and ready.json()["stale"] is False
+    with session_scope() as session:
+        assert session.get(RefreshRequest, service.harbor) is None
+
+
+def test_each_reader_gets_the_summary_of_exactly_the_scopes_they_may_read(service):
+    public = {f: service.get(f"/api/clients/{service.alfa}", "jcarter", format=f).json() for f in FORMATS}
+    assert service.get(f"/api/clients/{service.alfa}", "esokolova", lang="en").status_code == 202
+    management = {f: service.get(f"/api/clients/{service.alfa}", "esokolova", lang="en", format=f).json()
+                  for f in FORMATS}
+    with session_scope() as session:
+        public_ids = set(session.scalars(select(Interaction.id).where(Interaction.client_id == service.alfa,
+                                                                      Interaction.scope == "all")))
+        management_count = session.scalar(select(func.count()).where(
+            Interaction.client_id == service.alfa, Interaction.scope.in_(["all", "management"])))
+        keys = set(session.scalars(select(RenderedSummary.scope_key).where(
+            RenderedSummary.client_id == service.alfa)))
+    assert keys == {"all", "all+management"}
+    assert all(cited_ids(body["content"]) <= public_ids for body in public.values())
+    assert public["brief"]["root_hash"] != management["brief"]["root_hash"]
+    assert f"{len(public_ids)} interactions" in public["brief"]["markdown"]
+    assert f"{management_count} interactions" in management["brief"]["markdown"]
+    assert not any("Инцидент с прошивкой" in body["markdown"] for body in public.values())
+    # the management note: readable by its team, invisible to others
+    assert service.get(f"/messages/{service.management_note}", "esokolova").status_code == 200
+    assert service.get(f"/messages/{service.management_note}", "jcarter").status_code == 404
+
+
+def test_the_privileged_legal_note_never_reaches_anyone(service):
+    for login in ("jcarter", "pnowak"):
+        for format_name in FORMATS:
+            response = service.get(f"/api/clients/{service.baltyk}", login, lang="en", format=format_name)
+            if response.status_code == 202:
+                response = service.get(f"/api/clients/{service.baltyk}", login, lang="en", format=format_name)
+            text = response.text
+            assert response.status_code == 200 and "Opinia prawna" not in text and "kar umownych" not in text
+            assert service.legal_note not in cited_ids(response.json()["content"])
+        page = service.get(f"/messages/{service.legal_note}", login)
+        assert page.status_code == 404 and "Opinia prawna" not in page.text
+        assert "Opinia prawna" not in service.get(f"/clients/{service.baltyk}", login).text
+
+
+def test_card_links_every_citation_to_its_source_message_or_call_moment(service):
+    card = service.get(f"/clients/{service.alfa}", "jcarter")
+    assert card.status_code == 200
+    for title in ("Pre-call brief", "Client summary", "Timeline", "Action items", "Useful", "Something missing"):
+        assert title in card.text
+    links = CITATION_LINK.findall(card.text)
+    assert links and {int(interaction_id) for _href, interaction_id, _at in links} <= cited_ids(
+        {f: service.get(f"/api/clients/{service.alfa}", "jcarter", format=f).json()["content"] for f in FORMATS})
+    href, _id, _at = next(link for link in links if link[2] == "")
+    source = service.get(href.split("#")[0], "jcarter")
+    assert source.status_code == 200 and "← Alfa Group" in source.text
+    moments = [link for link in links if link[1] == str(service.call_id) and link[2]]
+    assert moments, "the call is cited with a moment in the recording"
+    href, _id, at = moments[0]
+    transcript = service.get(href.split("#")[0], "jcarter")
+    current = re.search(r'<div class="segment current" id="at" data-start="([\d.]+)">(.*?)</div>', transcript.text,
+                        re.S)
+    assert current and int(float(current.group(1))) == int(at) and "[04:12]" in transcript.text
+    spoken = {text for start, _speaker, text in CALL_LINES if start == float(current.group(1))}
+    assert spoken and spoken.pop() in current.group(2)
+
+
+def test_message_page_redacts_personal_data(service):
+    with session_scope() as session:
+        iban_mail = session.scalar(select(Interaction.id).where(Interaction.body.contains("PL61 1090")))
+    page = service.get(f"/messages/{iban_mail}", "jcarter")
+    assert page.status_code == 200 and "6 129 PLN" in page.text and "PL61 1090" not in page.text
+
+
+def test_feedback_buttons_store_feedback(service):
+    root_hash = service.get(f"/api/clients/{service.alfa}", "jcarter").json()["root_hash"]
+    sent = service.client.post(f"/clients/{service.alfa}/feedback", follow_redirects=False,
+                               headers={"Authorization": f"Bearer {service.tokens['jcarter']}"},
+                               data={"verdict": "missing", "format": "actions", "root_hash": root_hash,
+                                     "comment": "  the Kazan order is not listed  "})
+    assert sent.status_code == 303 and sent.headers["location"] == f"/clients/{service.alfa}?feedback=missing#feedback"
+    assert "your feedback (something missing) was saved" in service.get(sent.headers["location"], "jcarter").text
+    bad = service.client.post(f"/clients/{service.alfa}/feedback", data={"verdict": "meh"},
+                              headers={"Authorization": f"Bearer {service.tokens['jcarter']}"})
+    assert bad.status_code == 422
+    with session_scope() as session:
+        rows = list(session.scalars(select(Feedback)))
+        jcarter = access.get_user(session, "jcarter").id
+    assert [(r.user_id, r.client_id, r.format, r.verdict, r.root_hash, r.comment) for r in rows] == [
+        (jcarter, service.alfa, "actions", "missing", root_hash, "the Kazan order is not listed")]
+
+
+def test_every_lookup_is_audited(service):
+    service.get("/api/incoming-call", "jcarter", phone="+7 916 123-45-67")
+    service.get("/api/incoming-call", "jcarter", phone="+1 202 555 0199")
+    service.get(f"/clients/{service.baltyk}", "pnowak")
+    service.get(f"/messages/{service.call_id}", "pnowak", at=252)
+    with session_scope() as session:
+        users = {login: access.get_user(session, login).id for login in ("jcarter", "pnowak")}
+        events = [(e.user_id, e.action, e.client_id, e.detail.get("status"), e.at is not None)
+                  for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+        phone_detail = session.scalar(select(AuditEvent.detail).order_by(AuditEvent.id).limit(1))
+    assert events == [(users["jcarter"], "api.incoming_call", service.alfa, 200, True),
+                      (users["jcarter"], "api.incoming_call", None, 404, True),
+                      (users["pnowak"], "page.card", service.baltyk, 202, True),  # pl summary built on demand
+                      (users["pnowak"], "page.message", service.alfa, 200, True)]
+    assert phone_detail["phone"] == "+79161234567" and phone_detail["scopes"] == "all"
+
+
+def test_redis_down_is_served_from_the_database(service, database_url, monkeypatch):
+    monkeypatch.setenv("DOSSIER_REDIS_URL", "redis://127.0.0.1:1/0")
+    get_settings.cache_clear()
+    client = TestClient(create_app(database_url))
+    response = client.get(f"/api/clients/{service.alfa}", headers={"Authorization": f"Bearer {service.tokens['jcarter']}"})
+    assert response.status_code == 200 and response.json()["source"] == "database"
+    assert response.json()["stale"] is False
+
+
+def test_cli_manages_users_scopes_and_tokens(database_url):
+    cli = typer.Typer()
+    cli.add_typer(users_app, name="users")
+    cli.add_typer(tokens_app, name="tokens")
+    runner = CliRunner()
+    added = runner.invoke(cli, ["users", "add", "amy", "--name", "Amy Rep", "--email", "Amy@Northwind.example",
+                                "--team", "North", "--role", "rep"])
+    assert added.exit_code == 0, added.output
+    assert runner.invoke(cli, ["users", "grant", "management", "--team", "North"]).exit_code == 0
+    again = runner.invoke(cli, ["users", "grant", "management", "--team", "North"])
+    assert "already granted" in again.output
+    assert runner.invoke(cli, ["users", "grant", "legal", "--user", "amy"]).exit_code == 0
+    assert runner.invoke(cli, ["users", "grant", "legal", "--user", "nobody"]).exit_code != 0
+    created = runner.invoke(cli, ["tokens", "create", "amy", "--name", "telephony"])
+    token = created.stdout.strip().splitlines()[-1]
+    assert created.exit_code == 0 and token.startswith("dsr_")
+    with session_scope() as session:
+        stored = session.scalar(select(ApiToken))
+        user = access.authenticate(session, token)
+        assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest() and stored.name == "telephony"
+        assert token not in repr(session.execute(select(ApiToken.__table__)).all())
+        assert user.login == "amy" and user.email == "amy@northwind.example"
+        assert access.readable_scopes(session, user) == ("all", "legal", "management")
