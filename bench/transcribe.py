@@ -65,6 +65,22 @@ SHARED_CLIPS = {  # file -> channel mapping of a two-party call, or None for one
 console = Console(width=max(Console().width, 120))
 
 
+class Stopwatch:
+    """Wall and CPU seconds (this process, all threads) between ``start`` and ``stop``."""
+
+    def start(self) -> "Stopwatch":
+        self._wall, self._cpu = time.perf_counter(), self._cpu_now()
+        return self
+
+    def stop(self) -> tuple[float, float]:
+        return time.perf_counter() - self._wall, self._cpu_now() - self._cpu
+
+    @staticmethod
+    def _cpu_now() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+
 @dataclass(frozen=True, slots=True)
 class Clip:
     """A corpus file and what should be heard: {speaker: text} ("unknown" for one speaker)."""
@@ -84,8 +100,8 @@ class Result:
     seconds: float
     audio_s: float
     wer: float
-    cpu_s: float = 0.0  # this process's CPU time (all threads), set by ``measured``
-    load: float = 0.0  # the 1-minute load average after the run: other work competing for the cores
+    cpu_s: float  # this process's CPU time (all threads) over the same span as ``seconds``
+    load: float  # the 1-minute load average after the run: other work competing for the cores
 
     @property
     def rtf(self) -> float:
@@ -99,7 +115,8 @@ def sources(scratch: Path) -> list[tuple[Path, dict[str, str]]]:
         if call.language == "en":
             found.append((path, {s: call.reference(s) for s in ("agent", "client")}))
     if (SPEECH / "references.jsonl").is_file():
-        records = {Path(r["file"]).name: r for r in map(json.loads, (SPEECH / "references.jsonl").read_text().splitlines())}
+        lines = (SPEECH / "references.jsonl").read_text(encoding="utf-8").splitlines()
+        records = {Path(r["file"]).name: r for r in map(json.loads, lines)}
         for name, channels in SHARED_CLIPS.items():
             reference = records[name]["reference"]
             found.append((SPEECH / "audio" / name, {channels[k]: v for k, v in reference.items()} if channels
@@ -143,7 +160,7 @@ def corpus_wer(clips: list[Clip], hypotheses: dict[Path, dict[str, str]]) -> flo
 
 def bare(clips: list[Clip], model_path: Path) -> Result:
     """Plain faster-whisper, one file after another, the same decoding settings."""
-    started = time.perf_counter()
+    watch = Stopwatch().start()
     model = WhisperModel(str(model_path), device="cpu", compute_type="int8", cpu_threads=2)
     hypotheses = {}
     for clip in clips:
@@ -152,8 +169,9 @@ def bare(clips: list[Clip], model_path: Path) -> Result:
         hypotheses[clip.path] = {speaker: " ".join(s.text for s in model.transcribe(samples, language="en",
                                                                                     **WHISPER_OPTIONS)[0])
                                  for speaker, samples in tracks}
-    return Result("bare faster-whisper, sequential", time.perf_counter() - started,
-                  sum(c.audio_s for c in clips), corpus_wer(clips, hypotheses))
+    seconds, cpu_s = watch.stop()
+    return Result("bare faster-whisper, sequential", seconds, sum(c.audio_s for c in clips),
+                  corpus_wer(clips, hypotheses), cpu_s, os.getloadavg()[0])
 
 
 def dossier(clips: list[Clip], model: str, workers: int) -> Result:
@@ -163,9 +181,9 @@ def dossier(clips: list[Clip], model: str, workers: int) -> Result:
         url = f"sqlite:///{scratch}/bench.db"
         upgrade_schema(url)
         assert import_paths([CORPUS_DIR], database_url=url).imported == len(clips)
-        started = time.perf_counter()
+        watch = Stopwatch().start()
         report = transcribe_recordings(database_url=url, model=model)
-        seconds = time.perf_counter() - started
+        seconds, cpu_s = watch.stop()
         assert report.transcribed == len(clips), report
         hypotheses: dict[Path, dict[str, str]] = {}
         with session_scope(url) as session:
@@ -177,21 +195,12 @@ def dossier(clips: list[Clip], model: str, workers: int) -> Result:
                 spoken[speaker] = f"{spoken.get(speaker, '')} {text}".strip()
         get_engine(url).dispose()
     label = f"dossier transcribe, {workers} worker{'s' if workers > 1 else ''} x {max(1, 2 // workers)} threads"
-    return Result(label, seconds, sum(c.audio_s for c in clips), corpus_wer(clips, hypotheses))
-
-
-def measured(run: Callable[[], Result]) -> Result:
-    """``run()`` with its CPU time and the load average after it."""
-    before = resource.getrusage(resource.RUSAGE_SELF)
-    result = run()
-    after = resource.getrusage(resource.RUSAGE_SELF)
-    result.cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    result.load = os.getloadavg()[0]
-    return result
+    return Result(label, seconds, sum(c.audio_s for c in clips), corpus_wer(clips, hypotheses), cpu_s,
+                  os.getloadavg()[0])
 
 
 def render(results: list[Result], baseline: Result) -> Table:
-    table = Table("run", "audio s", "seconds", "RTF", "WER", "throughput / bare", "CPU s", "CPU / bare",
+    table = Table("run", "audio s", "seconds", "RTF", "WER", "throughput / bare", "CPU s", "CPU s / bare",
                   "load", title="transcription")
     for result in results:
         table.add_row(result.name, f"{result.audio_s:.0f}", f"{result.seconds:.1f}", f"{result.rtf:.3f}",
@@ -212,13 +221,13 @@ def main(argv: list[str] | None = None) -> int:
                   f"{os.cpu_count()} cores, {args.rounds} rounds")
     model_path = resolve_model(args.model).path
     bare(clips[:1], model_path)  # warm-up: file cache, VAD model, first-call allocations
-    runs = [lambda: bare(clips, model_path), lambda: dossier(clips, args.model, workers=1),
+    runs: list[Callable[[], Result]] = [lambda: bare(clips, model_path), lambda: dossier(clips, args.model, workers=1),
             lambda: dossier(clips, args.model, workers=2)]
     best: dict[int, Result] = {}
     for round_number in range(args.rounds):
         order = range(len(runs)) if round_number % 2 == 0 else reversed(range(len(runs)))
         for index in order:
-            result = measured(runs[index])
+            result = runs[index]()
             if index not in best or result.seconds < best[index].seconds:
                 best[index] = result
     results = [best[index] for index in range(len(runs))]

@@ -5,6 +5,7 @@ touches no database.
 """
 
 import logging
+import os
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -16,8 +17,9 @@ log = logging.getLogger(__name__)
 #: Updated whenever clients get new history (imports, transcribed calls); ``dossier_refresh`` runs on it.
 CLIENT_HISTORY = Asset("dossier_client_history")
 START = datetime(2026, 1, 1, tzinfo=timezone.utc)
-#: Clients refreshed at once on one worker slot each; keep it at the number of cores of the workers.
-REFRESH_CONCURRENCY = 2
+#: Refresh batches running at once across all workers (one worker slot each): about the workers' total
+#: cores. Read when the DAG files are parsed (set it on the DAG processor).
+REFRESH_CONCURRENCY = int(os.environ.get("DOSSIER_REFRESH_CONCURRENCY", "2"))
 DEFAULT_ARGS = {
     "owner": "dossier",
     "retries": 3,
@@ -46,7 +48,7 @@ def announce(changed: Iterable[list[int]]) -> int:
 
 @task(max_active_tis_per_dag=REFRESH_CONCURRENCY)
 def refresh_batch(client_ids: list[int]) -> int:
-    """Refresh one batch of clients; fail this task instance (after the others are done) if any failed."""
+    """Refresh one batch of clients; if any failed, fail this task instance (after the rest of the batch)."""
     from dossier.jobs import refresh_clients
 
     result = refresh_clients(client_ids)

@@ -12,6 +12,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # the Agg backend is chosen before pyplot loads
+from matplotlib.dates import DateFormatter
 from matplotlib.figure import Figure
 
 CHANNEL_COLORS = {"email": "#2680c2", "chat": "#3ebd93", "call": "#f0b429", "note": "#9446ed",
@@ -56,13 +57,14 @@ def activity_chart(events: list[tuple[datetime, str]], start: date, end: date, *
 
 
 def tone_chart(points: list[tuple[str, float]]) -> str:
-    """A line of the client's mean tone per month, -1..1, with the neutral line."""
+    """A line of the client's mean tone per month (``"2026-03"``), -1..1, on a time axis, with the neutral line."""
     figure, axes = _figure()
-    months = [month for month, _value in points]
+    months = [datetime.strptime(month, "%Y-%m") for month, _value in points]
     axes.axhline(0, color="#bcccdc", linewidth=1)
     axes.plot(months, [value for _month, value in points], marker="o", color="#2680c2")
     axes.set_ylim(-1.05, 1.05)
-    axes.tick_params(axis="x", labelrotation=45 if len(months) > 8 else 0, labelsize=8)
+    axes.xaxis.set_major_formatter(DateFormatter("%Y-%m"))
+    axes.tick_params(axis="x", labelrotation=45, labelsize=8)
     return _png(figure)
 
 

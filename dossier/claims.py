@@ -173,7 +173,7 @@ def tone_direction(points: list[tuple[str, float]]) -> str | None:
 
 
 def tone_line(tone: dict[str, float], until: date, words: dict[str, Any], *, months: int | None = None) -> str:
-    """``Tone cooling: 2026-08 +0.20, 2026-10 -0.30`` (the last ``months`` up to ``until``), or why there is none."""
+    """``cooling (2026-08 +0.20, 2026-10 -0.30)`` over the last ``months`` up to ``until``, or why there is no trend."""
     points = tone_points(tone, until=until, months=months)
     direction = tone_direction(points)
     if direction is None:

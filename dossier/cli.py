@@ -189,6 +189,14 @@ def demo(
     run_demo(directory, console)
 
 
+from dossier.report_commands import digest_command, report_app  # noqa: E402
+from dossier.transcribe_job import transcribe_command  # noqa: E402
+
+app.command("digest")(digest_command)
+app.add_typer(report_app, name="report")
+app.command("transcribe")(transcribe_command)
+
+
 def _interaction_json(i) -> dict:
     return {key: getattr(i, key) for key in (
         "id", "channel", "direction", "occurred_at", "author", "author_contact", "participants", "language",

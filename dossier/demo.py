@@ -8,7 +8,9 @@ from rich.panel import Panel
 
 from dossier.render import clients_table
 from dossier.sample import Sample, generate_sample
+from dossier.sample_calls import synthesize_calls
 from dossier.settings import get_settings
+from dossier.transcribe_job import transcribe_recordings
 from ingest.normalize import normalize_phone
 from ingest.pipeline import import_paths
 from storage import repository
@@ -28,25 +30,21 @@ def register_team(sample: Sample) -> None:
                                    language=user.language)
 
 
-def assign_owners(sample: Sample) -> None:
-    """Each sample client's account manager."""
-    with session_scope() as session:
-        for client in sample.clients:
-            repository.set_client_owner(session, client.name, client.owner)
-
-
 def run_demo(directory: Path, console: Console) -> None:
     """The main job end to end on the embedded default; safe to run again (nothing duplicates)."""
     console.rule("[bold]Dossier demo")
     upgrade_schema()
     sample = generate_sample(directory)
     console.print(f"sample written to {directory}/: {len(sample.files)} files, {len(sample.clients)} clients, "
-                  f"Russian, Polish, English and German, e-mail + chat + notes + deals")
+                  f"Russian, Polish, English and German, e-mail + chat + notes + deals + client directory")
+    calls = synthesize_calls(directory / "calls")
+    console.print(f"{len(calls)} call recordings synthesized with espeak-ng (agent left, client right)")
     register_team(sample)
     report = import_paths([directory], progress=True, console=console)
-    assign_owners(sample)
     invalidate(report.changed_clients)
     console.print(f"import: {report.summary()}")
+    transcribed = transcribe_recordings(progress=True, console=console)
+    console.print(f"transcription: {transcribed.summary()}")
     with session_scope() as session:
         overviews = repository.client_overviews(session)
     console.print(clients_table(overviews))

@@ -5,11 +5,13 @@ upcoming deadlines, every statement cited. Rendered as plain text and HTML in th
 kept in the ``Delivery`` outbox once per user and ISO week; :mod:`dossier.mailer` sends it.
 """
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dossier.claims import (
@@ -43,17 +45,27 @@ CHANGE_KINDS = (ClaimKind.STATUS, ClaimKind.AGREEMENT, ClaimKind.EVENT, ClaimKin
 
 @dataclass(frozen=True, slots=True)
 class Period:
-    """The week a digest covers: the 7 days before ``end`` (exclusive); ``key`` is ``end``'s ISO week."""
+    """A digest's ISO week (``key``, e.g. ``2026-W47``) and the week it reports on: the Monday–Sunday
+    before it, ``[start, end)``; promises are judged as of ``end``, the Monday it is sent."""
 
     key: str
     start: date
     end: date
 
     @classmethod
-    def before(cls, as_of: date) -> "Period":
-        """The week before ``as_of``: sent on a Monday, the whole previous Monday–Sunday."""
-        year, week, _day = as_of.isocalendar()
-        return cls(f"{year}-W{week:02d}", as_of - timedelta(days=7), as_of)
+    def of(cls, key: str) -> "Period":
+        """The period of an ISO week key; DossierError when malformed."""
+        match = re.fullmatch(r"(\d{4})-W(\d{2})", key)
+        if not match:
+            raise DossierError(f"bad ISO week {key!r}: expected e.g. 2026-W47")
+        monday = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+        return cls(key, monday - timedelta(days=7), monday)
+
+    @classmethod
+    def containing(cls, day: date) -> "Period":
+        """The period of ``day``'s ISO week: on any day of week 47, the digest of week 47 (about week 46)."""
+        year, week, _weekday = day.isocalendar()
+        return cls.of(f"{year}-W{week:02d}")
 
     @property
     def last_day(self) -> date:
@@ -149,14 +161,24 @@ def client_digest(session: Session, client: Client, tree: ClientTree, period: Pe
     return digest
 
 
-def build_digest(session: Session, user: User, as_of: date) -> Digest:
-    """The user's digest for the week before ``as_of``: the top clients by activity and risk."""
+def compose_digest(session: Session, user: User, clients: list[Client], period: Period) -> Digest:
+    """The user's digest about ``clients`` for ``period``: the top ones by activity and risk."""
     language = output_language(user.language)
-    period, words = Period.before(as_of), labels(language)
+    words = labels(language)
     parts = [client_digest(session, client, load_tree(session, client.id, language=language), period, words)
-             for client in clients_of(session, user)]
+             for client in clients]
     parts.sort(key=lambda part: (-part.score, part.name))
     return Digest(user, period, language, parts[:TOP_CLIENTS])
+
+
+def build_digest(session: Session, user: User, client_ids: list[int], period: str) -> tuple[str, str, str]:
+    """(subject, text, HTML) of the user's digest about ``client_ids`` for the ISO week ``period``.
+
+    The builder contract of the batch jobs (``dossier.jobs.BUILDERS``).
+    """
+    clients = [client for client_id in client_ids if (client := session.get(Client, client_id)) is not None]
+    rendered = render_digest(compose_digest(session, user, clients, Period.of(period)))
+    return rendered.subject, rendered.text, rendered.html
 
 
 def render_digest(digest: Digest) -> RenderedDigest:
@@ -171,21 +193,27 @@ def render_digest(digest: Digest) -> RenderedDigest:
 # --- the outbox --------------------------------------------------------------------------------------
 
 def queue_digest(session: Session, user: User, as_of: date) -> tuple[Delivery, bool]:
-    """The user's digest for the week in the outbox: stored once per ISO week (True when new now).
+    """The user's digest for the week in the outbox: stored once per ISO week (True when stored now).
 
-    A digest already stored for that week is kept as it is, sent or not, so re-runs never duplicate.
+    A digest already stored for that week is kept as it is, sent or not, so re-runs (or two runs at
+    once) never duplicate it.
     """
-    period = Period.before(as_of)
-    existing = session.scalar(select(Delivery).where(Delivery.kind == KIND, Delivery.user_id == user.id,
-                                                     Delivery.period_key == period.key))
-    if existing is not None:
+    period = Period.containing(as_of)
+    if (existing := _stored(session, user, period)) is not None:
         return existing, False
     if not user.email:
         raise DossierError(f"user {user.login!r} has no e-mail address")
-    rendered = render_digest(build_digest(session, user, as_of))
-    delivery = Delivery(kind=KIND, user_id=user.id, period_key=period.key, recipient=user.email,
-                        subject=rendered.subject, text_body=rendered.text, html_body=rendered.html,
-                        status="pending", attempts=0)
-    session.add(delivery)
-    session.flush()
+    subject, text, html = build_digest(session, user, [client.id for client in clients_of(session, user)], period.key)
+    delivery = Delivery(kind=KIND, user_id=user.id, period_key=period.key, recipient=user.email, subject=subject,
+                        text_body=text, html_body=html, status="pending", attempts=0)
+    try:
+        with session.begin_nested():
+            session.add(delivery)
+    except IntegrityError:  # another run stored it first
+        return _stored(session, user, period), False
     return delivery, True
+
+
+def _stored(session: Session, user: User, period: Period) -> Delivery | None:
+    return session.scalar(select(Delivery).where(Delivery.kind == KIND, Delivery.user_id == user.id,
+                                                 Delivery.period_key == period.key))

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from dossier.errors import DossierError
 from dossier.settings import get_settings
+from ingest.pipeline import CLOSING_STAGES, import_paths
 from storage import summaries
 from storage.db import session_scope
-from storage.repository import as_aware
 from storage.models import (
     Channel,
     Client,
@@ -33,12 +33,13 @@ from storage.models import (
     User,
     utcnow,
 )
+from storage.recordings import DONE, pending_recordings
+from storage.repository import as_aware, find_client
+from summarizer.service import invalidate, summarize
 
 #: Client-side words that make a message an important event (regenerate at once, notify the owner).
 ESCALATION = re.compile(r"\b(?:complain\w*|escalat\w*|жалоб\w*|претензи\w*|эскалаци\w*|reklamacj\w*|skarg\w*|"
                         r"eskalacj\w*)", re.IGNORECASE)
-#: Deal stages that close a deal (the import pipeline queues such clients as important).
-CLOSING_STAGES = frozenset({"won", "lost", "closed won", "closed lost", "closed_won", "closed_lost"})
 MANAGER = "manager"
 
 #: The report issue's builders, used once their module exists: (module, function). Until then the
@@ -104,12 +105,16 @@ def _builder(kind: str) -> Callable[..., Any] | None:
     return getattr(module, function)
 
 
-def _brief(session: Session, client_id: int, language: str = "en") -> str:
-    """The client's stored brief (any scope key, the given language), or a placeholder."""
-    markdown = session.scalar(select(RenderedSummary.markdown).where(
-        RenderedSummary.client_id == client_id, RenderedSummary.format == "brief",
-        RenderedSummary.language == language).limit(1))
-    return markdown or "(no summary yet)"
+def _summary(session: Session, client_id: int, format_name: str, language: str) -> str | None:
+    """The client's stored summary in ``format_name``: in ``language`` if rendered in it, else in another."""
+    return session.scalar(select(RenderedSummary.markdown).where(
+        RenderedSummary.client_id == client_id, RenderedSummary.format == format_name)
+        .order_by((RenderedSummary.language == language).desc(), RenderedSummary.id).limit(1))
+
+
+def _brief(session: Session, client_id: int, language: str) -> str:
+    """The client's brief for a reader of ``language``, or a placeholder."""
+    return _summary(session, client_id, "brief", language) or "(no summary yet)"
 
 
 # -------------------------------------------------------------------------------------------- ingest
@@ -121,9 +126,6 @@ def ingest_drop_folders(database_url: str | None = None) -> list[int]:
     Re-importing known content adds nothing (content hashes); complaints and escalations in the new
     data queue their client as important, like closed deals.
     """
-    from ingest.pipeline import import_paths
-    from summarizer.service import invalidate
-
     folders = [Path(folder) for folder in get_settings().drop_dirs]
     missing = [str(folder) for folder in folders if not folder.is_dir()]
     if missing:
@@ -151,30 +153,23 @@ def flag_escalations(session: Session, import_run_id: int | None) -> list[int]:
 
 def pending_recording_batches(batch_size: int | None = None, database_url: str | None = None) -> list[list[int]]:
     """Ids of recordings waiting for a transcript, in batches (one model load per batch)."""
-    from storage.recordings import pending_recordings
-
     with session_scope(database_url) as session:
         ids = [recording.id for recording in pending_recordings(session)]
     return batches(ids, batch_size or get_settings().transcribe_batch_size)
 
 
 def transcribe_batch(recording_ids: list[int], database_url: str | None = None) -> list[int]:
-    """Transcribe these recordings (done ones are skipped); queue and return the clients that got a new call."""
-    from dossier.transcribe_job import transcribe_recordings
-    from storage.recordings import DONE
-    from summarizer.service import invalidate
+    """Transcribe these recordings (done ones are skipped); queue and return the clients of the done ones.
 
-    def done(session: Session) -> set[int]:
-        return set(session.scalars(select(Recording.id).where(Recording.id.in_(recording_ids),
-                                                              Recording.status == DONE)))
+    Queuing every done recording's client (not only the ones done now) keeps a retry after a crash
+    between the transcript and the queue from losing the refresh; an extra refresh only costs a check.
+    """
+    from dossier.transcribe_job import transcribe_recordings  # being finished in parallel: imported late
 
-    with session_scope(database_url) as session:
-        before = done(session)
     transcribe_recordings(recording_ids=recording_ids, database_url=database_url)
     with session_scope(database_url) as session:
-        new = done(session) - before
         ids = sorted(set(session.scalars(select(Recording.client_id).where(
-            Recording.id.in_(new), Recording.client_id.is_not(None)))))
+            Recording.id.in_(recording_ids), Recording.status == DONE, Recording.client_id.is_not(None)))))
         summaries.mark_stale(session, ids, reason="new call")
     invalidate(set(ids))
     return ids
@@ -205,8 +200,6 @@ def refresh_clients(client_ids: list[int], engine_name: str | None = None,
     Clients deleted or merged away since they were queued are skipped. Running it again after a crash
     redoes only what was not committed: each client commits on its own.
     """
-    from summarizer.service import summarize
-
     with session_scope(database_url) as session:
         existing = set(session.scalars(select(Client.id).where(Client.id.in_(client_ids))))
     refs = [str(client_id) for client_id in client_ids if client_id in existing]
@@ -359,11 +352,11 @@ def key_accounts(limit: int | None = None, database_url: str | None = None) -> l
     """The active clients with the most won deal value, then the most history: quarterly review targets."""
     won = (select(Deal.client_id, func.sum(Deal.amount).label("value"))
            .where(func.lower(Deal.stage).in_(["won", "closed won", "closed_won"])).group_by(Deal.client_id).subquery())
-    history = (select(Interaction.client_id, func.count().label("items"))
+    history = (select(Interaction.client_id, func.count().label("n"))
                .group_by(Interaction.client_id).subquery())
     query = (select(Client.id).join(history, history.c.client_id == Client.id)
              .outerjoin(won, won.c.client_id == Client.id).where(Client.is_active.is_(True))
-             .order_by(func.coalesce(won.c.value, 0).desc(), history.c.items.desc(), Client.id)
+             .order_by(func.coalesce(won.c.value, 0).desc(), history.c.n.desc(), Client.id)
              .limit(limit or get_settings().key_accounts))
     with session_scope(database_url) as session:
         return list(session.scalars(query))
@@ -382,8 +375,6 @@ def handover(client_ref: str, from_manager: str, to_manager: str, day: date,
 
     The client's summaries are refreshed first so the report is current.
     """
-    from storage.repository import find_client
-
     with session_scope(database_url) as session:
         client = find_client(session, client_ref)
         if client is None:
@@ -430,9 +421,7 @@ def _plain_report(session: Session, client: Client, kind: str, period: str, para
     """The fallback report: the client's structured summary and timeline as a plain HTML page."""
     parts = []
     for format_name in ("structured", "timeline", "actions"):
-        markdown = session.scalar(select(RenderedSummary.markdown).where(
-            RenderedSummary.client_id == client.id, RenderedSummary.format == format_name,
-            RenderedSummary.language == "en").limit(1))
+        markdown = _summary(session, client.id, format_name, "en")
         parts.append(f"<pre>{html.escape(markdown or '(not summarized yet)')}</pre>")
     title = html.escape(f"{client.name}: {kind} report {period}")
     return f"<!doctype html><meta charset='utf-8'><title>{title}</title><h1>{title}</h1>\n" + "\n".join(parts)

@@ -13,7 +13,8 @@ console = Console(soft_wrap=True)  # paths are printed whole, never wrapped
 report_app = typer.Typer(help="Quarterly business reviews and handover reports (HTML and PDF).", no_args_is_help=True)
 
 AsOf = Annotated[datetime | None, typer.Option("--as-of", formats=["%Y-%m-%d"],
-                                               help="Date the report or digest is for (default: today).")]
+                                               help="The day it is for (default: today); a digest reports on the "
+                                                    "Monday–Sunday before that day's ISO week.")]
 
 
 def _as_of(value: datetime | None) -> date:
@@ -34,7 +35,7 @@ def digest_command(
     as_of: AsOf = None,
 ) -> None:
     """Monday digests: store this week's digest per manager (and rep) in the outbox, optionally send."""
-    from dossier.digest import Period, build_digest, queue_digest, recipients, render_digest
+    from dossier.digest import Period, clients_of, compose_digest, queue_digest, recipients, render_digest
     from dossier.mailer import send_pending
     from storage.db import session_scope
 
@@ -42,13 +43,14 @@ def digest_command(
         raise DossierError("use either --send or --out, not both")
     _require_schema()
     day = _as_of(as_of)
+    period = Period.containing(day)
     with session_scope() as session:
         users = recipients(session, manager)
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
             for user in users:
-                rendered = render_digest(build_digest(session, user, day))
-                base = out / f"digest-{Period.before(day).key}-{user.login}"
+                rendered = render_digest(compose_digest(session, user, clients_of(session, user), period))
+                base = out / f"digest-{period.key}-{user.login}"
                 base.with_suffix(".html").write_text(rendered.html, encoding="utf-8")
                 base.with_suffix(".txt").write_text(rendered.text, encoding="utf-8")
                 console.print(f"{user.login}: {base}.html, {base}.txt", highlight=False)

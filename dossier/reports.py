@@ -188,8 +188,8 @@ def report_charts(session: Session, client: Client, tree: ClientTree, start: dat
         charts.activity_chart(events, first, end, by_week=by_week, channel_names=words["channels"]))]
     points = tone_points(tree.root.tone, until=end - timedelta(days=1))
     if points:
-        found.append(Chart(report["tone"], f"{report['tone_caption']} {tone_line(tree.root.tone, end - timedelta(days=1), words)}",
-                           charts.tone_chart(points)))
+        trend = tone_line(tree.root.tone, end - timedelta(days=1), words)
+        found.append(Chart(report["tone"], f"{report['tone_caption']} {report['tone']}: {trend}", charts.tone_chart(points)))
     return found
 
 
@@ -225,6 +225,30 @@ def build_document(session: Session, kind: str, client: Client, *, quarter: str 
         meta.append(report["prepared_for"].format(name=to.name))
     sources = source_rows(session, cited_ids(item for section in sections for item in section.items), words)
     return Document(kind, language, report[kind], client.name, meta, sections, found_charts, sources)
+
+
+def report_language(session: Session, client: Client, to: User | None, language: str | None = None) -> str:
+    """``language`` if given, else the reader's: the ``--to`` user's, else the account manager's (English
+    when that language has no labels)."""
+    reader = to or (session.get(User, client.owner_id) if client.owner_id else None)
+    return output_language(language or (reader.language if reader else None))
+
+
+def build_quarterly_review(session: Session, client: Client, _kind: str, period: str, _params: dict[str, Any]) -> str:
+    """HTML of the quarterly review of ``period`` (``2025Q4``): the batch jobs' builder contract
+    (``dossier.jobs.BUILDERS``)."""
+    document = build_document(session, "quarterly", client, quarter=period, to=None,
+                              language=report_language(session, client, None), as_of=date.today())
+    return render_html(document)
+
+
+def build_handover_report(session: Session, client: Client, _kind: str, period: str, params: dict[str, Any]) -> str:
+    """HTML of the handover report on day ``period`` to ``params["to_manager"]`` (a user id): the batch jobs'
+    builder contract (``dossier.jobs.BUILDERS``)."""
+    to = session.get(User, params["to_manager"]) if params.get("to_manager") else None
+    document = build_document(session, "handover", client, quarter=None, to=to,
+                              language=report_language(session, client, to), as_of=date.fromisoformat(period))
+    return render_html(document)
 
 
 def render_html(document: Document) -> str:
@@ -269,7 +293,7 @@ def make_report(kind: str, client_ref: str, *, quarter: str | None = None, to: s
         recipient = find_user(session, to) if to else None
         if kind == "quarterly":
             quarter = parse_quarter(quarter or previous_quarter(as_of))[0]
-        language = output_language(language or (recipient.language if recipient else None))
+        language = report_language(session, client, recipient, language)
         document = build_document(session, kind, client, quarter=quarter, to=recipient, language=language,
                                   as_of=as_of)
         html_path, pdf_path = output_paths(out or default_out(kind, client, quarter, as_of))

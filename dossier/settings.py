@@ -62,9 +62,6 @@ class Settings(BaseSettings):
     llm_max_claims: int = Field(
         default=12, ge=1, description="LLM engines: most claims one map or reduce answer may hold."
     )
-    llm_claim_max_chars: int = Field(
-        default=300, ge=20, description="LLM engines: longest claim text a model may write (one sentence)."
-    )
     llm_temperature: float = Field(
         default=0.0, ge=0, description="LLM engines: sampling temperature of a first attempt."
     )
@@ -130,6 +127,10 @@ class Settings(BaseSettings):
     )
     serve_port: int = Field(default=8000, ge=1, le=65535, description="`dossier serve`: TCP port.")
     serve_workers: int = Field(default=1, ge=1, description="`dossier serve`: uvicorn worker processes.")
+    serve_local_cache_seconds: float = Field(
+        default=5.0, ge=0, description="`dossier serve` without Redis: how long a worker keeps a summary in memory "
+        "before re-reading it (so refreshes by other processes show within this time).",
+    )
 
     drop_dirs: CommaList = Field(
         default_factory=list,

@@ -29,8 +29,9 @@ class TranscribeSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="DOSSIER_", env_file=".env", extra="ignore")
 
-    transcribe_model: str = Field(default="tiny.en", description="tiny.en (English), base (multilingual) or a "
-                                  "CTranslate2 model directory; base is used when a recording's language is not English.")
+    transcribe_model: str = Field(default="tiny.en", description="tiny.en (English), base (multilingual) or "
+                                  "a CTranslate2 model directory; base is used when a recording's language is "
+                                  "not English.")
     transcribe_fallback_language: str = Field(default=ENGLISH, description="Language used when detection is unsure.")
     transcribe_language_threshold: float = Field(default=0.5, ge=0, le=1,
                                                  description="Detection probability needed to trust it.")
@@ -46,7 +47,7 @@ class TranscribeReport:
     transcribed: int = 0
     quarantined: int = 0
     skipped: int = 0
-    dropped_segments: int = 0
+    dropped_segments: int = 0  # repetition loops, hallucinations on silence, echoes of the other channel
     audio_s: float = 0.0
     elapsed_s: float = 0.0
     model: str | None = None
@@ -57,7 +58,8 @@ class TranscribeReport:
         speed = f", {self.audio_s / self.elapsed_s:.1f}x real time" if self.elapsed_s and self.audio_s else ""
         model = f" with {self.model}" if self.model else ""
         return (f"{self.transcribed} transcribed{model}, {self.quarantined} quarantined, {self.skipped} skipped, "
-                f"{self.dropped_segments} hallucinated segments dropped ({self.audio_s:.0f} s of audio{speed})")
+                f"{self.dropped_segments} segments dropped as loops, hallucinations or echoes "
+                f"({self.audio_s:.0f} s of audio{speed})")
 
 
 def transcribe_recordings(*, database_url: str | None = None, recording_ids: list[int] | None = None,
@@ -79,7 +81,8 @@ def transcribe_recordings(*, database_url: str | None = None, recording_ids: lis
         try:  # the audio extra, imported only when there is something to transcribe
             from transcription.batch import AudioJob, transcribe_batch
         except ImportError as error:
-            raise DossierError(f"transcription needs the audio extra: pip install 'dossier[audio]' ({error})") from error
+            raise DossierError(f"transcription needs the audio extra: pip install 'dossier[audio]' "
+                               f"({error})") from error
         report.model = model or _default_model(settings.transcribe_model, [language or r.language for r in todo])
         transcriber = _load_transcriber(report.model, settings)
         if not transcriber.multilingual:

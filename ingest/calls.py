@@ -103,7 +103,8 @@ def _channels(mapping: object) -> dict[str, str]:
     if mapping is None:
         return {"0": "agent", "1": "client"}
     if not isinstance(mapping, dict) or not all(str(k).lower() in CHANNEL_NAMES for k in mapping):
-        raise ParseError(f"bad channels mapping {mapping!r}: expected e.g. {{\"left\": \"agent\", \"right\": \"client\"}}")
+        raise ParseError(f"bad channels mapping {mapping!r}: expected e.g. "
+                         '{"left": "agent", "right": "client"}')
     return {str(CHANNEL_NAMES[str(k).lower()]): str(v).strip().lower() for k, v in mapping.items()}
 
 

@@ -3,7 +3,7 @@
 import hashlib
 import secrets
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -127,14 +127,37 @@ def store_feedback(session: Session, *, user_id: int, client_id: int, format: st
     return feedback
 
 
-def find_client_by_phone(session: Session, raw: str, region: str) -> tuple[str | None, Client | None]:
+class ClientRef(NamedTuple):
+    """A client's id and name: all a lookup needs, read without loading the whole row."""
+
+    id: int
+    name: str
+
+
+def find_client_ref(session: Session, ref: str) -> ClientRef | None:
+    """A client by id or e-mail address (one indexed query), else by name, domain or handle."""
+    ref = ref.strip()
+    if ref.isdigit():
+        query = select(Client.id, Client.name).where(Client.id == int(ref))
+    elif "@" in ref:
+        query = select(Client.id, Client.name).join(Contact).where(
+            Contact.kind == ContactKind.EMAIL.value, Contact.value == ref.lower())
+    else:
+        query = None
+    if query is not None and (row := session.execute(query.limit(1)).first()) is not None:
+        return ClientRef(*row)
+    client = repository.find_client(session, ref)
+    return ClientRef(client.id, client.name) if client else None
+
+
+def find_client_by_phone(session: Session, raw: str, region: str) -> tuple[str | None, ClientRef | None]:
     """(the E.164 form of ``raw`` or None when it is no valid number, the client it belongs to or None)."""
     number = normalize_phone(raw.strip(), region.upper())
     if number is None:
         return None, None
-    client = session.scalar(select(Client).join(Contact).where(
-        Contact.kind.in_(PHONE_KINDS), Contact.value == number).limit(1))
-    return number, client
+    row = session.execute(select(Client.id, Client.name).join(Contact).where(
+        Contact.kind.in_(PHONE_KINDS), Contact.value == number).limit(1)).first()
+    return number, ClientRef(*row) if row else None
 
 
 def readable_interaction(session: Session, interaction_id: int, scopes: tuple[str, ...]) -> Interaction | None:

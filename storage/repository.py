@@ -132,11 +132,11 @@ def add_recording(session: Session, *, client_id: int, path: str, content_hash: 
                   started_at: datetime | None, agent: str | None, direction: str, language: str | None,
                   meta: dict[str, Any]) -> bool:
     """Register a recording to transcribe; False when the same audio is registered already."""
-    result = session.execute(dialect_insert(session, Recording).values(
+    inserted = session.execute(dialect_insert(session, Recording).values(
         client_id=client_id, path=path, content_hash=content_hash, started_at=started_at, agent=agent,
         direction=direction, language=language, status="pending", meta=meta, created_at=utcnow(),
-    ).on_conflict_do_nothing(index_elements=["content_hash"]))
-    return result.rowcount == 1
+    ).on_conflict_do_nothing(index_elements=["content_hash"]).returning(Recording.id))
+    return inserted.scalar_one_or_none() is not None
 
 
 def existing_hashes(session: Session, hashes: Sequence[str]) -> set[str]:

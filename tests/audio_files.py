@@ -8,6 +8,7 @@ import struct
 import wave
 from pathlib import Path
 
+import av
 import jiwer
 import numpy as np
 
@@ -71,6 +72,18 @@ def write_unsupported_codec(path: Path) -> Path:
     path.write_bytes(b"RIFF" + struct.pack("<I", 4 + 8 + len(fmt) + 8 + len(data)) + b"WAVE"
                      + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)) + data)
     return path
+
+
+def transcode(source: Path, target: Path, codec: str, rate: int = 16000) -> Path:
+    """``source`` re-encoded as stereo ``codec`` (libmp3lame, aac, libopus…) into ``target``."""
+    with av.open(str(source)) as inp, av.open(str(target), "w") as out:
+        stream = out.add_stream(codec, rate=rate, layout="stereo")
+        resampler = av.AudioResampler(format=stream.codec_context.format.name, layout="stereo", rate=rate)
+        for frame in [*inp.decode(audio=0), None]:
+            for chunk in resampler.resample(frame):
+                out.mux(stream.encode(chunk))
+        out.mux(stream.encode(None))
+    return target
 
 
 def copy_fixture_call(directory: Path, stem: str = "telephone_call_8k") -> Path:

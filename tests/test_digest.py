@@ -23,7 +23,7 @@ from dossier.settings import get_settings
 from ingest.pipeline import import_paths
 from storage import repository
 from storage.db import session_scope
-from storage.models import Delivery, Interaction
+from storage.models import Delivery, Interaction, User
 from summarizer.service import summarize
 
 AS_OF = date(2026, 11, 2)  # a Monday: the digest covers 2026-10-26 .. 2026-11-01, ISO week 2026-W45
@@ -191,7 +191,7 @@ def test_a_reps_digest_covers_only_their_clients_with_new_risks_and_tone(summari
     assert "Nordlicht Medizintechnik" in text and "Alfa Group" not in text and "Harbor" not in text
     risks = "\n".join(section(text, "New risks"))
     assert re.search(r"We went with another provider for support\. \[#\d+\]", risks)
-    assert "Tone trend: Tone cooling" in text
+    assert "Tone trend: cooling (" in text
     assert (out / "digest-2026-W44-lweber.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert deliveries() == []  # a preview stores and sends nothing
 
@@ -202,3 +202,16 @@ def test_digest_options_are_checked(summarized_sample, tmp_path):
 
     assert "either --send or --out" in str(both.exception)
     assert "no user 'nobody'" in str(unknown.exception)
+
+
+def test_the_batch_jobs_builder_contract_gives_subject_text_and_html(summarized_sample):
+    from dossier.digest import build_digest
+
+    with session_scope() as session:
+        diana = session.scalar(select(User).where(User.login == "dmiller"))
+        nordlicht = repository.find_client(session, "Nordlicht Medizintechnik")
+        subject, text, html = build_digest(session, diana, [nordlicht.id], "2026-W44")
+
+    assert subject == "Monday digest 2026-W44: 1 clients"
+    assert "Your clients from 2026-10-19 to 2026-10-25" in text and "Nordlicht Medizintechnik" in html
+    assert deliveries() == []  # the batch job stores it itself

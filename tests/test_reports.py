@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 
 from dossier.errors import DossierError
 from dossier.reports import make_report, parse_quarter, previous_quarter
+from storage import repository
 from storage.db import session_scope
-from storage.models import Report
+from storage.models import Report, User
 from tests.test_digest import cli, load_summarized_sample
 
 pytest.importorskip("weasyprint", reason="WeasyPrint is in the reports extra")
@@ -146,3 +147,17 @@ def test_quarters():
     assert parse_quarter("2026-Q1") == ("2026Q1", date(2026, 1, 1), date(2026, 4, 1))
     assert previous_quarter(date(2026, 11, 21)) == "2026Q3"
     assert previous_quarter(date(2026, 2, 1)) == "2025Q4"
+
+
+def test_the_batch_jobs_report_builders_return_html_in_the_readers_language(summarized_sample):
+    from dossier.reports import build_handover_report, build_quarterly_review
+
+    with session_scope() as session:
+        alfa = repository.find_client(session, "Alfa Group")
+        pnowak = session.scalar(select(User.id).where(User.login == "pnowak"))
+        quarterly = build_quarterly_review(session, alfa, "quarterly", "2026Q1", {})
+        handover = build_handover_report(session, alfa, "handover", "2026-11-21", {"to_manager": pnowak})
+
+    assert "Квартальный обзор" in quarterly and "Квартал 2026Q1" in quarterly  # Elena, the owner, reads Russian
+    assert "Претензия" in quarterly or "прошив" in quarterly  # the January firmware incident is in Q1
+    assert "Raport przekazania klienta" in handover and "Dla: Piotr Nowak" in handover

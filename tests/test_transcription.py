@@ -31,6 +31,7 @@ from tests.audio_files import (
     SPEECH,
     cer,
     copy_fixture_call,
+    transcode,
     wer,
     write_corrupt,
     write_noise,
@@ -130,6 +131,14 @@ def test_stereo_is_split_and_resampled() -> None:
     assert audio.duration_s == pytest.approx(11.02, abs=0.05)
 
 
+@pytest.mark.parametrize("codec, suffix, rate", [("libmp3lame", "mp3", 16000), ("aac", "m4a", 16000),
+                                                  ("libopus", "ogg", 48000)])
+def test_compressed_formats_keep_both_channels(tmp_path: Path, codec: str, suffix: str, rate: int) -> None:
+    audio = load_audio(transcode(FIXTURE_CALL, tmp_path / f"call.{suffix}", codec, rate))
+    assert [t.channel for t in audio.tracks] == [0, 1]
+    assert audio.duration_s == pytest.approx(11.02, abs=0.1)
+
+
 def test_stereo_carrying_one_signal_is_mono_and_silent_channels_are_left_out(tmp_path: Path) -> None:
     tone = 0.3 * np.sin(np.linspace(0, 2000, 16000)).astype(np.float32)
     same = load_audio(write_wav(tmp_path / "same.wav", [tone, 0.9 * tone + 0.001], 16000))
@@ -188,14 +197,28 @@ def test_text_hallucinated_on_silence_is_dropped_real_thanks_kept() -> None:
 
 
 @pytest.mark.slow
-def test_telephone_call_channels_are_attributed_by_the_mapping(english: Transcriber) -> None:
-    transcript = english.transcribe(load_audio(FIXTURE_CALL), language="en", speakers={0: "client", 1: "agent"})
+@pytest.mark.parametrize("codec", [None, "aac"])
+def test_telephone_call_channels_are_attributed_by_the_mapping(english: Transcriber, tmp_path: Path,
+                                                               codec: str | None) -> None:
+    path = transcode(FIXTURE_CALL, tmp_path / "call.m4a", codec) if codec else FIXTURE_CALL
+    transcript = english.transcribe(load_audio(path), language="en", speakers={0: "client", 1: "agent"})
     assert wer(FIXTURE_REFERENCE["client"], channel_text(transcript, "client")) <= 0.25
     assert wer(FIXTURE_REFERENCE["agent"], channel_text(transcript, "agent")) <= 0.25
     assert [s.speaker for s in transcript.segments][0] == "client"  # the client speaks first
     assert {s.channel for s in transcript.segments} == {0, 1}
     assert_timestamps_sane(transcript)
     assert transcript.language == "en" and transcript.dropped == Counter()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bleed", [0.1, 0.3])
+def test_echo_of_the_other_channel_is_not_a_second_speaker(english: Transcriber, tmp_path: Path, bleed: float) -> None:
+    client, agent = (track.samples for track in load_audio(FIXTURE_CALL).tracks)
+    echoing = write_wav(tmp_path / "echo.wav", [client + bleed * agent, agent + bleed * client], 16000)
+    transcript = english.transcribe(load_audio(echoing), language="en", speakers={0: "client", 1: "agent"})
+    assert [s.speaker for s in transcript.segments] == ["client", "agent"]
+    assert transcript.dropped["crosstalk"] == 2
+    assert wer(FIXTURE_REFERENCE["agent"], channel_text(transcript, "agent")) <= 0.25
 
 
 @pytest.mark.slow
@@ -253,7 +276,8 @@ def test_polish_call_with_the_multilingual_model(multilingual: Transcriber, tmp_
     assert transcript.language == "pl"
     assert [s.speaker for s in transcript.segments][0] == "agent"
     both = f'{channel_text(transcript, "agent")} {channel_text(transcript, "client")}'
-    assert cer(f'{call.reference("agent")} {call.reference("client")}', both) <= 0.35  # espeak Polish: CER 0.28, WER 0.67 measured
+    # espeak-ng Polish is hard to understand: measured CER 0.28, WER 0.67
+    assert cer(f'{call.reference("agent")} {call.reference("client")}', both) <= 0.35
 
 
 def test_sample_calls_need_espeak(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,16 +1,20 @@
 """The brief service over HTTP: authentication, phone and client lookups, visibility, audit, feedback."""
 
 import hashlib
+import os
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-fastapi = pytest.importorskip("fastapi", reason="the web extra is not installed: pip install -e '.[web]'")
+pytest.importorskip("fastapi", reason="the web extra is not installed: pip install -e '.[web]'")
 
+import httpx  # noqa: E402
 import typer  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
@@ -32,7 +36,8 @@ from storage.models import (  # noqa: E402
     RenderedSummary,
 )
 from storage.recordings import store_transcript  # noqa: E402
-from summarizer.service import FORMATS, summarize  # noqa: E402
+from summarizer.cache import RedisCache  # noqa: E402
+from summarizer.service import FORMATS, invalidate, summarize  # noqa: E402
 from transcription.results import Segment, Transcript  # noqa: E402
 
 #: The call added to Alfa Group's history: (start second, speaker, text).
@@ -40,6 +45,7 @@ CALL_LINES = ((2.0, "agent", "Good morning Ivan, this is Elena from Northwind.")
               (9.5, "client", "We want to order 40 more NW-300 terminals for the Kazan warehouse."),
               (252.0, "agent", "I will send the updated contract for the Kazan terminals by 2026-12-01."))
 SUMMARIZED = ("Alfa Group", "Bałtyk Logistyka")
+REDIS_URL = os.environ.get("DOSSIER_TEST_REDIS_URL")
 CITATION_LINK = re.compile(r'href="(/messages/(\d+)(?:\?at=(\d+)#at)?)"')
 
 
@@ -56,7 +62,7 @@ class Service:
     management_note: int
     legal_note: int
 
-    def get(self, path: str, login: str, **params) -> "fastapi.Response":
+    def get(self, path: str, login: str, **params: object) -> httpx.Response:
         return self.client.get(path, params=params or None,
                                headers={"Authorization": f"Bearer {self.tokens[login]}"})
 
@@ -138,6 +144,8 @@ def test_login_form_sets_a_cookie_that_opens_the_card(service):
     hijack = client.post("/login", data={"token": service.tokens["jcarter"], "next": "//evil.example/"},
                          follow_redirects=False)
     assert hijack.headers["location"] == "/"
+    assert client.post("/login", data={"token": service.tokens["jcarter"], "next": "/\\evil.example"},
+                       follow_redirects=False).headers["location"] == "/"
     login = client.post("/login", data={"token": service.tokens["jcarter"], "next": f"/clients/{service.alfa}"},
                         follow_redirects=False)
     assert login.status_code == 303 and login.headers["location"] == f"/clients/{service.alfa}"
@@ -163,6 +171,14 @@ def test_incoming_call_finds_the_client_whatever_way_the_number_is_written(servi
     assert datetime.fromisoformat(body["generated_at"]).tzinfo is not None
     assert body["markdown"].startswith("## Pre-call brief: Alfa Group") and body["content"]["sentences"]
     assert body["card_url"] == f"/clients/{service.alfa}"
+
+
+def test_search_opens_the_card_by_phone_or_email(service):
+    by_phone = service.get("/", "operator", q="+48 601 234 567")
+    assert by_phone.status_code == 200 and str(by_phone.url).endswith(f"/clients/{service.baltyk}")
+    assert "Bałtyk Logistyka" in by_phone.text
+    missing = service.get("/", "operator", q="nobody@nowhere.example")
+    assert missing.status_code == 404 and "No client matches" in missing.text
 
 
 def test_client_lookup_by_id_or_email_in_any_format(service):
@@ -259,7 +275,7 @@ def test_card_links_every_citation_to_its_source_message_or_call_moment(service)
     href, _id, at = moments[0]
     transcript = service.get(href.split("#")[0], "jcarter")
     current = re.search(r'<div class="segment current" id="at" data-start="([\d.]+)">(.*?)</div>', transcript.text,
-                        re.S)
+                        re.DOTALL)
     assert current and int(float(current.group(1))) == int(at) and "[04:12]" in transcript.text
     spoken = {text for start, _speaker, text in CALL_LINES if start == float(current.group(1))}
     assert spoken and spoken.pop() in current.group(2)
@@ -293,7 +309,8 @@ def test_feedback_buttons_store_feedback(service):
 def test_every_lookup_is_audited(service):
     service.get("/api/incoming-call", "jcarter", phone="+7 916 123-45-67")
     service.get("/api/incoming-call", "jcarter", phone="+1 202 555 0199")
-    service.get(f"/clients/{service.baltyk}", "pnowak")
+    building = service.get(f"/clients/{service.baltyk}", "pnowak")
+    assert "Being prepared" in building.text and 'http-equiv="refresh"' in building.text
     service.get(f"/messages/{service.call_id}", "pnowak", at=252)
     with session_scope() as session:
         users = {login: access.get_user(session, login).id for login in ("jcarter", "pnowak")}
@@ -311,9 +328,59 @@ def test_redis_down_is_served_from_the_database(service, database_url, monkeypat
     monkeypatch.setenv("DOSSIER_REDIS_URL", "redis://127.0.0.1:1/0")
     get_settings.cache_clear()
     client = TestClient(create_app(database_url))
-    response = client.get(f"/api/clients/{service.alfa}", headers={"Authorization": f"Bearer {service.tokens['jcarter']}"})
+    headers = {"Authorization": f"Bearer {service.tokens['jcarter']}"}
+    response = client.get(f"/api/clients/{service.alfa}", headers=headers)
     assert response.status_code == 200 and response.json()["source"] == "database"
     assert response.json()["stale"] is False
+
+
+def add_mail(folder: Path, text: str) -> None:
+    """New mail from Alfa Group, imported and invalidated as `dossier import` does it."""
+    message = EmailMessage()
+    message["From"], message["To"] = "ivan.petrov@alfa-grupp.ru", "elena.sokolova@northwind-sales.example"
+    message["Subject"], message["Date"], message["Message-ID"] = "Kazan", "Mon, 16 Nov 2026 10:00:00 +0300", "<k@a>"
+    message.set_content(text)
+    path = folder / "kazan.eml"
+    path.write_bytes(bytes(message))
+    invalidate(import_paths([path]).changed_clients)
+
+
+def test_new_data_marks_briefs_stale_and_reader_only_scope_sets_are_rebuilt(service, database_url, tmp_path,
+                                                                             monkeypatch):
+    monkeypatch.setenv("DOSSIER_SERVE_LOCAL_CACHE_SECONDS", "0.2")
+    get_settings.cache_clear()
+    client = TestClient(create_app(database_url))
+
+    def brief(login: str) -> dict:
+        headers = {"Authorization": f"Bearer {service.tokens[login]}"}
+        return client.get(f"/api/clients/{service.alfa}", params={"lang": "en"}, headers=headers).json()
+
+    assert brief("esokolova")["status"] == "queued"
+    management, public = brief("esokolova"), brief("jcarter")
+    assert management["stale"] is False and public["stale"] is False
+    add_mail(tmp_path, "We confirm the order of 40 NW-300 terminals for Kazan.")
+    time.sleep(0.25)  # other processes' changes reach this server once its memory cache expires
+    stale_public, stale_management = brief("jcarter"), brief("esokolova")  # the latter schedules a rebuild
+    assert stale_public["stale"] is True and stale_public["root_hash"] == public["root_hash"]
+    assert stale_management["stale"] is True and stale_management["root_hash"] == management["root_hash"]
+    time.sleep(0.25)
+    rebuilt, public_too = brief("esokolova"), brief("jcarter")
+    assert rebuilt["stale"] is False and rebuilt["root_hash"] != management["root_hash"]
+    assert public_too["stale"] is False and public_too["root_hash"] != public["root_hash"]
+    counted = [int(re.search(r"(\d+) interactions", body["markdown"]).group(1)) for body in (management, rebuilt)]
+    assert counted[1] == counted[0] + 1
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="set DOSSIER_TEST_REDIS_URL to test against a real Redis")
+def test_briefs_are_cached_in_redis(service, database_url, monkeypatch):
+    RedisCache(REDIS_URL)._redis.flushdb()
+    monkeypatch.setenv("DOSSIER_REDIS_URL", REDIS_URL)
+    get_settings.cache_clear()
+    client = TestClient(create_app(database_url))
+    headers = {"Authorization": f"Bearer {service.tokens['jcarter']}"}
+    first, second = (client.get(f"/api/clients/{service.alfa}", headers=headers).json() for _ in range(2))
+    assert (first["source"], second["source"]) == ("database", "cache")
+    assert first["root_hash"] == second["root_hash"] and second["stale"] is False
 
 
 def test_cli_manages_users_scopes_and_tokens(database_url):

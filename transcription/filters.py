@@ -1,5 +1,7 @@
-"""Known faster-whisper failures: repetition loops and text hallucinated on silence or noise."""
+"""Known faster-whisper failures: repetition loops, text hallucinated on silence or noise, and
+comparing texts to find one channel echoing the other."""
 
+import difflib
 import unicodedata
 from typing import Protocol
 
@@ -10,6 +12,8 @@ LOW_LOGPROB = -1.0
 COMPRESSION_RATIO = 2.4
 #: An n-gram (n <= 4) repeated this many times in a row is a loop.
 LOOP_REPEATS = 4
+#: Two texts this alike (word-level ratio) say the same thing: one channel echoing the other.
+SIMILAR_TEXT = 0.5
 #: Known silence phrases are kept only when the model is this sure there was speech.
 PHRASE_MAX_NO_SPEECH = 0.2
 PHRASE_MIN_LOGPROB = -0.5
@@ -54,8 +58,13 @@ def has_loop(text: str) -> bool:
     return False
 
 
+def similar(first: str, second: str) -> bool:
+    """True when two texts share most of their words in order (``SIMILAR_TEXT``)."""
+    return difflib.SequenceMatcher(None, normalize(first).split(), normalize(second).split()).ratio() >= SIMILAR_TEXT
+
+
 def drop_reason(segment: DecodedSegment, previous_text: str | None) -> str | None:
-    """Why ``segment`` must not be kept (``repetition`` or ``hallucination``), or None to keep it.
+    """Why ``segment`` must not be kept (``empty``, ``repetition``, ``hallucination``), or None to keep it.
 
     ``previous_text`` is the text of the last kept segment on the same channel.
     """

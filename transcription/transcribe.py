@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from faster_whisper import WhisperModel
 
-from transcription.audio import Audio, Track
+from transcription.audio import SAMPLE_RATE, Audio, Track
 from transcription.errors import ModelError
-from transcription.filters import drop_reason
+from transcription.filters import drop_reason, similar
 from transcription.results import UNKNOWN_SPEAKER, Segment, Transcript
 
 #: The decoding settings, shared with the benchmark's bare faster-whisper run.
@@ -25,6 +26,8 @@ WHISPER_OPTIONS: dict[str, Any] = {
 #: Who speaks on which stereo channel unless a recording says otherwise.
 DEFAULT_SPEAKERS: Mapping[int, str] = {0: "agent", 1: "client"}
 ENGLISH = "en"
+#: Segments on two channels overlapping this much (share of the shorter one) may be one utterance.
+CROSSTALK_OVERLAP = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +84,16 @@ class Transcriber:
         dropped: Counter[str] = Counter()
         speech_s = 0.0
         for track in audio.tracks:
-            speaker = UNKNOWN_SPEAKER if track.channel is None else speakers.get(track.channel, f"channel {track.channel}")
+            speaker = (UNKNOWN_SPEAKER if track.channel is None
+                       else speakers.get(track.channel, f"channel {track.channel}"))
             kept, track_dropped, track_speech = self._track(track, chosen, speaker, audio.duration_s)
             segments += kept
             dropped += track_dropped
             speech_s += track_speech
         segments.sort(key=lambda s: (s.start, s.end, s.channel or 0))
+        segments, echoes = drop_crosstalk(segments, audio)
+        if echoes:
+            dropped["crosstalk"] += echoes
         return Transcript(tuple(segments), chosen, probability, source, audio.duration_s, speech_s,
                           audio.source.channels, audio.source.sample_rate, dropped)
 
@@ -100,7 +107,38 @@ class Transcriber:
             if reason:
                 dropped[reason] += 1
                 continue
-            start = min(max(segment.start, 0.0), duration_s)
-            kept.append(Segment(start, min(max(segment.end, start), duration_s), segment.text.strip(), speaker,
-                                track.channel, segment.avg_logprob, segment.no_speech_prob))
+            start = min(max(float(segment.start), 0.0), duration_s)
+            kept.append(Segment(start, min(max(float(segment.end), start), duration_s), segment.text.strip(), speaker,
+                                track.channel, float(segment.avg_logprob), float(segment.no_speech_prob)))
         return kept, dropped, info.duration_after_vad
+
+
+def drop_crosstalk(segments: list[Segment], audio: Audio) -> tuple[list[Segment], int]:
+    """Segments (sorted by start) without echoes, and how many were dropped.
+
+    A party's voice leaking into the other channel (line echo, sidetone) is transcribed twice; of two
+    overlapping, similar segments on different channels, the one on the channel that is quieter
+    during the overlap is the echo.
+    """
+    samples = {track.channel: track.samples for track in audio.tracks}
+    echoes: set[int] = set()
+    for i, first in enumerate(segments):
+        for j in range(i + 1, len(segments)):
+            second = segments[j]
+            if second.start >= first.end:
+                break
+            if i in echoes or j in echoes or first.channel == second.channel or first.channel is None:
+                continue
+            start, end = max(first.start, second.start), min(first.end, second.end)
+            shorter = min(first.end - first.start, second.end - second.start)
+            if end - start < CROSSTALK_OVERLAP * shorter or not similar(first.text, second.text):
+                continue
+            louder_first = _level(samples[first.channel], start, end) >= _level(samples[second.channel], start, end)
+            echoes.add(j if louder_first else i)
+    return [segment for index, segment in enumerate(segments) if index not in echoes], len(echoes)
+
+
+def _level(samples: np.ndarray, start: float, end: float) -> float:
+    """Mean power of ``samples`` between two times."""
+    span = samples[int(start * SAMPLE_RATE):max(int(end * SAMPLE_RATE), int(start * SAMPLE_RATE) + 1)]
+    return float((span * span).mean()) if len(span) else 0.0

@@ -11,10 +11,9 @@ from sqlalchemy.orm import Session
 from dossier.settings import get_settings
 from dossier.web.audit import audit
 from dossier.web.auth import Reader, current_reader
-from dossier.web.reading import UnknownLanguage, reading_language
+from dossier.web.reading import UnknownLanguage, needs_build, reading_language
 from storage import access, repository
 from storage.db import session_scope
-from storage.models import Client
 from summarizer.service import SummaryView
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -28,7 +27,7 @@ LangQuery = Annotated[str | None, Query(description="Output language (default: t
 class Lookup:
     """The client a request names, or why none matched; ``detail`` goes to the audit record."""
 
-    client: Client | None
+    client: access.ClientRef | None
     problem: str = ""
     detail: dict[str, Any] = field(default_factory=dict)
 
@@ -60,8 +59,9 @@ def answer(request: Request, background: BackgroundTasks, reader: Reader, action
               **lookup.detail)
     if client is None:
         raise HTTPException(404, lookup.problem)
-    if view is None:
+    if needs_build(view, reader.scopes):
         background.add_task(summaries.build, client.id, reader.scopes, language)
+    if view is None:
         return JSONResponse(
             {"status": "queued", "client": {"id": client.id, "name": client.name},
              "detail": f"no {format_name} for {client.name} yet; a refresh is queued, "
@@ -93,5 +93,5 @@ def client_summary(request: Request, background: BackgroundTasks, reader: AuthRe
                    format: FormatName = "brief", lang: LangQuery = None) -> JSONResponse:
     """Look a client up by id or e-mail (or name, domain, handle) and return their cached summary."""
     return answer(request, background, reader, "api.client",
-                  lambda session: Lookup(repository.find_client(session, ref), f"no client matches {ref!r}",
+                  lambda session: Lookup(access.find_client_ref(session, ref), f"no client matches {ref!r}",
                                          {"ref": ref}), format, lang)

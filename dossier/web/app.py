@@ -1,5 +1,8 @@
 """The FastAPI application: routers, shared state, and errors as JSON (API) or pages (browser)."""
 
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -9,10 +12,10 @@ from starlette.exceptions import HTTPException
 
 from dossier.settings import get_settings
 from dossier.web import api, pages
-from dossier.web.auth import NotAuthenticated
+from dossier.web.auth import NotAuthenticated, Readers
+from dossier.web.cache import server_cache
 from dossier.web.reading import SummaryReader
 from dossier.web.templating import templates
-from summarizer.cache import make_cache
 
 
 def _is_api(request: Request) -> bool:
@@ -34,13 +37,27 @@ async def _http_error(request: Request, error: HTTPException) -> Response:
                                       status_code=error.status_code)
 
 
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    """Move everything loaded at start-up out of the garbage collector's reach (``gc.freeze``).
+
+    Without it, full collections walk every imported module's objects and pause the server for
+    50-200 ms several times a minute under load, which sets the p99 latency.
+    """
+    gc.collect()
+    gc.freeze()
+    yield
+    gc.unfreeze()
+
+
 def create_app(database_url: str | None = None) -> FastAPI:
     """The brief service on ``database_url`` (default: the configured database)."""
     settings = get_settings()
     app = FastAPI(title="Dossier brief service", version="1", docs_url="/api/docs", redoc_url=None,
-                  openapi_url="/api/openapi.json")
+                  openapi_url="/api/openapi.json", lifespan=_lifespan)
     app.state.database_url = database_url or settings.database_url
-    app.state.summaries = SummaryReader(app.state.database_url, make_cache(settings.redis_url))
+    app.state.readers = Readers(app.state.database_url)
+    app.state.summaries = SummaryReader(app.state.database_url, server_cache(settings))
     app.add_exception_handler(NotAuthenticated, _not_authenticated)
     app.add_exception_handler(HTTPException, _http_error)
     app.include_router(api.router)

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 
 from storage import access, summaries
 from storage.db import session_scope
@@ -64,14 +65,16 @@ class Readers:
         self._known: dict[str, tuple[float, Reader]] = {}
         self._lock = threading.Lock()
 
-    def get(self, token: str) -> Reader | None:
-        key = access.token_hash(token)
-        now = time.monotonic()
+    def cached(self, token: str) -> Reader | None:
+        """The reader remembered for ``token``, if still fresh."""
         with self._lock:
-            known = self._known.get(key)
-        if known is not None and known[0] > now:
-            return known[1]
+            known = self._known.get(access.token_hash(token))
+        return known[1] if known is not None and known[0] > time.monotonic() else None
+
+    def load(self, token: str) -> Reader | None:
+        """Resolve ``token`` in the database and remember the reader."""
         reader = load_reader(self._url, token)
+        key, now = access.token_hash(token), time.monotonic()
         with self._lock:
             if reader is None:
                 self._known.pop(key, None)
@@ -82,10 +85,16 @@ class Readers:
         return reader
 
 
-def current_reader(request: Request) -> Reader:
-    """FastAPI dependency: the authenticated reader; NotAuthenticated otherwise."""
+async def current_reader(request: Request) -> Reader:
+    """FastAPI dependency: the authenticated reader; NotAuthenticated otherwise.
+
+    A remembered reader is answered on the event loop; only a database look-up goes to a thread.
+    """
     token = request_token(request)
-    reader = request.app.state.readers.get(token) if token else None
+    if not token:
+        raise NotAuthenticated()
+    readers: Readers = request.app.state.readers
+    reader = readers.cached(token) or await run_in_threadpool(readers.load, token)
     if reader is None:
         raise NotAuthenticated()
     return reader

@@ -8,9 +8,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from dossier.settings import get_settings
 from dossier.web.audit import audit
 from dossier.web.auth import COOKIE_NAME, Reader, current_reader, load_reader
-from dossier.web.reading import reading_language
+from dossier.web.reading import needs_build, reading_language
 from dossier.web.templating import templates
-from storage import access, repository
+from storage import access
 from storage.db import session_scope
 from storage.models import Client
 from summarizer.redact import redact
@@ -24,7 +24,7 @@ BUILDING_RELOAD_SECONDS = 3
 
 def safe_next(target: str | None) -> str:
     """A local path to go back to after login (never another site)."""
-    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+    return target if target and target.startswith("/") and not target.startswith(("//", "/\\")) else "/"
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -58,10 +58,11 @@ def search(request: Request, reader: AuthReader, q: str | None = None) -> Respon
         return templates.TemplateResponse(request, "search.html", {"reader": reader, "q": "", "error": None})
     with session_scope(request.app.state.database_url) as session:
         client = (access.find_client_by_phone(session, q, get_settings().default_phone_region)[1]
-                  or repository.find_client(session, q))
+                  or access.find_client_ref(session, q))
         client_id = client.id if client else None
+        if client_id is None:
+            audit(session, request, reader, "page.search", None, 404, query=q)
     if client_id is None:
-        audit(request, reader, "page.search", None, 404, query=q)
         return templates.TemplateResponse(request, "search.html", {
             "reader": reader, "q": q, "error": f"No client matches {q!r}."}, status_code=404)
     return RedirectResponse(f"/clients/{client_id}", status_code=303)
@@ -71,24 +72,26 @@ def search(request: Request, reader: AuthReader, q: str | None = None) -> Respon
 def card(request: Request, background: BackgroundTasks, reader: AuthReader, client_id: int,
          feedback: str | None = None) -> Response:
     """Brief, structured summary, timeline and action items, each citation a link to its source."""
+    language = reading_language(reader.language, None)
+    summaries = request.app.state.summaries
     with session_scope(request.app.state.database_url) as session:
         client = session.get(Client, client_id)
         if client is None:
-            audit(request, reader, "page.card", None, 404, requested=client_id)
-            raise HTTPException(404, f"No client #{client_id}.")
-        contacts = [f"{c.kind}: {c.value}" for c in client.contacts]
-        name = client.name
-    language = reading_language(reader.language, None)
-    summaries = request.app.state.summaries
-    views = {name_: summaries.read(client_id, name_, language, reader.scopes) for name_ in FORMATS}
-    building = any(view is None for view in views.values())
-    if building:
+            audit(session, request, reader, "page.card", None, 404, requested=client_id)
+        else:
+            shown = {"id": client_id, "name": client.name,
+                     "contacts": [f"{c.kind}: {c.value}" for c in client.contacts]}
+            views = {name: summaries.read(client_id, client.name, name, language, reader.scopes) for name in FORMATS}
+            building = any(view is None for view in views.values())
+            rebuild = any(needs_build(view, reader.scopes) for view in views.values())
+            audit(session, request, reader, "page.card", client_id, 202 if building else 200, language=language)
+    if client is None:
+        raise HTTPException(404, f"No client #{client_id}.")
+    if rebuild:
         background.add_task(summaries.build, client_id, reader.scopes, language)
-    audit(request, reader, "page.card", client_id, 202 if building else 200, language=language)
     return templates.TemplateResponse(request, "card.html", {
-        "reader": reader, "client": {"id": client_id, "name": name, "contacts": contacts}, "views": views,
-        "language": language, "building": building, "reload_seconds": BUILDING_RELOAD_SECONDS,
-        "feedback": feedback if feedback in access.VERDICTS else None})
+        "reader": reader, "client": shown, "views": views, "language": language, "building": building,
+        "reload_seconds": BUILDING_RELOAD_SECONDS, "feedback": feedback if feedback in access.VERDICTS else None})
 
 
 @router.post("/clients/{client_id}/feedback")
@@ -100,11 +103,14 @@ def send_feedback(request: Request, reader: AuthReader, client_id: int, verdict:
         raise HTTPException(422, f"verdict must be one of {', '.join(access.VERDICTS)} and format one of "
                                  f"{', '.join(FORMATS)}")
     with session_scope(request.app.state.database_url) as session:
-        if session.get(Client, client_id) is None:
-            raise HTTPException(404, f"No client #{client_id}.")
-        access.store_feedback(session, user_id=reader.user_id, client_id=client_id, format=format,
-                              verdict=verdict, root_hash=root_hash or None, comment=comment)
-    audit(request, reader, "feedback", client_id, 303, verdict=verdict, format=format)
+        known = session.get(Client, client_id) is not None
+        if known:
+            access.store_feedback(session, user_id=reader.user_id, client_id=client_id, format=format,
+                                  verdict=verdict, root_hash=root_hash or None, comment=comment)
+        audit(session, request, reader, "feedback", client_id if known else None, 303 if known else 404,
+              verdict=verdict, format=format)
+    if not known:
+        raise HTTPException(404, f"No client #{client_id}.")
     return RedirectResponse(f"/clients/{client_id}?feedback={verdict}#feedback", status_code=303)
 
 
@@ -114,19 +120,21 @@ def message(request: Request, reader: AuthReader, interaction_id: int, at: float
     with session_scope(request.app.state.database_url) as session:
         item = access.readable_interaction(session, interaction_id, reader.scopes)
         if item is None:
-            audit(request, reader, "page.message", None, 404, interaction_id=interaction_id)
-            raise HTTPException(404, f"No message #{interaction_id} that you may read.")
-        segments = [{"start": s.start_s, "end": s.end_s, "speaker": s.speaker or "", "text": redact(s.text)}
-                    for s in access.transcript(session, item)]
-        client_name = session.get(Client, item.client_id).name
-        shown = {"id": item.id, "client_id": item.client_id, "client_name": client_name, "channel": item.channel,
-                 "direction": item.direction, "author": item.author, "occurred_at": item.occurred_at,
-                 "subject": redact(item.subject or ""), "body": redact(item.body),
-                 "quoted": redact(item.quoted_text or ""), "attachments": item.attachments or []}
-    current = _segment_at(segments, at)
-    audit(request, reader, "page.message", shown["client_id"], 200, interaction_id=interaction_id, at=at)
+            audit(session, request, reader, "page.message", None, 404, interaction_id=interaction_id)
+        else:
+            segments = [{"start": s.start_s, "end": s.end_s, "speaker": s.speaker or "", "text": redact(s.text)}
+                        for s in access.transcript(session, item)]
+            client_name = session.get(Client, item.client_id).name
+            shown = {"id": item.id, "client_id": item.client_id, "client_name": client_name,
+                     "channel": item.channel, "direction": item.direction, "author": item.author,
+                     "occurred_at": item.occurred_at, "subject": redact(item.subject or ""),
+                     "body": redact(item.body), "quoted": redact(item.quoted_text or ""),
+                     "attachments": item.attachments or []}
+            audit(session, request, reader, "page.message", item.client_id, 200, interaction_id=interaction_id, at=at)
+    if item is None:
+        raise HTTPException(404, f"No message #{interaction_id} that you may read.")
     return templates.TemplateResponse(request, "message.html", {
-        "reader": reader, "item": shown, "segments": segments, "current": current, "at": at})
+        "reader": reader, "item": shown, "segments": segments, "current": _segment_at(segments, at), "at": at})
 
 
 def _segment_at(segments: list[dict], at: float | None) -> int | None:

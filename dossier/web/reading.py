@@ -2,7 +2,8 @@
 
 A reader only ever gets the summary built from exactly the scopes they may read. When none exists
 for that scope set yet, the caller answers 202 and schedules :meth:`SummaryReader.build`, which
-renders it (and any other stale scope set of the client, since asking flagged them all stale).
+renders it (and any other stale scope set of the client, since asking flagged them all stale). A
+stale summary of a non-public scope set is served at once and rebuilt the same way.
 """
 
 import logging
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from dossier.settings import get_settings
 from storage.db import session_scope
-from storage.models import Client, RenderedSummary
+from storage.models import PUBLIC_SCOPE, Client, RenderedSummary
 from storage.summaries import scope_key
 from summarizer.cache import SummaryCache, SummaryKey
 from summarizer.render import available_languages
@@ -34,6 +35,14 @@ def reading_language(preferred: str, requested: str | None) -> str:
             raise UnknownLanguage(f"no summaries in {requested!r}; available: {', '.join(available)}")
         return requested
     return preferred if preferred in available else get_settings().summary_languages[0]
+
+
+def needs_build(view: SummaryView | None, scopes: tuple[str, ...]) -> bool:
+    """Whether to build now: the summary is missing, or stale for a scope set that only readers ask for.
+
+    Stale public summaries are refreshed by the debounced batch (``dossier summarize --dirty``).
+    """
+    return view is None or (view.summary.stale and scopes != (PUBLIC_SCOPE,))
 
 
 def _stale_sets(session: Session, client_id: int) -> set[tuple[tuple[str, ...], str]]:

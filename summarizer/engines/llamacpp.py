@@ -110,6 +110,7 @@ class LlamaCppEngine(LLMEngine):
         map_path = settings.llamacpp_map_model or reduce_path
         super().__init__(self._model(map_path, settings), self._model(reduce_path, settings),
                          context_window=settings.llamacpp_n_ctx, language=language, settings=settings)
+        self.tokenizer = load_llama(map_path, settings.llamacpp_n_ctx, settings.llamacpp_threads)
 
     @staticmethod
     def _model(path: str, settings: Settings) -> Model:
@@ -120,4 +121,4 @@ class LlamaCppEngine(LLMEngine):
 
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` with the map model's own tokenizer."""
-        return len(self.map_model.chat.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+        return len(self.tokenizer.tokenize(text.encode("utf-8"), add_bos=False, special=False))

@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 LANGUAGE_NAMES = {"en": "English", "ru": "Russian", "pl": "Polish", "uk": "Ukrainian", "de": "German",
                   "fr": "French", "es": "Spanish", "it": "Italian", "cs": "Czech"}
 DATA_OPEN, DATA_CLOSE = "<<<DATA", "DATA>>>"
-LABEL_MAX_CHARS = 80  # topic, owner
 TEMPLATE_SLACK_TOKENS = 32  # chat-template markers around the messages
 SOURCES_SHARE = 0.95  # of the room left for data: separators and tokens merging across sources cost a little
 
@@ -58,16 +57,19 @@ class Model:
     name: str
 
 
-def answer_schema(allowed: set[int], max_claims: int, max_chars: int) -> dict[str, Any]:
-    """The JSON schema of an answer citing only ``allowed`` ids, with 1 to ``max_claims`` claims of at most
-    ``max_chars`` characters."""
+def answer_schema(allowed: set[int], *, timestamps: bool, max_claims: int) -> dict[str, Any]:
+    """The JSON schema of an answer with 1 to ``max_claims`` claims citing only ``allowed`` ids, with call
+    timestamps only if ``timestamps``.
+
+    String lengths are left unbounded: bounded strings make llama.cpp's grammar sampling several times
+    slower, and ``llm_max_tokens`` bounds the answer anyway.
+    """
     schema = Answer.model_json_schema()
     schema["properties"]["claims"].update(minItems=1, maxItems=max_claims)
-    claim = schema["$defs"]["Claim"]["properties"]
-    claim["text"]["maxLength"] = max_chars
-    for label in ("topic", "owner"):
-        claim[label]["anyOf"][0]["maxLength"] = LABEL_MAX_CHARS
-    schema["$defs"]["Citation"]["properties"]["interaction_id"]["enum"] = sorted(allowed)
+    citation = schema["$defs"]["Citation"]["properties"]
+    citation["interaction_id"]["enum"] = sorted(allowed)
+    if not timestamps:
+        del citation["at_seconds"]
     return schema
 
 
@@ -128,12 +130,14 @@ class LLMEngine(Engine):
     """Map and reduce with chat models: ``map_model`` for chunks, ``reduce_model`` for merging notes.
 
     Subclasses supply the models, the context window, ``count_tokens`` and the structured-output
-    request their backend understands (``structured_output``); ``transient_errors`` are retried like
-    invalid answers but raise ``EngineError`` when the tries run out.
+    request their backend understands (``structured_output``). ``unusable_errors`` are what a client
+    raises for an answer it got but cannot use (cut at the token limit): they count as invalid answers.
+    ``transient_errors`` are retried like invalid answers but raise ``EngineError`` when tries run out.
     """
 
     name = "llm"
     transient_errors: tuple[type[BaseException], ...] = (TimeoutError,)
+    unusable_errors: tuple[type[BaseException], ...] = ()
 
     def __init__(self, map_model: Model, reduce_model: Model, *, context_window: int, language: str = "en",
                  settings: Settings | None = None):
@@ -147,8 +151,8 @@ class LLMEngine(Engine):
     @cached_property
     def version(self) -> str:
         """Models, prompts, answer schema, output-shaping settings and language."""
-        knobs = [PROMPT_VERSION, schema_text(), self.settings.llm_max_claims, self.settings.llm_claim_max_chars,
-                 self.settings.llm_max_tokens, self.settings.llm_temperature]
+        knobs = [PROMPT_VERSION, schema_text(), self.settings.llm_max_claims, self.settings.llm_max_tokens,
+                 self.settings.llm_temperature]
         digest = hashlib.sha256(json.dumps(knobs).encode()).hexdigest()[:12]
         return f"{self.name}:{self.map_model.name}+{self.reduce_model.name}:{digest}:{self.language}"
 
@@ -169,35 +173,51 @@ class LLMEngine(Engine):
         return {"response_format": {"type": "json_object", "schema": schema}}
 
     def map(self, items: list[SourceItem]) -> Notes:
+        """The model's claims on the grounded engine's counts, spans and tone; its claims on a fallback."""
         base = self.grounded.map(items)
         if not items:
             return base
-        variables = {"sources": sources_text(items)}
-        return self._answer("map", self.map_model, variables, {item.interaction_id for item in items}, base)
+        allowed = {item.interaction_id for item in items}
+        schema = self._schema(allowed, timestamps=any(item.segment_starts for item in items))
+        return self._answer("map", self.map_model, {"sources": sources_text(items)}, allowed, schema, base)
 
     def reduce(self, children: list[Notes], *, level: str) -> Notes:
-        base = merge(children)
+        """The model's merge of the children's claims on ``merge``'s counts and spans; ``merge`` on a fallback."""
+        base = merge(children, self._notes_budget)
         allowed = cited_ids(children)
         if not allowed:
             return base
+        timestamps = any(source.at_seconds is not None for child in children for claim in child.claims
+                         for source in claim.sources)
         return self._answer("reduce", self.reduce_model, {"notes": claims_text(children), "level": level},
-                            allowed, base)
+                            allowed, self._schema(allowed, timestamps=timestamps), base)
 
-    def _answer(self, step: str, model: Model, variables: dict[str, str], allowed: set[int], base: Notes) -> Notes:
-        """``base`` with the model's claims, or ``base`` itself, counted as a fallback, if they stay invalid."""
+    @property
+    def _notes_budget(self) -> int:
+        """Tokens one notes may take, so that a reduce can read at least two (as the grounded engine does)."""
+        return self.context_tokens // 3
+
+    def _schema(self, allowed: set[int], *, timestamps: bool) -> dict[str, Any]:
+        return answer_schema(allowed, timestamps=timestamps, max_claims=self.settings.llm_max_claims)
+
+    def _answer(self, step: str, model: Model, variables: dict[str, str], allowed: set[int], schema: dict[str, Any],
+                base: Notes) -> Notes:
+        """``base`` with the model's claims; if they stay invalid, ``base``'s own claims fitted to the notes
+        budget, counted as a fallback."""
         try:
-            claims = self._ask(step, model, {**variables, **self._common_variables()}, allowed)
+            claims = self._ask(step, model, {**variables, **self._common_variables()}, allowed, schema)
         except InvalidAnswer as error:
             log.warning("%s engine: %s answer stayed invalid, using the deterministic notes: %s",
                         self.name, step, error)
             self.usage.fallbacks += 1
-            return base.model_copy(update={"fallbacks": base.fallbacks + 1})
+            fitted = merge([base], self._notes_budget)
+            return fitted.model_copy(update={"fallbacks": fitted.fallbacks + 1})
         return base.model_copy(update={"claims": claims})
 
-    def _ask(self, step: str, model: Model, variables: dict[str, str], allowed: set[int]) -> list[Claim]:
+    def _ask(self, step: str, model: Model, variables: dict[str, str], allowed: set[int],
+             schema: dict[str, Any]) -> list[Claim]:
         """The model's valid claims, retried with exponential backoff on invalid answers and transient errors."""
-        output = self.structured_output(
-            answer_schema(allowed, self.settings.llm_max_claims, self.settings.llm_claim_max_chars))
+        output = self.structured_output(schema)
         retrying = Retrying(
             stop=stop_after_attempt(self.settings.llm_attempts), reraise=True,
             wait=wait_exponential(multiplier=self.settings.llm_backoff_seconds, max=60),
@@ -208,16 +228,24 @@ class LLMEngine(Engine):
                     first = attempt.retry_state.attempt_number == 1
                     temperature = self.settings.llm_temperature if first else self.settings.llm_retry_temperature
                     chain = load_prompt(step) | model.chat.bind(temperature=temperature, **output)
-                    message = chain.invoke(variables)
-                    self._record(model, message)
+                    try:
+                        message = chain.invoke(variables)
+                    except self.unusable_errors as error:
+                        self._record(model, self.error_usage(error))
+                        raise InvalidAnswer(f"unusable answer: {error}") from error
+                    self._record(model, message_usage(message))
                     return parse_answer(str(message.content), allowed)
         except self.transient_errors as error:
             raise EngineError(f"{self.name} engine: {step} call to {model.name} failed "
                               f"{self.settings.llm_attempts} times: {error}") from error
         raise AssertionError("unreachable: tenacity returns or raises")
 
-    def _record(self, model: Model, message: AIMessage) -> None:
-        prompt, completion = message_usage(message)
+    def error_usage(self, error: BaseException) -> tuple[int, int]:
+        """Prompt and completion tokens an ``unusable_errors`` error reports (0, 0 when it reports none)."""
+        return 0, 0
+
+    def _record(self, model: Model, tokens: tuple[int, int]) -> None:
+        prompt, completion = tokens
         price_prompt, price_completion = self.settings.llm_prices.get(model.name, (0.0, 0.0))
         cost = (prompt * price_prompt + completion * price_completion) / 1000
         self.usage.add(Usage(prompt_tokens=prompt, completion_tokens=completion, calls=1, cost=cost))

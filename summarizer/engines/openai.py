@@ -19,12 +19,18 @@ class OpenAIEngine(LLMEngine):
     name = "openai"
     transient_errors = (TimeoutError, openai.APITimeoutError, openai.APIConnectionError, openai.RateLimitError,
                         openai.InternalServerError)
+    unusable_errors = (openai.LengthFinishReasonError, openai.ContentFilterFinishReasonError)
 
     def __init__(self, *, language: str = "en", settings: Settings | None = None):
         settings = settings or get_settings()
         map_name = settings.openai_map_model or settings.openai_model
         super().__init__(_model(map_name, settings), _model(settings.openai_model, settings),
                          context_window=settings.openai_context_tokens, language=language, settings=settings)
+
+    def error_usage(self, error: BaseException) -> tuple[int, int]:
+        """The usage of the completion a ``LengthFinishReasonError`` carries."""
+        usage = getattr(getattr(error, "completion", None), "usage", None)
+        return (usage.prompt_tokens, usage.completion_tokens) if usage else (0, 0)
 
     def structured_output(self, schema: dict[str, Any]) -> dict[str, Any]:
         """``json_schema`` response format, or ``json_object`` with the schema inside where so configured."""

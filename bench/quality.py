@@ -1,0 +1,295 @@
+"""Summary quality: ROUGE on public dialogue sets next to lead-3, and fact recall on planted histories.
+
+    python bench/quality.py [--limit 100] [--engines grounded,llamacpp] [--fact-engines grounded]
+                            [--clients 50 --per-client 100]
+
+1. **ROUGE** (``rouge_score``, F1, Porter stemming) on ``../shared/data/dialogsum/dev`` and
+   ``../shared/data/tweetsumm/dev`` (the first ``--limit`` records of each). Every dialogue becomes one
+   client: one chat interaction per turn, the speaker as author, one minute apart. Each engine
+   summarizes it; the **brief** is scored with citation markers, Markdown and the header lines
+   stripped, against every human reference (the best reference counts, per measure). The lead-3
+   baseline (the first three turns' text) is scored on the same dialogues in the same run.
+2. **Fact recall** on ``bench.histories.create_histories`` clients (known planted facts: purchase,
+   promise with due date, contact preference, person with role, rare risk): per format, the share of
+   facts whose identifying fragments all occur in that format's Markdown, plus the ungrounded claims
+   the run reported.
+
+Prints Rich tables and writes bench/out/quality.json. Databases are fresh SQLite files under bench/out/.
+"""
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.histories import FACTS as PLANTED_TEMPLATES, _row, create_histories  # noqa: E402
+from bench.summarize import AS_OF, OUT, fresh_database  # noqa: E402
+from dossier.settings import get_settings  # noqa: E402
+from storage import repository  # noqa: E402
+from storage.db import session_scope  # noqa: E402
+from storage.models import Channel  # noqa: E402
+from summarizer.cache import LocalCache  # noqa: E402
+from summarizer.service import FORMATS, read_summary, summarize  # noqa: E402
+
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+DATASETS = {"dialogsum": DATA / "dialogsum" / "dev" / "dialogsum_dev.jsonl",
+            "tweetsumm": DATA / "tweetsumm" / "dev" / "tweetsumm_dev.jsonl"}
+MEASURES = ("rouge1", "rouge2", "rougeL")
+FACT_KINDS = ("purchase", "promise", "preference", "person", "risk")
+# Which planted facts each format is meant to show (render.py): the brief names purchases, status and
+# the top risk, open actions, people and a preference; the timeline only dated events, purchases,
+# agreements and risks; the action list only actions.
+INTENDED = {"brief": FACT_KINDS, "structured": FACT_KINDS, "timeline": ("purchase", "risk"), "actions": ("promise",)}
+DIALOGUE_START = datetime(2026, 10, 1, 10, 0, tzinfo=timezone.utc)
+LANGUAGE = "en"
+
+CITATION = re.compile(r"\s*\[#\d+(?: @[\d:]+)?\]")
+console = Console(width=200)
+
+
+# --- text ------------------------------------------------------------------------------------------
+
+def plain_brief(markdown: str) -> str:
+    """The brief's text: header lines (``## title`` and the ``_as of …_`` line), citation markers and
+    Markdown emphasis removed, whitespace collapsed."""
+    lines = [line for line in markdown.splitlines()
+             if line.strip() and not line.lstrip().startswith("#")
+             and not (line.strip().startswith("_") and line.strip().endswith("_"))]
+    text = CITATION.sub("", "\n".join(lines))
+    text = re.sub(r"(\*\*|__|`)", "", text)
+    text = re.sub(r"^\s*[-*]\s+", "", text, flags=re.MULTILINE)
+    return " ".join(text.split())
+
+
+def brief_claims_only(content: dict[str, Any]) -> str:
+    """Diagnostic: only the brief's sentences that cite a source (no "… is not known yet" fillers)."""
+    return " ".join(s["text"] for s in content.get("sentences", []) if s.get("citations"))
+
+
+def lead3(record: dict[str, Any]) -> str:
+    return " ".join(turn["text"] for turn in record["turns"][:3])
+
+
+# --- ROUGE -----------------------------------------------------------------------------------------
+
+def load_records(name: str, limit: int) -> list[dict[str, Any]]:
+    records = []
+    with DATASETS[name].open(encoding="utf-8") as file:
+        for line in file:
+            if line.strip():
+                records.append(json.loads(line))
+            if len(records) == limit:
+                break
+    return records
+
+
+def import_dialogues(url: str, dataset: str, records: list[dict[str, Any]]) -> list[str]:
+    """One client per dialogue, one chat interaction per turn; returns the client names."""
+    names = []
+    with session_scope(url) as session:
+        for index, record in enumerate(records):
+            name = f"{dataset} dialogue {index:04d}"
+            client_id = repository.get_or_create_client(session, name)
+            speakers: list[str] = []
+            rows = []
+            for n, turn in enumerate(record["turns"]):
+                speaker = turn["speaker"].strip("#") or "Unknown"
+                if speaker not in speakers:
+                    speakers.append(speaker)
+                # tweetsumm: the customer writes in, the company's agent answers; dialogsum: the first
+                # speaker counts as the client side.
+                inbound = speaker == "Customer" if dataset == "tweetsumm" else speaker == speakers[0]
+                rows.append(_row(client_id, n, DIALOGUE_START + timedelta(minutes=n), Channel.CHAT,
+                                 "inbound" if inbound else "outbound", speaker, turn["text"]))
+            repository.insert_interactions(session, rows)
+            names.append(name)
+    return names
+
+
+def rouge_scores(scorer, candidates: list[str], references: list[list[str]]) -> dict[str, float]:
+    """Mean F1 x 100 per measure; each dialogue's best reference counts, per measure."""
+    totals = dict.fromkeys(MEASURES, 0.0)
+    for candidate, refs in zip(candidates, references, strict=True):
+        best = dict.fromkeys(MEASURES, 0.0)
+        for reference in refs:
+            scores = scorer.score(reference, candidate)
+            for measure in MEASURES:
+                best[measure] = max(best[measure], scores[measure].fmeasure)
+        for measure in MEASURES:
+            totals[measure] += best[measure]
+    return {m: 100 * totals[m] / max(len(candidates), 1) for m in MEASURES}
+
+
+def rouge_benchmark(args: argparse.Namespace, engines: list[str]) -> dict[str, Any]:
+    from rouge_score import rouge_scorer
+
+    scorer = rouge_scorer.RougeScorer(list(MEASURES), use_stemmer=True)
+    results: dict[str, Any] = {}
+    for dataset in DATASETS:
+        records = load_records(dataset, args.limit)
+        references = [[r for r in record["references"] if r.strip()] for record in records]
+        rows: list[dict[str, Any]] = []
+        lead = rouge_scores(scorer, [lead3(r) for r in records], references)
+        rows.append({"system": "lead-3 (baseline)", **lead, "words": _mean_words([lead3(r) for r in records])})
+        examples: dict[str, Any] = {"reference": references[0][0], "lead-3": lead3(records[0])}
+        for engine in engines:
+            url = fresh_database(f"quality-{dataset}-{engine}", None)
+            names = import_dialogues(url, dataset, records)
+            started = time.perf_counter()
+            report = summarize(all_clients=True, engine_name=engine, languages=[LANGUAGE], as_of=AS_OF,
+                               database_url=url)
+            seconds = time.perf_counter() - started
+            by_name = {}
+            for name in names:
+                view = read_summary(name, "brief", LANGUAGE, database_url=url, cache=LocalCache())
+                by_name[name] = view.summary if view else None
+            briefs = [plain_brief(by_name[n].markdown) if by_name[n] else "" for n in names]
+            claims = [brief_claims_only(by_name[n].content) if by_name[n] else "" for n in names]
+            scored = rouge_scores(scorer, briefs, references)
+            rows.append({"system": f"{engine} brief", **scored, "words": _mean_words(briefs),
+                         "seconds": seconds, "failed": len(report.failed),
+                         "ungrounded": sum(r.ungrounded for r in report.results),
+                         "fallbacks": report.usage.fallbacks,
+                         # the overview sentence always cites; nothing else cited = only fillers
+                         "briefs_with_overview_only": sum(
+                             1 for n in names if by_name[n] and sum(
+                                 1 for s in by_name[n].content.get("sentences", []) if s.get("citations")) <= 1)})
+            rows.append({"system": f"{engine} brief, cited sentences only (diagnostic)",
+                         **rouge_scores(scorer, claims, references), "words": _mean_words(claims)})
+            examples[f"{engine} brief"] = briefs[0]
+            if report.failed:
+                examples[f"{engine} errors"] = sorted({r.error for r in report.failed})[:5]
+        for row in rows:
+            row.update({f"{m}/lead-3": row[m] / lead[m] if lead[m] else None for m in MEASURES})
+        results[dataset] = {"dialogues": len(records), "rows": rows, "example": examples}
+        _rouge_table(dataset, len(records), rows)
+    return results
+
+
+def _mean_words(texts: list[str]) -> float:
+    return sum(len(t.split()) for t in texts) / max(len(texts), 1)
+
+
+def _rouge_table(dataset: str, count: int, rows: list[dict[str, Any]]) -> None:
+    table = Table("system", "ROUGE-1", "ROUGE-2", "ROUGE-L", "R-1 / lead-3", "R-2 / lead-3", "R-L / lead-3",
+                  "words", "ungrounded", "overview-only briefs",
+                  title=f"{dataset} dev, first {count} dialogues (F1 x 100, best reference)")
+    for row in rows:
+        table.add_row(row["system"], *(f"{row[m]:.2f}" for m in MEASURES),
+                      *(f"{row[f'{m}/lead-3']:.2f}" for m in MEASURES), f"{row['words']:.0f}",
+                      str(row.get("ungrounded", "")), str(row.get("briefs_with_overview_only", "")))
+    console.print(table)
+
+
+# --- fact recall -----------------------------------------------------------------------------------
+
+def fact_benchmark(args: argparse.Namespace, engine: str) -> dict[str, Any]:
+    url = fresh_database(f"quality-facts-{engine}", None)
+    planted = create_histories(url, clients=args.clients, per_client=args.per_client, seed=args.seed)
+    started = time.perf_counter()
+    report = summarize(all_clients=True, engine_name=engine, languages=[LANGUAGE], as_of=AS_OF,
+                       database_url=url)
+    seconds = time.perf_counter() - started
+    found = {fmt: defaultdict(int) for fmt in FORMATS}
+    same_line = {fmt: defaultdict(int) for fmt in FORMATS}
+    person_role = dict.fromkeys(FORMATS, 0)
+    missing: dict[str, dict[str, list[str]]] = {fmt: defaultdict(list) for fmt in FORMATS}
+    languages = defaultdict(int)
+    for facts in planted:
+        languages[facts.language] += 1
+        for fmt in FORMATS:
+            view = read_summary(facts.client, fmt, LANGUAGE, database_url=url, cache=LocalCache())
+            markdown = view.summary.markdown if view else ""
+            lines = markdown.splitlines()
+            for kind, fragments in facts.facts.items():
+                if all(fragment in markdown for fragment in fragments):
+                    found[fmt][kind] += 1
+                elif len(missing[fmt][kind]) < 3:
+                    missing[fmt][kind].append(f"{facts.client} ({facts.language})")
+                if any(all(fragment in line for fragment in fragments) for line in lines):
+                    same_line[fmt][kind] += 1
+            # Stricter for the person: the surname alone also matches an action's owner, so the
+            # person counts as stated only when their role is on the same line.
+            role = PLANTED_TEMPLATES[facts.language]["person"].split(", ", 1)[1]
+            surname = facts.facts["person"][-1]
+            if any(surname in line and role in line for line in lines):
+                person_role[fmt] += 1
+    total = len(planted)
+    per_format = {}
+    for fmt in FORMATS:
+        intended = INTENDED[fmt]
+        per_format[fmt] = {
+            "recall": sum(found[fmt].values()) / (total * len(FACT_KINDS)),
+            "recall_same_line": sum(same_line[fmt].values()) / (total * len(FACT_KINDS)),
+            "recall_intended": sum(found[fmt][k] for k in intended) / (total * len(intended)),
+            "intended_kinds": list(intended),
+            "per_kind": {kind: found[fmt][kind] / total for kind in FACT_KINDS},
+            "person_with_role": person_role[fmt] / total,
+            "recall_person_with_role": (sum(found[fmt][k] for k in FACT_KINDS if k != "person")
+                                        + person_role[fmt]) / (total * len(FACT_KINDS)),
+            "missing_examples": {k: v for k, v in missing[fmt].items()},
+        }
+    result = {"engine": engine, "clients": total, "per_client": args.per_client, "seed": args.seed,
+              "languages": dict(languages), "seconds": seconds, "failed": len(report.failed),
+              "ungrounded": sum(r.ungrounded for r in report.results), "fallbacks": report.usage.fallbacks,
+              "formats": per_format}
+    _fact_table(result)
+    return result
+
+
+def _fact_table(result: dict[str, Any]) -> None:
+    table = Table("format", "recall (all facts)", *FACT_KINDS, "person + role", "recall, person needs role",
+                  "recall, kinds the format shows",
+                  title=f"fact recall, {result['engine']}: {result['clients']} clients x {result['per_client']} "
+                        f"interactions ({', '.join(f'{k} {v}' for k, v in sorted(result['languages'].items()))}); "
+                        f"ungrounded claims: {result['ungrounded']}, failed clients: {result['failed']}")
+    for fmt, row in result["formats"].items():
+        goal = " (goal >= 0.8)" if fmt == "structured" else ""
+        table.add_row(fmt, f"{row['recall']:.2f}{goal}", *(f"{row['per_kind'][k]:.2f}" for k in FACT_KINDS),
+                      f"{row['person_with_role']:.2f}", f"{row['recall_person_with_role']:.2f}",
+                      f"{row['recall_intended']:.2f} ({'/'.join(row['intended_kinds']) if fmt in ('timeline', 'actions') else 'all'})")
+    console.print(table)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--limit", type=int, default=100, help="dialogues per dataset (default 100)")
+    parser.add_argument("--engines", default="grounded", help="engines for ROUGE, comma-separated")
+    parser.add_argument("--fact-engines", default="grounded", help="engines for fact recall, comma-separated")
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--per-client", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--skip-rouge", action="store_true")
+    parser.add_argument("--skip-facts", action="store_true")
+    args = parser.parse_args()
+    # Every dataset and engine gets its own SQLite file whose client ids overlap: summaries must come
+    # from that file, never from a Redis cache shared between them.
+    os.environ.pop("DOSSIER_REDIS_URL", None)
+    get_settings.cache_clear()
+    engines = [e for e in args.engines.split(",") if e]
+    output: dict[str, Any] = {"command": " ".join(["python", "bench/quality.py", *sys.argv[1:]]),
+                              "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                              "as_of": AS_OF.isoformat(), "language": LANGUAGE}
+    if not args.skip_rouge:
+        output["rouge"] = rouge_benchmark(args, engines)
+    if not args.skip_facts:
+        output["facts"] = [fact_benchmark(args, e) for e in args.fact_engines.split(",") if e]
+    OUT.mkdir(exist_ok=True)
+    path = OUT / "quality.json"
+    path.write_text(json.dumps(output, indent=2, ensure_ascii=False, default=str))
+    console.print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+"""The batch jobs behind the Airflow DAGs, without Airflow: idempotent, small results, failures reported."""
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from dossier import jobs
+from dossier.demo import register_team
+from dossier.errors import DossierError
+from dossier.sample import generate_broken_inputs, generate_sample
+from dossier.settings import get_settings
+from storage import repository
+from storage.db import session_scope
+from storage.models import Client, Delivery, Interaction, QuarantineItem, RefreshRequest, Report
+
+pytestmark = pytest.mark.usefixtures("database_url")
+
+
+def count(model) -> int:
+    with session_scope() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def client_id(name: str) -> int:
+    with session_scope() as session:
+        return repository.find_client(session, name).id
+
+
+@pytest.fixture
+def drop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A drop folder holding the sample and some broken inputs; our team registered; every event recent."""
+    folder = tmp_path / "drop"
+    register_team(generate_sample(folder / "sample"))
+    generate_broken_inputs(folder / "broken")
+    monkeypatch.setenv("DOSSIER_DROP_DIRS", str(folder))
+    monkeypatch.setenv("DOSSIER_NOTIFY_MAX_AGE_DAYS", "3650")
+    monkeypatch.setenv("DOSSIER_REPORTS_DIR", str(tmp_path / "reports"))
+    get_settings.cache_clear()
+    return folder
+
+
+@pytest.fixture
+def ingested(drop: Path) -> list[int]:
+    return jobs.ingest_drop_folders()
+
+
+def test_batches_and_periods() -> None:
+    assert jobs.batches(range(5), 2) == [[0, 1], [2, 3], [4]]
+    assert jobs.batches([], 3) == []
+    assert jobs.quarter_before(date(2026, 1, 1)) == ("2025Q4", date(2025, 10, 1), date(2026, 1, 1))
+    assert jobs.quarter_before(date(2026, 10, 1)) == ("2026Q3", date(2026, 7, 1), date(2026, 10, 1))
+    assert jobs.quarter_before(date(2026, 5, 17))[0] == "2026Q1"
+    assert jobs.week_key(date(2026, 11, 23)) == "2026-W48"
+
+
+def test_ingest_imports_once_and_quarantines_broken_inputs(ingested: list[int]) -> None:
+    assert len(ingested) == 5
+    interactions, quarantined = count(Interaction), count(QuarantineItem)
+    assert interactions > 50 and quarantined >= 5
+    assert jobs.ingest_drop_folders() == []
+    assert (count(Interaction), count(QuarantineItem)) == (interactions, quarantined)
+
+
+def test_a_missing_drop_folder_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOSSIER_DROP_DIRS", str(tmp_path / "nowhere"))
+    get_settings.cache_clear()
+    with pytest.raises(DossierError, match="drop folder not found"):
+        jobs.ingest_drop_folders()
+
+
+def test_complaints_are_important_and_come_first(ingested: list[int]) -> None:
+    with session_scope() as session:
+        queue = {r.client_id: r for r in session.scalars(select(RefreshRequest))}
+    important = [cid for cid, request in queue.items() if request.important]
+    assert {queue[cid].reason for cid in important} <= {"deal closed", "complaint"}
+    assert "complaint" in {queue[cid].reason for cid in important}
+    assert sorted(jobs.dirty_clients(debounce=timedelta(days=1))) == sorted(important)
+    due = jobs.dirty_clients(debounce=timedelta(0))
+    assert sorted(due) == sorted(ingested) and set(due[:len(important)]) == set(important)
+
+
+def test_refresh_reports_a_failing_client_and_keeps_it_queued(ingested: list[int],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from summarizer import service
+
+    bad = client_id("Harbor & Finch")
+    real = service.summarize_client
+
+    def flaky(session, client, *args, **kwargs):
+        if client.id == bad:
+            raise TimeoutError("model timed out")
+        return real(session, client, *args, **kwargs)
+
+    monkeypatch.setattr(service, "summarize_client", flaky)
+    result = jobs.refresh_clients([*ingested, 99999])
+    assert sorted(result.refreshed) == sorted(set(ingested) - {bad})
+    assert list(result.failed) == [bad] and "model timed out" in result.failed[bad]
+    assert jobs.dirty_clients(debounce=timedelta(0)) == [bad]
+    assert jobs.not_refreshed(ingested, since=repository.utcnow() - timedelta(minutes=5)) == [bad]
+
+
+def test_notifications_once_per_event_to_the_owner(ingested: list[int]) -> None:
+    jobs.refresh_clients(ingested)
+    created = jobs.notify_events(ingested)
+    assert created and jobs.notify_events(ingested) == []
+    with session_scope() as session:
+        rows = session.scalars(select(Delivery).where(Delivery.kind == "notification")).all()
+        kinds = {row.subject.split(": ")[-1] for row in rows}
+        owners = {row.client_id: session.get(Client, row.client_id).owner_id for row in rows}
+        assert all(owners[row.client_id] == row.user_id for row in rows)
+    assert {"deal won", "complaint"} <= kinds
+    assert len(rows) == len(created)
+
+
+def test_old_events_are_not_notified(ingested: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    jobs.refresh_clients(ingested)
+    monkeypatch.setenv("DOSSIER_NOTIFY_MAX_AGE_DAYS", "0")
+    get_settings.cache_clear()
+    assert jobs.notify_events(ingested) == []
+
+
+def test_a_client_not_refreshed_is_not_notified_yet(ingested: list[int]) -> None:
+    assert jobs.notify_events(ingested) == []
+
+
+def test_digests_once_per_manager_and_week(ingested: list[int]) -> None:
+    managers = jobs.digest_managers()
+    assert len(managers) == 2
+    with session_scope() as session:
+        assert sorted(c for m in managers for c in jobs.manager_clients(session, m)) == sorted(ingested)
+    first = [jobs.build_digest(m, date(2026, 11, 23)) for m in managers]
+    assert [jobs.build_digest(m, date(2026, 11, 27)) for m in managers] == first
+    assert count(Delivery) == 2
+
+
+def test_quarterly_reviews_for_key_accounts_once(ingested: list[int]) -> None:
+    accounts = jobs.key_accounts(limit=3)
+    assert len(accounts) == 3 and set(accounts) <= set(ingested)
+    jobs.refresh_clients(accounts)
+    ids = [jobs.quarterly_review(cid, date(2026, 10, 1)) for cid in accounts]
+    assert [jobs.quarterly_review(cid, date(2026, 10, 1)) for cid in accounts] == ids
+    with session_scope() as session:
+        reports = session.scalars(select(Report)).all()
+        assert {r.period for r in reports} == {"2026Q3"} and all(Path(r.html_path).is_file() for r in reports)
+
+
+def test_handover_refreshes_and_reports_once(ingested: list[int]) -> None:
+    report = jobs.handover("Alfa Group", "esokolova", "mkowalski", date(2026, 11, 21))
+    assert jobs.handover("Alfa Group", "esokolova", "mkowalski", date(2026, 11, 21)) == report
+    assert jobs.not_refreshed([client_id("Alfa Group")], since=repository.utcnow() - timedelta(minutes=5)) == []
+    with pytest.raises(DossierError, match="no user"):
+        jobs.handover("Alfa Group", "esokolova", "nobody", date(2026, 11, 21))
+    with pytest.raises(DossierError, match="no client"):
+        jobs.handover("No Such Client", "esokolova", "mkowalski", date(2026, 11, 21))
