@@ -191,10 +191,14 @@ def demo(
 
 from dossier.report_commands import digest_command, report_app  # noqa: E402
 from dossier.transcribe_job import transcribe_command  # noqa: E402
+from dossier.web.commands import serve, tokens_app, users_app  # noqa: E402
 
 app.command("digest")(digest_command)
 app.add_typer(report_app, name="report")
 app.command("transcribe")(transcribe_command)
+app.command()(serve)
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
 
 
 def _interaction_json(i) -> dict:

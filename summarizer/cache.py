@@ -9,7 +9,7 @@ fails a read: the cache reports a miss and the caller reads the database.
 import json
 import logging
 from collections import OrderedDict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -131,7 +131,7 @@ class LocalCache:
         if summary is None:
             return None
         self._entries.move_to_end(key)
-        return CachedSummary(**{**asdict(summary), "stale": key.client_id in self._stale})
+        return replace(summary, stale=key.client_id in self._stale)
 
     def put(self, key: SummaryKey, summary: CachedSummary) -> None:
         self._entries[key] = summary
