@@ -10,10 +10,10 @@ sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1
 
-packages="espeak-ng ffmpeg"
+# espeak-ng speaks the demo's calls; Pango, HarfBuzz and DejaVu fonts render PDF reports (WeasyPrint).
+packages="espeak-ng fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0"
 if [ "$dev" = 1 ]; then
-  packages="$packages postgresql redis-server chromium poppler-utils wrk fonts-dejavu-core
-            libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 cmake"
+  packages="$packages postgresql redis-server chromium poppler-utils wrk cmake"
 fi
 $sudo apt-get update -qq
 # shellcheck disable=SC2086

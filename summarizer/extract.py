@@ -339,9 +339,15 @@ def _weekday_date(text: str, today: date) -> date | None:
     return today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
 
 
+#: Words before "may" that make it the month, not the English modal verb ("we may have dinner").
+MAY_AS_MONTH_AFTER = frozenset({"in", "by", "until", "before", "end"})
+
+
 def _month_date(text: str, today: date) -> date | None:
     for pattern in (MONTH_END, MONTH_ALONE):
         for match in pattern.finditer(text):
+            if match["month"].casefold() == "may" and match[0].split()[0].casefold() not in MAY_AS_MONTH_AFTER:
+                continue
             month = month_number(match["month"])
             if month:
                 return _month_end(month, today)
@@ -515,6 +521,7 @@ def sentence_claims(segment: Segment, item: SourceItem, rules: Rules, *, with_is
 def signature_claim(item: SourceItem) -> Claim | None:
     """A person from a signature: name line, then title, company and phone lines, as one claim."""
     lines = [line for line in signature_lines(item.signature) if not SIGN_OFF.search(line)]
+    lines = [part.strip() for line in lines for part in _split_name_and_title(line)]
     start = next((index for index, line in enumerate(lines) if NAME_LINE.match(line)), None)
     if start is None:
         return None
@@ -527,6 +534,12 @@ def signature_claim(item: SourceItem) -> Claim | None:
         return None
     return _claim(ClaimKind.PERSON, ", ".join(block), item, None, WEIGHTS["signature"], owner=lines[start],
                   owner_side=item_side(item), topic=f"person:{lines[start].casefold()}")
+
+
+def _split_name_and_title(line: str) -> list[str]:
+    """"Emily Clarke, Head of Procurement" -> the name line and the title line, as in a block."""
+    name, comma, rest = line.partition(",")
+    return [name, rest] if comma and rest.strip() and NAME_LINE.match(name.strip()) else [line]
 
 
 def deal_claims(item: SourceItem, rules: Rules) -> list[Claim] | None:

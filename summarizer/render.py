@@ -113,7 +113,7 @@ def _unique(citations: Iterable[Citation]) -> tuple[Citation, ...]:
 
 def _clause(claim: Claim) -> str:
     """A claim's text fit to sit inside a composed sentence."""
-    return claim.text.strip().rstrip(".")
+    return claim.text.strip().rstrip(".") if not claim.text.rstrip().endswith("?") else claim.text.strip()
 
 
 def _cited(text: str, citations: Iterable[Citation]) -> str:
