@@ -15,7 +15,7 @@ one after another in this process, so the ratio is Airflow's own cost per run an
 (state changes, XCom, the in-process execution API), not parallelism. Prints the times, the ratio and
 clients/s per worker slot; writes ``bench/out/dag_refresh.json``.
 
-    /work/venv/bin/python bench/dag_refresh.py [--emails 20000] [--clients 2000] [--batch-size 100] [--rounds 2]
+    /work/venv/bin/python bench/dag_refresh.py [--emails 20000] [--clients 2000] [--batch-size 200] [--rounds 2]
 """
 
 import argparse
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--emails", type=int, default=20_000)
     parser.add_argument("--clients", type=int, default=2_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--batch-size", type=int, default=100, help="clients per mapped task instance")
+    parser.add_argument("--batch-size", type=int, default=200, help="clients per mapped task instance")
     parser.add_argument("--rounds", type=int, default=2, help="library and DAG runs, alternated; best counts")
     args = parser.parse_args(argv)
 

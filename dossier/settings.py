@@ -137,7 +137,10 @@ class Settings(BaseSettings):
         description="Batch jobs: drop folders (comma separated) that `dossier_ingest` imports from: mail exports, "
         "chat exports, notes/deals CSVs, call recordings. Already imported content is skipped by its hash.",
     )
-    refresh_batch_size: int = Field(default=50, ge=1, description="Batch jobs: clients per mapped refresh task.")
+    refresh_batch_size: int = Field(
+        default=200, ge=1, description="Batch jobs: clients per mapped refresh task (each task also pays ~1-2 s to "
+        "start: keep its work well above that)."
+    )
     transcribe_batch_size: int = Field(default=20, ge=1, description="Batch jobs: recordings per mapped transcribe task.")
     notify_max_age_days: int = Field(
         default=14, ge=0, description="Batch jobs: important events (deal won/lost, complaint) older than this "

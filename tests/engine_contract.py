@@ -56,7 +56,7 @@ def ids(items: list[SourceItem]) -> set[int]:
     return {source.interaction_id for source in items}
 
 
-def scripted_chat(reply: str, error: type[Exception] | None = None) -> Any:
+def scripted_chat(reply: str, error: type[Exception] | None = None, finish_reason: str = "stop") -> Any:
     """A fake chat model that answers ``reply`` (or raises ``error``), reporting 7 + 3 tokens per call.
 
     LangChain is imported here, not at module level: deterministic engines' tests run without it.
@@ -79,7 +79,8 @@ def scripted_chat(reply: str, error: type[Exception] | None = None) -> Any:
             if error:
                 raise error("scripted failure")
             usage = {"input_tokens": 7, "output_tokens": 3, "total_tokens": 10}
-            return ChatResult(generations=[ChatGeneration(message=AIMessage(reply, usage_metadata=usage))])
+            message = AIMessage(reply, usage_metadata=usage, response_metadata={"finish_reason": finish_reason})
+            return ChatResult(generations=[ChatGeneration(message=message)])
 
     return ScriptedChat()
 
@@ -185,11 +186,14 @@ class EngineContract:
         assert "[#101]" in map_prompt and "Russian" in map_prompt
         assert '"interaction_id":101' in reduce_prompt and "Russian" in reduce_prompt
 
-    @pytest.mark.parametrize("reply", GARBAGE_REPLIES.values(), ids=GARBAGE_REPLIES.keys())
-    def test_invalid_answers_fall_back_to_grounded(self, engine_factory: EngineFactory, reply: str) -> None:
+    @pytest.mark.parametrize(("reply", "finish_reason"), [*((reply, "stop") for reply in GARBAGE_REPLIES.values()),
+                                                          (VALID_REPLY, "length")],
+                             ids=[*GARBAGE_REPLIES, "cut at the token limit"])
+    def test_invalid_answers_fall_back_to_grounded(self, engine_factory: EngineFactory, reply: str,
+                                                   finish_reason: str) -> None:
         if not self.is_llm:
             pytest.skip("deterministic engine: no model answer to fail")
-        engine, fake = scripted_engine(engine_factory, scripted_chat(reply))
+        engine, fake = scripted_engine(engine_factory, scripted_chat(reply, finish_reason=finish_reason))
         chunk_a, chunk_b = engine.map(CHUNK_A), engine.map(CHUNK_B)
         assert (chunk_a.fallbacks, chunk_b.fallbacks) == (1, 1)
         assert cited(chunk_a) <= ids(CHUNK_A)

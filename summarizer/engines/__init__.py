@@ -26,7 +26,11 @@ def engine_class(name: str) -> type[Engine]:
     """The engine class registered under ``name``."""
     if name in BUILTIN:
         module, _, attribute = BUILTIN[name].partition(":")
-        return getattr(import_module(module), attribute)
+        try:
+            return getattr(import_module(module), attribute)
+        except ModuleNotFoundError as error:
+            raise EngineError(f"the {name} engine needs the llm extra ({error.name} is missing): "
+                              f"pip install -e '.[llm]'") from error
     for entry_point in entry_points(group="dossier.engines", name=name):
         return entry_point.load()
     raise EngineError(f"unknown engine {name!r}; available: {', '.join(engine_names())}")

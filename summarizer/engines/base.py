@@ -3,10 +3,11 @@
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+from dossier.errors import DossierError
 from summarizer.notes import Notes, SourceItem
 
 
-class EngineError(Exception):
+class EngineError(DossierError):
     """An engine cannot run: missing model, bad configuration, unreachable endpoint."""
 
 

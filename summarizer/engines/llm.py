@@ -234,6 +234,8 @@ class LLMEngine(Engine):
                         self._record(model, self.error_usage(error))
                         raise InvalidAnswer(f"unusable answer: {error}") from error
                     self._record(model, message_usage(message))
+                    if message.response_metadata.get("finish_reason") == "length":
+                        raise InvalidAnswer(f"answer cut at {self.settings.llm_max_tokens} tokens")
                     return parse_answer(str(message.content), allowed)
         except self.transient_errors as error:
             raise EngineError(f"{self.name} engine: {step} call to {model.name} failed "
