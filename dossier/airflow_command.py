@@ -1,6 +1,9 @@
 """`dossier airflow`: Airflow standalone on loopback with the project's ``airflow.cfg``, for a local UI."""
 
+import base64
+import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -25,6 +28,7 @@ def airflow_environment(port: int) -> dict[str, str]:
     bin_dir = str(Path(sys.executable).parent)
     return {
         **os.environ,
+        **local_secrets(),
         "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")]),
         "AIRFLOW_HOME": str(AIRFLOW_HOME),
         "AIRFLOW_CONFIG": str(AIRFLOW_CFG),
@@ -33,6 +37,27 @@ def airflow_environment(port: int) -> dict[str, str]:
         "AIRFLOW__API__BASE_URL": f"http://{LOOPBACK}:{port}",
         "DOSSIER_DATABASE_URL": absolute_database_url(get_settings().database_url),
     }
+
+
+def local_secrets() -> dict[str, str]:
+    """Keys every Airflow component must share (the project's airflow.cfg holds none): made once, kept in
+    ``.airflow/secrets.json``. Without them each component draws its own and tasks fail with "Invalid auth
+    token"."""
+    path = state_dir() / "secrets.json"
+    if not path.exists():
+        keys = {"AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
+                "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
+                "AIRFLOW__CORE__FERNET_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(keys))
+    return json.loads(path.read_text())
+
+
+def state_dir() -> Path:
+    """``.airflow/`` in the repository (git-ignored): database, logs, keys, admin password."""
+    AIRFLOW_HOME.mkdir(exist_ok=True)
+    (AIRFLOW_HOME / ".gitignore").write_text("*\n")
+    return AIRFLOW_HOME
 
 
 def absolute_database_url(url: str) -> str:
@@ -50,15 +75,17 @@ def airflow_command(
     executable = shutil.which("airflow", path=str(Path(sys.executable).parent))
     if executable is None:
         raise DossierError("Airflow is not installed: pip install 'dossier[airflow]'")
-    AIRFLOW_HOME.mkdir(exist_ok=True)
-    (AIRFLOW_HOME / ".gitignore").write_text("*\n")
     typer.echo(f"Airflow UI on http://{LOOPBACK}:{port} (state in {AIRFLOW_HOME}; the admin password is printed "
                "below); Ctrl-C stops it")
-    process = subprocess.Popen([executable, "standalone"], env=airflow_environment(port))
-    # standalone only stops its children on SIGINT: turn a SIGTERM to us into one
-    signal.signal(signal.SIGTERM, lambda *_: process.send_signal(signal.SIGINT))
-    try:
-        code = process.wait()
-    except KeyboardInterrupt:  # the terminal sent SIGINT to standalone too; let it finish stopping
-        code = process.wait()
-    raise typer.Exit(code)
+    environment = airflow_environment(port)
+    process: subprocess.Popen[bytes] | None = None
+
+    def stop(*_: object) -> None:  # standalone stops its components only on SIGINT, sent to it alone
+        if process is not None:
+            process.send_signal(signal.SIGINT)
+
+    # handlers set before the start: standalone then gets default dispositions (even when ours ignore SIGINT)
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    process = subprocess.Popen([executable, "standalone"], env=environment, process_group=0)
+    raise typer.Exit(process.wait())

@@ -22,6 +22,7 @@ from ingest.pipeline import CLOSING_STAGES, import_paths
 from storage import summaries
 from storage.db import session_scope
 from storage.models import (
+    PUBLIC_SCOPE,
     Channel,
     Client,
     Deal,
@@ -35,6 +36,7 @@ from storage.models import (
 )
 from storage.recordings import DONE, pending_recordings
 from storage.repository import as_aware, find_client
+from summarizer.redact import redact
 from summarizer.service import invalidate, summarize
 
 #: Client-side words that make a message an important event (regenerate at once, notify the owner).
@@ -229,15 +231,19 @@ def not_refreshed(client_ids: list[int], *, since: datetime, database_url: str |
 
 
 def important_events(session: Session, client_ids: Iterable[int], *, since: datetime) -> list[Event]:
-    """Closed deals and client complaints/escalations of these clients that occurred after ``since``."""
+    """Closed deals and client complaints/escalations of these clients that occurred after ``since``.
+
+    Only what every reader may see (the public scope, nothing privileged); the text is redacted.
+    """
     rows = session.scalars(select(Interaction).where(
         Interaction.client_id.in_(list(client_ids)), Interaction.occurred_at >= since,
-        Interaction.privileged.is_(False)).order_by(Interaction.occurred_at, Interaction.id))
+        Interaction.scope == PUBLIC_SCOPE, Interaction.privileged.is_(False))
+        .order_by(Interaction.occurred_at, Interaction.id))
     events = []
     for row in rows:
         kind = _event_kind(row)
         if kind:
-            text = " ".join(filter(None, [row.subject, row.body]))[:300]
+            text = redact(" ".join(filter(None, [row.subject, row.body])))[:300]
             events.append(Event(row.id, row.client_id, kind, row.occurred_at, text))
     return events
 

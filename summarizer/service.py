@@ -271,6 +271,11 @@ def read_summary(ref: str, format_name: str, language: str, *, scopes: tuple[str
         raise DossierError(f"unknown format {format_name!r}; expected one of: {', '.join(FORMATS)}")
     cache = cache if cache is not None else make_cache(get_settings().redis_url)
     key_scope = summaries.scope_key(scopes)
+    if ref.strip().isdigit():  # by id the cache answers without touching the database
+        cached = cache.get(SummaryKey(int(ref), key_scope, format_name, language))
+        if cached is not None:
+            name = cached.content.get("client", {}).get("name", "")
+            return SummaryView(int(ref), name, format_name, language, cached, "cache")
     with session_scope(database_url) as session:
         client = repository.find_client(session, ref)
         if client is None:

@@ -299,12 +299,17 @@ def test_weekly_refresh_digest_quarterly_and_handover(dagbag: Any, drop: Path, f
     assert (state, tasks) == ("failed", {"handover_report": ["failed"]})
 
 
-def test_dossier_airflow_runs_standalone_on_loopback_with_the_project_config(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dossier_airflow_runs_standalone_on_loopback_with_the_project_config(monkeypatch: pytest.MonkeyPatch,
+                                                                            tmp_path: Path) -> None:
+    from dossier import airflow_command
     from dossier.airflow_command import absolute_database_url, airflow_environment
 
+    monkeypatch.setattr(airflow_command, "AIRFLOW_HOME", tmp_path / ".airflow")
     monkeypatch.setenv("DOSSIER_DATABASE_URL", "sqlite:///dossier.db")
     get_settings.cache_clear()
     env = airflow_environment(8093)
+    assert airflow_environment(8093)["AIRFLOW__API_AUTH__JWT_SECRET"] == env["AIRFLOW__API_AUTH__JWT_SECRET"]
+    assert (tmp_path / ".airflow" / ".gitignore").read_text() == "*\n"
     assert env["AIRFLOW_CONFIG"] == str(REPO_ROOT / "airflow.cfg") and env["AIRFLOW__API__HOST"] == "127.0.0.1"
     assert env["AIRFLOW__API__BASE_URL"] == "http://127.0.0.1:8093" and env["AIRFLOW__API__PORT"] == "8093"
     assert env["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)

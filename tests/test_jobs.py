@@ -1,6 +1,8 @@
 """The batch jobs behind the Airflow DAGs, without Airflow: idempotent, small results, failures reported."""
 
 from datetime import date, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -154,3 +156,26 @@ def test_handover_refreshes_and_reports_once(ingested: list[int]) -> None:
         jobs.handover("Alfa Group", "esokolova", "nobody", date(2026, 11, 21))
     with pytest.raises(DossierError, match="no client"):
         jobs.handover("No Such Client", "esokolova", "mkowalski", date(2026, 11, 21))
+
+
+def test_a_new_complaint_is_important_and_notified_redacted(drop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    jobs.ingest_drop_folders()
+    jobs.refresh_clients(jobs.active_clients())
+    jobs.notify_events(jobs.active_clients())
+    message = EmailMessage()
+    message["From"], message["To"] = "Ivan Petrov <ivan.petrov@alfa-grupp.ru>", "elena.sokolova@northwind-sales.example"
+    message["Subject"], message["Message-ID"] = "Formal complaint", "<complaint.1@alfa-grupp.ru>"
+    message["Date"] = format_datetime(repository.utcnow())
+    message.set_content("We file a formal complaint: the refund to card 4111 1111 1111 1111 never arrived.")
+    (drop / "complaint.eml").write_bytes(bytes(message))
+    alfa = client_id("Alfa Group")
+    assert jobs.ingest_drop_folders() == [alfa]
+    assert jobs.dirty_clients(debounce=timedelta(days=1)) == [alfa]  # important: no debounce
+    jobs.refresh_clients([alfa])
+    monkeypatch.setenv("DOSSIER_NOTIFY_MAX_AGE_DAYS", "1")
+    get_settings.cache_clear()
+    [delivery_id] = jobs.notify_events([alfa])
+    with session_scope() as session:
+        delivery = session.get(Delivery, delivery_id)
+        assert delivery.subject == "Alfa Group: complaint" and "formal complaint" in delivery.text_body
+        assert "4111" not in delivery.text_body
