@@ -21,13 +21,16 @@ $sudo apt-get install -y -qq --no-install-recommends $packages >/dev/null
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 if [ "$dev" = 1 ]; then
-  # llama-cpp-python ships no wheel: build it once (about 8 minutes on 2 cores) and keep it.
-  wheels="${DOSSIER_WHEEL_CACHE:-$HOME/.cache/dossier/wheels}"
+  # llama-cpp-python ships no wheel: build it once (about 10 minutes on 2 cores) and keep it.
+  # A portable build: the CPU-native one picks AMX kernels that crash on some of these machines.
+  wheels="${DOSSIER_WHEEL_CACHE:-$HOME/.cache/dossier/wheels}/llama-portable-1"
   mkdir -p "$wheels"
   llama=$(grep -oP '^llama-cpp-python==\K[^ ;]+' requirements-dev.lock)
   if ! ls "$wheels"/llama_cpp_python-"$llama"-*.whl >/dev/null 2>&1; then
     echo "building llama-cpp-python $llama (once) into $wheels"
-    .venv/bin/pip wheel -q --no-deps "llama-cpp-python==$llama" -w "$wheels"
+    CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON \
+-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF" \
+      .venv/bin/pip wheel -q --no-cache-dir --no-deps "llama-cpp-python==$llama" -w "$wheels"
   fi
   .venv/bin/pip install -q --find-links "$wheels" -r requirements-dev.lock
 else

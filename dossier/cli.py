@@ -189,6 +189,7 @@ def demo(
     run_demo(directory, console)
 
 
+from dossier.airflow_command import airflow_command  # noqa: E402
 from dossier.report_commands import digest_command, report_app  # noqa: E402
 from dossier.transcribe_job import transcribe_command  # noqa: E402
 from dossier.web.commands import serve, tokens_app, users_app  # noqa: E402
@@ -199,6 +200,7 @@ app.command("transcribe")(transcribe_command)
 app.command()(serve)
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+app.command("airflow")(airflow_command)
 
 
 def _interaction_json(i) -> dict:

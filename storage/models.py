@@ -278,7 +278,6 @@ class SummaryNode(Base):
     bucket_start: Mapped[datetime]
     bucket_end: Mapped[datetime]
     chunk: Mapped[int] = mapped_column(Integer, default=0)
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("summary_nodes.id", ondelete="SET NULL"))
     input_hash: Mapped[str] = mapped_column(String(64), doc="hash of inputs + prompt + model version")
     engine: Mapped[str] = mapped_column(String(64))
     notes: Mapped[dict[str, Any]] = mapped_column(default=dict)
