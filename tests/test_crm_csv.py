@@ -1,39 +1,16 @@
 """CRM CSV parsing: notes and deal-stage history, delimiters, encodings, bad rows."""
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from dossier.settings import get_settings
 from ingest import crm_csv
-from ingest.records import ParsedInteraction, ParseError, Party, Quarantined
+from ingest.records import ParseError, Party, Quarantined
 from storage.models import Channel
+from tests.parser_helpers import WARSAW, split, write
 
-WARSAW = ZoneInfo("Europe/Warsaw")
-
-
-@pytest.fixture(autouse=True)
-def warsaw_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("DOSSIER_SOURCE_TIMEZONE", "Europe/Warsaw")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
-    path = tmp_path / name
-    path.write_bytes(text.encode(encoding))
-    return path
-
-
-def split(results: list) -> tuple[list[ParsedInteraction], list[Quarantined]]:
-    return (
-        [r for r in results if isinstance(r, ParsedInteraction)],
-        [r for r in results if isinstance(r, Quarantined)],
-    )
+pytestmark = pytest.mark.usefixtures("warsaw_time")
 
 
 NOTES_SEMICOLON = (

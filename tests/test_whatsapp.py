@@ -1,40 +1,20 @@
 """WhatsApp chat export parsing: both layouts, date orders, clocks, continuation, system lines, media."""
 
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from dossier.settings import get_settings
 from ingest import whatsapp
 from ingest.records import ParsedInteraction, Party, Quarantined
 from storage.models import Channel, ContactKind
+from tests.parser_helpers import WARSAW, split, write
 
-WARSAW = ZoneInfo("Europe/Warsaw")
-
-
-@pytest.fixture(autouse=True)
-def warsaw_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("DOSSIER_SOURCE_TIMEZONE", "Europe/Warsaw")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
-    path = tmp_path / name
-    path.write_bytes(text.encode(encoding))
-    return path
+pytestmark = pytest.mark.usefixtures("warsaw_time")
 
 
 def parse(path: Path) -> tuple[list[ParsedInteraction], list[Quarantined]]:
-    results = list(whatsapp.parse(path))
-    return (
-        [r for r in results if isinstance(r, ParsedInteraction)],
-        [r for r in results if isinstance(r, Quarantined)],
-    )
+    return split(whatsapp.parse(path))
 
 
 ANDROID_DAY_FIRST = (
