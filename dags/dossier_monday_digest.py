@@ -1,4 +1,4 @@
-"""dossier_monday_digest: Monday morning, queue each manager's digest of their team's clients."""
+"""dossier_monday_digest: Monday morning, queue and send each manager's (team) and rep's (own clients) digest."""
 
 from airflow.sdk import dag, task
 from dossier_common import DEFAULT_ARGS, START, run_day

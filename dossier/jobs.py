@@ -4,10 +4,8 @@ Nothing here imports Airflow: every job runs (and is tested) on its own, against
 configured database.
 """
 
-import html
-import importlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -16,6 +14,7 @@ from typing import Any
 from sqlalchemy import Integer, func, select
 from sqlalchemy.orm import Session
 
+from dossier import digest, mailer, reports
 from dossier.errors import DossierError
 from dossier.settings import get_settings
 from ingest.pipeline import CLOSING_STAGES, import_paths
@@ -43,15 +42,6 @@ from summarizer.service import invalidate, summarize
 ESCALATION = re.compile(r"\b(?:complain\w*|escalat\w*|жалоб\w*|претензи\w*|эскалаци\w*|reklamacj\w*|skarg\w*|"
                         r"eskalacj\w*)", re.IGNORECASE)
 MANAGER = "manager"
-
-#: The report issue's builders, used once their module exists: (module, function). Until then the
-#: fallbacks in this file build plain content. This mapping is the only place to change.
-BUILDERS: dict[str, tuple[str, str]] = {
-    "digest": ("dossier.digest", "build_digest"),
-    "quarterly": ("dossier.reports", "build_quarterly_review"),
-    "handover": ("dossier.reports", "build_handover_report"),
-}
-
 
 @dataclass(slots=True)
 class BatchResult:
@@ -93,18 +83,6 @@ def week_key(day: date) -> str:
     """The ISO week of ``day``: 2026-W47 (the period of a Monday digest)."""
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
-
-
-def _builder(kind: str) -> Callable[..., Any] | None:
-    """The report issue's builder for ``kind`` if its module exists, else None (the fallback is used)."""
-    module_name, function = BUILDERS[kind]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        if error.name != module_name:
-            raise
-        return None
-    return getattr(module, function)
 
 
 def _summary(session: Session, client_id: int, format_name: str, language: str) -> str | None:
@@ -312,43 +290,20 @@ def _notification(session: Session, client: Client, user: User, event: Event) ->
 
 
 def digest_managers(database_url: str | None = None) -> list[int]:
-    """Ids of the users who get a Monday digest: every manager."""
+    """Ids of the users who get a Monday digest: managers (their team's clients) and reps who own clients."""
     with session_scope(database_url) as session:
-        return list(session.scalars(select(User.id).where(User.role == MANAGER).order_by(User.id)))
-
-
-def manager_clients(session: Session, user_id: int) -> list[int]:
-    """Active clients owned by the manager or by anyone in the manager's team."""
-    manager = session.get(User, user_id)
-    owners = select(User.id).where(User.team_id == manager.team_id) if manager.team_id else select(User.id).where(
-        User.id == user_id)
-    return list(session.scalars(select(Client.id).where(Client.is_active.is_(True), Client.owner_id.in_(owners))
-                                .order_by(Client.id)))
+        return [user.id for user in digest.recipients(session)]
 
 
 def build_digest(user_id: int, day: date, database_url: str | None = None) -> int:
-    """Queue the manager's digest for the ISO week of ``day`` (once per week); return the delivery id."""
-    period = week_key(day)
+    """Queue the user's digest for the ISO week of ``day`` (once per week) and send what is pending for
+    them; an SMTP failure leaves it pending for the next run. Returns the delivery id."""
     with session_scope(database_url) as session:
-        existing = session.scalar(select(Delivery.id).where(Delivery.kind == "digest", Delivery.user_id == user_id,
-                                                            Delivery.period_key == period))
-        if existing is not None:
-            return existing
-        user = session.get(User, user_id)
-        client_ids = manager_clients(session, user_id)
-        builder = _builder("digest") or _plain_digest
-        subject, text_body, html_body = builder(session, user, client_ids, period)
-        delivery = Delivery(kind="digest", user_id=user_id, period_key=period, recipient=user.email or user.login,
-                            subject=subject, text_body=text_body, html_body=html_body)
-        session.add(delivery)
-        session.flush()
-        return delivery.id
-
-
-def _plain_digest(session: Session, user: User, client_ids: list[int], period: str) -> tuple[str, str, str | None]:
-    """The fallback digest: the manager's clients with their current brief."""
-    lines = [f"## {session.get(Client, cid).name}\n{_brief(session, cid, user.language)}\n" for cid in client_ids]
-    return f"Dossier digest {period}: {len(client_ids)} clients", "\n".join(lines) or "No clients.", None
+        delivery, _ = digest.queue_digest(session, session.get(User, user_id), day)
+        delivery_id = delivery.id
+    with session_scope(database_url) as session:
+        mailer.send_pending(session, kind=digest.KIND, user_ids=[user_id])
+    return delivery_id
 
 
 # ------------------------------------------------------------------------------------------- reports
@@ -409,7 +364,7 @@ def _report(client_id: int, kind: str, period: str, params: dict[str, Any], data
             if report.params == params:
                 return report.id
         client = session.get(Client, client_id)
-        builder = _builder(kind) or _plain_report
+        builder = reports.build_quarterly_review if kind == "quarterly" else reports.build_handover_report
         path = Path(get_settings().reports_dir) / kind / period / f"client-{client_id}-{_slug(params)}.html"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(builder(session, client, kind, period, params), encoding="utf-8")
@@ -421,13 +376,3 @@ def _report(client_id: int, kind: str, period: str, params: dict[str, Any], data
 
 def _slug(params: dict[str, Any]) -> str:
     return "-".join(str(value) for value in params.values()).replace("/", "_")
-
-
-def _plain_report(session: Session, client: Client, kind: str, period: str, params: dict[str, Any]) -> str:
-    """The fallback report: the client's structured summary and timeline as a plain HTML page."""
-    parts = []
-    for format_name in ("structured", "timeline", "actions"):
-        markdown = _summary(session, client.id, format_name, "en")
-        parts.append(f"<pre>{html.escape(markdown or '(not summarized yet)')}</pre>")
-    title = html.escape(f"{client.name}: {kind} report {period}")
-    return f"<!doctype html><meta charset='utf-8'><title>{title}</title><h1>{title}</h1>\n" + "\n".join(parts)

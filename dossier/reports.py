@@ -236,7 +236,7 @@ def report_language(session: Session, client: Client, to: User | None, language:
 
 def build_quarterly_review(session: Session, client: Client, _kind: str, period: str, _params: dict[str, Any]) -> str:
     """HTML of the quarterly review of ``period`` (``2025Q4``): the batch jobs' builder contract
-    (``dossier.jobs.BUILDERS``)."""
+    (called by ``dossier.jobs``)."""
     document = build_document(session, "quarterly", client, quarter=period, to=None,
                               language=report_language(session, client, None), as_of=date.today())
     return render_html(document)
@@ -244,7 +244,7 @@ def build_quarterly_review(session: Session, client: Client, _kind: str, period:
 
 def build_handover_report(session: Session, client: Client, _kind: str, period: str, params: dict[str, Any]) -> str:
     """HTML of the handover report on day ``period`` to ``params["to_manager"]`` (a user id): the batch jobs'
-    builder contract (``dossier.jobs.BUILDERS``)."""
+    builder contract (called by ``dossier.jobs``)."""
     to = session.get(User, params["to_manager"]) if params.get("to_manager") else None
     document = build_document(session, "handover", client, quarter=None, to=to,
                               language=report_language(session, client, to), as_of=date.fromisoformat(period))

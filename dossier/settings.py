@@ -44,6 +44,15 @@ class Settings(BaseSettings):
         description="Languages that language detection may choose from.",
     )
     import_batch_size: int = Field(default=1000, ge=1, description="Interactions per DB commit.")
+    transcribe_model: str = Field(default="tiny.en", description="tiny.en (English), base (multilingual) or "
+                                  "a CTranslate2 model directory; base is used when a recording's language is "
+                                  "not English.")
+    transcribe_fallback_language: str = Field(default="en", description="Language used when detection is unsure.")
+    transcribe_language_threshold: float = Field(default=0.5, ge=0, le=1,
+                                                 description="Detection probability needed to trust it.")
+    transcribe_speakers: CommaList = Field(default_factory=lambda: ["agent", "client"],
+                                           description="Who speaks on stereo channels 0, 1 unless a recording says.")
+    transcribe_workers: int = Field(default=2, ge=1, description="Recordings transcribed at once (one per core).")
     redis_url: str | None = Field(
         default=None,
         description="Redis for the summary cache (redis://host:6379/0); without it a local cache is used.",

@@ -6,14 +6,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session
 
 from dossier.errors import DossierError
-from dossier.settings import CommaList, get_settings
+from dossier.settings import Settings, get_settings
 from storage import recordings as store
 from storage.db import session_scope
 from storage.models import Recording
@@ -22,22 +20,6 @@ if TYPE_CHECKING:
     from transcription.transcribe import Transcriber
 
 ENGLISH = "en"
-
-
-class TranscribeSettings(BaseSettings):
-    """Transcription settings, read from ``DOSSIER_TRANSCRIBE_*`` like the other settings."""
-
-    model_config = SettingsConfigDict(env_prefix="DOSSIER_", env_file=".env", extra="ignore")
-
-    transcribe_model: str = Field(default="tiny.en", description="tiny.en (English), base (multilingual) or "
-                                  "a CTranslate2 model directory; base is used when a recording's language is "
-                                  "not English.")
-    transcribe_fallback_language: str = Field(default=ENGLISH, description="Language used when detection is unsure.")
-    transcribe_language_threshold: float = Field(default=0.5, ge=0, le=1,
-                                                 description="Detection probability needed to trust it.")
-    transcribe_speakers: CommaList = Field(default_factory=lambda: ["agent", "client"],
-                                           description="Who speaks on stereo channels 0, 1 unless a recording says.")
-    transcribe_workers: int = Field(default=2, ge=1, description="Recordings transcribed at once (one per core).")
 
 
 @dataclass(slots=True)
@@ -72,7 +54,7 @@ def transcribe_recordings(*, database_url: str | None = None, recording_ids: lis
     and each recording's own language.
     """
     started = time.perf_counter()
-    settings = TranscribeSettings()
+    settings = get_settings()
     report = TranscribeReport()
     with session_scope(database_url) as session:
         todo = _select(session, recording_ids, report)
@@ -150,7 +132,7 @@ def _default_model(configured: str, languages: list[str | None]) -> str:
     return configured
 
 
-def _load_transcriber(name: str, settings: TranscribeSettings) -> "Transcriber":
+def _load_transcriber(name: str, settings: Settings) -> "Transcriber":
     from transcription.errors import ModelError
     from transcription.models import resolve_model
     from transcription.transcribe import LanguagePolicy, Transcriber, load_model

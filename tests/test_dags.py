@@ -279,12 +279,13 @@ def test_weekly_refresh_digest_quarterly_and_handover(dagbag: Any, drop: Path, f
     assert (state, tasks["refresh_batch"], tasks["tally"]) == ("success", ["success"] * 3, ["success"])
     assert len(fresh_clients()) == 5
 
+    recipients = len(jobs.digest_managers())  # 2 managers and the 4 reps who own clients
     for _ in range(2):
         assert run(dagbag, "dossier_monday_digest") == ("success", {"managers": ["success"],
-                                                                    "digest": ["success", "success"]})
+                                                                    "digest": ["success"] * recipients})
         with session_scope() as session:
             digests = session.scalars(select(Delivery).where(Delivery.kind == "digest")).all()
-        assert len(digests) == 2 and all(d.text_body for d in digests)
+        assert len(digests) == recipients == 6 and all(d.text_body for d in digests)
 
     for _ in range(2):
         state, tasks = run(dagbag, "dossier_quarterly_review")

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from dossier import jobs
+from dossier import digest, jobs
 from dossier.demo import register_team
 from dossier.errors import DossierError
 from dossier.sample import generate_broken_inputs, generate_sample
 from dossier.settings import get_settings
 from storage import repository
 from storage.db import session_scope
-from storage.models import Client, Delivery, Interaction, QuarantineItem, RefreshRequest, Report
+from storage.models import Client, Delivery, Interaction, QuarantineItem, RefreshRequest, Report, User
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
@@ -127,14 +127,16 @@ def test_a_client_not_refreshed_is_not_notified_yet(ingested: list[int]) -> None
     assert jobs.notify_events(ingested) == []
 
 
-def test_digests_once_per_manager_and_week(ingested: list[int]) -> None:
-    managers = jobs.digest_managers()
-    assert len(managers) == 2
+def test_digests_once_per_recipient_and_week(ingested: list[int]) -> None:
+    recipients = jobs.digest_managers()
     with session_scope() as session:
-        assert sorted(c for m in managers for c in jobs.manager_clients(session, m)) == sorted(ingested)
-    first = [jobs.build_digest(m, date(2026, 11, 23)) for m in managers]
-    assert [jobs.build_digest(m, date(2026, 11, 27)) for m in managers] == first
-    assert count(Delivery) == 2
+        users = [session.get(User, user_id) for user_id in recipients]
+        assert {"manager"} <= {user.role for user in users}
+        managers = [user for user in users if user.role == "manager"]
+        assert sorted(c.id for m in managers for c in digest.clients_of(session, m)) == sorted(ingested)
+    first = [jobs.build_digest(m, date(2026, 11, 23)) for m in recipients]
+    assert [jobs.build_digest(m, date(2026, 11, 27)) for m in recipients] == first
+    assert count(Delivery) == len(recipients)
 
 
 def test_quarterly_reviews_for_key_accounts_once(ingested: list[int]) -> None:
