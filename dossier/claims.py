@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from storage import summaries
 from storage.models import PUBLIC_SCOPE, Interaction, SummaryNode
-from storage.repository import as_aware
 from summarizer.merge import is_evidence, normalize
 from summarizer.notes import Claim, ClaimKind, Notes, Side
 from summarizer.render import action_status, citation_marker
@@ -64,7 +63,7 @@ def load_tree(session: Session, client_id: int, *, language: str = "en",
     rows = session.scalars(select(SummaryNode).where(
         SummaryNode.client_id == client_id, SummaryNode.scope_key == root.scope_key,
         SummaryNode.level.in_(("day", "week", "month", "year"))).order_by(SummaryNode.bucket_start))
-    nodes = [Node(row.level, as_aware(row.bucket_start), as_aware(row.bucket_end), Notes.model_validate(row.notes))
+    nodes = [Node(row.level, row.bucket_start, row.bucket_end, Notes.model_validate(row.notes))
              for row in rows]
     return ClientTree(Notes.model_validate(root.notes), nodes)
 
@@ -218,7 +217,7 @@ def activity(session: Session, client_id: int, start: datetime | None, end: date
         Interaction.occurred_at < end)
     if start is not None:
         query = query.where(Interaction.occurred_at >= start)
-    return [(as_aware(at), channel) for at, channel in session.execute(query.order_by(Interaction.occurred_at))]
+    return [(at, channel) for at, channel in session.execute(query.order_by(Interaction.occurred_at))]
 
 
 def promise_item(claim: Claim, as_of: date, labels: dict[str, Any]) -> Item:

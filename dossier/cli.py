@@ -9,12 +9,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markdown import Markdown
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from dossier.errors import DossierError
-from dossier.render import clients_table, print_history
+from dossier.render import clients_table, print_history, progress_bar
 from dossier.settings import get_settings
 from storage import repository
 from storage.db import schema_revision, session_scope, upgrade_schema
@@ -123,10 +122,10 @@ def summarize(
     require_schema()
     if not (clients or all_clients or dirty):
         raise DossierError("name one or more clients, or use --all or --dirty")
-    with _progress_bar() as bar:
+    with progress_bar() as bar:
         task = bar.add_task("summarizing", total=None)
         report = run_summarize(clients, all_clients=all_clients, dirty=dirty, engine_name=engine, languages=lang,
-                               workers=workers, on_client=lambda result: bar.update(task, advance=1, description=result.name[:30]))
+                               workers=workers, on_client=lambda result: bar.update(task, advance=1, description=f"{result.name[:30]:30}"))
     console.print(report.summary())
     for failed in report.failed:
         console.print(f"[red]failed:[/] {failed.name}: {failed.error}", highlight=False)
@@ -212,11 +211,6 @@ def _interaction_json(i) -> dict:
 
 def _print_json(value: object) -> None:
     sys.stdout.write(json.dumps(value, default=str, ensure_ascii=False, indent=2) + "\n")
-
-
-def _progress_bar() -> Progress:
-    return Progress(TextColumn("{task.description:30}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=Console(stderr=True))
 
 
 def _safe_url() -> str:

@@ -34,7 +34,7 @@ from storage.models import (
     utcnow,
 )
 from storage.recordings import DONE, pending_recordings
-from storage.repository import as_aware, find_client
+from storage.repository import find_client
 from summarizer.redact import redact
 from summarizer.service import invalidate, summarize
 
@@ -201,7 +201,7 @@ def not_refreshed(client_ids: list[int], *, since: datetime, database_url: str |
         rows = session.execute(select(RenderedSummary.client_id, func.min(RenderedSummary.generated_at))
                                .where(RenderedSummary.client_id.in_(client_ids), RenderedSummary.stale.is_(False))
                                .group_by(RenderedSummary.client_id))
-        done = {client_id for client_id, oldest in rows if as_aware(oldest) >= since}
+        done = {client_id for client_id, oldest in rows if oldest >= since}
     return [client_id for client_id in client_ids if client_id not in done]
 
 

@@ -1,6 +1,7 @@
 """Terminal views shared by the CLI commands and the demo."""
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from storage.models import Interaction
@@ -29,3 +30,9 @@ def print_history(console: Console, client_name: str, interactions: list[Interac
         console.print(f"[dim]{head}[/]{subject}", highlight=False)
         lines = i.body.strip().splitlines()[:body_lines] if body_lines else i.body.strip().splitlines()
         console.print("    " + "\n    ".join(lines), highlight=False, markup=False)
+
+
+def progress_bar(console: Console | None = None, *, enabled: bool = True) -> Progress:
+    """The progress bar every long command shows (on stderr unless a console is given)."""
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console or Console(stderr=True), disable=not enabled)

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session
 
 from dossier.errors import DossierError
+from dossier.render import progress_bar
 from dossier.settings import Settings, get_settings
 from storage import recordings as store
 from storage.db import session_scope
@@ -169,9 +169,7 @@ class _ProgressBar:
     """A Rich progress bar over recordings, or nothing."""
 
     def __init__(self, console: Console | None, enabled: bool, total: int):
-        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                             TimeElapsedColumn(), console=console or Console(stderr=True),
-                             disable=not enabled)
+        self._bar = progress_bar(console, enabled=enabled)
         self._task = self._bar.add_task("transcribing", total=total)
 
     def __enter__(self) -> "_ProgressBar":

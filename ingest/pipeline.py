@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session
 
 from dossier.errors import DossierError
+from dossier.render import progress_bar
 from dossier.settings import Settings, get_settings
 from ingest.normalize import LanguageDetector, content_hash, normalize_party
 from ingest.records import ParsedClient, ParsedInteraction, ParsedRecording, ParseError, Quarantined
@@ -240,7 +240,7 @@ def import_paths(paths: list[Path], *, kind: str | None = None, client: str | No
         run_id = repository.start_import_run(session, [str(p) for p in paths])
         session.commit()
         importer = Importer(session, settings, run_id, client)
-        bar = _progress_bar(console) if progress else nullcontext()
+        bar = progress_bar(console) if progress else nullcontext()
         with bar:
             task = bar.add_task("importing", total=len(sources)) if progress else None
             for source, source_kind in sources:
@@ -252,11 +252,6 @@ def import_paths(paths: list[Path], *, kind: str | None = None, client: str | No
         repository.finish_import_run(session, run_id, imported=report.imported,
                                      duplicates=report.duplicates, quarantined=report.quarantined)
     return report
-
-
-def _progress_bar(console: Console | None) -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console or Console(stderr=True), transient=False)
 
 
 def _progress_text(report: ImportReport, source: Path) -> str:

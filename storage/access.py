@@ -104,7 +104,7 @@ def authenticate(session: Session, token: str) -> User | None:
         return None
     api_token, user = row
     now = utcnow()
-    if api_token.last_used_at is None or repository.as_aware(api_token.last_used_at) < now - LAST_USED_RESOLUTION:
+    if api_token.last_used_at is None or api_token.last_used_at < now - LAST_USED_RESOLUTION:
         session.execute(update(ApiToken).where(ApiToken.id == api_token.id).values(last_used_at=now))
     return user
 

@@ -4,7 +4,7 @@ import hashlib
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, delete, func, or_, select, update
@@ -113,7 +113,7 @@ def upsert_deal(session: Session, client_id: int, external_id: str, *, name: str
     if deal is None:
         deal = Deal(client_id=client_id, external_id=external_id)
         session.add(deal)
-    if deal.updated_at is None or as_aware(deal.updated_at) <= at:
+    if deal.updated_at is None or deal.updated_at <= at:
         deal.name = name or deal.name
         deal.stage = stage
         deal.amount = amount if amount is not None else deal.amount
@@ -121,11 +121,6 @@ def upsert_deal(session: Session, client_id: int, external_id: str, *, name: str
         deal.updated_at = at
     session.flush()
     return deal.id
-
-
-def as_aware(value: datetime) -> datetime:
-    """SQLite returns naive datetimes for stored UTC values."""
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def add_recording(session: Session, *, client_id: int, path: str, content_hash: str,
@@ -201,7 +196,6 @@ def client_overviews(session: Session) -> list[ClientOverview]:
         .group_by(Interaction.client_id, Interaction.channel)
     ):
         counts.setdefault(client_id, {})[channel] = count
-        latest = as_aware(latest)
         last[client_id] = max(last.get(client_id, latest), latest)
     contacts: dict[int, list[str]] = {}
     for client_id, kind, value in session.execute(select(Contact.client_id, Contact.kind, Contact.value)

@@ -16,7 +16,7 @@ from storage.models import (
     SummaryRun,
     utcnow,
 )
-from storage.repository import as_aware, dialect_insert
+from storage.repository import dialect_insert
 
 NodeKey = tuple[str, datetime, int]  # (level, bucket_start, chunk)
 
@@ -46,7 +46,7 @@ def load_nodes(session: Session, client_id: int, key: str) -> dict[NodeKey, Summ
     """The stored tree of a client for one scope key."""
     nodes = session.scalars(select(SummaryNode).where(SummaryNode.client_id == client_id,
                                                       SummaryNode.scope_key == key))
-    return {(n.level, as_aware(n.bucket_start), n.chunk): n for n in nodes}
+    return {(n.level, n.bucket_start, n.chunk): n for n in nodes}
 
 
 def save_nodes(session: Session, new: list[dict[str, Any]], changed: list[tuple[SummaryNode, dict[str, Any]]]) -> None:

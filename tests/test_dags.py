@@ -34,7 +34,6 @@ from storage.models import (
     Report,
     SummaryNode,
 )
-from storage.repository import as_aware
 from tests.conftest import POSTGRES_ADMIN_URL, REPO_ROOT, _admin_execute, _database_url
 from tests.test_jobs import client_id, count, drop  # noqa: F401 - ``drop`` is a fixture
 
@@ -125,7 +124,7 @@ def snapshot() -> dict[str, Any]:
         names = dict(session.execute(select(Client.id, Client.name)).all())
         rendered = {(names[r.client_id], r.format, r.language, r.stale): (r.root_hash, r.markdown)
                     for r in session.scalars(select(RenderedSummary))}
-        nodes = {(names[n.client_id], n.scope_key, n.level, as_aware(n.bucket_start), n.chunk): n.input_hash
+        nodes = {(names[n.client_id], n.scope_key, n.level, n.bucket_start, n.chunk): n.input_hash
                  for n in session.scalars(select(SummaryNode))}
         queue = sorted(names[cid] for cid in session.scalars(select(RefreshRequest.client_id)))
     return {"rendered": rendered, "nodes": nodes, "queue": queue}

@@ -12,7 +12,7 @@ from dossier.settings import get_settings
 from dossier.web.audit import audit
 from dossier.web.auth import Reader, current_reader
 from dossier.web.reading import UnknownLanguage, needs_build, reading_language
-from storage import access, repository
+from storage import access
 from storage.db import session_scope
 from summarizer.service import SummaryView
 
@@ -37,7 +37,7 @@ def summary_payload(view: SummaryView) -> dict[str, Any]:
     summary = view.summary
     return {"client": {"id": view.client_id, "name": view.client_name}, "format": view.format,
             "language": view.language, "stale": summary.stale,
-            "generated_at": repository.as_aware(summary.generated_at).isoformat(), "engine": summary.engine,
+            "generated_at": summary.generated_at.isoformat(), "engine": summary.engine,
             "root_hash": summary.root_hash, "source": view.source, "markdown": summary.markdown,
             "content": summary.content, "card_url": f"/clients/{view.client_id}"}
 
