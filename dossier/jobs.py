@@ -79,12 +79,6 @@ def quarter_before(day: date) -> tuple[str, date, date]:
     return f"{start.year}Q{(start.month - 1) // 3 + 1}", start, end
 
 
-def week_key(day: date) -> str:
-    """The ISO week of ``day``: 2026-W47 (the period of a Monday digest)."""
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
 def _summary(session: Session, client_id: int, format_name: str, language: str) -> str | None:
     """The client's stored summary in ``format_name``: in ``language`` if rendered in it, else in another."""
     return session.scalar(select(RenderedSummary.markdown).where(

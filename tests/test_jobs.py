@@ -54,7 +54,7 @@ def test_batches_and_periods() -> None:
     assert jobs.quarter_before(date(2026, 1, 1)) == ("2025Q4", date(2025, 10, 1), date(2026, 1, 1))
     assert jobs.quarter_before(date(2026, 10, 1)) == ("2026Q3", date(2026, 7, 1), date(2026, 10, 1))
     assert jobs.quarter_before(date(2026, 5, 17))[0] == "2026Q1"
-    assert jobs.week_key(date(2026, 11, 23)) == "2026-W48"
+    assert digest.Period.containing(date(2026, 11, 23)).key == "2026-W48"  # the digest job's week
 
 
 def test_ingest_imports_once_and_quarantines_broken_inputs(ingested: list[int]) -> None:
