@@ -1,7 +1,17 @@
-"""Summary quality: ROUGE on public dialogue sets next to lead-3, and fact recall on planted histories.
+"""Summary quality: fact recall on real client histories, ROUGE on public dialogue sets next to lead-3,
+and fact recall on planted histories.
 
-    python bench/quality.py [--limit 100] [--engines grounded,llamacpp] [--fact-engines grounded]
-                            [--clients 50 --per-client 100]
+    python bench/quality.py [--case-engines grounded,llamacpp] [--cases DIR]
+                            [--limit 100] [--engines grounded,llamacpp] [--fact-engines grounded]
+                            [--clients 50 --per-client 100] [--skip-cases] [--skip-rouge] [--skip-facts]
+
+0. **Real client histories** (``../shared/data/client_histories``: real e-mail and chat histories with
+   gold facts, forbidden false statements and a reference brief). Each case is imported as a user would
+   (``mail/*.eml`` as e-mail, ``chat.txt`` as a WhatsApp export) into a fresh database, all of it
+   assigned to one neutral client name ("client 1" …) so the name gives nothing away, summarized by
+   each engine as of the day after its last message, and every format is scored by
+   ``../shared/tools/score_summary.py``: fact recall, forbidden hits, numbers found in no source, words,
+   plus seconds and model tokens per client.
 
 1. **ROUGE** (``rouge_score``, F1, Porter stemming) on ``../shared/data/dialogsum/dev`` and
    ``../shared/data/tweetsumm/dev`` (the first ``--limit`` records of each). Every dialogue becomes one
@@ -21,6 +31,7 @@ import argparse
 import json
 import os
 import re
+import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -36,13 +47,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.histories import FACTS as PLANTED_TEMPLATES, _row, create_histories  # noqa: E402
 from bench.summarize import AS_OF, OUT, fresh_database  # noqa: E402
 from dossier.settings import get_settings  # noqa: E402
+from ingest.pipeline import import_paths  # noqa: E402
 from storage import repository  # noqa: E402
 from storage.db import session_scope  # noqa: E402
 from storage.models import Channel  # noqa: E402
 from summarizer.cache import LocalCache  # noqa: E402
 from summarizer.service import FORMATS, read_summary, summarize  # noqa: E402
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+DATA = SHARED / "data"
+CASES = DATA / "client_histories"
+SCORER = SHARED / "tools" / "score_summary.py"
 DATASETS = {"dialogsum": DATA / "dialogsum" / "dev" / "dialogsum_dev.jsonl",
             "tweetsumm": DATA / "tweetsumm" / "dev" / "tweetsumm_dev.jsonl"}
 MEASURES = ("rouge1", "rouge2", "rougeL")
@@ -79,6 +94,96 @@ def brief_claims_only(content: dict[str, Any]) -> str:
 
 def lead3(record: dict[str, Any]) -> str:
     return " ".join(turn["text"] for turn in record["turns"][:3])
+
+
+# --- real client histories ------------------------------------------------------------------------
+
+def case_dirs(root: Path) -> list[Path]:
+    """The case folders under ``root`` (each has a gold.json)."""
+    return sorted(path.parent for path in root.glob("*/gold.json"))
+
+
+def import_case(url: str, case: Path, client: str) -> datetime:
+    """Import a case's mail and chat as one client; returns the time of its newest message."""
+    paths = sorted((case / "mail").glob("*.eml")) if (case / "mail").is_dir() else []
+    if paths:
+        import_paths(paths, kind="email", client=client, database_url=url)
+    if (case / "chat.txt").is_file():
+        import_paths([case / "chat.txt"], kind="whatsapp", client=client, database_url=url)
+    with session_scope(url) as session:
+        found = repository.find_client(session, client)
+        history = repository.client_history(session, found.id) if found else []
+    return max(item.occurred_at for item in history)
+
+
+def score(case: Path, markdown: str, path: Path) -> dict[str, Any]:
+    """``score_summary.py``'s verdict on one summary, written to ``path`` first."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(markdown, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(SCORER), str(case), str(path)], capture_output=True, text=True,
+                          check=True)
+    return json.loads(done.stdout)
+
+
+def case_benchmark(args: argparse.Namespace, engine: str) -> dict[str, Any]:
+    """Every case summarized by ``engine`` and every format scored."""
+    cases = case_dirs(Path(args.cases))
+    per_case: list[dict[str, Any]] = []
+    for index, case in enumerate(cases, start=1):
+        client = f"client {index}"
+        url = fresh_database(f"quality-case-{engine}-{index}", None)
+        newest = import_case(url, case, client)
+        started = time.perf_counter()
+        report = summarize([client], engine_name=engine, languages=[LANGUAGE],
+                           as_of=(newest + timedelta(days=1)).date(), database_url=url)
+        seconds = time.perf_counter() - started
+        formats = {}
+        for fmt in FORMATS:
+            view = read_summary(client, fmt, LANGUAGE, database_url=url, cache=LocalCache())
+            markdown = view.summary.markdown if view else ""
+            formats[fmt] = score(case, markdown, OUT / "cases" / engine / case.name / f"{fmt}.md")
+        per_case.append({"case": case.name, "seconds": seconds, "failed": [r.error for r in report.failed],
+                         "prompt_tokens": report.usage.prompt_tokens,
+                         "completion_tokens": report.usage.completion_tokens, "formats": formats})
+    result = {"engine": engine, "cases": per_case, "mean": _case_means(per_case)}
+    _case_table(result)
+    return result
+
+
+def _case_means(per_case: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    count = max(len(per_case), 1)
+    means: dict[str, dict[str, float]] = {}
+    for fmt in FORMATS:
+        scores = [case["formats"][fmt] for case in per_case]
+        means[fmt] = {"recall": sum(s["fact_recall"] for s in scores) / count,
+                      "recall_min": min((s["fact_recall"] for s in scores), default=0.0),
+                      "recall_max": max((s["fact_recall"] for s in scores), default=0.0),
+                      "unsupported": sum(len(s["unsupported_numbers"]) for s in scores),
+                      "forbidden": sum(len(s["forbidden_hits"]) for s in scores),
+                      "words": sum(s["words"] for s in scores) / count}
+    means["client"] = {"seconds": sum(c["seconds"] for c in per_case) / count,
+                       "tokens": sum(c["prompt_tokens"] + c["completion_tokens"] for c in per_case) / count,
+                       "failed": sum(len(c["failed"]) for c in per_case)}
+    return means
+
+
+def _case_table(result: dict[str, Any]) -> None:
+    mean, cases = result["mean"], result["cases"]
+    table = Table("format", "fact recall (mean)", "per case (min-max)", "unsupported numbers", "forbidden hits",
+                  "words",
+                  title=f"real client histories, {result['engine']}: {len(cases)} cases; per client "
+                        f"{mean['client']['seconds']:.1f} s, {mean['client']['tokens']:.0f} model tokens, "
+                        f"{mean['client']['failed']:.0f} failed")
+    for fmt in FORMATS:
+        row = mean[fmt]
+        table.add_row(fmt, f"{row['recall']:.2f}", f"{row['recall_min']:.2f}-{row['recall_max']:.2f}",
+                      str(row["unsupported"]), str(row["forbidden"]), f"{row['words']:.0f}")
+    console.print(table)
+    detail = Table("case", *FORMATS, "seconds", title=f"fact recall per case, {result['engine']}")
+    for case in cases:
+        detail.add_row(case["case"], *(f"{case['formats'][f]['fact_recall']:.2f}" for f in FORMATS),
+                       f"{case['seconds']:.1f}")
+    console.print(detail)
 
 
 # --- ROUGE -----------------------------------------------------------------------------------------
@@ -264,6 +369,9 @@ def _fact_table(result: dict[str, Any]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", default=str(CASES), help="folder of client-history cases")
+    parser.add_argument("--case-engines", default="grounded", help="engines for the real histories, comma-separated")
+    parser.add_argument("--skip-cases", action="store_true")
     parser.add_argument("--limit", type=int, default=100, help="dialogues per dataset (default 100)")
     parser.add_argument("--engines", default="grounded", help="engines for ROUGE, comma-separated")
     parser.add_argument("--fact-engines", default="grounded", help="engines for fact recall, comma-separated")
@@ -281,6 +389,8 @@ def main() -> None:
     output: dict[str, Any] = {"command": " ".join(["python", "bench/quality.py", *sys.argv[1:]]),
                               "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                               "as_of": AS_OF.isoformat(), "language": LANGUAGE}
+    if not args.skip_cases:
+        output["cases"] = [case_benchmark(args, e) for e in args.case_engines.split(",") if e]
     if not args.skip_rouge:
         output["rouge"] = rouge_benchmark(args, engines)
     if not args.skip_facts:

@@ -222,6 +222,8 @@ class Interaction(Base):
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
     import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id", ondelete="SET NULL"))
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decode_issue: Mapped[str | None] = mapped_column(
+        Text, doc="decode_suspect: why the decoded text may not be what was written (None when it decoded cleanly)")
 
 
 class Recording(Base):
@@ -340,10 +342,23 @@ class QuarantineItem(Base):
     source_kind: Mapped[str | None] = mapped_column(String(16))
     item_ref: Mapped[str | None] = mapped_column(Text, doc="which part of the source: message 17, line 40")
     reason: Mapped[str] = mapped_column(Text)
-    raw: Mapped[bytes | None] = mapped_column(LargeBinary, doc="the bytes that failed (up to 16 MiB; larger inputs are referenced by path)")
+    raw: Mapped[bytes | None] = mapped_column(
+        LargeBinary, doc="the bytes that failed, when small; larger inputs are kept in quarantine_blobs")
     import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class QuarantineBlob(Base):
+    """One piece of a large quarantined input, stored in order so nothing is lost and memory stays bounded."""
+
+    __tablename__ = "quarantine_blobs"
+    __table_args__ = (UniqueConstraint("quarantine_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quarantine_id: Mapped[int] = mapped_column(ForeignKey("quarantine.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer, doc="0, 1, 2 …: the pieces concatenated are the input")
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class RefreshRequest(Base):
@@ -391,6 +406,8 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    kind: Mapped[str] = mapped_column(String(16), default="api", doc="api (created by a user) or session (web login)")
+    expires_at: Mapped[datetime | None] = mapped_column(doc="None: valid until revoked")
 
 
 class Delivery(Base):
