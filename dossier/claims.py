@@ -17,6 +17,7 @@ from storage import summaries
 from storage.models import PUBLIC_SCOPE, Interaction, SummaryNode
 from summarizer.merge import is_evidence, normalize
 from summarizer.notes import Claim, ClaimKind, Notes, Side
+from summarizer.redact import redact
 from summarizer.render import action_status, citation_marker
 
 #: An open promise without a due date counts as unanswered once it is this old.
@@ -194,9 +195,10 @@ class Item:
 
     @classmethod
     def of(cls, claim: Claim, text: str | None = None) -> "Item":
-        """An item quoting ``claim`` (or ``text`` composed from it) with the claim's citations."""
+        """An item quoting ``claim`` (or ``text`` composed from it) with the claim's citations, redacted (a tree
+        stored by an older redaction may hold what the current one removes)."""
         sources = tuple(dict.fromkeys((source.interaction_id, citation_marker(source)) for source in claim.sources))
-        return cls(text if text is not None else claim.text.strip(), claim.date, sources)
+        return cls(redact(text if text is not None else claim.text.strip()), claim.date, sources)
 
     @property
     def citations(self) -> str:

@@ -134,7 +134,7 @@ def open_deals(session: Session, client_id: int, until: date) -> list[Item]:
             Interaction.scope.in_(SCOPES), Interaction.privileged.is_(False),
             Interaction.occurred_at < day_start(until)).order_by(Interaction.occurred_at)):
         latest[interaction.meta.get("deal_id") or str(interaction.deal_id)] = interaction
-    return [Item(interaction.body, interaction.occurred_at.date(),
+    return [Item(redact(interaction.body), interaction.occurred_at.date(),
                  ((interaction.id, citation_marker(Citation(interaction_id=interaction.id))),))
             for interaction in latest.values()
             if str(interaction.meta.get("stage", "")).casefold() not in CLOSED_STAGES]

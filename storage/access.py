@@ -1,11 +1,12 @@
-"""Who may read what: teams, scope grants, API tokens, audit events, feedback, and scoped source reads."""
+"""Who may read what: teams, scope grants, API tokens and login sessions, audit events, feedback, and scoped
+source reads."""
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from dossier.errors import DossierError
@@ -33,6 +34,8 @@ TOKEN_PREFIX = "dsr_"
 #: ``last_used_at`` is written at most this often per token (a write per request would cost latency).
 LAST_USED_RESOLUTION = timedelta(minutes=5)
 VERDICTS = ("useful", "missing")
+#: Kinds of ``api_tokens`` rows: tokens a user creates for programs, and web login sessions.
+API_TOKEN, WEB_SESSION = "api", "session"
 PHONE_KINDS = (ContactKind.PHONE.value, ContactKind.WHATSAPP.value)
 
 
@@ -91,22 +94,45 @@ def create_token(session: Session, login: str, name: str | None = None) -> str:
     """A new random API token for ``login``; only its hash is stored, so this is the one chance to see it."""
     user = get_user(session, login)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=token_hash(token), name=name))
+    session.add(ApiToken(user_id=user.id, token_hash=token_hash(token), name=name, kind=API_TOKEN))
     session.flush()
     return token
 
 
-def authenticate(session: Session, token: str) -> User | None:
-    """The user a valid, unrevoked token belongs to, or None."""
+class Credential(NamedTuple):
+    """The user a valid token or session belongs to, and when it expires (None: valid until revoked)."""
+
+    user: User
+    expires_at: datetime | None
+
+
+def authenticate(session: Session, token: str, kind: str = API_TOKEN) -> Credential | None:
+    """The user of a valid token of ``kind`` (unrevoked, unexpired), or None."""
+    now = utcnow()
     row = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(
-        ApiToken.token_hash == token_hash(token), ApiToken.revoked.is_(False))).first()
+        ApiToken.token_hash == token_hash(token), ApiToken.kind == kind, ApiToken.revoked.is_(False),
+        or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now))).first()
     if row is None:
         return None
     api_token, user = row
-    now = utcnow()
     if api_token.last_used_at is None or api_token.last_used_at < now - LAST_USED_RESOLUTION:
         session.execute(update(ApiToken).where(ApiToken.id == api_token.id).values(last_used_at=now))
-    return user
+    return Credential(user, api_token.expires_at)
+
+
+def create_session(session: Session, user_id: int, lifetime: timedelta) -> str:
+    """A new web login session of ``user_id`` valid for ``lifetime``: its secret (only the hash is stored)."""
+    secret = secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user_id, token_hash=token_hash(secret), name="web login", kind=WEB_SESSION,
+                         expires_at=utcnow() + lifetime))
+    session.flush()
+    return secret
+
+
+def revoke_session(session: Session, secret: str) -> None:
+    """End the web login session with this secret (nothing happens when there is none)."""
+    session.execute(update(ApiToken).where(
+        ApiToken.token_hash == token_hash(secret), ApiToken.kind == WEB_SESSION).values(revoked=True))
 
 
 def record_audit(session: Session, *, user_id: int | None, action: str, client_id: int | None,
@@ -127,6 +153,12 @@ def store_feedback(session: Session, *, user_id: int, client_id: int, format: st
     return feedback
 
 
+def recent_feedback_count(session: Session, user_id: int, since: datetime) -> int:
+    """How many feedback rows ``user_id`` has stored since ``since`` (for rate limits across processes)."""
+    return session.scalar(select(func.count()).select_from(Feedback).where(
+        Feedback.user_id == user_id, Feedback.at >= since))
+
+
 class ClientRef(NamedTuple):
     """A client's id and name: all a lookup needs, read without loading the whole row."""
 
@@ -137,8 +169,8 @@ class ClientRef(NamedTuple):
 def find_client_ref(session: Session, ref: str) -> ClientRef | None:
     """A client by id or e-mail address (one indexed query), else by name, domain or handle."""
     ref = ref.strip()
-    if ref.isdigit():
-        query = select(Client.id, Client.name).where(Client.id == int(ref))
+    if (client_id := repository.row_id(ref)) is not None:
+        query = select(Client.id, Client.name).where(Client.id == client_id)
     elif "@" in ref:
         query = select(Client.id, Client.name).join(Contact).where(
             Contact.kind == ContactKind.EMAIL.value, Contact.value == ref.lower())
@@ -162,6 +194,8 @@ def find_client_by_phone(session: Session, raw: str, region: str) -> tuple[str |
 
 def readable_interaction(session: Session, interaction_id: int, scopes: tuple[str, ...]) -> Interaction | None:
     """The interaction if ``scopes`` may read it; privileged items are never served."""
+    if repository.row_id(interaction_id) is None:
+        return None
     return session.scalar(select(Interaction).where(
         Interaction.id == interaction_id, Interaction.scope.in_(scopes), Interaction.privileged.is_(False)))
 

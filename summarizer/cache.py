@@ -1,23 +1,55 @@
 """The read cache of rendered summaries: Redis when configured, else an in-process LRU.
 
-Keys carry client, scope, format, language and tree-root hash; a pointer per (client, scope,
-format, language) names the newest root. New data for a client sets its stale mark, so readers get
-the cached summary at once with ``stale=True`` while a refresh is queued. A Redis failure never
-fails a read: the cache reports a miss and the caller reads the database.
+The database is the source of truth; the cache only makes reads cheap. One entry per (client, scope,
+format, language) holds the rendered summary and its version (``generated_at``):
+
+- Writes never go backwards: ``put`` keeps a newer version rather than an older one, so a reader that
+  read the database just before a refresh committed cannot undo the refresh.
+- New data for a client records when it changed (``mark_stale``): every entry generated before that reads
+  ``stale=True`` until a refresh writes a newer version. Nothing needs clearing afterwards.
+- Redis can miss writes (down, stalled, timed out). A Redis entry records when it was last written or
+  confirmed from the database, and is served only while that is younger than ``verify_seconds`` and newer
+  than this process's last failed or skipped Redis call. Otherwise ``get`` reports a miss, the caller
+  reads the database row and ``put`` repairs the entry: a write another process missed is visible for at
+  most ``verify_seconds``, one this process saw fail not at all.
+- Redis calls have short timeouts and no retries. After a failure a circuit breaker skips Redis for
+  ``cooldown_seconds``, then lets one call probe it: a stalled Redis costs one timeout, not one per read.
+  A Redis failure never fails a read; the cache reports a miss and the caller reads the database.
 """
 
 import json
 import logging
+import threading
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime
-from typing import Any, Protocol
+from datetime import datetime, timedelta, timezone
+from typing import Any, Protocol, TypeVar
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 log = logging.getLogger(__name__)
 
 PREFIX = "dossier"
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_T = TypeVar("_T")
+
+#: Store ``ARGV[2]`` as the entry unless the stored one is newer and was confirmed within ``ARGV[5]``
+#: seconds (a newer entry nobody confirmed for that long lost its database write: the row wins).
+#: ARGV: version, summary JSON, now (epoch seconds), TTL seconds, verify seconds.
+_PUT_UNLESS_NEWER = """
+local stored = tonumber(redis.call('HGET', KEYS[1], 'version'))
+if stored and stored > tonumber(ARGV[1]) then
+  local checked = tonumber(redis.call('HGET', KEYS[1], 'checked')) or 0
+  if tonumber(ARGV[3]) - checked < tonumber(ARGV[5]) then return 0 end
+end
+redis.call('HSET', KEYS[1], 'version', ARGV[1], 'summary', ARGV[2], 'checked', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,16 +59,13 @@ class SummaryKey:
     format: str
     language: str
 
-    def pointer(self) -> str:
-        return f"{PREFIX}:latest:{self.client_id}:{self.scope}:{self.format}:{self.language}"
-
-    def content(self, root_hash: str) -> str:
-        return f"{PREFIX}:summary:{self.client_id}:{self.scope}:{self.format}:{self.language}:{root_hash}"
+    def entry(self) -> str:
+        return f"{PREFIX}:entry:{self.client_id}:{self.scope}:{self.format}:{self.language}"
 
 
 @dataclass(frozen=True, slots=True)
 class CachedSummary:
-    """A rendered summary as readers get it."""
+    """A rendered summary as readers get it; ``generated_at`` is its version."""
 
     markdown: str
     content: dict[str, Any]
@@ -45,85 +74,140 @@ class CachedSummary:
     generated_at: datetime
     stale: bool = False
 
+    @property
+    def version(self) -> int:
+        """``generated_at`` in microseconds since the epoch (exact, comparable in Redis scripts)."""
+        return microseconds(self.generated_at)
+
+    def stale_after(self, changed_at: int | None) -> "CachedSummary":
+        """This summary, flagged stale when its client's data changed (``changed_at``, µs) after it was built."""
+        return replace(self, stale=True) if changed_at is not None and changed_at > self.version else self
+
     def to_json(self) -> str:
         return json.dumps({**asdict(self), "generated_at": self.generated_at.isoformat()}, ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, raw: str | bytes, *, stale: bool) -> "CachedSummary":
+    def from_json(cls, raw: str | bytes) -> "CachedSummary":
         data = json.loads(raw)
         data["generated_at"] = datetime.fromisoformat(data["generated_at"])
-        data["stale"] = stale
         return cls(**data)
+
+
+def microseconds(moment: datetime) -> int:
+    """A timezone-aware time as whole microseconds since the epoch."""
+    return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
 class SummaryCache(Protocol):
     def get(self, key: SummaryKey) -> CachedSummary | None:
-        """The cached summary (with its stale flag), or None on a miss or a cache failure."""
+        """The cached summary (with its stale flag), or None on a miss, an unconfirmed entry or a failure."""
 
     def put(self, key: SummaryKey, summary: CachedSummary) -> None:
-        """Cache a freshly rendered summary; clears nothing else."""
+        """Cache a summary read from or just written to the database, unless a newer one is cached."""
 
     def mark_stale(self, client_ids: list[int]) -> None:
-        """Flag every cached summary of these clients stale."""
+        """Flag every summary of these clients generated before now stale."""
 
-    def mark_fresh(self, client_id: int) -> None:
-        """Clear a client's stale flag after its summaries were refreshed."""
+
+class CircuitBreaker:
+    """Lets calls through until one fails; then none for ``cooldown_seconds``, then one probe per cool-down."""
+
+    def __init__(self, cooldown_seconds: float):
+        self.cooldown_seconds = cooldown_seconds
+        self._open = False
+        self._next_probe = 0.0
+        self._lock = threading.Lock()
+
+    def allow(self) -> bool:
+        """Whether a call may go ahead now (while open: only the first caller after each cool-down)."""
+        with self._lock:
+            if not self._open:
+                return True
+            now = time.monotonic()
+            if now < self._next_probe:
+                return False
+            self._next_probe = now + self.cooldown_seconds
+            return True
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self._open = False
+
+    def failed(self) -> None:
+        with self._lock:
+            self._open = True
+            self._next_probe = time.monotonic() + self.cooldown_seconds
 
 
 class RedisCache:
-    """Summaries in Redis: ``get`` is one round trip (pipeline of pointer, stale flag, content)."""
+    """Summaries in Redis: ``get`` is one round trip (entry and the client's change time, pipelined)."""
 
-    def __init__(self, url: str, *, ttl_seconds: int = 30 * 86400):
-        self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    def __init__(self, url: str, *, ttl_seconds: int = 30 * 86400, timeout_seconds: float = 0.05,
+                 cooldown_seconds: float = 10.0, verify_seconds: float = 10.0):
+        self._redis = redis.Redis.from_url(url, socket_timeout=timeout_seconds,
+                                           socket_connect_timeout=timeout_seconds, retry=Retry(NoBackoff(), 0))
         self._ttl = ttl_seconds
-        self._get_script = self._redis.register_script(
-            "local root = redis.call('GET', KEYS[1]) "
-            "if not root then return nil end "
-            "return {redis.call('GET', KEYS[2] .. root), redis.call('EXISTS', KEYS[3])}")
+        self._verify_seconds = verify_seconds
+        self._breaker = CircuitBreaker(cooldown_seconds)
+        self._missed_at = 0.0  # wall-clock time (like an entry's "checked") of the newest failed or skipped call
+        self._put_script = self._redis.register_script(_PUT_UNLESS_NEWER)
 
     def get(self, key: SummaryKey) -> CachedSummary | None:
-        try:
-            found = self._get_script(keys=[key.pointer(), key.content(""), _stale_key(key.client_id)])
-        except redis.RedisError as error:
-            log.warning("redis read failed, falling back to the database: %s", error)
+        found = self._call("read", lambda: self._read(key))
+        if found is None:
             return None
-        if not found or found[0] is None:
+        (raw, checked), changed_at = found
+        if raw is None or not self._confirmed(float(checked)):
             return None
-        return CachedSummary.from_json(found[0], stale=bool(found[1]))
+        return CachedSummary.from_json(raw).stale_after(int(changed_at) if changed_at is not None else None)
 
     def put(self, key: SummaryKey, summary: CachedSummary) -> None:
-        try:
-            with self._redis.pipeline() as pipe:
-                pipe.set(key.content(summary.root_hash), summary.to_json(), ex=self._ttl)
-                pipe.set(key.pointer(), summary.root_hash, ex=self._ttl)
-                pipe.execute()
-        except redis.RedisError as error:
-            log.warning("redis write failed; the database still holds the summary: %s", error)
+        self._call("write", lambda: self._put_script(keys=[key.entry()], args=[
+            summary.version, summary.to_json(), time.time(), self._ttl, self._verify_seconds]))
 
     def mark_stale(self, client_ids: list[int]) -> None:
-        if not client_ids:
-            return
-        try:
-            with self._redis.pipeline() as pipe:
-                for client_id in client_ids:
-                    pipe.set(_stale_key(client_id), 1, ex=self._ttl)
-                pipe.execute()
-        except redis.RedisError as error:
-            log.warning("redis stale mark failed; the database flag still applies: %s", error)
+        if client_ids:
+            self._call("stale mark", lambda: self._set_changed(client_ids, microseconds(datetime.now(timezone.utc))))
 
-    def mark_fresh(self, client_id: int) -> None:
+    def _read(self, key: SummaryKey) -> list[Any]:
+        with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hmget(key.entry(), "summary", "checked")
+            pipe.get(_changed_key(key.client_id))
+            return pipe.execute()
+
+    def _set_changed(self, client_ids: list[int], changed_at: int) -> None:
+        with self._redis.pipeline(transaction=False) as pipe:
+            for client_id in client_ids:
+                pipe.set(_changed_key(client_id), changed_at, ex=self._ttl)
+            pipe.execute()
+
+    def _confirmed(self, checked: float) -> bool:
+        """Whether an entry written or confirmed at ``checked`` may be served without the database."""
+        return checked > self._missed_at and time.time() - checked < self._verify_seconds
+
+    def _call(self, action: str, call: Callable[[], _T]) -> _T | None:
+        """``call()``, or None when Redis is skipped (breaker open) or fails; both count as a missed call."""
+        if not self._breaker.allow():
+            self._missed_at = time.time()
+            return None
         try:
-            self._redis.delete(_stale_key(client_id))
+            result = call()
         except redis.RedisError as error:
-            log.warning("redis fresh mark failed: %s", error)
+            self._breaker.failed()
+            self._missed_at = time.time()
+            log.warning("redis %s failed, the database answers; redis is skipped for %g s: %s",
+                        action, self._breaker.cooldown_seconds, error)
+            return None
+        self._breaker.succeeded()
+        return result
 
 
 class LocalCache:
-    """The embedded default: a bounded in-process LRU with the same behaviour."""
+    """The embedded default: a bounded in-process LRU with the same rules (it cannot miss a write)."""
 
     def __init__(self, max_entries: int = 10_000):
         self._entries: OrderedDict[SummaryKey, CachedSummary] = OrderedDict()
-        self._stale: set[int] = set()
+        self._changed_at: dict[int, int] = {}
         self._max = max_entries
 
     def get(self, key: SummaryKey) -> CachedSummary | None:
@@ -131,23 +215,24 @@ class LocalCache:
         if summary is None:
             return None
         self._entries.move_to_end(key)
-        return replace(summary, stale=key.client_id in self._stale)
+        return summary.stale_after(self._changed_at.get(key.client_id))
 
     def put(self, key: SummaryKey, summary: CachedSummary) -> None:
+        current = self._entries.get(key)
+        if current is not None and current.version > summary.version:
+            return
         self._entries[key] = summary
         self._entries.move_to_end(key)
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
 
     def mark_stale(self, client_ids: list[int]) -> None:
-        self._stale.update(client_ids)
-
-    def mark_fresh(self, client_id: int) -> None:
-        self._stale.discard(client_id)
+        now = microseconds(datetime.now(timezone.utc))
+        self._changed_at.update(dict.fromkeys(client_ids, now))
 
 
-def _stale_key(client_id: int) -> str:
-    return f"{PREFIX}:stale:{client_id}"
+def _changed_key(client_id: int) -> str:
+    return f"{PREFIX}:changed:{client_id}"
 
 
 def make_cache(redis_url: str | None) -> SummaryCache:

@@ -32,8 +32,13 @@ WEIGHTS = {
     "critical": 1.0, "competitor": 0.8, "warning": 0.8, "complaint": 0.7, "purchase": 0.7, "role": 0.6,
     "preference": 0.6, "promise": 0.5, "agreement": 0.6, "deal_closed": 0.6, "signature": 0.5,
     "status": 0.5, "interest": 0.5, "incident": 0.5, "resolution": 0.5, "first_contact": 0.5,
-    "deal_stage": 0.4, "price": 0.4, "done": 0.3,
+    "deal_stage": 0.4, "price": 0.4, "done": 0.3, "event": 0.5, "churn": 0.75, "question": 0.4, "thread": 0.45,
+    "author": 0.3,
+    "fact": 0.4,
 }
+QUOTED_FACTOR = 0.6  # claims from quoted or forwarded history weigh less than the message's own words
+QUOTED_KINDS = frozenset({ClaimKind.EVENT, ClaimKind.PURCHASE})  # all that quoted history may contribute
+QUESTION_MIN_WORDS = 4  # "Comments?" is not an open question
 DUE_BONUS = 0.1
 AMOUNT_BONUS = 0.1
 
@@ -73,6 +78,28 @@ AMOUNT = re.compile(rf"(?:{lex.CURRENCY_BEFORE})(?:{lex.NUMBER}){lex.MULTIPLIER}
 EMAIL = re.compile(lex.EMAIL)
 PHONE_CANDIDATE = re.compile(lex.PHONE_CANDIDATE)
 DEAL_EVENT = re.compile(lex.DEAL_EVENT, re.DOTALL)
+REPLY_HEADER = _compile(lex.REPLY_HEADER, re.IGNORECASE | re.MULTILINE)
+ATTRIBUTION = re.compile(lex.ATTRIBUTION, re.IGNORECASE)
+HEADER_LINE = re.compile(lex.HEADER_LINE, re.IGNORECASE)
+HEADER_RESIDUE = _compile(lex.HEADER_RESIDUE, re.IGNORECASE)
+QUOTE_MARKER = re.compile(r"(?:(?<=\s)|^)>+")
+QUOTED_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+BOILERPLATE = _compile(lex.BOILERPLATE)
+PERSONAL_FUTURE = _compile(lex.PERSONAL_FUTURE)
+COMMITMENT = _compile(lex.COMMITMENT)
+CHURN = _compile(lex.CHURN)
+EVENT_NOUN = _compile(lex.EVENT_NOUN)
+SCHEDULING = _compile(lex.SCHEDULING)
+CLOCK_TIME = re.compile(lex.CLOCK_TIME)
+QUANTITY = re.compile(lex.QUANTITY)
+CONTACT_WORD = _compile(lex.CONTACT_WORD)
+PLACE = re.compile(lex.PLACE)
+NEGATED = re.compile(r"\b(?:not|no|не|nie)\s+(?:[^\W\d_]+\s+)?$")  # "not", "не", "nie" just before a phrase
+# An English future that is a commitment only when a verb of substance follows it ("I will send ...").
+GENERIC_FUTURE = re.compile(r"(?:(?:i|we|he|she|they|our \w+)\s*(?:'ll|’ll|\s+will|\s+shall|\s+am going to|"
+                            r"\s+are going to|\s+plan (?:on|to))|let me)\b")
+COMMITMENT_NEXT = re.compile(r"\s*(?:(?:also|then|definitely|gladly|soon|shortly|personally|now|still|just)\s+)*"
+                             rf"(?:{'|'.join(lex.COMMITMENT)})")
 
 ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 DOTTED_DATE = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b")
@@ -86,6 +113,8 @@ RELATIVE_DATE = _compile(lex.RELATIVE_DATE)
 WEEKDAY = re.compile("|".join(f"(?P<d{index}>\\b(?:{names})\\b)" for index, names in enumerate(lex.WEEKDAYS)))
 
 BLOCK_BREAK = re.compile(r"\n\s*\n|\n(?=[^a-zа-яёąćęłńóśźż\s])")
+WRAPPED_LINE_CHARS = 60  # a line at least this long that ends mid-sentence was wrapped: the next continues it
+LINE_END = re.compile(r"[.!?:;…]$")
 CLAUSE_BREAK = re.compile(r"(?<=[;:,])\s+")
 SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+(?=[\"«(\[]?[A-ZА-ЯЁĄĆĘŁŃÓŚŹŻ0-9])")
 CALL_LINE = re.compile(r"\[(?:(\d{1,2}):)?(\d{1,3}):(\d{2})\]\s*([^:\]\n]{1,40}):\s*")
@@ -122,6 +151,7 @@ class Segment:
     side: Side | None
     owner: str | None
     at_seconds: float | None = None
+    quoted: bool = False  # quoted or forwarded history, not the item's own words
     lower: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -147,10 +177,28 @@ def source_text(item: SourceItem) -> str:
     return "\n".join(part for part in parts if part)
 
 
-def sentences(text: str) -> list[str]:
-    """Sentences of ``text``: blocks split at blank lines and new lines, then at sentence ends."""
+def blocks(text: str) -> list[str]:
+    """Blocks of ``text``: split at blank lines and at new lines that start with a capital or a symbol,
+    unless the line before was wrapped (long, ending mid-sentence)."""
     found: list[str] = []
-    for block in BLOCK_BREAK.split(text):
+    for paragraph in re.split(r"\n\s*\n", text):
+        lines = paragraph.split("\n")
+        current = [lines[0]]
+        for previous, line in zip(lines, lines[1:]):
+            wrapped = len(previous.rstrip()) >= WRAPPED_LINE_CHARS and not LINE_END.search(previous.rstrip())
+            if wrapped or not BLOCK_BREAK.match("\n" + line):
+                current.append(line)
+            else:
+                found.append("\n".join(current))
+                current = [line]
+        found.append("\n".join(current))
+    return found
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences of ``text``: its blocks (``blocks``) split at sentence ends."""
+    found: list[str] = []
+    for block in blocks(text):
         in_block: list[str] = []
         for part in filter(None, SENTENCE_BREAK.split(flatten(block))):
             if in_block and _ends_with_abbreviation(in_block[-1]):
@@ -159,6 +207,46 @@ def sentences(text: str) -> list[str]:
                 in_block.append(part)
         found += in_block
     return [clause for sentence in found for clause in _clauses(sentence)]
+
+
+def own_and_quoted(text: str) -> list[tuple[str, bool]]:
+    """Sentences of an e-mail's ``text``, each marked True when it is quoted or forwarded history: after a
+    reply header ("-----Original Message-----", "Name <a@b> on 04/23/2001 ...", "On ... wrote:"), or an
+    inline "> " quote (up to its first sentence end when the quote ends the passage). Header lines of the
+    history ("To: ...", "cc:") are left out."""
+    header = REPLY_HEADER.search(text)
+    own, history = (text[:header.start()], text[header.start():]) if header else (text, "")
+    found: list[tuple[str, bool]] = []
+    for block in blocks(_without_header_lines(own)):
+        for piece, quoted in _inline_quotes(block):
+            found += [(sentence, quoted) for sentence in sentences(piece)]
+    history_lines = _without_header_lines(history).split("\n")[1:] if history else []
+    return found + [(sentence, True) for sentence in sentences("\n".join(history_lines))]
+
+
+def _without_header_lines(text: str) -> str:
+    """``text`` with mail header lines ("To: ...", "cc:") blanked, so that no sentence spans them."""
+    return "\n".join("" if HEADER_LINE.match(line) else line for line in text.split("\n"))
+
+
+def _inline_quotes(block: str) -> list[tuple[str, bool]]:
+    """A block cut at its "> " quote markers: the text before the first is the writer's; a quoted piece
+    runs to the next marker, or, for the last one, to its first sentence end; "... wrote:" goes."""
+    block = ATTRIBUTION.sub(" ", block)
+    markers = list(QUOTE_MARKER.finditer(block))
+    if not markers:
+        return [(block, False)]
+    found = [(block[:markers[0].start()], False)]
+    for index, marker in enumerate(markers):
+        end = markers[index + 1].start() if index + 1 < len(markers) else len(block)
+        piece = block[marker.end():end]
+        if index + 1 < len(markers):
+            found.append((piece, True))
+            continue
+        stop = QUOTED_SENTENCE_END.search(piece)
+        cut = stop.end() if stop else len(piece)
+        found += [(piece[:cut], True), (piece[cut:], False)]
+    return [(piece, quoted) for piece, quoted in found if piece.strip()]
 
 
 def _clauses(sentence: str) -> list[str]:
@@ -193,7 +281,7 @@ def segments(item: SourceItem) -> list[Segment]:
     lines = list(CALL_LINE.finditer(item.text)) if item.channel == "call" else []
     if not lines:
         side = item_side(item)
-        return [Segment(sentence, side, item.author) for sentence in sentences(item.text)]
+        return [Segment(sentence, side, item.author, quoted=quoted) for sentence, quoted in own_and_quoted(item.text)]
     starts = item.segment_starts if len(item.segment_starts) == len(lines) else None
     found = []
     for index, line in enumerate(lines):
@@ -374,14 +462,28 @@ def concept(text: str, near: int) -> str | None:
     return min(matches, key=lambda match: abs(match.start() - near)).lastgroup if matches else None
 
 
+def is_commitment(text: str, at: int) -> bool:
+    """Whether the future at ``at`` of lower-cased ``text`` commits to something of substance (a verb such
+    as send or arrange, or a concept such as the contract) rather than a personal remark ("I will be at
+    home", "I will not be arriving until midnight")."""
+    personal = PERSONAL_FUTURE.search(text, max(at - 12, 0))
+    if personal and personal.start() <= at + 12:
+        return False
+    generic = GENERIC_FUTURE.match(text, at)
+    return generic is None or COMMITMENT_NEXT.match(text, generic.end()) is not None
+
+
 def action_trigger(text: str) -> tuple[re.Match[str] | None, str]:
-    """What makes lower-cased ``text`` an action: a promise, a request, done or received."""
+    """What makes lower-cased ``text`` an action: a promise, a request (or an open question), done or
+    received. Courtesy ("let me know if you have questions") is none of them."""
     promise = PROMISE.search(text)
-    if promise and not (INTEREST.search(text) or PURCHASE.search(text)):
+    if promise and not (INTEREST.search(text) or PURCHASE.search(text)) and is_commitment(text, promise.start()):
         return promise, "promise"
     request = REQUEST.search(text)
-    if request or text.endswith("?"):
+    if request and not BOILERPLATE.search(text) and (CONCEPT.search(text) or COMMITMENT.search(text, request.end())):
         return request, "request"
+    if text.endswith("?") and len(text.split()) >= QUESTION_MIN_WORDS:
+        return None, "question"
     done = DONE.search(text)
     return (done, "done") if done else (RECEIVED.search(text), "received")
 
@@ -392,6 +494,9 @@ def action_claim(segment: Segment, item: SourceItem) -> Claim | None:
     Done and received claims need a concept: they exist to close an earlier action of that topic.
     """
     trigger, how = action_trigger(segment.lower)
+    if how == "question":
+        return _claim(ClaimKind.ACTION, segment.text, item, segment, WEIGHTS["question"],
+                      owner_side=_other(segment.side), topic=None)
     if trigger is None:
         return None
     about = concept(segment.lower, trigger.start())
@@ -428,7 +533,7 @@ def purchase_claim(segment: Segment, item: SourceItem) -> Claim | None:
     weight = WEIGHTS["purchase"]
     if not match:
         match, weight = INTEREST.search(segment.lower), WEIGHTS["interest"]
-    if not match:
+    if not match or (weight == WEIGHTS["interest"] and NEGATED.search(segment.lower[:match.start()])):
         return None
     product = product_key(segment.text, match.end())
     return _claim(ClaimKind.PURCHASE, segment.text, item, segment, weight,
@@ -448,14 +553,25 @@ def role_claim(segment: Segment, item: SourceItem) -> Claim | None:
     if not match:
         return None
     first_person = FIRST_PERSON.match(match.group())
+    name = (signature_name(item) or segment.owner) if first_person else None
     return _claim(ClaimKind.PERSON, segment.text, item, segment, WEIGHTS["role"],
-                  owner=segment.owner if first_person else None, owner_side=segment.side if first_person else None)
+                  owner=name, owner_side=segment.side if first_person else None)
+
+
+def signature_name(item: SourceItem) -> str | None:
+    """The name line of the item's signature, if it has one."""
+    lines = [part.strip() for line in signature_lines(item.signature) if not SIGN_OFF.search(line)
+             for part in _split_name_and_title(line)]
+    return next((line for line in lines if NAME_LINE.match(line)), None)
 
 
 def preference_claim(segment: Segment, item: SourceItem, rules: Rules) -> Claim | None:
     """How and when to reach someone: a stated preference, a phone number or an e-mail address."""
     text = segment.text
-    if not (PREFERENCE.search(segment.lower) or emails(text) or phones(text, rules.phone_region)):
+    if HEADER_RESIDUE.search(text):
+        return None
+    reachable = CONTACT_WORD.search(segment.lower) and (emails(text) or phones(text, rules.phone_region))
+    if not (PREFERENCE.search(segment.lower) or reachable):
         return None
     return _claim(ClaimKind.PREFERENCE, text, item, segment, WEIGHTS["preference"])
 
@@ -501,27 +617,50 @@ def sentence_claims(segment: Segment, item: SourceItem, rules: Rules, *, with_is
     A sentence stating an amount weighs more, and one that no other rule took (a price, unless it is
     a question) becomes an agreement of low weight.
     """
-    if len(segment.text.split()) < MIN_WORDS:
+    if len(segment.text.split()) < MIN_WORDS or HEADER_RESIDUE.search(segment.text):
         return []
+    if BOILERPLATE.search(segment.lower) and not AMOUNT.search(segment.text):
+        return [claim for claim in [preference_claim(segment, item, rules)] if claim and not segment.quoted]
     found = [claim for claim in (action_claim(segment, item), purchase_claim(segment, item),
                                  status_claim(segment, item), role_claim(segment, item),
                                  preference_claim(segment, item, rules), agreement_claim(segment, item),
                                  risk_claim(segment, item, rules))
              if claim]
-    if with_issue:
+    if with_issue and not segment.quoted:
         found += issue_claims(segment, item)
-    if not AMOUNT.search(segment.text):
-        return found
-    if not found and not segment.text.endswith("?"):
-        return [_claim(ClaimKind.AGREEMENT, segment.text, item, segment, _plus(WEIGHTS["price"], AMOUNT_BONUS))]
-    return [claim if claim.kind == ClaimKind.RISK else
-            claim.model_copy(update={"weight": _plus(claim.weight, AMOUNT_BONUS)}) for claim in found]
+    found += filter(None, [event_claim(segment, item, found)])
+    if AMOUNT.search(segment.text):
+        found = [claim if claim.kind == ClaimKind.RISK else
+                 claim.model_copy(update={"weight": _plus(claim.weight, AMOUNT_BONUS)}) for claim in found]
+    if segment.quoted:
+        found = [claim.model_copy(update={"weight": round(claim.weight * QUOTED_FACTOR, 2)})
+                 for claim in found if claim.kind in QUOTED_KINDS]
+    return found
+
+
+def event_claim(segment: Segment, item: SourceItem, found: list[Claim]) -> Claim | None:
+    """A fact for the timeline: a meeting, call or visit with its date, a clock time or a place, something
+    scheduled, moved, cancelled or offered, a churn threat (a risk), or a figure (amount, share, quantity)
+    no other rule took."""
+    text = segment.lower
+    if CHURN.search(text):
+        return _claim(ClaimKind.RISK, segment.text, item, segment, WEIGHTS["churn"])
+    if any(claim.kind in (ClaimKind.ACTION, ClaimKind.EVENT) for claim in found):
+        return None
+    timed = CLOCK_TIME.search(text) is not None
+    dated = timed or due_date(text, item.occurred_at) is not None
+    if SCHEDULING.search(text) or timed or PLACE.search(segment.text) or (dated and EVENT_NOUN.search(text)):
+        return _claim(ClaimKind.EVENT, segment.text, item, segment, _plus(WEIGHTS["event"], DUE_BONUS if dated else 0))
+    if not found and not text.endswith("?") and (AMOUNT.search(segment.text) or QUANTITY.search(segment.text)):
+        return _claim(ClaimKind.EVENT, segment.text, item, segment, _plus(WEIGHTS["fact"], AMOUNT_BONUS))
+    return None
 
 
 def signature_claim(item: SourceItem) -> Claim | None:
     """A person from a signature: name line, then title, company and phone lines, as one claim."""
-    lines = [line for line in signature_lines(item.signature) if not SIGN_OFF.search(line)]
-    lines = [part.strip() for line in lines for part in _split_name_and_title(line)]
+    lines = [line for line in signature_lines(item.signature)
+             if not SIGN_OFF.search(line) and not HEADER_RESIDUE.search(line)]
+    lines = list(dict.fromkeys(part.strip() for line in lines for part in _split_name_and_title(line)))
     start = next((index for index, line in enumerate(lines) if NAME_LINE.match(line)), None)
     if start is None:
         return None
@@ -578,8 +717,29 @@ def extract(item: SourceItem, rules: Rules = DEFAULT_RULES) -> list[Claim]:
         claims = sentence_claims(segment, item, rules, with_issue=not issue_seen)
         issue_seen = issue_seen or any(claim.topic == "issue" for claim in claims)
         found += claims
-    found += filter(None, [signature_claim(item), reply_claim(item)])
+    signature = signature_claim(item)
+    found += filter(None, [signature or author_claim(item), thread_claim(item), reply_claim(item)])
     return found
+
+
+def author_claim(item: SourceItem) -> Claim | None:
+    """The author of an e-mail or chat as a person, when the source names them ("Anna Nowak", not an
+    address or a handle); a signature or introduction with their role supersedes it (``merge``)."""
+    name = flatten(item.author or "")
+    if item.channel not in ("email", "chat") or not NAME_LINE.match(name):
+        return None
+    return Claim(kind=ClaimKind.PERSON, text=name, date=item.occurred_at.date(), weight=WEIGHTS["author"],
+                 owner=name, owner_side=item_side(item), topic=f"person:{name.casefold()}",
+                 sources=[Citation(interaction_id=item.interaction_id)])
+
+
+def thread_claim(item: SourceItem) -> Claim | None:
+    """What an e-mail thread is about: its subject without "Re:"/"Fwd:", once per thread (``merge`` keeps
+    the first message and cites the later ones)."""
+    subject = SUBJECT_PREFIX.sub("", flatten(item.subject or ""))
+    if len(subject.split()) < MIN_WORDS:
+        return None
+    return _claim(ClaimKind.EVENT, subject, item, None, WEIGHTS["thread"], topic=f"thread:{subject.casefold()}")
 
 
 def first_contact_claim(item: SourceItem) -> Claim | None:

@@ -1,5 +1,6 @@
 """The grounding check: every number, amount, date, phone, e-mail and name a claim states must occur
-in the interactions it cites. Claims that fail are dropped and returned so the caller can count them.
+in the interactions it cites, and no claim may be steering language (text addressing the summarizer,
+see ``summarizer.steering``). Claims that fail are dropped and returned so the caller can count them.
 
 Numbers compare as digits without separators (a phone may differ in its country or trunk prefix),
 dates in any of several written forms or as a relative expression ("by Friday", "завтра") resolved
@@ -11,8 +12,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from summarizer.notes import Claim, Notes, SourceItem
+from summarizer.notes import Claim, Notes, SourceItem, is_steering_risk
 from summarizer.sources import format_source
+from summarizer.steering import is_steering
 
 DateKey = tuple[int | None, int, int]  # (year or None when not written, month, day)
 
@@ -110,8 +112,18 @@ def grounding_text(item: SourceItem) -> str:
     return f"{format_source(item)}\n{item.signature}" if item.signature else format_source(item)
 
 
+def source_texts(items: Iterable[SourceItem]) -> dict[int, str]:
+    """Each interaction's text for ``check_grounding`` (a split interaction's parts joined)."""
+    texts: dict[int, str] = {}
+    for item in items:
+        text = grounding_text(item)
+        texts[item.interaction_id] = f"{texts[item.interaction_id]}\n{text}" if item.interaction_id in texts else text
+    return texts
+
+
 def check_grounding(notes: Notes, source_texts: dict[int, str]) -> GroundingResult:
-    """Keep the claims whose facts all occur in the interactions they cite; drop the others.
+    """Keep the claims whose facts all occur in the interactions they cite and that do not address the
+    summarizer; drop the others.
 
     ``source_texts`` maps interaction ids to their text, best as given by ``grounding_text`` so the
     header carries the interaction's date. A claim citing an interaction not in it is dropped.
@@ -122,9 +134,14 @@ def check_grounding(notes: Notes, source_texts: dict[int, str]) -> GroundingResu
     dropped: list[Claim] = []
     for claim in notes.claims:
         cited = [facts.get(citation.interaction_id) for citation in claim.sources]
-        grounded = None not in cited and _is_grounded(claim, cited)
+        grounded = None not in cited and _is_grounded(claim, cited) and not _steers(claim)
         (kept if grounded else dropped).append(claim)
     return GroundingResult(notes.model_copy(update={"claims": kept}), dropped)
+
+
+def _steers(claim: Claim) -> bool:
+    """Whether a claim's own text addresses the summarizer (an engine that repeated an instruction)."""
+    return not is_steering_risk(claim) and is_steering(claim.text)
 
 
 def _is_grounded(claim: Claim, sources: list[_SourceFacts]) -> bool:

@@ -110,9 +110,27 @@ def resolve_topics(entries: list[Entry]) -> list[Entry]:
         group.sort(key=lambda entry: entry.key)
         if topic.startswith("action:"):
             found.append(settle_actions(group))
+        elif topic.startswith(("thread:", "person:")):
+            found.append(_with_all_sources(_representative(topic, group), group))
         else:
             found.append(group[0] if topic.startswith("first:") else group[-1])
     return found
+
+
+def _representative(topic: str, group: list[Entry]) -> Entry:
+    """A thread is told by its first message; a person by the latest claim that says more than the name."""
+    if topic.startswith("thread:"):
+        return group[0]
+    return max(group, key=lambda entry: (entry.claim.text.strip() != (entry.claim.owner or "").strip(), entry.key))
+
+
+def _with_all_sources(keep: Entry, group: list[Entry]) -> Entry:
+    """``keep`` citing every claim of its topic, as weighty as the weightiest of them."""
+    sources: list[Citation] = []
+    for entry in group:
+        sources = union_sources(sources, entry.claim.sources)
+    weight = max(entry.claim.weight for entry in group)
+    return Entry(keep.claim.model_copy(update={"sources": sources, "weight": weight}), keep.key)
 
 
 def settle_actions(group: list[Entry]) -> Entry:

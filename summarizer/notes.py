@@ -69,3 +69,13 @@ class SourceItem(BaseModel):
     signature: str = ""
     language: str | None = None
     segment_starts: list[float] = Field(default_factory=list, description="calls: start second of each text line")
+    steering: bool = Field(default=False, description="text addressing the summarizer was cut out of it")
+
+
+#: Topic prefix of the one risk a message that tried to steer the summary gets (``steering:<interaction id>``).
+STEERING_TOPIC = "steering"
+
+
+def is_steering_risk(claim: Claim) -> bool:
+    """Whether ``claim`` is the summarizer's own risk about a message that tried to steer the summary."""
+    return claim.kind == ClaimKind.RISK and (claim.topic or "").startswith(f"{STEERING_TOPIC}:")

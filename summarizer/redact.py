@@ -1,9 +1,12 @@
 """Personal data a brief does not need, replaced by typed placeholders before any engine sees text.
 
-One precompiled alternation finds candidates in a single pass: keyword-anchored values (NIP, INN,
-SNILS, PESEL, passport and ID numbers, home addresses, diagnoses), street addresses, IBANs and bare
-digit runs. Checksummed candidates are kept unless their validator (python-stdnum) accepts them, so
-phone numbers, amounts, dates and order numbers pass through unchanged.
+One precompiled alternation finds candidates in a single pass: keyword-anchored values (passport and ID
+numbers, home addresses, diagnoses, CVV codes), street addresses, IBANs, phone numbers (kept as written)
+and runs of digits. A run of digits, labelled ("PESEL", "ИНН", "NIP" …) or bare, is read as whole groups
+(what the separators delimit) from the left: python-stdnum's checksum validators decide what is an
+identifier, and a bare number must also be written the way that identifier is (a card in fours, a NIP
+as 3-3-2-2), so phone numbers, amounts, dates and order numbers pass through unchanged. A card's expiry
+date next to a redacted card goes too.
 """
 
 import re
@@ -12,10 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from stdnum import iban, luhn
-from stdnum.pl import nip, pesel
+from stdnum.pl import nip, pesel, regon
 from stdnum.ru import inn
-
-REDACTION_VERSION = "1"
 
 _UPPER = "A-ZĄĆĘŁŃÓŚŹŻА-ЯЁ"
 # Between a keyword and its value: punctuation and words such as "no.", "nr", "номер", "серия".
@@ -24,6 +25,9 @@ _CAP_WORDS = rf"[{_UPPER}0-9][\w.-]*(?:\s[{_UPPER}][\w.-]*){{0,3}}"
 # The only field whose value need not contain a digit: text with neither is returned as it is.
 _HEALTH_KEYWORDS = r"(?i:diagnosed\s+with|medical\s+condition|диагноз|zdiagnozowano(?:\s+u\s+\w+)?|choruje\s+na)"
 _ABBREVIATION = r"\b(?:ul|al|pl|os|m|lok|nr|St|Ave|Rd|Apt|ул|д|кв|корп|стр|пр|г|обл|пер|просп)\."
+_SEPARATOR = r"[ .\-\u00a0]"  # what people put between the digit groups of a number
+_DIGIT_RUN = rf"\d(?:{_SEPARATOR}?\d){{8,29}}(?!\w|[.,-]\d)"
+_CARD = "[card]"
 
 
 def _digits(text: str) -> str:
@@ -34,12 +38,20 @@ def _always(_value: str) -> bool:
     return True
 
 
+def _never(_value: str) -> bool:
+    return False
+
+
 def _has_digit(value: str) -> bool:
     return any(char.isdigit() for char in value)
 
 
 def is_valid_snils(number: str) -> bool:
-    """SNILS checksum as published by the Russian Pension Fund (python-stdnum has no module)."""
+    """SNILS checksum as published by the Russian Pension Fund (python-stdnum has no module).
+
+    The first nine digits weighted 9 down to 1 and summed, the sum modulo 101, a remainder of 100 read as
+    00, must equal the last two digits.
+    """
     digits = _digits(number)
     if len(digits) != 11:
         return False
@@ -56,9 +68,76 @@ def is_plausible_pesel(number: str) -> bool:
     return pesel.is_valid(digits) and date(1900, 1, 1) <= pesel.get_birth_date(digits) <= date.today()
 
 
-def _on_digits(is_valid: Callable[[str], bool]) -> Callable[[str], bool]:
-    """A validator applied to the digits of a value written with spaces or dashes."""
-    return lambda value: is_valid(_digits(value))
+def _is_card(digits: str) -> bool:
+    return 13 <= len(digits) <= 19 and digits[0] in "23456" and luhn.is_valid(digits)
+
+
+def _is_polish_account(digits: str) -> bool:
+    return len(digits) == 26 and iban.is_valid("PL" + digits)
+
+
+def _is_russian_mobile(digits: str) -> bool:
+    """A Russian mobile number written without its +7: 9 and nine digits, or 79 / 89 and nine digits."""
+    return (len(digits) == 10 and digits[0] == "9") or (len(digits) == 11 and digits[:2] in ("79", "89"))
+
+
+@dataclass(frozen=True, slots=True)
+class _Number:
+    """A checksummed identifier: its placeholder, its check (on the digits), the layouts it is recognized
+    in without a label (a regex on group lengths and separators: ``4 4 4 4``, ``3-3-2-2``), and its labels."""
+
+    placeholder: str
+    is_valid: Callable[[str], bool]
+    layouts: str
+    keyword: str = ""
+
+    def fits_bare(self, layout: str, digits: str) -> bool:
+        """Written as this identifier is, its check passing, and not a Russian mobile number."""
+        return bool(re.fullmatch(self.layouts, layout)) and self.is_valid(digits) and not _is_russian_mobile(digits)
+
+
+_NUMBERS = (
+    _Number("[bank account]", _is_polish_account, r"26|2( 4){6}"),
+    _Number(_CARD, _is_card, r"1[3-9]|4(?:[ .-]4){2}[ .-][1-4]|4(?:[ .-]4){3}[ .-][1-3]|4[ .-]6[ .-][45]"),
+    _Number("[pesel]", is_plausible_pesel, r"11", r"(?i:pesel)"),
+    _Number("[snils]", is_valid_snils, r"3[ -]3[ -]3[ -]2|11", r"СНИЛС|снилс|SNILS"),
+    _Number("[nip]", nip.is_valid, r"3-3-2-2|3-2-2-3|10", r"(?i:nip)"),
+    _Number("[inn]", inn.is_valid, r"10|12", r"ИНН|инн|INN"),
+    _Number("[regon]", regon.is_valid, r"14", r"(?i:regon)"),
+)
+_GROUP = re.compile(r"\d+")
+
+
+def _identify(number: str, label: _Number | None) -> str | None:
+    """The placeholder of what ``number`` is: the ``label``'s kind in any layout, else a bare identifier."""
+    digits = _digits(number)
+    if label is not None:
+        return label.placeholder if label.is_valid(digits) else None
+    layout = _GROUP.sub(lambda group: str(len(group.group())), number).replace("\u00a0", " ")
+    return next((kind.placeholder for kind in _NUMBERS if kind.fits_bare(layout, digits)), None)
+
+
+def _longest_identifier(run: str, groups: list[re.Match[str]], label: _Number | None) -> tuple[int, str] | None:
+    """(number of groups, placeholder) of the longest identifier made of the first of ``groups``, if any."""
+    for count in range(len(groups), 0, -1):
+        if placeholder := _identify(run[groups[0].start():groups[count - 1].end()], label):
+            return count, placeholder
+    return None
+
+
+def _redact_numbers(run: str, label: _Number | None = None) -> str:
+    """``run`` with the identifiers it starts with replaced, each the longest that validates; the rest kept."""
+    groups = list(_GROUP.finditer(run))
+    pieces, copied, first = [], 0, 0
+    while first < len(groups) and (found := _longest_identifier(run, groups[first:], label)):
+        count, placeholder = found
+        pieces += [run[copied:groups[first].start()], placeholder]
+        copied, first = groups[first + count - 1].end(), first + count
+    return "".join(pieces) + run[copied:]
+
+
+def _label(keyword: str) -> _Number:
+    return next(kind for kind in _NUMBERS if kind.keyword and re.match(kind.keyword, keyword))
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,15 +148,19 @@ class _Field:
     placeholder: str
     value: str
     keyword: str = ""
-    is_valid: Callable[[str], bool] = _always
-    digit_first: bool = False  # the match starts with a digit (no keyword)
+    is_valid: Callable[[str], bool] = _always  # a field never valid keeps what it matched, as written
+    first: str = r"[^\W\d_]"  # what the match starts with: a letter, a digit or a plus
+    reads_numbers: bool = False  # the value is a digit run read by _redact_numbers
 
 
+_PHONE = r"\(?\+?\d(?:[ ().\-\u00a0]{0,3}\d){5,14}(?!\d)"
 _FIELDS = (
-    _Field("pesel_kw", "[pesel]", r"\d{6}\s?\d{5}", r"(?i:pesel)", is_plausible_pesel),
-    _Field("nip_kw", "[nip]", r"(?:PL\s?)?\d(?:[ -]?\d){9}", r"(?i:nip)", _on_digits(nip.is_valid)),
-    _Field("inn_kw", "[inn]", r"\d{10}(?:\d{2})?", r"ИНН|инн|INN", _on_digits(inn.is_valid)),
-    _Field("snils_kw", "[snils]", r"\d{3}[ -]?\d{3}[ -]?\d{3}[ -]?\d{2}", r"СНИЛС|снилс|SNILS", is_valid_snils),
+    _Field("number_kw", "", _DIGIT_RUN, "|".join(kind.keyword for kind in _NUMBERS if kind.keyword),
+           reads_numbers=True),
+    _Field("phone_kw", "", _PHONE,
+           r"(?i:tel|тел|телефон[а-я]*|phone|telefon[a-z]*|mobile|mob|моб|kom|komórk[a-z]*|сотов[а-я]*|whatsapp)",
+           _never),
+    _Field("cvv", "[cvv]", r"\d{3,4}\b", r"(?i:(?:cvv2?|cvc2?)(?:/(?:cvv2?|cvc2?))?(?:\s+(?:code|kod|код))?|csc)"),
     _Field("passport", "[passport]", r"[A-ZА-Я]{0,3}[ -]?\d(?:[ -]?\d){3,11}(?:\s*(?:номер|№|nr\.?|no\.?)\s*\d{6})?",
            r"(?i:passport|паспорт[а-я]*|paszport[a-z]*|серия)"),
     _Field("id_number", "[id number]", r"[A-ZА-Я]{0,3}[ -]?\d(?:[ -]?\d){4,11}",
@@ -95,11 +178,13 @@ _FIELDS = (
                                      r"(?:,?\s?(?:корп\.|к\.|стр\.|корпус|строение)\s?\d+)?(?:,?\s?(?:кв\.|квартира)\s?\d+)?"),
     _Field("street_en", "[address]", r"\d{1,5}\s(?:[A-Z][a-z]+\s){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|"
                                      r"Boulevard|Blvd|Drive|Dr|Court|Ct|Place|Way|Terrace|Close)\b\.?"
-                                     r"(?:,?\s(?:Apt|Apartment|Suite|Unit|Flat)\.?\s?#?\w+)?", digit_first=True),
-    _Field("iban", "[iban]", r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,3})?\b",
+                                     r"(?:,?\s(?:Apt|Apartment|Suite|Unit|Flat)\.?\s?#?\w+)?", first=r"\d"),
+    _Field("vat_pl", "[nip]", rf"PL ?\d(?:{_SEPARATOR}?\d){{9}}(?!\w|{_SEPARATOR}?\d)",
+           is_valid=lambda value: nip.is_valid(_digits(value))),
+    _Field("iban", "[iban]", r"\b[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?[A-Z0-9]{1,3})?\b",
            is_valid=iban.is_valid),
-    # bare digit runs: _classify_digits picks the placeholder from length, layout and checksums
-    _Field("digits", "", r"(?<![+#/.,-])\d(?:[ -]?\d){9,29}(?![\w/]|[.,-]\d)", digit_first=True),
+    _Field("phone", "", _PHONE, is_valid=_never, first=r"\+"),  # +48 600 123 456, +7 (916) 123-45-67
+    _Field("numbers", "", rf"(?<![+#/.,-]){_DIGIT_RUN}", first=r"\d", reads_numbers=True),
 )
 
 
@@ -109,46 +194,45 @@ def _alternative(field: _Field) -> str:
 
 
 def _compile() -> re.Pattern[str]:
-    """One alternation tried only at word starts, dispatched on whether the word starts with a digit."""
-    digit_first = "|".join(_alternative(field) for field in _FIELDS if field.digit_first)
-    letter_first = "|".join(_alternative(field) for field in _FIELDS if not field.digit_first)
-    return re.compile(rf"(?<!\w)(?:(?=\d)(?:{digit_first})|(?=[^\W\d_])(?:{letter_first}))")
+    """One alternation tried only at word starts, dispatched on the first character: digit, plus or letter."""
+    starts = dict.fromkeys(field.first for field in _FIELDS)
+    branches = ("(?={})(?:{})".format(first, "|".join(_alternative(f) for f in _FIELDS if f.first == first))
+                for first in starts)
+    return re.compile(rf"(?<!\w)(?:{'|'.join(branches)})")
 
 
 _PATTERN = _compile()
 _WORTH_A_LOOK = re.compile(rf"\d|{_HEALTH_KEYWORDS}")
 _BY_NAME = {field.name: field for field in _FIELDS}
-_SNILS_FORMAT = re.compile(r"\d{3}-\d{3}-\d{3}[ -]\d{2}")
-_NIP_FORMAT = re.compile(r"\d{3}-\d{3}-\d{2}-\d{2}|\d{3}-\d{2}-\d{2}-\d{3}")
 
-
-def _classify_digits(run: str) -> str | None:
-    """The placeholder for a bare digit run that validates as a card, account, PESEL, SNILS or NIP."""
-    digits = _digits(run)
-    if len(digits) == 26 and iban.is_valid("PL" + digits):
-        return "[bank account]"
-    if 13 <= len(digits) <= 19 and digits[0] in "23456" and luhn.is_valid(digits):
-        return "[card]"
-    if run.isdigit() and len(run) == 11 and is_plausible_pesel(run):
-        return "[pesel]"
-    if _SNILS_FORMAT.fullmatch(run) and is_valid_snils(run):
-        return "[snils]"
-    if _NIP_FORMAT.fullmatch(run) and nip.is_valid(digits):
-        return "[nip]"
-    return None
+# A card's expiry date (MM/YY, MM/YYYY) within a few words of the card: same sentence, next line at most.
+_MONTH_YEAR = r"(?<![\d/.])(?:0?[1-9]|1[0-2]) ?/ ?(?:\d{2}|20\d{2})(?![\d/])"
+_NEAR = r"(?:[^\n.!?\[\]]|\n(?!\s*\n)|\.(?!\s)|\.(?=\s+[a-zа-яёąćęłńóśźż\d])|\[cvv\]){0,40}?"
+_CARD_EXPIRY = re.compile(rf"(?P<after>\[card\]{_NEAR})(?P<expiry>{_MONTH_YEAR})|"
+                          rf"(?P<expiry_first>{_MONTH_YEAR})(?P<before>{_NEAR}\[card\])")
 
 
 def _replace(match: re.Match[str]) -> str:
     field = _BY_NAME[match.lastgroup]
     value = match.group(f"{field.name}_value")
-    if field.name == "digits":
-        return _classify_digits(value) or value
+    keyword = match.group(f"{field.name}_kw") if field.keyword else ""
+    if field.reads_numbers:
+        return keyword + _redact_numbers(value, _label(keyword) if keyword else None)
     if not field.is_valid(value):
         return match.group()
-    keyword = match.group(f"{field.name}_kw") if field.keyword else ""
     return keyword + field.placeholder
 
 
+def _redact_card_expiry(text: str) -> str:
+    """``text`` with each expiry date next to a redacted card replaced."""
+    return _CARD_EXPIRY.sub(lambda m: f"{m['after']}[card expiry]" if m["after"] is not None
+                            else f"[card expiry]{m['before']}", text)
+
+
 def redact(text: str) -> str:
-    """``text`` with card, bank, ID and tax numbers, home addresses and diagnoses replaced by placeholders."""
-    return _PATTERN.sub(_replace, text) if _WORTH_A_LOOK.search(text) else text
+    """``text`` with card numbers and expiry dates, CVV codes, bank, ID and tax numbers, home addresses and
+    diagnoses replaced by placeholders; phone numbers, amounts, dates and order numbers kept."""
+    if not _WORTH_A_LOOK.search(text):
+        return text
+    redacted = _PATTERN.sub(_replace, text)
+    return _redact_card_expiry(redacted) if _CARD in redacted else redacted

@@ -1,4 +1,5 @@
-"""Interactions as the engines see them: redacted, formatted with their ids, split when too long."""
+"""Interactions as the engines see them: redacted, without text that addresses the summarizer, formatted
+with their ids, split when too long."""
 
 import re
 from collections.abc import Callable, Iterator
@@ -6,18 +7,30 @@ from collections.abc import Callable, Iterator
 from storage.models import Interaction
 from summarizer.notes import SourceItem
 from summarizer.redact import redact
+from summarizer.steering import is_steering, remove_steering
 
 SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 
 
 def to_source_item(interaction: Interaction) -> SourceItem:
-    """The engine's view of an interaction: personal data redacted, quoted text left out."""
-    return SourceItem(
+    """The engine's view of an interaction: personal data redacted, quoted text and steering left out."""
+    return without_steering(SourceItem(
         interaction_id=interaction.id, occurred_at=interaction.occurred_at, channel=interaction.channel,
         direction=interaction.direction, author=interaction.author,
         subject=redact(interaction.subject) if interaction.subject else None, text=redact(interaction.body),
         signature=redact(interaction.signature), language=interaction.language,
-        segment_starts=list(interaction.meta.get("segment_starts", [])))
+        segment_starts=list(interaction.meta.get("segment_starts", []))))
+
+
+def without_steering(item: SourceItem) -> SourceItem:
+    """``item`` with every passage that addresses the summarizer cut out of its subject, text and signature
+    (an author name that does loses the name), marked ``steering`` when there was one: no engine reads it."""
+    subject, text, signature = (remove_steering(part) for part in (item.subject or "", item.text, item.signature))
+    author_steers = item.author is not None and is_steering(item.author)
+    if not (subject.spans or text.spans or signature.spans or author_steers):
+        return item
+    return item.model_copy(update={"subject": subject.text or None, "text": text.text, "signature": signature.text,
+                                   "author": None if author_steers else item.author, "steering": True})
 
 
 def format_source(item: SourceItem) -> str:

@@ -1,21 +1,32 @@
 """The summary tree: time buckets (day -> week -> month -> year -> root) over token-sized chunks.
 
 Each node is keyed by a hash of its inputs and the engine version. Rebuilding recomputes only nodes
-whose hash changed, so a new message costs its chunk, its day and that day's ancestors.
+whose hash changed, so a new message costs its chunk, its day and that day's ancestors. Every node an
+engine computes passes the grounding check before it is kept, so no level holds a claim its sources do
+not support: digests and reports may read any node.
+
+Messages that tried to steer the summary (``SourceItem.steering``, the instruction already cut out)
+get one risk each here, whatever the engine: engines never see these risks, every node carries the
+latest of them, and no claim an engine writes in steering language is kept.
 """
 
 import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from summarizer.engines.base import Engine
-from summarizer.notes import Notes, SourceItem
+from summarizer.grounding import check_grounding, source_texts
+from summarizer.notes import STEERING_TOPIC, Citation, Claim, ClaimKind, Notes, SourceItem, is_steering_risk
+from summarizer.render import load_labels
 from summarizer.sources import format_source, split_item
+from summarizer.steering import is_steering
 
 LEVELS = ("chunk", "day", "week", "month", "year", "root")
 ROOT_BUCKET = datetime(1970, 1, 1, tzinfo=timezone.utc)
+MAX_STEERING_RISKS = 5  # per node: the latest messages that tried to steer the summary
+STEERING_WEIGHT = 0.6  # ranks below complaints (0.7) and competitors (0.8)
 
 
 class SummarizeError(Exception):
@@ -62,6 +73,7 @@ class Node:
     recomputed: bool  # changed and an engine call was needed (a single child's notes are reused)
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    ungrounded: int = 0  # claims the grounding check dropped from what the engine wrote
 
 
 @dataclass(slots=True)
@@ -86,10 +98,37 @@ class Tree:
     def recomputed(self) -> int:
         return sum(node.recomputed for node in self.nodes)
 
+    @property
+    def ungrounded(self) -> int:
+        """Claims dropped by the grounding check in this build."""
+        return sum(node.ungrounded for node in self.nodes)
+
 
 def digest(*parts: object) -> str:
     """A stable hash of JSON-serialisable parts."""
     return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()
+
+
+def steering_risk(item: SourceItem, text: str) -> Claim:
+    """The one risk of a message that tried to steer the summary: ``text`` (a label), citing the message."""
+    return Claim(kind=ClaimKind.RISK, text=text, date=item.occurred_at.date(), weight=STEERING_WEIGHT,
+                 topic=f"{STEERING_TOPIC}:{item.interaction_id}",
+                 sources=[Citation(interaction_id=item.interaction_id)])
+
+
+def without_steering_risks(notes: Notes) -> Notes:
+    """``notes`` as an engine may read them: without the tree's steering risks."""
+    return notes.model_copy(update={"claims": [claim for claim in notes.claims if not is_steering_risk(claim)]})
+
+
+def guarded(notes: Notes, risks: Iterable[Claim]) -> Notes:
+    """An engine's ``notes`` as the tree keeps them: no claim that is steering language or poses as a
+    steering risk, then ``risks``, one per message, the latest ``MAX_STEERING_RISKS``."""
+    claims = [claim for claim in notes.claims if not is_steering_risk(claim) and not is_steering(claim.text)]
+    latest: dict[str | None, Claim] = {}
+    for risk in sorted(risks, key=lambda claim: (claim.date or date.min, claim.sources[0].interaction_id)):
+        latest[risk.topic] = risk
+    return notes.model_copy(update={"claims": claims + list(latest.values())[-MAX_STEERING_RISKS:]})
 
 
 def chunk_items(items: list[SourceItem], engine: Engine, *, client: str) -> list[list[SourceItem]]:
@@ -123,11 +162,13 @@ class TreeBuilder:
         self.stored = stored
         self.client = client
         self.tree = Tree()
+        self.sources: dict[int, str] = {}
 
     def build(self, items: list[SourceItem]) -> Tree:
         """Build (or update) the tree over ``items``; an empty history gives an empty tree."""
         if not items:
             return self.tree
+        self.sources = source_texts(items)
         days: dict[datetime, list[SourceItem]] = {}
         for item in items:
             days.setdefault(bucket_start("day", item.occurred_at), []).append(item)
@@ -145,7 +186,18 @@ class TreeBuilder:
 
     def _map_node(self, day: datetime, index: int, chunk: list[SourceItem]) -> Node:
         input_hash = digest(self.engine.version, "chunk", [item.model_dump(mode="json") for item in chunk])
-        return self._node("chunk", day, index, input_hash, lambda: self.engine.map(chunk))
+        return self._node("chunk", day, index, input_hash, lambda: self._map(chunk))
+
+    def _map(self, chunk: list[SourceItem]) -> Notes:
+        """The engine's notes of ``chunk``, guarded, with a risk for each item that tried to steer the summary."""
+        steering = [item for item in chunk if item.steering]
+        label = load_labels(self.engine.language)["text"]["steering"] if steering else ""
+        return guarded(self.engine.map(chunk), [steering_risk(item, label) for item in steering])
+
+    def _reduce(self, children: list[Notes], level: str) -> Notes:
+        """The engine's merge of ``children`` without their steering risks, guarded, with those risks."""
+        risks = [claim for child in children for claim in child.claims if is_steering_risk(claim)]
+        return guarded(self.engine.reduce([without_steering_risks(child) for child in children], level=level), risks)
 
     def _reduce_node(self, level: str, start: datetime, children: list[Node]) -> Node:
         """The parent of ``children`` as a left fold in time order: ((c1 + c2) + c3) + ...
@@ -171,11 +223,11 @@ class TreeBuilder:
         while len(notes) > 1:
             groups = _pack(notes, self.engine.context_tokens, lambda n: self.engine.count_tokens(n.model_dump_json()))
             if len(groups) == 1:
-                return self.engine.reduce(groups[0], level=level)
+                return self._reduce(groups[0], level)
             if all(len(group) == 1 for group in groups):
                 raise SummarizeError(f"client {self.client}: {level} notes do not fit the engine's context "
                                      f"even two at a time")
-            notes = [group[0] if len(group) == 1 else self.engine.reduce(group, level=level) for group in groups]
+            notes = [group[0] if len(group) == 1 else self._reduce(group, level) for group in groups]
         return notes[0]
 
     def _node(self, level: str, start: datetime, chunk: int, input_hash: str, compute: Callable[[], Notes],
@@ -185,10 +237,13 @@ class TreeBuilder:
             node = Node(level, start, chunk, input_hash, previous.notes, changed=False, recomputed=False)
         else:
             before = (self.engine.usage.prompt_tokens, self.engine.usage.completion_tokens)
-            notes = compute()
+            notes, dropped = compute(), 0
+            if not free:  # a reused child's notes were checked when it was built
+                checked = check_grounding(notes, self.sources)
+                notes, dropped = checked.notes, len(checked.dropped)
             node = Node(level, start, chunk, input_hash, notes, changed=True, recomputed=not free,
                         prompt_tokens=self.engine.usage.prompt_tokens - before[0],
-                        completion_tokens=self.engine.usage.completion_tokens - before[1])
+                        completion_tokens=self.engine.usage.completion_tokens - before[1], ungrounded=dropped)
         self.tree.nodes.append(node)
         return node
 

@@ -21,6 +21,11 @@ def item(interaction_id: int, text: str, *, at: datetime = START, channel: str =
                       author=author, subject=fields.pop("subject", None), text=text, **fields)
 
 
+def quotable(source: SourceItem) -> str:
+    """What a claim of ``source`` may quote: its text as ``source_text`` reads it, and its author's name."""
+    return f"{source.author or ''}\n{source_text(source)}"
+
+
 def claims_of(source: SourceItem, kind: ClaimKind) -> list[Claim]:
     return [claim for claim in extract(source) if claim.kind == kind]
 
@@ -96,7 +101,7 @@ def test_odd_inputs_give_short_grounded_claims(text):
     for channel in ("email", "chat", "call", "note", "deal_event"):
         source = item(1, text, channel=channel, signature=text[:200], subject=text[:60] or None)
         for claim in extract(source):
-            assert claim.text in source_text(source) and len(claim.text) <= 400
+            assert claim.text in quotable(source) and len(claim.text) <= 400
 
 
 # ------------------------------------------------------------------ amounts, contacts, people
@@ -109,9 +114,9 @@ def test_amounts_phones_and_emails_are_recognised():
     assert phones("итого 4 620 000 руб. по договору NW-2025-117") == []
     assert phones("Office: (415) 555-0134", "US") == ["(415) 555-0134"]
     assert emails("write to k.wisniewska@baltyk-logistyka.pl today") == ["k.wisniewska@baltyk-logistyka.pl"]
-    [price] = claims_of(item(1, "One unit is USD 489 plus USD 25 shipping.", direction="outbound"),
-                        ClaimKind.AGREEMENT)
-    assert price.weight > 0
+    price_item = item(1, "One unit is USD 489 plus USD 25 shipping.", direction="outbound")
+    [price] = claims_of(price_item, ClaimKind.EVENT)  # a stated price is a fact; agreeing to it is an agreement
+    assert price.weight > 0 and not claims_of(price_item, ClaimKind.AGREEMENT)
     [contact] = claims_of(item(2, "You can reach me on WhatsApp at +44 20 7946 0132."), ClaimKind.PREFERENCE)
     assert "+44 20 7946 0132" in contact.text
 
@@ -324,9 +329,9 @@ def test_every_claim_quotes_the_items_it_cites():
     assert len(root.claims) > 10
     for claim in raw:
         [citation] = claim.sources
-        assert claim.text in source_text(by_id[citation.interaction_id]), claim
+        assert claim.text in quotable(by_id[citation.interaction_id]), claim
     for claim in root.claims:  # merged claims also cite what marked them done, or their duplicates
-        assert any(claim.text in source_text(by_id[citation.interaction_id]) for citation in claim.sources), claim
+        assert any(claim.text in quotable(by_id[citation.interaction_id]) for citation in claim.sources), claim
     assert {claim.sources[0].at_seconds for claim in raw if claim.sources[0].interaction_id == 5} >= {70.4, 90.0}
     assert not any("ignore previous" in claim.text.lower() and not is_evidence(claim) for claim in raw)
 
@@ -341,7 +346,7 @@ def test_same_input_gives_identical_notes():
 def test_engine_contract_and_usage():
     engine = engine_class("grounded")(language="pl")
     assert isinstance(engine, GroundedEngine)
-    assert (engine.name, engine.version, engine.translates) == ("grounded", "grounded-1", False)
+    assert (engine.name, engine.version, engine.translates) == ("grounded", "grounded-2", False)
     assert engine.version == GroundedEngine(language="ru").version  # it quotes, it does not translate
     notes = engine.map(sample_items())
     assert engine.usage.calls == 1 and engine.usage.prompt_tokens > 100

@@ -116,7 +116,8 @@ def test_timeline_is_oldest_first() -> None:
     days = [event["date"] for event in events]
     assert days == sorted(days)
     assert events[0]["text"] == "First contact: an inquiry about licences."
-    assert {event["kind"] for event in events} <= {"event", "purchase", "agreement", "risk"}
+    assert {event["kind"] for event in events} <= {"event", "purchase", "agreement", "risk", "action"}
+    assert [event["text"] for event in events if event["kind"] == "action"] == ["Send the quote."]  # done only
     assert events[-1]["citations"] == [{"interaction_id": 11, "at_seconds": 252.0}]
 
 

@@ -60,12 +60,18 @@ def page(tmp_path: Path) -> Iterator["sync_api.Page"]:
 
 def test_card_citations_open_their_sources_and_feedback_is_stored(served, page, tmp_path):
     base, service = served
+    refused: list[str] = []  # what the Content-Security-Policy blocked, as Chromium reports it
+    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text
+            else None)
     page.goto(f"{base}/clients/{service.alfa}")
     assert "/login" in page.url
     page.fill("input[name=token]", service.tokens["jcarter"])
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/clients/{service.alfa}")
     assert page.locator("h1").inner_text() == "Alfa Group"
+    assert page.locator("header").evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(31, 58, 95)"
+    [cookie] = page.context.cookies()
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["value"] != service.tokens["jcarter"]
     assert page.locator("#brief a.cite").count() > 0
     page.screenshot(path=str(tmp_path / "card.png"), full_page=True)
 
@@ -92,3 +98,4 @@ def test_card_citations_open_their_sources_and_feedback_is_stored(served, page, 
         rows = [(r.user_id, r.client_id, r.verdict, r.format) for r in session.scalars(select(Feedback))]
         jcarter = access.get_user(session, "jcarter").id
     assert rows == [(jcarter, service.alfa, "useful", "brief")]
+    assert refused == []

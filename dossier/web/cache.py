@@ -36,9 +36,6 @@ class ExpiringCache:
     def mark_stale(self, client_ids: list[int]) -> None:
         self._entries.mark_stale(client_ids)
 
-    def mark_fresh(self, client_id: int) -> None:
-        self._entries.mark_fresh(client_id)
-
 
 def server_cache(settings: Settings) -> SummaryCache:
     """Redis when ``redis_url`` is set, else an :class:`ExpiringCache`."""

@@ -1,5 +1,7 @@
 """Server-rendered pages: login, client search, the client card, source messages, and feedback."""
 
+import re
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, Request
@@ -7,12 +9,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dossier.settings import get_settings
 from dossier.web.audit import audit
-from dossier.web.auth import COOKIE_NAME, Reader, current_reader, load_reader
+from dossier.web.auth import COOKIE_NAME, Presented, Reader, current_reader, end_session, load_reader, start_session
 from dossier.web.reading import needs_build, reading_language
 from dossier.web.templating import templates
-from storage import access
+from storage import access, repository
 from storage.db import session_scope
-from storage.models import Client
+from storage.models import Client, utcnow
 from summarizer.redact import redact
 from summarizer.service import FORMATS
 
@@ -20,6 +22,11 @@ router = APIRouter(include_in_schema=False)
 AuthReader = Annotated[Reader, Depends(current_reader)]
 #: The card reloads itself this often while a missing summary is being built.
 BUILDING_RELOAD_SECONDS = 3
+#: Feedback a user may send per ``FEEDBACK_WINDOW`` (counted in the database, so across server processes).
+FEEDBACK_PER_WINDOW = 20
+FEEDBACK_WINDOW = timedelta(minutes=1)
+MAX_COMMENT_CHARS = 4000
+ROOT_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 def safe_next(target: str | None) -> str:
@@ -34,20 +41,26 @@ def login_form(request: Request, next: str | None = None) -> Response:
 
 @router.post("/login")
 def login(request: Request, token: Annotated[str, Form()], next: Annotated[str, Form()] = "/") -> Response:
-    """Check the API token and keep it in an HttpOnly, same-site cookie."""
-    if load_reader(request.app.state.database_url, token.strip()) is None:
+    """Check the API token and open a login session: its secret (never the token) goes in an HttpOnly,
+    SameSite=Lax cookie that lasts as long as the session."""
+    reader = load_reader(request.app.state.database_url, Presented(access.API_TOKEN, token.strip()))
+    if reader is None:
         return templates.TemplateResponse(request, "login.html", {"next": safe_next(next),
                                           "error": "This token is unknown or revoked."}, status_code=401)
     response = RedirectResponse(safe_next(next), status_code=303)
-    response.set_cookie(COOKIE_NAME, token.strip(), httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")
+    response.set_cookie(COOKIE_NAME, start_session(request, reader), httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https",
+                        max_age=int(request.app.state.session_lifetime.total_seconds()))
     return response
 
 
 @router.post("/logout")
-def logout() -> Response:
+def logout(request: Request) -> Response:
+    """End the login session (it stops working at once) and clear its cookie."""
+    if secret := request.cookies.get(COOKIE_NAME):
+        end_session(request, secret)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(COOKIE_NAME)
+    response.delete_cookie(COOKIE_NAME, httponly=True, samesite="lax", secure=request.url.scheme == "https")
     return response
 
 
@@ -75,7 +88,7 @@ def card(request: Request, background: BackgroundTasks, reader: AuthReader, clie
     language = reading_language(reader.language, None)
     summaries = request.app.state.summaries
     with session_scope(request.app.state.database_url) as session:
-        client = session.get(Client, client_id)
+        client = repository.get_client(session, client_id)
         if client is None:
             audit(session, request, reader, "page.card", None, 404, requested=client_id)
         else:
@@ -98,12 +111,18 @@ def card(request: Request, background: BackgroundTasks, reader: AuthReader, clie
 def send_feedback(request: Request, reader: AuthReader, client_id: int, verdict: Annotated[str, Form()],
                   format: Annotated[str, Form()] = "brief", root_hash: Annotated[str | None, Form()] = None,
                   comment: Annotated[str | None, Form()] = None) -> Response:
-    """Store "useful" or "something missing" for the summary shown, then go back to the card."""
-    if verdict not in access.VERDICTS or format not in FORMATS:
-        raise HTTPException(422, f"verdict must be one of {', '.join(access.VERDICTS)} and format one of "
-                                 f"{', '.join(FORMATS)}")
+    """Store "useful" or "something missing" for the summary shown, then go back to the card.
+
+    422 for a value outside its set or size, 429 once the user sent ``FEEDBACK_PER_WINDOW`` in the window.
+    """
+    if problem := feedback_problem(verdict, format, root_hash, comment):
+        raise HTTPException(422, problem)
     with session_scope(request.app.state.database_url) as session:
-        known = session.get(Client, client_id) is not None
+        if access.recent_feedback_count(session, reader.user_id, utcnow() - FEEDBACK_WINDOW) >= FEEDBACK_PER_WINDOW:
+            window = int(FEEDBACK_WINDOW.total_seconds())
+            raise HTTPException(429, f"at most {FEEDBACK_PER_WINDOW} feedback in {window} seconds; please try again "
+                                     "later", headers={"Retry-After": str(window)})
+        known = repository.get_client(session, client_id) is not None
         if known:
             access.store_feedback(session, user_id=reader.user_id, client_id=client_id, format=format,
                                   verdict=verdict, root_hash=root_hash or None, comment=comment)
@@ -135,6 +154,19 @@ def message(request: Request, reader: AuthReader, interaction_id: int, at: float
         raise HTTPException(404, f"No message #{interaction_id} that you may read.")
     return templates.TemplateResponse(request, "message.html", {
         "reader": reader, "item": shown, "segments": segments, "current": _segment_at(segments, at), "at": at})
+
+
+def feedback_problem(verdict: str, format: str, root_hash: str | None, comment: str | None) -> str | None:
+    """Why a feedback form cannot be stored, or None when it can."""
+    if verdict not in access.VERDICTS:
+        return f"verdict must be one of: {', '.join(access.VERDICTS)}"
+    if format not in FORMATS:
+        return f"format must be one of: {', '.join(FORMATS)}"
+    if root_hash and not ROOT_HASH.fullmatch(root_hash):
+        return "root_hash must be 64 lowercase hexadecimal characters (or absent)"
+    if comment and len(comment.strip()) > MAX_COMMENT_CHARS:
+        return f"the comment is longer than {MAX_COMMENT_CHARS} characters"
+    return None
 
 
 def _segment_at(segments: list[dict], at: float | None) -> int | None:

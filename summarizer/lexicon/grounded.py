@@ -4,15 +4,15 @@ Each tuple holds regular-expression fragments (matched case-insensitively, one a
 tuple); comments name the language. Editing a tuple changes the notes: bump ``RULES_VERSION``.
 """
 
-RULES_VERSION = 1
+RULES_VERSION = 2
 
 # ------------------------------------------------------------------ promises, requests, done
 
 # Someone commits to act: first person future, or a named party's future on the writer's behalf.
 PROMISE = (
     # en
-    r"\b(?:i|we)\s*(?:'ll|’ll|\s+will|\s+shall|\s+am going to|\s+are going to)\b",
-    r"\blet me\b", r"\b(?:he|she|they|our \w+) will\b",
+    r"\b(?:i|we)\s*(?:'ll|’ll|\s+will|\s+shall|\s+am going to|\s+are going to|\s+plan (?:on|to))\b",
+    r"\blet me (?!know)", r"\b(?:he|she|they|our \w+) will\b",
     r"\bwill (?:send|call|fix|deliver|ship|prepare|confirm|get back|follow up|pay)\b",
     # ru
     r"\b(?:пришл[юёе]м?|вышл[юе]м?|отправлю|отправим|направлю|направим|подготовлю|подготовим|"
@@ -32,7 +32,8 @@ PROMISE = (
 REQUEST = (
     # en
     r"\b(?:please|could you|can you|would you|kindly)\b[^.?!]{0,40}?\b(?:send|confirm|call|prepare|"
-    r"provide|share|deliver|sign|return|escalate|let (?:me|us) know|get back|charge|check)\b",
+    r"provide|share|deliver|sign|return|escalate|let (?:me|us) know|get back|charge|check|include|e-?mail|post|"
+    r"add|remove|update|fix|book|arrange|reserve|review|advise|dm|contact|text|tell)\b",
     # ru
     r"\b(?:пришлите|вышлите|отправьте|направьте|подтвердите|сообщите|перезвоните|подпишите|прошу|"
     r"просим|ждём|ждем)\b",
@@ -44,7 +45,9 @@ REQUEST = (
 # Something promised was done: sent, attached, delivered.
 DONE = (
     # en
-    r"\b(?:sent|attached|enclosed|here is|here's|please find|shipped|delivered|done|completed)\b|^confirmed\b",
+    r"\b(?:sent|attached|enclosed|here is|here's|please find|shipped|delivered|done|completed|"
+    r"(?:has|have) been (?:reserved|booked|arranged|scheduled|signed|issued|refunded|forwarded|sent)|"
+    r"(?:was|were) (?:signed|issued|refunded|forwarded|visited)|forwarded)\b|^confirmed\b",
     # any language: a sentence that opens with the deliverable and a colon ("Quote: ...", "Иван, КП на ...:")
     r"^(?:[^\W\d_]+,\s+)?(?:quote|offer|proposal|oferta|wycena|предложение|кп)\b[^.?!:]{0,60}:",
     # ru
@@ -74,12 +77,15 @@ CONCEPTS = (
     ("discount", r"\b(?:discount\w*|скидк\w*|rabat\w*|zniżk\w*)"),
     ("delivery", r"\b(?:deliver\w*|shipping|ship|ships|tracking|доставк\w*|поставк\w*|отгрузк\w*|"
                  r"dostaw\w*|wysyłk\w*|kurier\w*|courier)"),
-    ("documents", r"\b(?:guide|documentation|manual|инструкци\w*|документаци\w*|instrukcj\w*|"
+    ("documents", r"\b(?:guide|documentation|manual|resume|résumé|cv|резюме|życiorys\w*|"
+                  r"инструкци\w*|документаци\w*|instrukcj\w*|"
                   r"dokumentacj\w*)"),
     ("order", r"\b(?:order\w*|заказ\w*|zamówieni\w*)"),
     ("budget", r"\b(?:budget\w*|бюджет\w*|budżet\w*)"),
     ("replacement", r"\b(?:replace\w*|замен\w*|wymian\w*|wymienimy)"),
     ("meeting", r"\b(?:meeting|встреч\w*|spotkani\w*)"),
+    ("booking", r"\b(?:reserv\w*|book(?:ed|ing)?|sedan|car|taxi|cab|hotel\w*|бронир\w*|забронир\w*|такси|"
+                r"rezerwacj\w*|zarezerw\w*|taksówk\w*)"),
     ("call", r"\b(?:call|созвон\w*|позвон\w*|перезвон\w*|звон\w*|zadzwoni\w*|rozmow\w*)"),
 )
 
@@ -152,22 +158,26 @@ CRITICAL = (
 STATUS = (
     # en
     r"\b(?:approved|not ready to decide|waiting for|we are comparing|under review|on hold|"
-    r"decision (?:after|by|pending|is)|in approval|not (?:yet )?approved|accepted|went with)\b",
+    r"decision (?:after|by|pending|is)|in approval|not (?:yet )?approved|accepted|went with|"
+    r"not (?:interested in|looking for))\b",
     # ru
     r"\b(?:одобр\w*|утвердил\w*|утвержд\w*|не утвердили|согласовали|ждём решени\w*|ждем решени\w*|"
-    r"на согласовании|пока не (?:готовы|решили)|рассматриваем|отложили|принимаем предложение)",
+    r"на согласовании|пока не (?:готовы|решили)|рассматриваем|отложили|принимаем предложение|не интересу\w*|"
+    r"не ищем)",
     # pl
     r"\b(?:zatwierdz\w*|zaakceptow\w*|w akceptacji|decyzja po|czekamy na decyzj\w*|"
-    r"jeszcze nie zdecydowal\w*|porównujemy|wstrzyma\w*|zgodził\w* się)",
+    r"jeszcze nie zdecydowal\w*|porównujemy|wstrzyma\w*|zgodził\w* się|nie (?:jesteśmy )?zainteresowan\w*|"
+    r"nie szukamy)",
 )
 
 AGREEMENT = (
-    # en
-    r"\b(?:agreed|we agree|deal|works for us|all in works|it's a deal)\b",
+    # en ("deal" alone or opening a reply; not "deal with it")
+    r"\b(?:agreed|agrees|i agree|we agree|agree with|works for us|that works|sounds good|it's a deal|seconded|"
+    r"(?:is|are|has been|have been) confirmed|confirmed for)\b|^(?:deal|confirmed)\b|\bdeal[!.]",
     # ru
     r"\b(?:договорились|согласны|подтверждаю|подтверждаем|проходит|по рукам)\b",
     # pl
-    r"\b(?:zgoda|zgadzamy się|uzgodnion\w*|akceptujemy|potwierdzam|potwierdzamy|deal)\b",
+    r"\b(?:zgoda|zgadzam się|zgadzamy się|uzgodnion\w*|akceptujemy|potwierdzam|potwierdzamy)\b|^deal\b",
 )
 
 INTEREST = (
@@ -202,7 +212,9 @@ PRODUCT_STOPWORDS = (
 # People and roles stated in a message body.
 ROLE_STATEMENT = (
     # en
-    r"\bi(?:'m| am) (?:the |a |an )?[\w ]{2,40}? (?:at|of|in)\b",
+    r"\bi(?:'m| am) (?:the |a |an )?(?:[\w-]+ ){0,3}?(?:ceo|cfo|cto|coo|director|manager|head|president|vp|partner|"
+    r"founder|owner|assistant|chair|co-chair|specialist|engineer|officer|buyer|analyst|consultant|lead|coordinator|"
+    r"secretary|accountant|counsel|editor|webmaster|administrator|representative)\b(?: (?:at|of|in|for)\b)?",
     r"\b(?:decision[- ]maker|took over|in charge of|responsible for|handles (?:payments|procurement|"
     r"purchasing|orders|invoices))\b",
     # ru
@@ -296,3 +308,101 @@ WARM_REPLY_WORDS = {"email": 25, "chat": 10}
 
 # Speaker labels of call transcripts that are our side.
 AGENT_SPEAKERS = ("agent", "operator", "manager", "менеджер", "оператор", "konsultant")
+
+# ------------------------------------------------------------------ quoted history and boilerplate
+
+# A line that starts the quoted or forwarded history of an e-mail: everything after it is older mail.
+# ("On ... wrote:" is not one: replies are written below "> " quotes as often as above them.)
+REPLY_HEADER = (
+    r"^-{2,}\s*(?:original message|forwarded by|forwarded message|пересылаемое сообщение|"
+    r"исходное сообщение|oryginalna wiadomość|wiadomość przekazana)",
+    r"^.{0,80}<[^<>\s]+@[^<>\s]+>\s+on\s+\d{1,2}/\d{1,2}/\d{2,4}",  # Lotus Notes: Name <a@b> on 04/23/2001 ...
+    r"^from:\s.+\n(?:sent|date|to):",
+)
+# An inline attribution inside re-wrapped text ("At 08:38 PM 3/24/01, Ann wrote:").
+ATTRIBUTION = r"(?:\b(?:on|at)\s[^.>]{0,100}?)?\b(?:wrote|написал\w*|napisał\w*)\s*:"
+# Header residue of quoted mail: never a claim.
+HEADER_LINE = r"^\s*(?:to|cc|bcc|from|sent|date|subject|temat|тема|от|кому|od|do|dw)\s*:"
+HEADER_RESIDUE = (
+    r"<[^<>\s]+@[^<>\s]+>\s+on\s+\d{1,2}/\d{1,2}/\d{2,4}", r"^\s*(?:to|cc|bcc|from|sent|subject)\s*:",
+    r"\(fax\)|\bfax\b|\bфакс\b|\bfaks\b",
+)
+
+# Sentences that are courtesy, closing formulas or mailing-list furniture: no claim of their own.
+BOILERPLATE = (
+    # en
+    r"\b(?:let (?:me|us) know if (?:you|there)|do not hesitate|don't hesitate|feel free to|look(?:ing)? forward to|"
+    r"thank(?:s| you)(?: very much)? for|hope (?:this|that) helps|hope you are|hope all is well|"
+    r"any (?:other |further )?questions|if you have (?:any )?questions|sorry for the|my apologies for|"
+    r"unsubscribe|mailing list|list archives?|to be removed from|view (?:it )?in (?:your|a) browser|"
+    r"all rights reserved|confidential(?:ity)? notice|intended (?:only )?for the|"
+    r"have a (?:nice|great|good) (?:day|weekend))\b",
+    # ru
+    r"(?:если (?:у вас )?(?:будут|возникнут) вопросы|не стесняйтесь|обращайтесь|хорошего дня|"
+    r"отписаться|рассылк\w*|благодарю за|спасибо за)",
+    # pl
+    r"(?:w razie pytań|w razie wątpliwości|proszę o kontakt w razie|miłego dnia|wypisz się|"
+    r"newsletter\w*|dziękuję za|dziękujemy za)",
+)
+
+# A first-person future that is a personal remark, not a commitment ("I will be at home",
+# "I will not be arriving until midnight", "I'll never ...").
+PERSONAL_FUTURE = (
+    r"\b(?:i|we)\s*(?:'ll|’ll|\s+will|\s+shall)\s+(?:not|never|"
+    r"be (?:at|in(?! touch)|out|away|home|there|back|glad|happy|"
+    r"pleased|traveling|travelling|arriving|on)|understand|probably|also be|take a|see you|talk to you)\b",
+    r"\b(?:i|we)\s+(?:won't|won’t|will not|shall not)\b",
+    r"\b(?:буду (?:дома|в офисе|рад|на месте)|не смогу|не буду)",
+    r"\b(?:będę (?:w domu|w biurze|na miejscu)|nie będę|nie dam rady)",
+)
+# What a substantive commitment does: the verb or object that makes a future a promise.
+COMMITMENT = (
+    r"\b(?:send|call|fix|deliver|ship|prepare|confirm|get back|follow up|pay|refund|replace|sign|provide|review|"
+    r"check|arrange|schedule|book|reserve|contact|forward|organi[sz]e|finish|complete|install|visit|investigate|"
+    r"look into|escalate|update|share|submit|issue|post|e-?mail|have (?:a|the) \w+|set up|pick (?:you )?up|"
+    r"be in touch|be back in touch|be (?:sending|calling|contacting|preparing|arranging)|try to|"
+    r"work (?:something )?out|"
+    r"include|including|add|remove|advise)\b",
+)
+
+# A customer says they will leave.
+CHURN = (
+    r"\b(?:never (?:\w+ )?(?:fly|buy|order|use|shop|come back|book)\b.{0,40}\bagain|never ever|"
+    r"won't be (?:buying|using|ordering)|(?:stop|stopped) (?:buying|using|ordering)|ever again|"
+    r"take (?:my|our|their) business|switch(?:ing)? to another|cancel (?:my|our) (?:account|contract|subscription))",
+    r"(?:больше никогда|больше не будем|откажемся от ваших|уйдём к|уйдем к|расторгн\w* договор)",
+    r"(?:nigdy więcej|więcej nie kupi\w*|rezygnujemy z|zrezygnujemy z|wypowiadamy umow\w*)",
+)
+
+# Meetings, calls and events, and what happens to them.
+EVENT_NOUN = (
+    r"\b(?:meeting|meet|conference call|call|telecon|dinner|lunch|breakfast|visit|tour|panel|session|presentation|"
+    r"open house|event|appointment|webinar|workshop|demo|interview|flight|reception|conference|training)s?\b",
+    r"(?:встреч\w*|созвон\w*|звон\w*|визит\w*|ужин\w*|обед\w*|презентаци\w*|семинар\w*|конференци\w*|"
+    r"мероприяти\w*|демонстраци\w*|рейс\w*|экскурси\w*)",
+    r"(?:spotkani\w*|rozmow\w*|wizyt\w*|kolacj\w*|obiad\w*|prezentacj\w*|seminari\w*|konferencj\w*|"
+    r"wydarzeni\w*|pokaz\w*|lot\w*|szkoleni\w*)",
+)
+SCHEDULING = (
+    r"\b(?:scheduled|rescheduled|postponed|cancel+ed|called off|moved to|is set for|is confirmed|"
+    r"confirmed for|will be held|takes place|will take place|begins? at|starts? at|invites? you|"
+    r"(?:has|have) been (?:reserved|booked|arranged|scheduled)|reserved|booked|(?:have|has|had) (?:already )?met|"
+    r"met with|would be (?:glad|happy|pleased) to|(?:is|are) welcome to|offer(?:ed|s)? (?:you|to))\b",
+    r"(?:перенес\w*|отмен\w*|запланирован\w*|назначен\w*|состоится|подтвержд\w*|забронирован\w*|приглаша\w*)",
+    r"(?:przełożon\w*|odwołan\w*|zaplanowan\w*|umówi\w*|odbędzie się|potwierdzon\w*|zarezerwowan\w*|zaprasza\w*)",
+)
+# A clock time ("8:45 a.m.", "7:15a", "at 11 AM", "16:00").
+CLOCK_TIME = r"\b\d{1,2}[:.]\d{2}\s?(?:[ap]\.?m\.?|[ap]\b)?|\b\d{1,2}\s?[ap]\.?m\b\.?"
+# A quantity or share stated as a figure: "47%", "17 acres", "24 votes".
+QUANTITY = (r"\b\d+(?:[.,]\d+)?\s?(?:%|percent\b|per cent\b|процент\w*|proc\w*)|"
+            r"(?<![\d/.\-])\b\d{2,}\s+(?!(?:am|pm|and|or|to|the|for|of|in|on|at|и|в|na|w|i)\b)[a-zа-яёąćęłńóśźż]{3,}")
+
+# Words that make an e-mail address or a phone number in a sentence a way to reach someone.
+CONTACT_WORD = (
+    r"\b(?:reach|call|phone|cell|mobile|contact|text|whatsapp|telegram|signal|e-?mail me|write to|number|dial)\w*",
+    r"(?:звон\w*|телефон\w*|мобильн\w*|пиши\w*|напиши\w*|связ\w*|номер\w*)",
+    r"(?:dzwoń\w*|dzwoni\w*|telefon\w*|komórk\w*|pisz\w*|napisz\w*|kontakt\w*|numer\w*)",
+)
+# Where something happens: a street address or a suite ("1400 Smith Street", "ul. Długa 5", "ул. Ленина, 3").
+PLACE = (r"\b\d{1,5}\s+(?:[A-Z][\w.'-]*\s+){1,3}(?:Street|St\.|Avenue|Ave\.?|Road|Rd\.|Drive|Dr\.|Boulevard|Blvd\.?|"
+         r"Lane|Way|Plaza|Square|Place)|\b(?:Suite|Floor|Room)\s+\d+|\b(?:ul\.|ул\.|al\.|пр\.)\s*[A-ZА-ЯЁĄĆĘŁŃÓŚŹŻ]\w+")

@@ -1,0 +1,77 @@
+"""Every node of the summary tree is grounded before it is stored, not only the root.
+
+An engine that invents a number in its map step or in a reduce must not leave that claim in any stored
+node: digests and reports read day, week and month nodes directly (``dossier.claims``).
+"""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from dossier.claims import load_tree
+from storage.db import session_scope
+from storage.models import SummaryNode
+from summarizer import engines
+from summarizer.notes import Citation, Claim, ClaimKind, Notes, SourceItem
+from summarizer.service import summarize
+from summarizer.tree import TreeBuilder
+from tests.fake_engine import FakeEngine
+from tests.summary_history import CLIENT, import_mail
+
+INVENTED = "The client will pay 987,654 EUR"
+
+
+class InventingEngine(FakeEngine):
+    """Adds an invented claim, citing a real message, to every map and every reduce it writes."""
+
+    name = "inventing"
+
+    def _invent(self, notes: Notes, source: int) -> Notes:
+        invented = Claim(kind=ClaimKind.AGREEMENT, text=INVENTED, sources=[Citation(interaction_id=source)])
+        return notes.model_copy(update={"claims": [*notes.claims, invented]})
+
+    def map(self, items):
+        return self._invent(super().map(items), items[0].interaction_id)
+
+    def reduce(self, children, *, level):
+        notes = super().reduce(children, level=level)
+        cited = next(c.sources[0].interaction_id for child in children for c in child.claims)
+        return self._invent(notes, cited)
+
+
+def history(days: int) -> list[SourceItem]:
+    start = datetime(2026, 9, 1, 9, tzinfo=timezone.utc)
+    return [SourceItem(interaction_id=n + 1, occurred_at=start + timedelta(days=9 * n), channel="email",
+                       direction="inbound", author="buyer@pallets.example", subject=f"Order {n}",
+                       text=f"Please ship order {n + 100} of pallets next week.") for n in range(days)]
+
+
+def test_no_node_at_any_level_keeps_an_invented_claim():
+    tree = TreeBuilder(InventingEngine(), {}, client="Pallets").build(history(6))
+    levels = {node.level for node in tree.nodes}
+    assert {"chunk", "day", "week", "month", "root"} <= levels
+    assert all(INVENTED not in claim.text for node in tree.nodes for claim in node.notes.claims)
+    assert tree.ungrounded >= len([node for node in tree.nodes if node.recomputed])
+    # the engine's grounded claims survive at every level
+    assert all(node.notes.claims for node in tree.nodes)
+
+
+@pytest.fixture
+def inventing_engine(monkeypatch):
+    monkeypatch.setitem(engines.BUILTIN, "inventing", f"{__name__}:InventingEngine")
+
+
+def test_stored_nodes_and_what_digests_read_hold_no_ungrounded_claim(database_url, tmp_path, inventing_engine):
+    for number in (2, 9, 20):
+        client_id = import_mail(tmp_path, number, f"Please ship order {number + 100} of pallets next week.")
+    report = summarize([CLIENT], engine_name="inventing", languages=["en"])
+    assert not report.failed and report.results[0].ungrounded > 0
+    with session_scope() as session:
+        stored = session.scalars(select(SummaryNode).where(SummaryNode.client_id == client_id)).all()
+        assert {node.level for node in stored} >= {"chunk", "day", "week", "month", "root"}
+        assert all(INVENTED not in str(node.notes) for node in stored)
+        tree = load_tree(session, client_id)
+    read = [tree.root, *(node.notes for node in tree.nodes)]
+    assert all(INVENTED not in claim.text for notes in read for claim in notes.claims)
+    assert any("order" in claim.text for notes in read for claim in notes.claims)
