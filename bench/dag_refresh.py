@@ -43,7 +43,7 @@ def configure(batch_size: int) -> None:
     os.environ.update({
         "DOSSIER_ENGINE": "grounded", "DOSSIER_REFRESH_DEBOUNCE_SECONDS": "0",
         "DOSSIER_REFRESH_BATCH_SIZE": str(batch_size), "DOSSIER_SUMMARY_LANGUAGES": "en",
-        "AIRFLOW_HOME": str(WORK / "airflow"), "AIRFLOW_CONFIG": str(ROOT / "airflow.cfg"),
+        "AIRFLOW_HOME": str(WORK / "airflow"), "AIRFLOW_CONFIG": str(ROOT / "dags" / "airflow.cfg"),
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{WORK / 'airflow' / 'airflow.db'}",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",

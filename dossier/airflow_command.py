@@ -1,4 +1,4 @@
-"""`dossier airflow`: Airflow standalone on loopback with the project's ``airflow.cfg``, for a local UI."""
+"""`dossier airflow`: Airflow standalone on loopback with the installed DAGs and their airflow.cfg, for a local UI."""
 
 import base64
 import json
@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from importlib.resources import files
 from pathlib import Path
 from typing import Annotated
 
@@ -17,9 +18,9 @@ from sqlalchemy.engine import make_url
 from dossier.errors import DossierError
 from dossier.settings import get_settings
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-AIRFLOW_CFG = REPO_ROOT / "airflow.cfg"
-AIRFLOW_HOME = REPO_ROOT / ".airflow"
+DAGS_FOLDER = files("dags")  # the DAG files and airflow.cfg, package data of the installed ``dags``
+AIRFLOW_CFG = DAGS_FOLDER / "airflow.cfg"
+AIRFLOW_HOME = Path(".airflow")  # Airflow's state, in the working directory (as the embedded database is)
 LOOPBACK = "127.0.0.1"
 
 
@@ -30,8 +31,9 @@ def airflow_environment(port: int) -> dict[str, str]:
         **os.environ,
         **local_secrets(),
         "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")]),
-        "AIRFLOW_HOME": str(AIRFLOW_HOME),
+        "AIRFLOW_HOME": str(state_dir().resolve()),
         "AIRFLOW_CONFIG": str(AIRFLOW_CFG),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
         "AIRFLOW__API__HOST": LOOPBACK,
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__API__BASE_URL": f"http://{LOOPBACK}:{port}",
@@ -54,7 +56,7 @@ def local_secrets() -> dict[str, str]:
 
 
 def state_dir() -> Path:
-    """``.airflow/`` in the repository (git-ignored): database, logs, keys, admin password."""
+    """``.airflow/`` in the working directory (git-ignored): database, logs, keys, admin password."""
     AIRFLOW_HOME.mkdir(exist_ok=True)
     (AIRFLOW_HOME / ".gitignore").write_text("*\n")
     return AIRFLOW_HOME
@@ -75,8 +77,8 @@ def airflow_command(
     executable = shutil.which("airflow", path=str(Path(sys.executable).parent))
     if executable is None:
         raise DossierError("Airflow is not installed: pip install 'dossier[airflow]'")
-    typer.echo(f"Airflow UI on http://{LOOPBACK}:{port} (state in {AIRFLOW_HOME}; the admin password is printed "
-               "below); Ctrl-C stops it")
+    typer.echo(f"Airflow UI on http://{LOOPBACK}:{port} (state in {AIRFLOW_HOME.resolve()}; the admin password is "
+               "printed below); Ctrl-C stops it")
     environment = airflow_environment(port)
     process: subprocess.Popen[bytes] | None = None
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import filesize
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
@@ -17,6 +18,7 @@ from dossier.render import clients_table, print_history, progress_bar
 from dossier.settings import get_settings
 from storage import repository
 from storage.db import schema_revision, session_scope, upgrade_schema
+from storage.models import PUBLIC_SCOPE
 
 app = typer.Typer(help="Dossier: grounded, incremental customer history summaries.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
@@ -57,10 +59,7 @@ def import_(
     from ingest.pipeline import import_paths
 
     require_schema()
-    from summarizer.service import invalidate
-
     report = import_paths(paths, kind=kind.value if kind else None, client=client, progress=True)
-    invalidate(report.changed_clients)
     console.print(report.summary())
     if report.quarantined:
         console.print("see the reasons with `dossier quarantine`")
@@ -116,12 +115,15 @@ def summarize(
     lang: Annotated[list[str] | None, typer.Option(help="Output language(s); default from settings.")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes (one per core).")] = 1,
 ) -> None:
-    """Build or update summaries (only what changed is recomputed) and cache them."""
+    """Build or update summaries (only what changed is recomputed) and cache them; exit 1 if any client failed."""
+    from summarizer.service import require_language
     from summarizer.service import summarize as run_summarize
 
     require_schema()
     if not (clients or all_clients or dirty):
         raise DossierError("name one or more clients, or use --all or --dirty")
+    for language in lang or []:
+        require_language(language)
     with progress_bar() as bar:
         task = bar.add_task("summarizing", total=None)
         report = run_summarize(clients, all_clients=all_clients, dirty=dirty, engine_name=engine, languages=lang,
@@ -129,7 +131,7 @@ def summarize(
     console.print(report.summary())
     for failed in report.failed:
         console.print(f"[red]failed:[/] {failed.name}: {failed.error}", highlight=False)
-    if report.failed and len(report.failed) == len(report.results):
+    if report.failed:
         raise typer.Exit(code=1)
 
 
@@ -147,8 +149,7 @@ def show(
     language = lang or get_settings().summary_languages[0]
     view = read_summary(client, format_.value, language)
     if view is None:
-        raise DossierError(f"no {format_.value} summary in {language!r} for {client!r} yet; a refresh is queued "
-                           f"(run `dossier summarize {client!r} --lang {language}`)")
+        raise DossierError(_no_summary_yet(client, format_.value, language))
     summary = view.summary
     if as_json:
         _print_json({"client": {"id": view.client_id, "name": view.client_name}, "format": view.format,
@@ -160,32 +161,52 @@ def show(
     console.print(f"[dim]{summary.engine}, generated {summary.generated_at:%Y-%m-%d %H:%M} UTC[/]{note}")
 
 
+def _no_summary_yet(client: str, format_name: str, language: str) -> str:
+    """Why ``show`` has nothing to print, and how the summary gets built."""
+    from summarizer.service import refresh_builds
+
+    build_now = f"`dossier summarize {client!r} --lang {language}`"
+    if refresh_builds((PUBLIC_SCOPE,), language):
+        return (f"no {format_name} summary in {language} for {client!r} yet; a build for {language} is queued "
+                f"(`dossier summarize --dirty` runs it; to build it now: {build_now})")
+    configured = ", ".join(get_settings().summary_languages)
+    return (f"no {format_name} summary in {language} for {client!r} yet; refreshes build only {configured} "
+            f"(DOSSIER_SUMMARY_LANGUAGES), so nothing is queued: build it with {build_now}")
+
+
 @app.command()
 def quarantine(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Inputs that could not be imported, with the reason."""
+    """Inputs that could not be imported, with the reason and the size of the bytes kept of them."""
     require_schema()
     with session_scope() as session:
         items = repository.quarantine_items(session)
+        sizes = repository.kept_sizes(session, [q.id for q in items])
     rows = [{"id": q.id, "source": q.source_path, "item": q.item_ref, "kind": q.source_kind,
-             "reason": q.reason, "bytes": len(q.raw) if q.raw is not None else None,
-             "at": q.created_at} for q in items]
+             "reason": q.reason, "bytes": sizes.get(q.id), "at": q.created_at} for q in items]
     if as_json:
         _print_json(rows)
         return
-    table = Table("id", "source", "item", "reason")
+    table = Table("id", "source", "item", "kind", "reason", "kept")
     for row in rows:
-        table.add_row(str(row["id"]), row["source"], row["item"] or "(whole file)", row["reason"])
+        table.add_row(str(row["id"]), row["source"], row["item"] or "(whole file)", row["kind"] or "unknown",
+                      row["reason"], _size_text(row["bytes"]))
     console.print(table)
+
+
+def _size_text(size: int | None) -> str:
+    """A byte count for people ("36 bytes", "17.8 MB"); "nothing kept" for None."""
+    return "nothing kept" if size is None else filesize.decimal(size)
 
 
 @app.command()
 def demo(
     directory: Annotated[Path, typer.Option(help="Where to write the sample files.")] = Path("dossier-demo"),
 ) -> None:
-    """Generate a multi-channel sample (ru, pl, en), import it and show what a user would see."""
+    """Generate a multi-channel sample (ru, pl, en), import it and show what a user would see; exit 1 on failures."""
     from dossier.demo import run_demo
 
-    run_demo(directory, console)
+    if run_demo(directory, console):
+        raise typer.Exit(code=1)
 
 
 from dossier.airflow_command import airflow_command  # noqa: E402

@@ -10,12 +10,12 @@ from dossier.render import clients_table
 from dossier.sample import Sample, generate_sample
 from dossier.sample_calls import synthesize_calls
 from dossier.settings import get_settings
-from dossier.transcribe_job import transcribe_recordings
+from dossier.transcribe_job import TranscribeReport, transcribe_recordings
 from ingest.normalize import normalize_phone
-from ingest.pipeline import import_paths
+from ingest.pipeline import ImportReport, import_paths
 from storage import repository
 from storage.db import session_scope, upgrade_schema
-from summarizer.service import invalidate, read_summary, summarize
+from summarizer.service import SummarizeReport, read_summary, summarize
 
 SHOWN_CLIENTS = 2
 
@@ -30,8 +30,21 @@ def register_team(sample: Sample) -> None:
                                    language=user.language)
 
 
-def run_demo(directory: Path, console: Console) -> None:
-    """The main job end to end on the embedded default; safe to run again (nothing duplicates)."""
+def demo_problems(imported: ImportReport, transcribed: TranscribeReport, summarized: SummarizeReport) -> list[str]:
+    """What failed in a demo run, one line each; empty when everything worked (the exit status is 0)."""
+    problems = [] if imported.read_anything else ["the import read no interaction"]
+    if transcribed.quarantined:
+        problems.append(f"{transcribed.quarantined} call recordings could not be transcribed "
+                        "(see `dossier quarantine`)")
+    problems += [f"summarizing {result.name} failed: {result.error}" for result in summarized.failed]
+    return problems
+
+
+def run_demo(directory: Path, console: Console) -> list[str]:
+    """The main job end to end on the embedded default; safe to run again (nothing duplicates).
+
+    Returns what failed (see :func:`demo_problems`), after printing it.
+    """
     console.rule("[bold]Dossier demo")
     upgrade_schema()
     sample = generate_sample(directory)
@@ -41,7 +54,6 @@ def run_demo(directory: Path, console: Console) -> None:
     console.print(f"{len(calls)} call recordings synthesized with espeak-ng (agent left, client right)")
     register_team(sample)
     report = import_paths([directory], progress=True, console=console)
-    invalidate(report.changed_clients)
     console.print(f"import: {report.summary()}")
     transcribed = transcribe_recordings(progress=True, console=console)
     console.print(f"transcription: {transcribed.summary()}")
@@ -58,3 +70,7 @@ def run_demo(directory: Path, console: Console) -> None:
                 console.print(Panel(Markdown(view.summary.markdown), title=f"{overview.name} — {title}"))
     console.print("next: [bold]dossier history CLIENT[/], [bold]dossier show CLIENT --format structured[/], "
                   "[bold]dossier show CLIENT --format timeline[/], [bold]dossier quarantine[/]")
+    problems = demo_problems(report, transcribed, result)
+    for problem in problems:
+        console.print(f"[red]failed:[/] {problem}", highlight=False)
+    return problems

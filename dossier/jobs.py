@@ -4,7 +4,6 @@ Nothing here imports Airflow: every job runs (and is tested) on its own, against
 configured database.
 """
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -17,7 +16,7 @@ from sqlalchemy.orm import Session
 from dossier import digest, mailer, reports
 from dossier.errors import DossierError
 from dossier.settings import get_settings
-from ingest.pipeline import CLOSING_STAGES, import_paths
+from ingest.pipeline import import_paths
 from storage import summaries
 from storage.db import session_scope
 from storage.models import (
@@ -35,12 +34,10 @@ from storage.models import (
 )
 from storage.recordings import DONE, pending_recordings
 from storage.repository import find_client
+from storage.vocabulary import CLIENT_SIDE, LOST_STAGES, WON_STAGES, closes_deal, complains
 from summarizer.redact import redact
-from summarizer.service import invalidate, summarize
+from summarizer.service import summarize
 
-#: Client-side words that make a message an important event (regenerate at once, notify the owner).
-ESCALATION = re.compile(r"\b(?:complain\w*|escalat\w*|жалоб\w*|претензи\w*|эскалаци\w*|reklamacj\w*|skarg\w*|"
-                        r"eskalacj\w*)", re.IGNORECASE)
 MANAGER = "manager"
 
 @dataclass(slots=True)
@@ -97,8 +94,8 @@ def _brief(session: Session, client_id: int, language: str) -> str:
 def ingest_drop_folders(database_url: str | None = None) -> list[int]:
     """Import everything in the configured drop folders; return the ids of clients that got new data.
 
-    Re-importing known content adds nothing (content hashes); complaints and escalations in the new
-    data queue their client as important, like closed deals.
+    Re-importing known content adds nothing (content hashes); the import queues the changed clients for a
+    refresh, as important after a complaint, an escalation or a closed deal (see ``storage.changes``).
     """
     folders = [Path(folder) for folder in get_settings().drop_dirs]
     missing = [str(folder) for folder in folders if not folder.is_dir()]
@@ -106,20 +103,7 @@ def ingest_drop_folders(database_url: str | None = None) -> list[int]:
         raise DossierError(f"drop folder not found: {', '.join(missing)} (DOSSIER_DROP_DIRS)")
     if not folders:
         return []
-    report = import_paths(folders, database_url=database_url)
-    with session_scope(database_url) as session:
-        flag_escalations(session, report.run_id)
-    invalidate(report.changed_clients)
-    return sorted(report.changed_clients)
-
-
-def flag_escalations(session: Session, import_run_id: int | None) -> list[int]:
-    """Queue as important the clients whose newly imported client-side messages complain or escalate."""
-    rows = session.execute(select(Interaction.client_id, Interaction.subject, Interaction.body).where(
-        Interaction.import_run_id == import_run_id, Interaction.direction.in_(("inbound", "internal"))))
-    ids = sorted({client_id for client_id, subject, body in rows if ESCALATION.search(f"{subject or ''}\n{body}")})
-    summaries.mark_stale(session, ids, reason="complaint", important=True)
-    return ids
+    return sorted(import_paths(folders, database_url=database_url).changed_clients)
 
 
 # ---------------------------------------------------------------------------------------- transcribe
@@ -133,20 +117,16 @@ def pending_recording_batches(batch_size: int | None = None, database_url: str |
 
 
 def transcribe_batch(recording_ids: list[int], database_url: str | None = None) -> list[int]:
-    """Transcribe these recordings (done ones are skipped); queue and return the clients of the done ones.
+    """Transcribe these recordings (done ones are skipped); return the clients of the done ones.
 
-    Queuing every done recording's client (not only the ones done now) keeps a retry after a crash
-    between the transcript and the queue from losing the refresh; an extra refresh only costs a check.
+    Storing a transcript queues its client's refresh in the same transaction (``storage.changes``).
     """
     from dossier.transcribe_job import transcribe_recordings  # being finished in parallel: imported late
 
     transcribe_recordings(recording_ids=recording_ids, database_url=database_url)
     with session_scope(database_url) as session:
-        ids = sorted(set(session.scalars(select(Recording.client_id).where(
+        return sorted(set(session.scalars(select(Recording.client_id).where(
             Recording.id.in_(recording_ids), Recording.status == DONE, Recording.client_id.is_not(None)))))
-        summaries.mark_stale(session, ids, reason="new call")
-    invalidate(set(ids))
-    return ids
 
 
 # ------------------------------------------------------------------------------------------- refresh
@@ -222,11 +202,11 @@ def important_events(session: Session, client_ids: Iterable[int], *, since: date
 
 def _event_kind(row: Interaction) -> str | None:
     if row.channel == Channel.DEAL_EVENT:
-        stage = str(row.meta.get("stage", "")).lower()
-        if stage in CLOSING_STAGES:
-            return "deal lost" if "lost" in stage else "deal won"
+        stage = str(row.meta.get("stage", ""))
+        if closes_deal(stage):
+            return "deal lost" if stage.strip().lower() in LOST_STAGES else "deal won"
         return None
-    if row.direction in ("inbound", "internal") and ESCALATION.search(f"{row.subject or ''}\n{row.body}"):
+    if row.direction in CLIENT_SIDE and complains(f"{row.subject or ''}\n{row.body}"):
         return "complaint"
     return None
 
@@ -306,7 +286,7 @@ def build_digest(user_id: int, day: date, database_url: str | None = None) -> in
 def key_accounts(limit: int | None = None, database_url: str | None = None) -> list[int]:
     """The active clients with the most won deal value, then the most history: quarterly review targets."""
     won = (select(Deal.client_id, func.sum(Deal.amount).label("value"))
-           .where(func.lower(Deal.stage).in_(["won", "closed won", "closed_won"])).group_by(Deal.client_id).subquery())
+           .where(func.lower(Deal.stage).in_(sorted(WON_STAGES))).group_by(Deal.client_id).subquery())
     history = (select(Interaction.client_id, func.count().label("n"))
                .group_by(Interaction.client_id).subquery())
     query = (select(Client.id).join(history, history.c.client_id == Client.id)

@@ -2,15 +2,14 @@
 
 import tomllib
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from summarizer.render import load_labels as load_summary_labels
 
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-LABELS_DIR = TEMPLATES_DIR / "labels"
+LABELS_DIR = files("dossier") / "templates" / "labels"
 DEFAULT_LANGUAGE = "en"
 Labels = dict[str, Any]
 
@@ -31,10 +30,14 @@ def labels(language: str) -> Labels:
     return {**own, "channels": summary["channels"], "sides": summary["sides"], "statuses": summary["statuses"]}
 
 
+#: Templates rendered to HTML, by how their names end (``digest.html.j2``): every value in them is escaped.
+HTML_TEMPLATES = ("html", "html.j2")
+
+
 @cache
 def environment() -> Environment:
-    """The template environment: HTML templates are auto-escaped, text templates are not."""
-    return Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html"]),
+    """The template environment: HTML templates are auto-escaped, text templates (``.txt.j2``) are not."""
+    return Environment(loader=PackageLoader("dossier"), autoescape=select_autoescape(HTML_TEMPLATES),
                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 

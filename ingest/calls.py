@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from ingest.crm_csv import parse_datetime
+from ingest.decoding import decode_text
 from ingest.records import ParsedRecording, ParseError, ParseResult, Party
-from ingest.textfile import decode_text, quarantine_file
+from ingest.textfile import quarantine_file
 from storage.models import ContactKind
 
 AUDIO_SUFFIXES = frozenset({".wav", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".aiff", ".aif",

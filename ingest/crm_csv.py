@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import dateparser
 
@@ -30,9 +30,49 @@ FALSE_WORDS = frozenset({"false", "no", "n", "0", "nie", "нет", ""})
 _NUMBER = re.compile(r"^[+-]?\d[\d.,]*$")
 #: "21.03.2025": dotted numeric dates are written day-first wherever they are used.
 _DOTTED_DATE = re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{2,4}\b")
+#: Any line ending: Windows, Unix, and the bare CR of old Mac exports.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+#: The required date columns: a line that fills them with a date starts a row (see ``_check_quotes``).
+DATE_COLUMNS = ("created_at", "changed_at")
+#: The largest field read (the csv module's default, 128 KiB, is smaller than some real notes).
+FIELD_SIZE_LIMIT = 2**31 - 1
+
+csv.field_size_limit(FIELD_SIZE_LIMIT)
 
 Row = dict[str, str]
 RowConverter = Callable[[Row, Path, int], ParsedInteraction | ParsedClient]
+
+
+class _Layout(NamedTuple):
+    """How a CSV file is laid out: its delimiter, its columns, the positions rows must fill, its line ending."""
+
+    delimiter: str
+    columns: list[str]
+    required: list[int]  # positions of the required columns
+    date: int | None  # position of the required date column, if the kind has one
+    line_break: str  # the header's line ending: the one the rows end with
+
+
+class _Record(NamedTuple):
+    """One CSV record: its first line number, its physical lines (with their line endings), its cells."""
+
+    line_number: int
+    lines: list[str]
+    cells: list[str]
+
+
+class _Broken(NamedTuple):
+    """Physical lines that are not a sound record (unclosed quote, malformed CSV), and why."""
+
+    line_number: int
+    lines: list[str]
+    reason: str
+
+    @property
+    def ref(self) -> str:
+        """Where the lines are, for the quarantine: "line 4" or "lines 4-6"."""
+        last = self.line_number + len(self.lines) - 1
+        return f"line {self.line_number}" if last == self.line_number else f"lines {self.line_number}-{last}"
 
 
 def sniff_notes(path: Path, head: bytes) -> bool:
@@ -104,14 +144,21 @@ def _head_columns(path: Path, head: bytes) -> set[str]:
     """The normalized column names in the header of a CSV file's head (empty if not a CSV file)."""
     if path.suffix.lower() not in CSV_SUFFIXES:
         return set()
-    header_line = decode_head(head).partition("\n")[0]
-    return set(_read_header(header_line))
+    header_line = _first_line(decode_head(head))
+    return {_column_name(cell) for cell in _cells(header_line, _delimiter(header_line))}
 
 
-def _read_header(header_line: str) -> list[str]:
-    delimiter = _delimiter(header_line)
-    cells = next(csv.reader([header_line], delimiter=delimiter), [])
-    return [_column_name(cell) for cell in cells]
+def _first_line(text: str) -> str:
+    """The text up to its first line ending of any kind."""
+    return _LINE_BREAK.split(text, maxsplit=1)[0]
+
+
+def _cells(line: str, delimiter: str) -> list[str]:
+    """The cells of one line read alone as CSV (none when it is not valid CSV on its own)."""
+    try:
+        return next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:
+        return []
 
 
 def _delimiter(header_line: str) -> str:
@@ -134,19 +181,41 @@ def _parse_rows(path: Path, required: tuple[str, ...], convert: RowConverter) ->
     except ParseError as error:
         yield quarantine_file(path, str(error))
         return
-    records = _records(decoded.text)
-    _, _, header_cells = next(records)
-    columns = [_column_name(cell) for cell in header_cells]
+    lines = list(io.StringIO(decoded.text, newline=""))  # keeps each line's own ending, CR-only too
+    delimiter = _delimiter(_first_line(lines[0]))
+    header = next(_read_records(lines, 0, delimiter))
+    if isinstance(header, _Broken):
+        yield quarantine_file(path, f"unreadable CSV header: {header.reason}")
+        return
+    columns = [_column_name(cell) for cell in header.cells]
     missing = [column for column in required if column not in columns]
     if missing:
         yield quarantine_file(path, f"not the expected CSV: header lacks column(s) {', '.join(missing)}")
         return
-    try:
-        for line_number, text, cells in records:
-            if any(cell.strip() for cell in cells):
-                yield _convert_record(convert, columns, cells, path, line_number, decoded.encode(text))
-    except csv.Error as error:
-        yield quarantine_file(path, f"malformed CSV, reading stopped: {error}")
+    layout = _layout(delimiter, columns, required, _line_break(header.lines[-1]))
+    found_rows = False
+    for record in _checked_records(lines, len(header.lines), layout):
+        raw = decoded.encode("".join(record.lines))
+        if isinstance(record, _Broken):
+            found_rows = True
+            yield quarantine_item(path, record.ref, record.reason, raw)
+        elif any(cell.strip() for cell in record.cells):
+            found_rows = True
+            yield _convert_record(convert, columns, record.cells, path, record.line_number, raw)
+    if not found_rows:
+        yield quarantine_file(path, "header only: the CSV has no data rows")
+
+
+def _layout(delimiter: str, columns: list[str], required: tuple[str, ...], line_break: str) -> _Layout:
+    """The layout of a file whose header has every ``required`` column."""
+    date_column = next((column for column in required if column in DATE_COLUMNS), None)
+    return _Layout(delimiter, columns, [columns.index(column) for column in required],
+                   columns.index(date_column) if date_column else None, line_break)
+
+
+def _line_break(line: str) -> str:
+    """The line ending a physical line ends with ("" for the last line of a file without one)."""
+    return line[len(line.rstrip("\r\n")):]
 
 
 def _convert_record(
@@ -159,22 +228,118 @@ def _convert_record(
         return quarantine_item(path, f"line {line_number}", str(error), raw)
 
 
-def _records(text: str) -> Iterator[tuple[int, str, list[str]]]:
-    """(first line number, exact text, cells) of each CSV record, the header first."""
-    delimiter = _delimiter(text.partition("\n")[0])
+def _read_records(lines: list[str], start: int, delimiter: str) -> Iterator[_Record | _Broken]:
+    """The records from line index ``start`` on; a CSV error ends them with the lines it was read from."""
     consumed: list[str] = []
 
-    def lines() -> Iterator[str]:
-        for line in io.StringIO(text, newline=""):
-            consumed.append(line)
-            yield line
+    def feed() -> Iterator[str]:
+        for index in range(start, len(lines)):
+            consumed.append(lines[index])
+            yield lines[index]
 
-    reader = csv.reader(lines(), delimiter=delimiter)
-    line_number = 1
-    for cells in reader:
-        yield line_number, "".join(consumed), cells
-        line_number += len(consumed)
-        consumed.clear()
+    line_number = start + 1
+    try:
+        for cells in csv.reader(feed(), delimiter=delimiter):
+            yield _Record(line_number, consumed.copy(), cells)
+            line_number += len(consumed)
+            consumed.clear()
+    except csv.Error as error:
+        yield _Broken(line_number, consumed or lines[start:start + 1], f"malformed CSV: {error}")
+
+
+def _checked_records(lines: list[str], start: int, layout: _Layout) -> Iterator[_Record | _Broken]:
+    """The records from line index ``start`` on; after broken lines, reading resumes at the next line."""
+    while start < len(lines):
+        for record in _joined_records(_read_records(lines, start, layout.delimiter), layout):
+            if isinstance(record, _Record):
+                record = _check_quotes(record, len(lines), layout)
+            yield record
+            if isinstance(record, _Broken):
+                start = record.line_number - 1 + len(record.lines)
+                break
+        else:
+            return
+
+
+def _joined_records(records: Iterator[_Record | _Broken], layout: _Layout) -> Iterator[_Record | _Broken]:
+    """The records, each joined with the lines after it that continue its last field (see ``_continues``)."""
+    pending: _Record | None = None
+    for record in records:
+        if pending is not None and isinstance(record, _Record) and _continues(pending, record, layout):
+            pending = _join(pending, record)
+            continue
+        if pending is not None:
+            yield pending
+        pending = record if isinstance(record, _Record) else None
+        if isinstance(record, _Broken):
+            yield record
+    if pending is not None:
+        yield pending
+
+
+def _continues(record: _Record, following: _Record, layout: _Layout) -> bool:
+    """Whether ``following`` is the rest of ``record``'s last field, cut at a line break left unquoted.
+
+    CSV writers quote only fields holding their own line ending, so a note written with CR line
+    endings may hold an unquoted LF. That break continues the field when the line after it cannot
+    be a row of its own, the record is short of cells or ends with another line ending than the
+    rows do, and joined they do not exceed the header's width.
+    """
+    if not record.cells or not following.cells:
+        return False
+    width = len(layout.columns)
+    other_break = _line_break(record.lines[-1]) not in (layout.line_break, "")
+    if not (len(record.cells) < width or other_break) or len(record.cells) + len(following.cells) - 1 > width:
+        return False
+    return not _fills_row([cell.strip() for cell in following.cells], layout)
+
+
+def _join(record: _Record, following: _Record) -> _Record:
+    """One record of ``record`` and the continuation of its last field."""
+    last = record.cells[-1] + _line_break(record.lines[-1]) + following.cells[0]
+    return _Record(record.line_number, record.lines + following.lines,
+                   [*record.cells[:-1], last, *following.cells[1:]])
+
+
+def _check_quotes(record: _Record, line_count: int, layout: _Layout) -> _Record | _Broken:
+    """The record, or its lines up to where an unclosed quote swallowed the rows that follow."""
+    if len(record.lines) > 1 and (layout.date is not None or len(record.cells) < len(layout.columns)):
+        for offset, line in enumerate(record.lines[1:], start=1):
+            if _starts_row(line, layout):
+                reason = (f"unclosed quote: the quoted field opened on line {record.line_number} runs on into "
+                          f"line {record.line_number + offset}, which reads as a row of its own")
+                return _Broken(record.line_number, record.lines[:offset], reason)
+    reaches_end = record.line_number - 1 + len(record.lines) == line_count
+    if reaches_end and _ends_inside_quotes("".join(record.lines), layout.delimiter):
+        return _Broken(record.line_number, record.lines, "unclosed quote: the file ends inside a quoted field")
+    return record
+
+
+def _starts_row(line: str, layout: _Layout) -> bool:
+    """Whether a line read alone fills every required column (with a readable date, if the kind has one)."""
+    return _fills_row([cell.strip() for cell in _cells(line, layout.delimiter)], layout)
+
+
+def _fills_row(cells: list[str], layout: _Layout) -> bool:
+    """Whether trimmed cells fill every required column (with a readable date, if the kind has one)."""
+    if len(cells) <= max(layout.required) or not all(cells[index] for index in layout.required):
+        return False
+    if layout.date is None:
+        return True
+    try:
+        parse_datetime(cells[layout.date])
+    except ParseError:
+        return False
+    return True
+
+
+def _ends_inside_quotes(text: str, delimiter: str) -> bool:
+    """Whether ``text`` ends inside a quoted field (which ``csv.reader`` closes silently at the end).
+
+    A quote appended on a new line then closes the open field, keeping one record, instead of
+    starting a record of its own.
+    """
+    return len(list(csv.reader(io.StringIO(text + '\n"', newline=""), delimiter=delimiter))) == 1
 
 
 def _row(columns: list[str], cells: list[str]) -> Row:

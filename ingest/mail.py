@@ -6,9 +6,10 @@ stdlib helpers (``decode_header``, ``getaddresses``, ``parsedate_to_datetime``,
 access and costs over ten times as much per message, which the import benchmark cannot afford.
 Each message becomes a ``ParsedInteraction`` whose ``body`` is only the new text; quoted earlier
 messages and the signature are split off. Bad messages become ``Quarantined``; nothing raises.
+Headers and bodies are decoded by the declared charset, else by detection (``ingest.decoding``): a
+guess is recorded in ``decode_issue``, and bytes that read as noise quarantine the message.
 """
 
-import codecs
 import email
 import mailbox
 import re
@@ -16,14 +17,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email import errors
+from email.charset import UNKNOWN8BIT
 from email.header import decode_header
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
-import charset_normalizer
 from bs4 import BeautifulSoup
 
+from ingest.decoding import Decoded, decode_text, is_plausible
 from ingest.records import ParsedInteraction, ParseError, ParseResult, Party, Quarantined
 from ingest.textfile import in_source_timezone
 from storage.models import Channel, ContactKind
@@ -40,6 +42,8 @@ STRONG_HEADER = re.compile(
 #: Headers common in e-mail but also plausible elsewhere; two of them are needed.
 WEAK_HEADER = re.compile(rb"^(?:from|to|cc|subject|date|reply-to|sender):", re.IGNORECASE | re.MULTILINE)
 HEADER_FIELD_LINE = re.compile(rb"[!-9;-~]+:")
+#: The start of a header field name, cut before its colon.
+PARTIAL_FIELD_NAME = re.compile(r"[!-9;-~]+")
 
 #: Defects that mean the MIME structure is cut off or broken, not merely untidy.
 FATAL_DEFECTS: dict[type, str] = {
@@ -47,9 +51,19 @@ FATAL_DEFECTS: dict[type, str] = {
     errors.CloseBoundaryNotFoundDefect: "truncated MIME message: closing boundary not found",
 }
 
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd]")
-MAX_CONTROL_CHAR_RATIO = 0.05
-WANTED_HEADERS = frozenset({"from", "to", "cc", "subject", "date", "message-id", "references", "in-reply-to"})
+#: base64 letters (padding aside): every four of them decode to three bytes.
+BASE64_LETTERS = re.compile(rb"[A-Za-z0-9+/]")
+#: A base64 body with invalid characters is read only when at least this share of its letters decodes.
+MIN_BASE64_DECODED_SHARE = 0.9
+#: A quoted-printable ``=`` that starts neither a hex escape nor a soft line break.
+INVALID_QP_ESCAPE = re.compile(r"=(?![0-9A-Fa-f]{2}|[ \t]*(?:\r?\n|\Z))")
+#: The same right after a letter or digit: an escaped character inside a word that was damaged.
+INVALID_QP_ESCAPE_IN_WORD = re.compile(r"(?<=\w)=(?![0-9A-Fa-f]{2}|[ \t]*(?:\r?\n|\Z))")
+WANTED_HEADERS = frozenset({"from", "to", "cc", "subject", "date", "message-id", "references", "in-reply-to",
+                            "list-id", "list-unsubscribe", "precedence"})
+#: Headers only mailing lists and mass mailings carry (RFC 2369, RFC 2919).
+LIST_HEADERS = ("list-id", "list-unsubscribe")
+BULK_PRECEDENCE = frozenset({"bulk", "list", "junk"})
 BODY_CONTENT_TYPES = frozenset({"text/plain", "text/html"})
 #: One address in the plain forms most mail uses: ``Name <a@b>``, ``"Name" <a@b>``, ``a@b``.
 #: Values made only of these are split without the (slow) general RFC 5322 parser.
@@ -123,11 +137,11 @@ class MessageOrigin:
 
 @dataclass(frozen=True, slots=True)
 class BodyText:
-    """The decoded text of a message and notes on how it was obtained."""
+    """The decoded text of a message and, when it needed a guess, how it was read."""
 
     text: str
     is_html: bool
-    charset_fallback: str | None
+    decode_issue: str | None
 
 
 # ---------------------------------------------------------------- recognising mail
@@ -260,35 +274,44 @@ def message_to_interaction(message: Message, origin: MessageOrigin) -> ParsedInt
     if "from" not in headers and "date" not in headers:
         raise ParseError("not an e-mail message: no From and no Date header")
     check_fatal_defects(message)
+    check_header_block_complete(message)
     meta: dict = {}
-    occurred_at = message_date(headers, origin, meta)
-    body_text, attachments = extract_body(message)
+    issues: list[str] = []  # how headers and body were decoded when that needed a guess
+    occurred_at = message_date(headers, origin, meta, issues)
+    body_text, attachments = extract_body(message, issues)
     if not body_text.text.strip() and not attachments:
         raise ParseError("message has no body text and no attachments")
     new_text, quoted_text = split_quoted(body_text.text)
     body, signature = split_signature(new_text)
     if body_text.is_html:
         meta["html"] = True
-    if body_text.charset_fallback:
-        meta["charset_fallback"] = body_text.charset_fallback
+    if body_text.decode_issue:
+        issues.append(body_text.decode_issue)
     defects = sorted({type(defect).__name__ for part in message.walk() for defect in part.defects})
     if defects:
         meta["defects"] = defects
-    message_id = normalize_space(header_text(first_value(headers, "message-id"))) or None
+    message_id = normalize_space(header_text(first_value(headers, "message-id"), "Message-ID", issues)) or None
+    charset = body_charset(message)  # raw 8-bit headers are mostly in the charset of the body
+    author = first_party(headers.get("from", []), "From", issues, charset)
+    recipients = (parties(headers.get("to", []), "To", issues, charset)
+                  + parties(headers.get("cc", []), "Cc", issues, charset))
+    subject = normalize_space(header_text(first_value(headers, "subject"), "Subject", issues, charset)) or None
     return ParsedInteraction(
         channel=Channel.EMAIL,
         occurred_at=occurred_at,
         body=body,
         source_kind=SOURCE_KIND,
         source_ref=message_id or f"{origin.path}#message {origin.index or 1}",
-        author=first_party(headers.get("from", [])),
-        recipients=parties(headers.get("to", []) + headers.get("cc", [])),
-        subject=normalize_space(header_text(first_value(headers, "subject"))) or None,
+        author=author,
+        recipients=recipients,
+        subject=subject,
         quoted_text=quoted_text,
         signature=signature,
         attachments=attachments,
         external_id=message_id,
-        thread_ref=thread_ref(headers),
+        thread_ref=thread_ref(headers, issues),
+        bulk=is_list_mail(headers),
+        decode_issue="; ".join(dict.fromkeys(issues)) or None,
         meta=meta,
     )
 
@@ -300,6 +323,18 @@ def check_fatal_defects(message: Message) -> None:
             reason = FATAL_DEFECTS.get(type(defect))
             if reason:
                 raise ParseError(reason)
+
+
+def check_header_block_complete(message: Message) -> None:
+    """Raise ``ParseError`` when the message ends inside its header block (a file cut off there).
+
+    The tell: no blank line after the headers, and all that follows them is one unterminated piece
+    of a field name, such as ``Content-Transfe``.
+    """
+    if any(isinstance(defect, errors.MissingHeaderBodySeparatorDefect) for defect in message.defects):
+        payload = message.get_payload()
+        if isinstance(payload, str) and PARTIAL_FIELD_NAME.fullmatch(payload):
+            raise ParseError(f"truncated message: cut off inside its headers, at {payload[:40]!r}")
 
 
 # ---------------------------------------------------------------- headers
@@ -321,24 +356,34 @@ def first_value(headers: dict[str, list], name: str) -> object:
     return values[0] if values else None
 
 
-def header_text(value: object) -> str:
-    """A header value as text: RFC 2047 words and raw 8-bit bytes decoded."""
+def body_charset(message: Message) -> str | None:
+    """The charset the message's first text part declares (None: none declared)."""
+    return next((part.get_content_charset() for part in leaf_parts(message)
+                 if part.get_content_maintype() == "text" and part.get_content_charset()), None)
+
+
+def header_text(value: object, where: str, issues: list[str], raw_charset: str | None = None) -> str:
+    """A header value as text: RFC 2047 words and raw 8-bit bytes decoded.
+
+    Raw 8-bit bytes are read in ``raw_charset`` first (the body's charset) when it fits them, else
+    by detection; how they were read is appended to ``issues``. Raises ``ParseError`` for bytes
+    that no charset reads as text.
+    """
     if value is None:
         return ""
-    return "".join(
-        chunk if isinstance(chunk, str) else decode_header_bytes(chunk, charset)
-        for chunk, charset in decode_header(value)
-    )
-
-
-def decode_header_bytes(data: bytes, charset: str | None) -> str:
-    """Decode header bytes with their charset, else UTF-8, else a detected charset."""
-    for candidate in (charset, "utf-8"):
-        text = decode_strictly(data, candidate)
-        if text is not None:
-            return text
-    best = charset_normalizer.from_bytes(data).best()
-    return str(best) if best is not None else data.decode("utf-8", "replace")
+    texts = []
+    for chunk, charset in decode_header(value):
+        if isinstance(chunk, str):
+            texts.append(chunk)
+            continue
+        raw_8bit = charset == UNKNOWN8BIT
+        text, issue = decode_bytes(chunk, raw_charset if raw_8bit else charset, f"{where} header")
+        texts.append(text)
+        if raw_8bit:
+            issues.append(f"{where}: undeclared 8-bit bytes, {issue or f'read in the body charset {raw_charset}'}")
+        elif issue:
+            issues.append(f"{where}: {issue}")
+    return "".join(texts)
 
 
 def normalize_space(text: str) -> str:
@@ -346,11 +391,12 @@ def normalize_space(text: str) -> str:
     return " ".join(text.split())
 
 
-def address_pairs(values: list) -> list[tuple[str, str]]:
-    """(decoded display name, address) pairs of address header values."""
-    raw_values = [value if isinstance(value, str) else header_text(value) for value in values]
+def address_pairs(values: list, where: str, issues: list[str], raw_charset: str | None = None) -> list[tuple[str, str]]:
+    """(decoded display name, address) pairs of address header values (``raw_charset``: see ``header_text``)."""
+    raw_values = [value if isinstance(value, str) else header_text(value, where, issues, raw_charset)
+                  for value in values]
     pairs = [
-        (normalize_space(header_text(name)), address.strip())
+        (normalize_space(header_text(name, where, issues, raw_charset)), address.strip())
         for value in raw_values
         for name, address in split_addresses(value)
         if name or address
@@ -388,21 +434,27 @@ def to_party(name: str, address: str) -> Party:
     )
 
 
-def first_party(values: list) -> Party:
+def first_party(values: list, where: str, issues: list[str], raw_charset: str | None = None) -> Party:
     """The first address of a header as a party (an empty party when there is none)."""
-    pairs = address_pairs(values)
+    pairs = address_pairs(values, where, issues, raw_charset)
     return to_party(*pairs[0]) if pairs else Party()
 
 
-def parties(values: list) -> list[Party]:
+def parties(values: list, where: str, issues: list[str], raw_charset: str | None = None) -> list[Party]:
     """Every address of the given header values as parties."""
-    return [to_party(name, address) for name, address in address_pairs(values)]
+    return [to_party(name, address) for name, address in address_pairs(values, where, issues, raw_charset)]
 
 
-def thread_ref(headers: dict[str, list]) -> str | None:
+def is_list_mail(headers: dict[str, list]) -> bool:
+    """True for mailing-list or mass mail: a List-Id or List-Unsubscribe header, or bulk precedence."""
+    precedence = str(first_value(headers, "precedence") or "").strip().lower()
+    return precedence in BULK_PRECEDENCE or any(name in headers for name in LIST_HEADERS)
+
+
+def thread_ref(headers: dict[str, list], issues: list[str]) -> str | None:
     """The first id of References, else the In-Reply-To id, else None."""
     for name in ("references", "in-reply-to"):
-        value = header_text(first_value(headers, name))
+        value = header_text(first_value(headers, name), name.title(), issues)
         ids = MESSAGE_ID.findall(value)
         if ids:
             return ids[0]
@@ -422,9 +474,9 @@ def parse_date(value: str) -> datetime | None:
         return None
 
 
-def message_date(headers: dict[str, list], origin: MessageOrigin, meta: dict) -> datetime:
+def message_date(headers: dict[str, list], origin: MessageOrigin, meta: dict, issues: list[str]) -> datetime:
     """The Date header, else the mailbox date (noted in ``meta['date_source']``)."""
-    header_date = parse_date(header_text(first_value(headers, "date")))
+    header_date = parse_date(header_text(first_value(headers, "date"), "Date", issues))
     if header_date is not None:
         return header_date
     fallback_date = origin.fallback_date() if origin.fallback_date else None
@@ -453,13 +505,15 @@ def is_attachment(part: Message, content_type: str) -> bool:
     return content_type not in BODY_CONTENT_TYPES and part.get_filename() is not None
 
 
-def attachment_name(part: Message) -> str:
+def attachment_name(part: Message, issues: list[str]) -> str:
     """The decoded file name of an attachment (RFC 2231 and RFC 2047 both handled)."""
     filename = part.get_filename()
-    return normalize_space(header_text(filename)) if filename else f"unnamed {part.get_content_type()}"
+    if not filename:
+        return f"unnamed {part.get_content_type()}"
+    return normalize_space(header_text(filename, "attachment name", issues))
 
 
-def extract_body(message: Message) -> tuple[BodyText, list[str]]:
+def extract_body(message: Message, issues: list[str]) -> tuple[BodyText, list[str]]:
     """The message text (plain preferred over HTML unless blank) and the attachment names."""
     plain_parts: list[Message] = []
     html_parts: list[Message] = []
@@ -467,7 +521,7 @@ def extract_body(message: Message) -> tuple[BodyText, list[str]]:
     for part in leaf_parts(message):
         content_type = part.get_content_type()
         if is_attachment(part, content_type):
-            attachments.append(attachment_name(part))
+            attachments.append(attachment_name(part, issues))
         elif content_type == "text/plain":
             plain_parts.append(part)
         elif content_type == "text/html":
@@ -476,75 +530,107 @@ def extract_body(message: Message) -> tuple[BodyText, list[str]]:
     if plain.text.strip() or not html_parts:
         return plain, attachments
     html_texts = [decode_part(part) for part in html_parts]
-    html_bodies = [BodyText(html_to_text(body.text), True, body.charset_fallback) for body in html_texts]
+    html_bodies = [BodyText(html_to_text(body.text), True, body.decode_issue) for body in html_texts]
     return join_texts(html_bodies, is_html=True), attachments
 
 
 def join_texts(bodies: list[BodyText], is_html: bool) -> BodyText:
     """Join the decoded texts of several parts into one body."""
-    fallbacks = [body.charset_fallback for body in bodies if body.charset_fallback]
+    issues = dict.fromkeys(body.decode_issue for body in bodies if body.decode_issue)
     return BodyText(
         text="\n\n".join(body.text for body in bodies),
         is_html=is_html,
-        charset_fallback=", ".join(fallbacks) or None,
+        decode_issue="; ".join(issues) or None,
     )
 
 
 def decode_part(part: Message) -> BodyText:
-    """Decode a text part's bytes: declared charset, else UTF-8, else a detected charset."""
-    payload = part.get_payload(decode=True) or b""
-    declared = part.get_content_charset()
-    text, fallback = decode_payload(payload, declared)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if is_mostly_control_chars(text):
-        raise ParseError(f"body is binary garbage, not text (declared charset {declared!r})")
-    return BodyText(text=text, is_html=False, charset_fallback=fallback)
+    """Decode a text part's bytes: its transfer encoding checked, then its charset read (see ``decode_bytes``).
 
-
-def decode_payload(payload: bytes, declared: str | None) -> tuple[str, str | None]:
-    """The text of ``payload`` and, when the declared charset was not used, a note on what was.
-
-    Valid UTF-8 wins over a declared single-byte charset: text in such a charset is practically
-    never valid UTF-8, while UTF-8 mislabelled as Latin-1 or ASCII is common.
+    A body whose transfer encoding is damaged must also decode cleanly: two signs of damage make
+    it unreadable, not text to import.
     """
-    if payload.isascii():
-        return payload.decode("ascii"), None
-    utf8_text = decode_strictly(payload, "utf-8")
-    if utf8_text is not None:
-        misdeclared = declared is not None and not is_utf8_label(declared)
-        return utf8_text, f"utf-8 (declared {declared})" if misdeclared else None
-    declared_text = decode_strictly(payload, declared)
-    if declared_text is not None:
-        return declared_text, None
-    best = charset_normalizer.from_bytes(payload).best()
-    if best is None:
-        raise ParseError(f"body is not decodable text (declared charset {declared!r})")
-    return str(best), f"{best.encoding} (declared {declared or 'none'})"
+    payload = part.get_payload(decode=True) or b""
+    transfer_issue = transfer_encoding_issue(part, payload)
+    where = f"body ({transfer_issue})" if transfer_issue else "body"
+    text, charset_issue = decode_bytes(payload, part.get_content_charset(), where, strict=transfer_issue is not None)
+    issue = ", ".join(filter(None, (transfer_issue, charset_issue)))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return BodyText(text=text, is_html=False, decode_issue=f"body: {issue}" if issue else None)
 
 
-def is_utf8_label(charset: str) -> bool:
-    """True when a charset label names UTF-8."""
-    try:
-        return codecs.lookup(charset).name == "utf-8"
-    except LookupError:
-        return False
+def transfer_encoding_issue(part: Message, decoded: bytes) -> str | None:
+    """What is wrong with a part's base64 or quoted-printable encoding, or None.
+
+    Invalid base64 characters are skipped and invalid quoted-printable escapes between words kept
+    as written (an ``=`` the sender did not escape).
+
+    Raises ``ParseError`` for base64 that cannot be decoded at all, is cut off (MIME encoders
+    always pad the last group) or of which only a scrap decodes (padding or junk mid-body), and
+    for quoted-printable whose escape inside a word is damaged (a character of the text is lost).
+    Call with the result of ``get_payload(decode=True)``, which records the defects.
+    """
+    defects = {type(defect) for defect in part.defects}
+    if errors.InvalidBase64LengthDefect in defects:
+        raise ParseError("body is not valid base64: its length is impossible, it does not decode")
+    if errors.InvalidBase64PaddingDefect in defects:
+        raise ParseError("body is cut off: its base64 ends inside a group, without padding")
+    if errors.InvalidBase64CharactersDefect in defects:
+        expected = len(BASE64_LETTERS.findall(part.get_payload().encode("ascii", "replace"))) * 3 // 4
+        if len(decoded) < MIN_BASE64_DECODED_SHARE * expected:
+            raise ParseError(f"body is not valid base64: only {len(decoded)} of about {expected} bytes decode "
+                             "(invalid characters or padding inside it)")
+        return "base64 with invalid characters"
+    if str(part.get("content-transfer-encoding", "")).strip().lower() == "quoted-printable":
+        encoded = part.get_payload()
+        if INVALID_QP_ESCAPE_IN_WORD.search(encoded):
+            raise ParseError("body is not valid quoted-printable: an escape inside a word is damaged, a character "
+                             f"of the text is lost (declared charset {part.get_content_charset() or 'none'})")
+        if INVALID_QP_ESCAPE.search(encoded):
+            return "quoted-printable with invalid escapes"
+    return None
 
 
-def decode_strictly(data: bytes, charset: str | None) -> str | None:
-    """``data`` decoded with ``charset``, or None when the charset is unknown or does not fit."""
-    if not charset:
+def decode_bytes(data: bytes, declared: str | None, where: str, *, strict: bool = False) -> tuple[str, str | None]:
+    """``data`` as text and, when reading it needed a guess, why; raises ``ParseError`` for noise.
+
+    The declared charset is tried strictly first; when it is unknown, does not fit or reads as
+    noise, ``decode_text`` picks the most plausible reading. A reading it flags is kept, with the
+    flag, only when it is plausible text (and never when ``strict``).
+    """
+    decoded = read_as_declared(data, declared) or decode_text(data, declared=declared)
+    if decoded.suspect_reason is not None and (strict or not is_plausible(decoded.text)):
+        raise ParseError(f"{where} is not decodable text: {decoded.suspect_reason} "
+                         f"(declared charset {declared or 'none'})")
+    reason = decoded.suspect_reason
+    if reason is None and declared is None and decoded.encoding != "utf-8":
+        reason = "no charset declared"
+    return decoded.text, None if reason is None else f"{reason}, decoded as {decoded.encoding}"
+
+
+def read_as_declared(data: bytes, declared: str | None) -> Decoded | None:
+    """The declared legacy charset's strict reading when it is plausible text, else None.
+
+    Most legacy-charset mail is labelled right; reading it so spares the (slow) detection. Valid
+    UTF-8 is left to ``decode_text``, which reads it as UTF-8 whatever the label (text in a
+    single-byte charset is practically never valid UTF-8; UTF-8 labelled Latin-1 is common).
+    """
+    if not declared or is_valid_utf8(data):
         return None
     try:
-        return data.decode(charset)
+        text = data.decode(declared)
     except (LookupError, UnicodeDecodeError):
         return None
+    return Decoded(text, declared, None) if is_plausible(text) else None
 
 
-def is_mostly_control_chars(text: str) -> bool:
-    """True when too many characters are control or replacement characters."""
-    if CONTROL_CHARS.search(text) is None:
+def is_valid_utf8(data: bytes) -> bool:
+    """True when ``data`` is ASCII or valid UTF-8."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
         return False
-    return len(CONTROL_CHARS.findall(text)) > MAX_CONTROL_CHAR_RATIO * len(text)
+    return True
 
 
 def html_to_text(html: str) -> str:

@@ -3,7 +3,7 @@
 import hashlib
 import json
 from datetime import timezone
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import phonenumbers
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -66,12 +66,19 @@ def normalize_party(party: Party, region: str) -> Party:
     return Party(name=party.name, kind=party.kind if value else None, value=value)
 
 
+@cache
+def _language_identifier(languages: tuple[str, ...]) -> LanguageIdentifier:
+    """py3langid's identifier for ``languages``, built once per process (loading its model takes a second)."""
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
+    identifier.set_languages(list(languages))
+    return identifier
+
+
 class LanguageDetector:
     """Language identification restricted to the configured languages (py3langid)."""
 
     def __init__(self, languages: list[str]):
-        self._identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
-        self._identifier.set_languages(languages)
+        self._identifier = _language_identifier(tuple(languages))
 
     def detect(self, text: str) -> str | None:
         """ISO 639-1 code of ``text``, or None when the text is too short to tell."""

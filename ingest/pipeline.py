@@ -17,14 +17,13 @@ from dossier.settings import Settings, get_settings
 from ingest.normalize import LanguageDetector, content_hash, normalize_party
 from ingest.records import ParsedClient, ParsedInteraction, ParsedRecording, ParseError, Quarantined
 from ingest.resolve import ClientResolver
-from ingest.sources import SOURCE_KINDS, detect_kind
-from storage import repository, summaries
+from ingest.sources import SOURCE_KINDS, detect_kind, symlink_loop_reason, unknown_format_reason, unreadable_reason
+from storage import repository
+from storage.changes import Change, ChangeKind, interaction_change, record_change
 from storage.db import session_scope
 from storage.models import PUBLIC_SCOPE, Channel
 
 MAILDIR_PARTS = ("cur", "new")
-#: Deal stages after which a client's summaries are regenerated at once, not debounced.
-CLOSING_STAGES = frozenset({"won", "lost", "closed won", "closed lost", "closed_won", "closed_lost"})
 
 
 @dataclass(slots=True)
@@ -60,11 +59,14 @@ def iter_sources(paths: list[Path]) -> Iterator[Path]:
 
 
 def _walk(path: Path) -> Iterator[Path]:
-    if path.is_file():
+    """``path`` itself unless it is a folder (not a maildir): then what it holds, walked in turn.
+
+    Anything else is a source too, a dangling link, a link looping back to a folder that holds it
+    or a pipe among them: the import says why it cannot read it instead of passing over it.
+    """
+    if not path.is_dir() or symlink_loop_reason(path) or all((path / part).is_dir() for part in MAILDIR_PARTS):
         yield path
-    elif all((path / part).is_dir() for part in MAILDIR_PARTS):
-        yield path
-    elif path.is_dir():
+    else:
         for child in sorted(path.iterdir()):
             if not child.name.startswith("."):
                 yield from _walk(child)
@@ -90,8 +92,9 @@ class Importer:
         Never raises for bad content: it is quarantined.
         """
         self.report.sources += 1
-        if kind is None:
-            self.quarantine(Quarantined(str(path), f"unknown format: not {', '.join(SOURCE_KINDS)}"), None)
+        unreadable = unreadable_reason(path)
+        if unreadable is not None or kind is None:
+            self.quarantine(Quarantined(str(path), unreadable or unknown_format_reason(path)), kind)
             return
         occurrences: Counter[str] = Counter()
         parsed = 0
@@ -157,7 +160,8 @@ class Importer:
             self.quarantine(Quarantined(str(recording.path), str(error)), kind)
             return
         added = repository.add_recording(
-            self._session, client_id=resolution.client_id, path=str(recording.path.resolve()),
+            self._session, client_id=resolution.client_id,
+            path=repository.storable_text(str(recording.path.resolve())),
             content_hash=recording.content_hash, started_at=recording.started_at, agent=recording.agent,
             direction=str(resolution.direction), language=recording.language, meta=recording.meta)
         if added:
@@ -184,17 +188,18 @@ class Importer:
             "language": item.language or self._languages.detect(item.body or item.subject or ""),
             "subject": item.subject, "body": item.body, "quoted_text": item.quoted_text,
             "signature": item.signature, "attachments": item.attachments, "source_kind": item.source_kind,
-            "source_ref": item.source_ref, "external_id": item.external_id, "thread_ref": item.thread_ref,
+            "source_ref": repository.storable_text(item.source_ref), "external_id": item.external_id,
+            "thread_ref": item.thread_ref,
             "content_hash": digest, "scope": scope, "privileged": item.privileged, "deal_id": deal_id,
             "meta": item.meta, "import_run_id": self._run_id, "imported_at": repository.utcnow(),
+            "decode_issue": item.decode_issue,
         }
 
     def quarantine(self, item: Quarantined, kind: str | None) -> None:
-        """Keep a bad input with its reason; a whole bad file is stored as its bytes."""
-        raw = item.raw
+        """Keep a bad input with its reason; a whole bad file is stored as its bytes, whatever its size."""
+        raw: bytes | Path | None = item.raw
         if raw is None and item.item_ref is None and Path(item.source_path).is_file():
-            if Path(item.source_path).stat().st_size <= repository.MAX_QUARANTINE_RAW:
-                raw = Path(item.source_path).read_bytes()
+            raw = Path(item.source_path)
         repository.add_quarantine(self._session, source_path=item.source_path, source_kind=kind,
                                   item_ref=item.item_ref, reason=item.reason, raw=raw, import_run_id=self._run_id)
         self.report.quarantined += 1
@@ -206,10 +211,8 @@ class Importer:
                     if (row := self._resolved_row(digest, *pending)) is not None]
         repository.insert_interactions(self._session, new_rows)
         changed = {row["client_id"] for row in new_rows} | self._resolver.merged
-        closed = {row["client_id"] for row in new_rows
-                  if str(row["meta"].get("stage", "")).lower() in CLOSING_STAGES}
-        summaries.mark_stale(self._session, changed - closed)
-        summaries.mark_stale(self._session, closed, reason="deal closed", important=True)
+        record_change(self._session, [*map(interaction_change, new_rows),
+                                      *(Change(client_id, ChangeKind.MERGE) for client_id in self._resolver.merged)])
         self.report.changed_clients |= changed
         self._resolver.merged.clear()
         self.report.imported += len(new_rows)
@@ -220,7 +223,7 @@ class Importer:
 
 def _item_as_json(item: ParsedInteraction) -> bytes:
     fields = asdict(item)
-    return json.dumps(fields, default=str, ensure_ascii=False).encode()
+    return json.dumps(fields, default=str, ensure_ascii=False).encode("utf-8", "backslashreplace")
 
 
 def import_paths(paths: list[Path], *, kind: str | None = None, client: str | None = None,
@@ -237,7 +240,7 @@ def import_paths(paths: list[Path], *, kind: str | None = None, client: str | No
     sources.sort(key=lambda source: source[1] != "clients")  # the directory first: it names clients
     settings = get_settings()
     with session_scope(database_url) as session:
-        run_id = repository.start_import_run(session, [str(p) for p in paths])
+        run_id = repository.start_import_run(session, [repository.storable_text(str(p)) for p in paths])
         session.commit()
         importer = Importer(session, settings, run_id, client)
         bar = progress_bar(console) if progress else nullcontext()

@@ -47,7 +47,9 @@ class ParsedInteraction:
     scope: str | None = None  # visibility scope name (None: public)
     privileged: bool = False
     language: str | None = None  # None: detected by the pipeline
-    meta: dict[str, Any] = field(default_factory=dict)  # deal stage/amount, charset notes, html flag
+    bulk: bool = False  # mailing list or mass mail: its recipients never identify the client
+    decode_issue: str | None = None  # why the text may not be exactly what was written (None: decoded cleanly)
+    meta: dict[str, Any] = field(default_factory=dict)  # deal stage/amount, html flag, MIME defects
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,16 @@ from storage.models import Channel, ContactKind, Direction
 STRONG_KINDS = (ContactKind.EMAIL, ContactKind.PHONE, ContactKind.TELEGRAM, ContactKind.WHATSAPP)
 #: Channels written by our own staff: their parties are never the client.
 INTERNAL_CHANNELS = (Channel.NOTE, Channel.DEAL_EVENT)
+#: A message to more recipients than this is bulk mail: only its author (or the hint) identifies the client.
+MAX_IDENTIFYING_RECIPIENTS = 20
 DOMAIN_LIKE = re.compile(r"(?:[a-z0-9-]+\.)+[a-z]{2,}", re.IGNORECASE)
 #: Public-suffix aware domain splitting from the bundled list (never fetched at run time).
 _DOMAIN_PARTS = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+def is_bulk(item: ParsedInteraction) -> bool:
+    """True for mailing-list or mass mail, whose recipients say nothing about which client it concerns."""
+    return item.bulk or len(item.recipients) > MAX_IDENTIFYING_RECIPIENTS
 
 
 def company_name(domain: str) -> str:
@@ -39,7 +46,8 @@ class ClientResolver:
     Order: a forced client; a known contact of a counterpart; the source's client hint (chat title,
     CSV client column); a known company domain; else a new client named after the hint, the company
     domain or the person. Our own side (internal domains, users' addresses, phones and names) is
-    never a counterpart.
+    never a counterpart. Bulk mail (see ``is_bulk``) is identified by its author alone: its other
+    parties stay participants and never become contacts.
     """
 
     def __init__(self, session: Session, *, internal_domains: list[str], phone_region: str,
@@ -71,10 +79,12 @@ class ClientResolver:
         author_ours = self.is_ours(item.author)
         counterparts = [] if item.channel in INTERNAL_CHANNELS else [
             p for p in (item.author, *item.recipients) if not self.is_ours(p)]
-        client_id = self._forced_id or self._known_client(counterparts, item.client_hint)
+        bulk = is_bulk(item)
+        identifying = ([] if author_ours else counterparts[:1]) if bulk else counterparts
+        client_id = self._forced_id or self._known_client(identifying, item.client_hint)
         if client_id is None:
-            client_id = self._new_client(counterparts, item.client_hint)
-        self._remember_contacts(client_id, counterparts)
+            client_id = self._new_client(identifying, item.client_hint, bulk=bulk)
+        self._remember_contacts(client_id, identifying)
         return Resolution(client_id, self._direction(item, author_ours, counterparts))
 
     def _known_client(self, counterparts: list[Party], hint: str | None) -> int | None:
@@ -98,7 +108,7 @@ class ClientResolver:
             return self._contacts.get((ContactKind.PHONE, phone))
         return self._contacts.get((ContactKind.DOMAIN, value.lower()))
 
-    def _new_client(self, counterparts: list[Party], hint: str | None) -> int:
+    def _new_client(self, counterparts: list[Party], hint: str | None, *, bulk: bool) -> int:
         domains = self._company_domains(counterparts)
         if hint:
             return self._client_for_hint(hint)
@@ -106,6 +116,10 @@ class ClientResolver:
             return self._client_for_domain(domains[0])
         if named := next((p for p in counterparts if p.name or p.value), None):
             return self._client_by_name(named.name or named.value)
+        if bulk:
+            raise ParseError("cannot tell which client this belongs to: bulk mail is identified only by its "
+                             "sender, which is in our company or missing, and there is no client hint "
+                             "(use --client NAME)")
         raise ParseError("cannot tell which client this belongs to: no counterpart outside our "
                          "company and no client hint (use --client NAME)")
 

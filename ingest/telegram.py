@@ -80,17 +80,23 @@ def _is_blank(handle: BinaryIO) -> bool:
 
 
 def _parse_stream(handle: BinaryIO, path: Path) -> Iterator[ParseResult]:
+    """The results of every message; an export that yields none is quarantined whole, not silently empty."""
     found_message_list = False
+    results = 0
     try:
         for chat, item in _stream_messages(handle):
             found_message_list = True
             if item is not None:
-                yield from _convert(item, chat, path)
+                for result in _convert(item, chat, path):
+                    results += 1
+                    yield result
     except (ijson.JSONError, UnicodeDecodeError) as error:
         yield quarantine_file(path, f"invalid JSON, reading stopped: {error}")
         return
     if not found_message_list:
         yield quarantine_file(path, "not a Telegram export: no chat with a messages list")
+    elif not results:
+        yield quarantine_file(path, "no messages: the export's messages lists are empty or hold only service messages")
 
 
 def _stream_messages(handle: BinaryIO) -> Iterator[tuple[_Chat, Any]]:

@@ -1,79 +1,37 @@
 """Helpers shared by the file parsers: decoding text files, local timestamps, quarantine records."""
 
-import codecs
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from charset_normalizer import from_bytes
-
 from dossier.settings import get_settings
+from ingest.decoding import Decoded, decode_text, split_byte_order_mark
 from ingest.records import ParseError, Quarantined
 
-#: Byte-order marks and the codec that reads what follows them (UTF-32 before UTF-16: same prefix).
-BYTE_ORDER_MARKS: tuple[tuple[bytes, str], ...] = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
 
-
-@dataclass(frozen=True, slots=True)
-class DecodedText:
-    """A file's text and the codec it was written in (to turn one record back into its bytes)."""
-
-    text: str
-    encoding: str
-
-    def encode(self, fragment: str) -> bytes:
-        """The bytes of ``fragment`` in the file's own encoding (no byte-order mark)."""
-        return fragment.encode(self.encoding, errors="replace")
-
-
-def split_byte_order_mark(data: bytes) -> tuple[bytes, str | None]:
-    """``data`` without a leading byte-order mark, and the codec that mark names (None: no mark)."""
-    for mark, encoding in BYTE_ORDER_MARKS:
-        if data.startswith(mark):
-            return data[len(mark) :], encoding
-    return data, None
-
-
-def decode_text(data: bytes) -> DecodedText:
-    """Decode a text file: by its byte-order mark, else UTF-8, else charset_normalizer's best guess.
-
-    Raises ``ParseError`` for binary content or bytes that fit no encoding.
-    """
-    body, encoding = split_byte_order_mark(data)
-    if encoding is not None:
-        try:
-            return DecodedText(body.decode(encoding), encoding)
-        except UnicodeDecodeError as error:
-            raise ParseError(f"invalid {encoding} text after the byte-order mark: {error.reason}") from error
-    if b"\x00" in body:
-        raise ParseError("binary content (NUL bytes), not a text file")
-    try:
-        return DecodedText(body.decode("utf-8"), "utf-8")
-    except UnicodeDecodeError:
-        pass
-    guess = from_bytes(body).best()
-    if guess is None:
-        raise ParseError("undecodable text: not UTF-8 and no other encoding fits")
-    return DecodedText(str(guess), guess.encoding)
-
-
-def read_text(path: Path) -> DecodedText:
-    """Read and decode a whole text file; raises ``ParseError`` if it is unreadable or empty."""
+def read_text(path: Path) -> Decoded:
+    """Read and decode a whole text file; raises ``ParseError`` if it is unreadable, not text or empty."""
     try:
         data = path.read_bytes()
     except OSError as error:
         raise ParseError(f"cannot read file: {error.strerror or error}") from error
     decoded = decode_text(data)
+    if decoded.suspect_reason is not None:
+        raise ParseError(decoded.suspect_reason)
     if not decoded.text.strip():
         raise ParseError("empty file")
     return decoded
+
+
+def file_name_text(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (a name written in a legacy charset) decoded.
+
+    Python keeps such bytes as lone surrogates (``os.fsdecode``); they are read by ``decode_text``,
+    or written as ``\\xNN`` when no reading is plausible.
+    """
+    raw = name.encode("utf-8", "surrogateescape")
+    decoded = decode_text(raw)
+    return decoded.text if decoded.suspect_reason is None else raw.decode("utf-8", "backslashreplace")
 
 
 def decode_head(head: bytes) -> str:

@@ -3,16 +3,26 @@
 import re
 import unicodedata
 from collections.abc import Iterator
+from itertools import islice
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from ingest.records import ParsedInteraction, ParseError, ParseResult, Party
-from ingest.textfile import decode_head, in_source_timezone, quarantine_file, quarantine_item, read_text
+from ingest.textfile import (
+    decode_head,
+    file_name_text,
+    in_source_timezone,
+    quarantine_file,
+    quarantine_item,
+    read_text,
+)
 from storage.models import Channel, ContactKind
 
 SOURCE_KIND = "whatsapp"
 MEDIA_OMITTED = "media omitted"
+#: An export may open with a few lines of its own (a title, a note) before its first message line.
+SNIFF_LINES = 5
 
 _DATE = r"(?P<date>(?P<first>\d{1,2})(?P<separator>[./-])(?P<second>\d{1,2})(?P=separator)(?P<year>\d{4}|\d{2}))"
 _TIME = (
@@ -57,17 +67,18 @@ class _Message:
 
 
 def sniff(path: Path, head: bytes) -> bool:
-    """A ``.txt`` file whose first non-empty line is a WhatsApp message line."""
+    """A ``.txt`` file with a WhatsApp message line among its first ``SNIFF_LINES`` non-empty lines."""
     if path.suffix.lower() != ".txt":
         return False
-    for line in _LINE_BREAK.split(decode_head(head)):
-        if line.strip():
-            return _match_message_start(line) is not None
-    return False
+    lines = (line for line in _LINE_BREAK.split(decode_head(head)) if line.strip())
+    return any(_match_message_start(line) is not None for line in islice(lines, SNIFF_LINES))
 
 
 def parse(path: Path) -> Iterator[ParseResult]:
-    """Each message of a WhatsApp chat export; system lines are skipped, bad messages quarantined."""
+    """Each message of a WhatsApp chat export; system lines are skipped, bad messages quarantined.
+
+    A chat of system lines only is quarantined whole: it is not silently empty.
+    """
     try:
         decoded = read_text(path)
     except ParseError as error:
@@ -83,6 +94,7 @@ def parse(path: Path) -> Iterator[ParseResult]:
         yield quarantine_item(path, f"line {line_number}", reason, decoded.encode(line))
     day_first = _is_day_first(messages)
     chat_name = chat_name_from_path(path)
+    system_lines = 0
     for message in messages:
         try:
             interaction = _to_interaction(message, day_first, path, chat_name)
@@ -90,13 +102,18 @@ def parse(path: Path) -> Iterator[ParseResult]:
             raw = decoded.encode("\n".join(message.lines))
             yield quarantine_item(path, f"line {message.line_number}", str(error), raw)
             continue
-        if interaction is not None:
+        if interaction is None:
+            system_lines += 1
+        else:
             yield interaction
+    if system_lines == len(messages) and not stray_lines:
+        yield quarantine_file(path, f"no messages: the chat has only {system_lines} system lines "
+                              "(encryption notice, group events)")
 
 
 def chat_name_from_path(path: Path) -> str:
     """The chat name from an export's file name ("WhatsApp Chat with X.txt" -> "X"), else the stem."""
-    stem = unicodedata.normalize("NFC", path.stem)
+    stem = unicodedata.normalize("NFC", file_name_text(path.stem))
     for pattern in _CHAT_NAME_PATTERNS:
         match = pattern.match(stem)
         if match:

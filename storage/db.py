@@ -3,7 +3,6 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
@@ -14,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dossier.settings import get_settings
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATIONS = "storage:migrations"  # the package resource, as Alembic reads it (importlib.resources)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -58,7 +57,7 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
 def alembic_config(url: str) -> Config:
     """An Alembic configuration for ``url`` that needs no alembic.ini on disk."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", MIGRATIONS)
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 

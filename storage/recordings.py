@@ -8,6 +8,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from storage import repository
+from storage.changes import call_change, record_change
 from storage.models import PUBLIC_SCOPE, Channel, Interaction, Recording, TranscriptSegment, utcnow
 
 if TYPE_CHECKING:
@@ -36,7 +37,8 @@ def mark_quarantined(session: Session, recording: Recording, reason: str) -> Non
 
 
 def store_transcript(session: Session, recording: Recording, transcript: "Transcript", model: str) -> int | None:
-    """Store the segments and the ``call`` interaction, and mark the recording done; return the interaction id.
+    """Store the segments and the ``call`` interaction, mark the recording done and record the change (the
+    client's summaries go stale, its refresh is queued); return the interaction id.
 
     Returns None (storing nothing) when another run finished the recording first. Call once per
     recording inside one transaction: a crash before the commit leaves the recording pending.
@@ -50,6 +52,7 @@ def store_transcript(session: Session, recording: Recording, transcript: "Transc
                                       channel=s.channel, text=s.text, avg_logprob=s.avg_logprob,
                                       no_speech_prob=s.no_speech_prob) for s in transcript.segments)
     interaction_id = _add_call(session, recording, transcript, model)
+    record_change(session, [call_change(recording.client_id, ((s.speaker, s.text) for s in transcript.segments))])
     meta = {key: value for key, value in recording.meta.items() if key != "quarantine_reason"}
     meta.update(language_probability=round(transcript.language_probability, 3),
                 language_source=transcript.language_source, speech_s=round(transcript.speech_s, 2),

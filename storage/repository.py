@@ -2,9 +2,10 @@
 
 import hashlib
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, delete, func, or_, select, update
@@ -19,6 +20,7 @@ from storage.models import (
     Deal,
     ImportRun,
     Interaction,
+    QuarantineBlob,
     QuarantineItem,
     Recording,
     Scope,
@@ -27,10 +29,12 @@ from storage.models import (
     utcnow,
 )
 
-#: Quarantined inputs up to this size are stored whole in the database.
-MAX_QUARANTINE_RAW = 16 * 1024 * 1024
+#: Quarantined bytes up to this size are stored in the quarantine row; larger ones in pieces of this size.
+QUARANTINE_PIECE_BYTES = 1024 * 1024
 #: Bound parameters per IN (...) query, well under SQLite's limit.
 IN_CHUNK = 900
+#: The largest id an integer key can hold (SQLite INTEGER, PostgreSQL BIGINT): larger ids name no row.
+MAX_ROW_ID = 2**63 - 1
 
 
 #: Letters that Unicode does not decompose into a base letter and a mark.
@@ -149,16 +153,58 @@ def insert_interactions(session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(dialect_insert(session, Interaction).on_conflict_do_nothing(index_elements=["content_hash"]), rows)
 
 
+def storable_text(text: str) -> str:
+    """``text`` as a database stores it: the bytes of an undecodable file name in it written as ``\\xNN``.
+
+    Python keeps such bytes as lone surrogates (``os.fsdecode``), which no database accepts; the
+    same path always gives the same text, so a re-import recognises what it stored.
+    """
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def add_quarantine(session: Session, *, source_path: str, source_kind: str | None, item_ref: str | None,
-                   reason: str, raw: bytes | None, import_run_id: int | None) -> None:
-    """Store a quarantined input once (re-importing the same bad input adds nothing)."""
-    raw_digest = hashlib.sha256(raw).hexdigest() if raw is not None else ""
+                   reason: str, raw: bytes | Path | None, import_run_id: int | None) -> None:
+    """Store a quarantined input once (re-importing the same bad input adds nothing).
+
+    ``raw`` is the input's bytes, or a file to copy them from (read in pieces, so memory stays
+    bounded); bytes larger than ``QUARANTINE_PIECE_BYTES`` are kept in ``quarantine_blobs``. Paths
+    in ``source_path``, ``item_ref`` and ``reason`` are stored with ``storable_text``.
+    """
+    source_path, reason = storable_text(source_path), storable_text(reason)
+    item_ref = None if item_ref is None else storable_text(item_ref)
+    size, raw_digest = _size_and_digest(raw)
     fingerprint = hashlib.sha256("\x00".join([source_path, item_ref or "", reason, raw_digest]).encode()).hexdigest()
-    session.execute(dialect_insert(session, QuarantineItem).values(
+    inline = size is not None and size <= QUARANTINE_PIECE_BYTES
+    inserted = session.execute(dialect_insert(session, QuarantineItem).values(
         fingerprint=fingerprint, source_path=source_path, source_kind=source_kind, item_ref=item_ref,
-        reason=reason, raw=raw if raw is None or len(raw) <= MAX_QUARANTINE_RAW else None,
+        reason=reason, raw=b"".join(_pieces(raw)) if inline else None,
         import_run_id=import_run_id, created_at=utcnow(),
-    ).on_conflict_do_nothing(index_elements=["fingerprint"]))
+    ).on_conflict_do_nothing(index_elements=["fingerprint"]).returning(QuarantineItem.id)).scalar_one_or_none()
+    if inserted is not None and size is not None and not inline:
+        for seq, piece in enumerate(_pieces(raw)):
+            session.execute(dialect_insert(session, QuarantineBlob).values(quarantine_id=inserted, seq=seq, data=piece))
+
+
+def _pieces(raw: bytes | Path | None) -> Iterator[bytes]:
+    """``raw`` in pieces of at most ``QUARANTINE_PIECE_BYTES`` (a file is read piece by piece)."""
+    if isinstance(raw, bytes):
+        for start in range(0, len(raw), QUARANTINE_PIECE_BYTES):
+            yield raw[start:start + QUARANTINE_PIECE_BYTES]
+    elif raw is not None:
+        with raw.open("rb") as handle:
+            while piece := handle.read(QUARANTINE_PIECE_BYTES):
+                yield piece
+
+
+def _size_and_digest(raw: bytes | Path | None) -> tuple[int | None, str]:
+    """The size and SHA-256 of ``raw`` ((None, "") when there are no bytes to keep)."""
+    if raw is None:
+        return None, ""
+    digest, size = hashlib.sha256(), 0
+    for piece in _pieces(raw):
+        digest.update(piece)
+        size += len(piece)
+    return size, digest.hexdigest()
 
 
 def start_import_run(session: Session, paths: Iterable[str]) -> int:
@@ -209,10 +255,26 @@ def client_overviews(session: Session) -> list[ClientOverview]:
     return sorted(overviews, key=lambda o: (o.last_contact is None, -(o.last_contact.timestamp() if o.last_contact else 0), o.name))
 
 
+def row_id(ref: str | int) -> int | None:
+    """``ref`` as a row id (ASCII digits or an int, 1 to ``MAX_ROW_ID``), or None when no row can have it."""
+    if isinstance(ref, str):
+        ref = ref.strip()
+        if not (ref.isascii() and ref.isdigit()):
+            return None
+    number = int(ref)
+    return number if 1 <= number <= MAX_ROW_ID else None
+
+
+def get_client(session: Session, client_id: int) -> Client | None:
+    """The client with this id, or None (also for an id larger than any key can hold)."""
+    valid = row_id(client_id)
+    return session.get(Client, valid) if valid is not None else None
+
+
 def find_client(session: Session, ref: str) -> Client | None:
     """A client by id, name (case-insensitive) or any of its contacts (e-mail, domain, phone, handle)."""
     ref = ref.strip()
-    if ref.isdigit() and (client := session.get(Client, int(ref))):
+    if (client_id := row_id(ref)) is not None and (client := session.get(Client, client_id)):
         return client
     by_name = session.scalar(select(Client).where(Client.name_key == name_key(ref)))
     if by_name:
@@ -232,6 +294,32 @@ def quarantine_items(session: Session) -> list[QuarantineItem]:
     """Unresolved quarantined inputs, newest first."""
     return list(session.scalars(select(QuarantineItem).where(QuarantineItem.resolved.is_(False))
                                 .order_by(QuarantineItem.id.desc())))
+
+
+def quarantine_bytes(session: Session, quarantine_id: int) -> Iterator[bytes]:
+    """The kept bytes of a quarantined input, in order (nothing when none were kept)."""
+    inline = session.scalar(select(QuarantineItem.raw).where(QuarantineItem.id == quarantine_id))
+    if inline is not None:
+        yield inline
+        return
+    seqs = session.scalars(select(QuarantineBlob.seq).where(QuarantineBlob.quarantine_id == quarantine_id)
+                           .order_by(QuarantineBlob.seq)).all()
+    for seq in seqs:  # one piece in memory at a time
+        yield session.scalar(select(QuarantineBlob.data).where(QuarantineBlob.quarantine_id == quarantine_id,
+                                                               QuarantineBlob.seq == seq))
+
+
+def kept_sizes(session: Session, quarantine_ids: Sequence[int]) -> dict[int, int]:
+    """{quarantine id: size of its kept bytes} for the given items that kept any."""
+    sizes: dict[int, int] = {}
+    for start in range(0, len(quarantine_ids), IN_CHUNK):
+        chunk = quarantine_ids[start:start + IN_CHUNK]
+        sizes.update(session.execute(select(QuarantineItem.id, func.length(QuarantineItem.raw))
+                                     .where(QuarantineItem.id.in_(chunk), QuarantineItem.raw.is_not(None))).all())
+        sizes.update(session.execute(select(QuarantineBlob.quarantine_id, func.sum(func.length(QuarantineBlob.data)))
+                                     .where(QuarantineBlob.quarantine_id.in_(chunk))
+                                     .group_by(QuarantineBlob.quarantine_id)).all())
+    return sizes
 
 
 def upsert_user(session: Session, *, login: str, name: str, email: str | None = None, phone: str | None = None,

@@ -87,7 +87,10 @@ def get_rendered(session: Session, client_id: int, key: str, format: str, langua
 
 def mark_stale(session: Session, client_ids: Iterable[int], *, reason: str = "new data",
                important: bool = False) -> None:
-    """Flag the clients' summaries stale and queue a refresh (one queue entry per client)."""
+    """Flag the clients' summaries stale and queue a refresh (one queue entry per client).
+
+    Writers of history call :func:`storage.changes.record_change`, which classifies the change and calls this.
+    """
     ids = sorted(set(client_ids))
     if not ids:
         return
@@ -100,6 +103,15 @@ def mark_stale(session: Session, client_ids: Iterable[int], *, reason: str = "ne
         if important:
             changes.update(important=True, reason=reason)
         session.execute(statement.on_conflict_do_update(index_elements=["client_id"], set_=changes))
+
+
+def queue_refresh(session: Session, client_ids: Iterable[int], *, reason: str) -> None:
+    """Queue the clients for a refresh without flagging any summary stale; a queued client stays as it is."""
+    now = utcnow()
+    for client_id in sorted(set(client_ids)):
+        session.execute(dialect_insert(session, RefreshRequest).values(
+            client_id=client_id, requested_at=now, last_change_at=now, reason=reason)
+            .on_conflict_do_nothing(index_elements=["client_id"]))
 
 
 def due_refreshes(session: Session, *, debounce: timedelta, now: datetime | None = None) -> list[int]:

@@ -5,8 +5,8 @@ format, language) holds the rendered summary and its version (``generated_at``):
 
 - Writes never go backwards: ``put`` keeps a newer version rather than an older one, so a reader that
   read the database just before a refresh committed cannot undo the refresh.
-- New data for a client records when it changed (``mark_stale``): every entry generated before that reads
-  ``stale=True`` until a refresh writes a newer version. Nothing needs clearing afterwards.
+- Nobody marks the cache stale: writers of history flag the database rows (``storage.changes``), and a
+  cached entry is re-confirmed against its row within ``verify_seconds``, stale flag included.
 - Redis can miss writes (down, stalled, timed out). A Redis entry records when it was last written or
   confirmed from the database, and is served only while that is younger than ``verify_seconds`` and newer
   than this process's last failed or skipped Redis call. Otherwise ``get`` reports a miss, the caller
@@ -23,7 +23,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol, TypeVar
 
@@ -79,10 +79,6 @@ class CachedSummary:
         """``generated_at`` in microseconds since the epoch (exact, comparable in Redis scripts)."""
         return microseconds(self.generated_at)
 
-    def stale_after(self, changed_at: int | None) -> "CachedSummary":
-        """This summary, flagged stale when its client's data changed (``changed_at``, µs) after it was built."""
-        return replace(self, stale=True) if changed_at is not None and changed_at > self.version else self
-
     def to_json(self) -> str:
         return json.dumps({**asdict(self), "generated_at": self.generated_at.isoformat()}, ensure_ascii=False)
 
@@ -104,9 +100,6 @@ class SummaryCache(Protocol):
 
     def put(self, key: SummaryKey, summary: CachedSummary) -> None:
         """Cache a summary read from or just written to the database, unless a newer one is cached."""
-
-    def mark_stale(self, client_ids: list[int]) -> None:
-        """Flag every summary of these clients generated before now stale."""
 
 
 class CircuitBreaker:
@@ -140,7 +133,7 @@ class CircuitBreaker:
 
 
 class RedisCache:
-    """Summaries in Redis: ``get`` is one round trip (entry and the client's change time, pipelined)."""
+    """Summaries in Redis: ``get`` is one round trip."""
 
     def __init__(self, url: str, *, ttl_seconds: int = 30 * 86400, timeout_seconds: float = 0.05,
                  cooldown_seconds: float = 10.0, verify_seconds: float = 10.0):
@@ -156,30 +149,17 @@ class RedisCache:
         found = self._call("read", lambda: self._read(key))
         if found is None:
             return None
-        (raw, checked), changed_at = found
+        raw, checked = found
         if raw is None or not self._confirmed(float(checked)):
             return None
-        return CachedSummary.from_json(raw).stale_after(int(changed_at) if changed_at is not None else None)
+        return CachedSummary.from_json(raw)
 
     def put(self, key: SummaryKey, summary: CachedSummary) -> None:
         self._call("write", lambda: self._put_script(keys=[key.entry()], args=[
             summary.version, summary.to_json(), time.time(), self._ttl, self._verify_seconds]))
 
-    def mark_stale(self, client_ids: list[int]) -> None:
-        if client_ids:
-            self._call("stale mark", lambda: self._set_changed(client_ids, microseconds(datetime.now(timezone.utc))))
-
     def _read(self, key: SummaryKey) -> list[Any]:
-        with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hmget(key.entry(), "summary", "checked")
-            pipe.get(_changed_key(key.client_id))
-            return pipe.execute()
-
-    def _set_changed(self, client_ids: list[int], changed_at: int) -> None:
-        with self._redis.pipeline(transaction=False) as pipe:
-            for client_id in client_ids:
-                pipe.set(_changed_key(client_id), changed_at, ex=self._ttl)
-            pipe.execute()
+        return self._redis.hmget(key.entry(), "summary", "checked")
 
     def _confirmed(self, checked: float) -> bool:
         """Whether an entry written or confirmed at ``checked`` may be served without the database."""
@@ -207,7 +187,6 @@ class LocalCache:
 
     def __init__(self, max_entries: int = 10_000):
         self._entries: OrderedDict[SummaryKey, CachedSummary] = OrderedDict()
-        self._changed_at: dict[int, int] = {}
         self._max = max_entries
 
     def get(self, key: SummaryKey) -> CachedSummary | None:
@@ -215,7 +194,7 @@ class LocalCache:
         if summary is None:
             return None
         self._entries.move_to_end(key)
-        return summary.stale_after(self._changed_at.get(key.client_id))
+        return summary
 
     def put(self, key: SummaryKey, summary: CachedSummary) -> None:
         current = self._entries.get(key)
@@ -226,13 +205,6 @@ class LocalCache:
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
 
-    def mark_stale(self, client_ids: list[int]) -> None:
-        now = microseconds(datetime.now(timezone.utc))
-        self._changed_at.update(dict.fromkeys(client_ids, now))
-
-
-def _changed_key(client_id: int) -> str:
-    return f"{PREFIX}:changed:{client_id}"
 
 
 def make_cache(redis_url: str | None) -> SummaryCache:

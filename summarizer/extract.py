@@ -34,13 +34,20 @@ WEIGHTS = {
     "status": 0.5, "interest": 0.5, "incident": 0.5, "resolution": 0.5, "first_contact": 0.5,
     "deal_stage": 0.4, "price": 0.4, "done": 0.3, "event": 0.5, "churn": 0.75, "question": 0.4, "thread": 0.45,
     "author": 0.3,
-    "fact": 0.4,
+    "fact": 0.4, "gist": 0.35,
 }
 QUOTED_FACTOR = 0.6  # claims from quoted or forwarded history weigh less than the message's own words
 QUOTED_KINDS = frozenset({ClaimKind.EVENT, ClaimKind.PURCHASE})  # all that quoted history may contribute
 QUESTION_MIN_WORDS = 4  # "Comments?" is not an open question
 DUE_BONUS = 0.1
 AMOUNT_BONUS = 0.1
+# A message with a claim of one of these kinds (not a question) needs no gist (``gist_claim``).
+GIST_COVERED_KINDS = frozenset({ClaimKind.EVENT, ClaimKind.STATUS, ClaimKind.AGREEMENT, ClaimKind.ACTION,
+                                ClaimKind.RISK, ClaimKind.PURCHASE})
+GIST_MIN_WORDS = 6
+GIST_MAX_WORDS = 60
+GIST_MIN_SPECIFICITY = 3
+GIST_LONG_WORD = 8
 
 
 def _compile(fragments: Iterable[str], flags: int = 0) -> re.Pattern[str]:
@@ -387,6 +394,23 @@ def due_date(text: str, base: datetime) -> date | None:
     return None
 
 
+DUE_WORDING = (ISO_DATE, DOTTED_DATE, DAY_MONTH, MONTH_DAY, WEEK_END, THIS_MONTH_END, RELATIVE_DATE, WEEKDAY,
+               MONTH_END, MONTH_ALONE)
+
+
+def due_wording(text: str) -> str | None:
+    """The words of ``text`` that name a date, as written ("Friday", "by the end of May", "24 April"): what a
+    summary shows for a due date instead of the date it resolves to, which the source may not contain."""
+    lower = text.lower()
+    for pattern in DUE_WORDING:
+        for match in pattern.finditer(lower):
+            if pattern in (DAY_MONTH, MONTH_DAY) and not month_number(match[2 if pattern is DAY_MONTH else 1]):
+                continue
+            start, end = match.span()
+            return text[start:end].strip() if len(lower) == len(text) else match.group().strip()
+    return None
+
+
 def _numeric_date(text: str, today: date) -> date | None:
     match = ISO_DATE.search(text)
     if match:
@@ -717,9 +741,40 @@ def extract(item: SourceItem, rules: Rules = DEFAULT_RULES) -> list[Claim]:
         claims = sentence_claims(segment, item, rules, with_issue=not issue_seen)
         issue_seen = issue_seen or any(claim.topic == "issue" for claim in claims)
         found += claims
+    if not any(claim.kind in GIST_COVERED_KINDS and not claim.text.rstrip().endswith("?") for claim in found):
+        found += filter(None, [gist_claim(item, rules)])
     signature = signature_claim(item)
     found += filter(None, [signature or author_claim(item), thread_claim(item), reply_claim(item)])
     return found
+
+
+def gist_claim(item: SourceItem, rules: Rules) -> Claim | None:
+    """A message that no rule took still says something: its most specific own sentence (names, figures,
+    long words; not a question, courtesy or header residue) as a low-weight event, so that every message
+    of a history is represented."""
+    candidates = [segment for segment in segments(item) if not segment.quoted and _gist_eligible(segment)]
+    if not candidates:
+        return None
+    best = max(candidates, key=lambda segment: (specificity(segment.text), -len(segment.text)))
+    if specificity(best.text) < GIST_MIN_SPECIFICITY:
+        return None
+    return _claim(ClaimKind.EVENT, best.text, item, best, WEIGHTS["gist"])
+
+
+def _gist_eligible(segment: Segment) -> bool:
+    words = len(segment.text.split())
+    return (GIST_MIN_WORDS <= words <= GIST_MAX_WORDS and not segment.lower.rstrip().endswith("?")
+            and not BOILERPLATE.search(segment.lower) and not HEADER_RESIDUE.search(segment.text)
+            and not SIGN_OFF.search(segment.text) and not CONTACT_LINE.search(segment.text))
+
+
+def specificity(text: str) -> int:
+    """How much a sentence names: capitalized words after its first, tokens with digits, long words."""
+    tokens = text.split()
+    named = sum(1 for token in tokens[1:] if token[:1].isupper() and WORD.match(token))
+    figures = sum(1 for token in tokens if any(char.isdigit() for char in token))
+    long_words = sum(1 for token in tokens if len(token.strip(".,;:!?()\"'")) >= GIST_LONG_WORD)
+    return 2 * named + 2 * figures + long_words
 
 
 def author_claim(item: SourceItem) -> Claim | None:

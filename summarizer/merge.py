@@ -16,15 +16,17 @@ display.
 """
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from summarizer.lexicon.grounded import SETTLED as SETTLED_WORDS, SUBJECT_STOPWORDS
 from summarizer.notes import Citation, Claim, ClaimKind, Notes
 from summarizer.tokens import estimate_tokens
 
 MAX_PER_KIND = 12
-MAX_PER_KIND_OVERRIDES = {ClaimKind.EVENT: 20}  # the timeline needs a little more room
+MAX_PER_KIND_OVERRIDES = {ClaimKind.EVENT: 30}  # the timeline needs more room: one or two per episode
 HIGH_RISK_WEIGHT = 0.95  # critical mentions (1.0); competitors and complaints rank normally
 MAX_CITATIONS = 6  # the first source and the latest ones
 EVIDENCE_WEIGHT = -1.0
@@ -37,6 +39,11 @@ CLAIM_JSON_TOKENS = 45  # keys, kind, date, flags of a claim's JSON
 CITATION_JSON_TOKENS = 12
 KIND_ORDER = (ClaimKind.RISK, ClaimKind.STATUS, ClaimKind.ACTION, ClaimKind.AGREEMENT, ClaimKind.PURCHASE,
               ClaimKind.EVENT, ClaimKind.PERSON, ClaimKind.PREFERENCE)
+SETTLED = re.compile("|".join(f"(?:{fragment})" for fragment in SETTLED_WORDS))
+SUBJECT_WORD = re.compile(r"[^\W\d_]{5,}")
+SUBJECT_STEM = 5
+STOPWORDS = frozenset(SUBJECT_STOPWORDS)
+SETTLING_SHARED_STEMS = 2
 NORMALIZE = str.maketrans("", "", "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~«»„“”‘’—–…")
 
 
@@ -74,7 +81,48 @@ def consolidate(groups: list[list[Claim]], latest: date | None, budget_tokens: i
                for group_index, group in enumerate(groups) for position, claim in enumerate(group)]
     tone = [entry for entry in entries if entry.claim.topic in (TONE_WARM, TONE_COOLING)]
     plain = [entry for entry in entries if entry.claim.topic not in (TONE_WARM, TONE_COOLING)]
-    return rank([*resolve_topics(dedupe(plain)), *cooling(tone)], latest, budget_tokens)
+    return rank([*settle_by_later(resolve_topics(dedupe(plain))), *cooling(tone)], latest, budget_tokens)
+
+
+def subject_stems(text: str) -> set[str]:
+    """The words that tie a message to a subject: words of five letters or more, by their first five,
+    common ones left out (so "booking" and "booked" differ, but "schedule" and "scheduled" match)."""
+    return {word[:SUBJECT_STEM] for word in SUBJECT_WORD.findall(text.casefold()) if word not in STOPWORDS}
+
+
+def settle_by_later(entries: list[Entry]) -> list[Entry]:
+    """Open actions that a later message settled, marked done and citing it: the later claim (from another
+    interaction) says it was confirmed, moved, booked, done or cancelled, and shares at least
+    ``SETTLING_SHARED_STEMS`` subject words with the action. An answered question becomes an event."""
+    settling = [entry for entry in entries if not entry.claim.text.rstrip().endswith("?")
+                and SETTLED.search(entry.claim.text.casefold())]
+    found = []
+    for entry in entries:
+        claim = entry.claim
+        if claim.kind != ClaimKind.ACTION or claim.done or is_evidence(claim):
+            found.append(entry)
+            continue
+        stems = subject_stems(claim.text)
+        settler = next((other for other in settling if _after(other.claim, claim)
+                        and len(stems & subject_stems(other.claim.text)) >= SETTLING_SHARED_STEMS), None)
+        if settler is None:
+            found.append(entry)
+            continue
+        sources = union_sources(claim.sources, settler.claim.sources[:1])
+        answered = claim.text.rstrip().endswith("?")  # an answered question is history, not a task
+        update = {"kind": ClaimKind.EVENT, "owner": None, "owner_side": None} if answered else {"done": True}
+        found.append(Entry(claim.model_copy(update={**update, "sources": sources}), entry.key))
+    return found
+
+
+def _after(later: Claim, earlier: Claim) -> bool:
+    """Whether ``later`` was said after ``earlier``: on a later day, or the same day in a later interaction
+    (interaction ids grow as a history is imported); never in one of the interactions ``earlier`` cites."""
+    cited = {citation.interaction_id for citation in earlier.sources}
+    ids = {citation.interaction_id for citation in later.sources}
+    if ids & cited or later.date is None or earlier.date is None or later.date < earlier.date:
+        return False
+    return later.date > earlier.date or min(ids) > max(cited)
 
 
 def dedupe(entries: list[Entry]) -> list[Entry]:

@@ -1,12 +1,12 @@
-"""Prompt templates kept as files under ``prompts/``, and a version that changes with their text."""
+"""Prompt templates kept as files under ``prompts/`` (package data), and a version that changes with their text."""
 
 import hashlib
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
 
 from langchain_core.prompts import ChatPromptTemplate
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+PROMPTS_DIR = files("prompts")
 SYSTEM_PROMPT = "system"
 
 
@@ -16,7 +16,7 @@ def _read(name: str) -> str:
 
 def _prompt_version() -> str:
     digest = hashlib.sha256()
-    for path in sorted(PROMPTS_DIR.glob("*.md")):
+    for path in sorted((entry for entry in PROMPTS_DIR.iterdir() if entry.name.endswith(".md")), key=lambda e: e.name):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:12]
 

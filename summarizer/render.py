@@ -3,25 +3,37 @@
 Each format comes as Markdown and as a JSON-ready dict built from the same lines, so both carry the
 same citations: ``[#123]`` or ``[#123 @04:12]`` in Markdown, ``{"interaction_id", "at_seconds"}`` in
 JSON. Labels and connecting phrases come from ``prompts/render/<language>.toml``; claim texts are
-quoted as the engine wrote them, so a rendered sentence is only as grounded as its claims.
+quoted as the engine wrote them, so a rendered sentence is only as grounded as its claims (a message
+that tried to steer the summary is the one exception: its risk is worded by the labels).
 """
 
+import re
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
 from typing import Any
 
-from summarizer.merge import is_evidence
-from summarizer.notes import Citation, Claim, ClaimKind, Notes
+from summarizer.extract import due_wording
+from summarizer.merge import is_evidence, normalize
+from summarizer.notes import Citation, Claim, ClaimKind, Notes, is_steering_risk
 
-LABELS_DIR = Path(__file__).resolve().parent.parent / "prompts" / "render"
+LABELS_DIR = files("prompts") / "render"
 FORMATS = ("brief", "structured", "timeline", "actions")
 SECTIONS = ("current_status", "relationship_history", "key_agreements", "risks", "next_steps", "people")
 TIMELINE_KINDS = (ClaimKind.EVENT, ClaimKind.PURCHASE, ClaimKind.AGREEMENT, ClaimKind.RISK)
 STATUS_ORDER = ("overdue", "open", "done")
+CURRENT_FALLBACK_KINDS = (ClaimKind.EVENT, ClaimKind.AGREEMENT, ClaimKind.PURCHASE)
+CURRENT_FALLBACK_ITEMS = 3  # without a status claim, the latest facts say where things stand
+BRIEF_NEWS = 7  # news of distinct days next to the current status in the brief
+BRIEF_AGREED = 3
+BRIEF_OPEN = 3
+BRIEF_TOPICS = 4
+KEY_PHRASE_WORDS = 28  # a claim quoted inside a brief sentence is cut to about this many words
+LEADING_HANDLES = re.compile(r"^(?:@\w+[\s,:]*)+")
+CLAUSE_END = re.compile(r"[,;:—–](?=\s)")
 Labels = dict[str, dict[str, str]]
 
 
@@ -57,7 +69,7 @@ class _Line:
 
 def available_languages() -> list[str]:
     """Languages that have a label file."""
-    return sorted(path.stem for path in LABELS_DIR.glob("*.toml"))
+    return sorted(entry.name.removesuffix(".toml") for entry in LABELS_DIR.iterdir() if entry.name.endswith(".toml"))
 
 
 @cache
@@ -75,7 +87,8 @@ def render(format: str, notes: Notes, *, client: ClientInfo, language: str, as_o
     if format not in FORMATS:
         raise ValueError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
     labels = load_labels(language)
-    notes = notes.model_copy(update={"claims": [claim for claim in notes.claims if not is_evidence(claim)]})
+    notes = notes.model_copy(update={"claims": [_localized(claim, labels) for claim in notes.claims
+                                                if not is_evidence(claim)]})
     header = _header(labels["titles"][format], client, labels, as_of)
     content: dict[str, Any] = {"format": format, "language": language, "as_of": as_of.isoformat(),
                                "client": {"id": client.id, "name": client.name, "contacts": client.contacts},
@@ -138,6 +151,11 @@ def _compose(template: str, parts: list[tuple[str, Claim]], **values: str) -> _L
 
 # --- claims --------------------------------------------------------------------------------------
 
+def _localized(claim: Claim, labels: Labels) -> Claim:
+    """``claim``, a steering risk worded in the labels' language (the tree words it in the engine's)."""
+    return claim.model_copy(update={"text": labels["text"]["steering"]}) if is_steering_risk(claim) else claim
+
+
 def _is_empty(notes: Notes) -> bool:
     return notes.interactions == 0 and not notes.claims
 
@@ -156,6 +174,10 @@ def _salient(claims: list[Claim], count: int) -> list[Claim]:
 
 
 def _chronological(claims: list[Claim]) -> list[Claim]:
+    """Oldest first; a first contact that only repeats a thread's subject goes (the thread cites more)."""
+    threads = {normalize(claim.text) for claim in claims if (claim.topic or "").startswith("thread:")}
+    claims = [claim for claim in claims
+              if not ((claim.topic or "").startswith("first:") and normalize(claim.text) in threads)]
     return sorted(claims, key=lambda claim: (claim.date or date.min, claim.sources[0].interaction_id))
 
 
@@ -173,17 +195,24 @@ def _by_due(actions: list[Claim], as_of: date) -> list[Claim]:
 
 
 def _who(claim: Claim, labels: Labels) -> str:
-    side = labels["sides"][claim.owner_side] if claim.owner_side else ""
-    if claim.owner and side:
-        return f"{claim.owner} ({side})"
-    return claim.owner or side or labels["actions"]["unassigned"]
+    """The owner by name, else the side that acts; a named owner gets no side label, since the side is
+    inferred from the message's direction, which is a guess where our own domains are not configured."""
+    if claim.owner:
+        return claim.owner
+    return labels["sides"][claim.owner_side] if claim.owner_side else labels["actions"]["unassigned"]
 
 
 def _due(claim: Claim, labels: Labels, as_of: date) -> str:
     if claim.due is None:
         return labels["actions"]["no_due"]
     key = "overdue_since" if action_status(claim, as_of) == "overdue" else "due_on"
-    return labels["actions"][key].format(date=claim.due.isoformat())
+    return labels["actions"][key].format(date=due_text(claim))
+
+
+def due_text(claim: Claim) -> str:
+    """How a due date is shown: in the claim's own words ("Friday", "by 24 April"), so that a summary names
+    only dates its sources hold; the resolved ISO date when the text names none (the JSON has it always)."""
+    return due_wording(claim.text) or claim.due.isoformat() if claim.due else ""
 
 
 def _action_fields(claim: Claim, as_of: date) -> dict[str, Any]:
@@ -197,7 +226,7 @@ def _header(title: str, client: ClientInfo, labels: Labels, as_of: date) -> str:
     meta = [labels["text"]["as_of"].format(date=as_of.isoformat())]
     if client.contacts:
         meta.append(labels["text"]["contacts"].format(contacts=", ".join(client.contacts)))
-    return f"## {title}: {client.name}\n_{' · '.join(meta)}_"
+    return f"## {title}: {client.name}\n*{' · '.join(meta)}*"
 
 
 def _overview(notes: Notes, client: ClientInfo, labels: Labels) -> _Line:
@@ -237,24 +266,108 @@ def _brief_sentence(labels: Labels, key: str, parts: list[tuple[str, Claim]]) ->
     return _Line(text, text, ())
 
 
-def _render_brief(notes: Notes, client: ClientInfo, labels: Labels, as_of: date) -> tuple[str, dict[str, Any]]:
-    """Five sentences: who, what they buy, current status, what to expect next, whom to talk to."""
-    open_actions = [claim for claim in _of_kind(notes, ClaimKind.ACTION) if not claim.done]
+def current_claims(notes: Notes) -> list[Claim]:
+    """Where things stand, latest first: the status claims, or without any, the latest dated facts (events,
+    agreements, purchases) that are not thread topics or the first contact."""
     statuses = sorted(_of_kind(notes, ClaimKind.STATUS), key=lambda claim: claim.date or date.min, reverse=True)
-    action = labels["brief"]["action"]
+    if statuses:
+        return statuses
+    facts = [claim for claim in _of_kind(notes, *CURRENT_FALLBACK_KINDS) if claim.date and not _is_topic(claim)]
+    return sorted(facts, key=lambda claim: (claim.date, claim.weight), reverse=True)[:CURRENT_FALLBACK_ITEMS]
+
+
+def _is_topic(claim: Claim) -> bool:
+    """A thread's subject or the first contact: history, not news."""
+    return (claim.topic or "").startswith(("first:", "thread:"))
+
+
+def _person_text(claim: Claim) -> str:
+    """A person claim with the person's name in front when its text does not name them."""
+    text = claim.text.strip()
+    if claim.kind == ClaimKind.PERSON and claim.owner and claim.owner.casefold() not in text.casefold():
+        return f"{claim.owner}: {text}"
+    return text
+
+
+def _render_brief(notes: Notes, client: ClientInfo, labels: Labels, as_of: date) -> tuple[str, dict[str, Any]]:
+    """Five sentences built from the claims' fields in the labels' frames: who the client is; where things
+    stand (the latest status, then the weightiest news of distinct days, and the top risk); what was agreed,
+    bought or done; what is open (who, due); whom to talk to and how. Each item keeps its claim's key phrase
+    and cites it."""
+    open_actions = [claim for claim in _by_due(_of_kind(notes, ClaimKind.ACTION), as_of) if not claim.done]
+    tasks = [claim for claim in open_actions if not _is_question(claim)][:BRIEF_OPEN]
+    frames = labels["brief"]
+    risks = _salient([claim for claim in _of_kind(notes, ClaimKind.RISK) if not is_steering_risk(claim)], 1)
+    settled = _salient(_of_kind(notes, ClaimKind.AGREEMENT, ClaimKind.PURCHASE) + _done(notes), BRIEF_AGREED)
+    status = _brief_news(notes, settled) + risks
+    people = _salient(_of_kind(notes, ClaimKind.PERSON), 2) + _salient(_of_kind(notes, ClaimKind.PREFERENCE), 1)
     sentences = [
-        _overview(notes, client, labels),
-        _brief_sentence(labels, "buys", [(_clause(c), c) for c in _salient(_of_kind(notes, ClaimKind.PURCHASE), 2)]),
-        _brief_sentence(labels, "status", [(_clause(c), c) for c in
-                                           statuses[:1] + _salient(_of_kind(notes, ClaimKind.RISK), 1)]),
-        _brief_sentence(labels, "next", [(action.format(what=_clause(c), who=_who(c, labels),
-                                                        due=_due(c, labels, as_of)), c)
-                                         for c in _by_due(open_actions, as_of)[:2]]),
-        _brief_sentence(labels, "contact", [(_clause(c), c) for c in
-                                            _salient(_of_kind(notes, ClaimKind.PERSON), 2)
-                                            + _salient(_of_kind(notes, ClaimKind.PREFERENCE), 1)]),
+        _with_topics(_overview(notes, client, labels), _threads(notes), frames),
+        _brief_sentence(labels, "status", [(_news_item(c, frames, risk=c in risks), c) for c in status]),
+        _brief_sentence(labels, "agreed" if settled else "buys", [(_dated_item(c, frames), c) for c in settled]),
+        _brief_sentence(labels, "next", [(frames["action"].format(what=key_phrase(c.text), who=_who(c, labels),
+                                                                  due=_due(c, labels, as_of)), c) for c in tasks]),
+        _brief_sentence(labels, "contact", [(key_phrase(_person_text(c)), c) for c in people]),
     ]
     return " ".join(line.markdown for line in sentences), {"sentences": [line.as_json() for line in sentences]}
+
+
+def _threads(notes: Notes) -> list[Claim]:
+    """What the history is about: the thread subjects that most messages carry, at most ``BRIEF_TOPICS``."""
+    threads = [claim for claim in _of_kind(notes, ClaimKind.EVENT) if (claim.topic or "").startswith("thread:")]
+    return sorted(threads, key=lambda claim: (-len(claim.sources), claim.date or date.min))[:BRIEF_TOPICS]
+
+
+def _with_topics(overview: _Line, threads: list[Claim], frames: dict[str, str]) -> _Line:
+    """The overview sentence followed by the subjects of its main threads, each cited."""
+    if not threads:
+        return overview
+    topics = _compose(frames["topics"], [(key_phrase(claim.text), claim) for claim in threads])
+    return _Line(f"{overview.text} {topics.text}", f"{overview.markdown} {topics.markdown}",
+                 _unique([*overview.citations, *topics.citations]))
+
+
+def _is_question(claim: Claim) -> bool:
+    return claim.text.rstrip().endswith("?")
+
+
+def _brief_news(notes: Notes, exclude: list[Claim]) -> list[Claim]:
+    """Where things stand: the latest status (an earlier one is history), then the weightiest events (not
+    thread topics, not in ``exclude``) of distinct days first, so that a history of many episodes shows each
+    of them, then the next weightiest up to ``BRIEF_NEWS``; newest first."""
+    latest = current_claims(notes)[:1]
+    candidates = _by_weight([claim for claim in _of_kind(notes, ClaimKind.EVENT)
+                             if not _is_topic(claim) and claim not in latest and claim not in exclude])
+    days = {claim.date for claim in latest}
+    picked: list[Claim] = []
+    for claim in candidates:
+        if len(picked) < BRIEF_NEWS and claim.date not in days:
+            picked.append(claim)
+            days.add(claim.date)
+    picked += [claim for claim in candidates if claim not in picked][:BRIEF_NEWS - len(picked)]
+    return latest + sorted(picked, key=lambda claim: claim.date or date.min, reverse=True)
+
+
+def _dated_item(claim: Claim, frames: dict[str, str]) -> str:
+    """A claim's key phrase, after its date when it has one ("2024-03-13: quote approved")."""
+    phrase = key_phrase(claim.text)
+    return frames["dated"].format(date=claim.date.isoformat(), what=phrase) if claim.date else phrase
+
+
+def _news_item(claim: Claim, frames: dict[str, str], *, risk: bool) -> str:
+    return frames["risk"].format(what=_dated_item(claim, frames)) if risk else _dated_item(claim, frames)
+
+
+def key_phrase(text: str, max_words: int = KEY_PHRASE_WORDS) -> str:
+    """A claim's text fit for a sentence: leading @handles dropped, cut to ``max_words`` at the last clause
+    break that keeps most of it (else between words, marked "…"), the end punctuation of a statement gone."""
+    words = LEADING_HANDLES.sub("", text.strip()).split()
+    if len(words) > max_words:
+        head = " ".join(words[:max_words])
+        breaks = [match.start() for match in CLAUSE_END.finditer(head) if match.start() >= len(head) // 2]
+        return f"{head[:breaks[-1]] if breaks else head}…"
+    phrase = " ".join(words)
+    return phrase if phrase.endswith("?") else phrase.rstrip(".;,:")
 
 
 # --- structured ----------------------------------------------------------------------------------
@@ -262,15 +375,15 @@ def _render_brief(notes: Notes, client: ClientInfo, labels: Labels, as_of: date)
 def _section_lines(notes: Notes, client: ClientInfo, labels: Labels, as_of: date) -> dict[str, list[_Line]]:
     actions = [claim for claim in _of_kind(notes, ClaimKind.ACTION) if not claim.done]
     return {
-        "current_status": [_dated_line(c) for c in sorted(_of_kind(notes, ClaimKind.STATUS),
-                                                          key=lambda c: c.date or date.min, reverse=True)],
+        "current_status": [_dated_line(c) for c in current_claims(notes)],
         "relationship_history": [_overview(notes, client, labels)]
-        + [_dated_line(c, kind=c.kind.value) for c in _chronological(_of_kind(notes, ClaimKind.EVENT,
-                                                                               ClaimKind.PURCHASE))],
+        + [_dated_line(c, kind=c.kind.value)
+           for c in _chronological(_of_kind(notes, ClaimKind.EVENT, ClaimKind.PURCHASE) + _done(notes))],
         "key_agreements": [_dated_line(c) for c in _chronological(_of_kind(notes, ClaimKind.AGREEMENT))],
         "risks": [_dated_line(c) for c in _by_weight(_of_kind(notes, ClaimKind.RISK))],
         "next_steps": [_action_line(c, labels, as_of) for c in _by_due(actions, as_of)],
-        "people": [_claim_line(c, kind=c.kind.value) for c in _of_kind(notes, ClaimKind.PERSON, ClaimKind.PREFERENCE)],
+        "people": [_claim_line(c, _person_text(c), kind=c.kind.value)
+                   for c in _of_kind(notes, ClaimKind.PERSON, ClaimKind.PREFERENCE)],
     }
 
 
@@ -293,9 +406,14 @@ def _render_structured(notes: Notes, client: ClientInfo, labels: Labels, as_of: 
 
 # --- timeline and actions ------------------------------------------------------------------------
 
+def _done(notes: Notes) -> list[Claim]:
+    """Actions that were carried out: part of the history (a sent contract, a booked visit)."""
+    return [claim for claim in _of_kind(notes, ClaimKind.ACTION) if claim.done]
+
+
 def _render_timeline(notes: Notes, _client: ClientInfo, labels: Labels, _as_of: date) -> tuple[str, dict[str, Any]]:
-    """Dated events, deals, agreements and incidents, oldest first."""
-    events = _chronological([claim for claim in _of_kind(notes, *TIMELINE_KINDS) if claim.date])
+    """Dated events, deals, agreements, incidents and carried-out actions, oldest first."""
+    events = _chronological([claim for claim in _of_kind(notes, *TIMELINE_KINDS) + _done(notes) if claim.date])
     lines = [_dated_line(claim, kind=claim.kind.value) for claim in events]
     return _bullets(lines, labels), {"events": [line.as_json() for line in lines]}
 
@@ -314,7 +432,7 @@ def _render_actions(notes: Notes, _client: ClientInfo, labels: Labels, as_of: da
     rows = [f"| {head['status']} | {head['what']} | {head['who']} | {head['due']} | {head['sources']} |",
             "|---|---|---|---|---|"]
     rows += [f"| {labels['statuses'][line.fields['status']]} | {_table_cell(line.text)} | "
-             f"{_table_cell(_who(claim, labels))} | {claim.due.isoformat() if claim.due else '—'} | "
+             f"{_table_cell(_who(claim, labels))} | {_table_cell(due_text(claim)) or '—'} | "
              f"{_markers(line.citations)} |" for claim, line in zip(actions, lines, strict=True)]
     return "\n".join(rows), {"actions": [line.as_json() for line in lines]}
 

@@ -15,10 +15,9 @@ from storage.db import session_scope
 from storage.models import PUBLIC_SCOPE, Client, SummaryRun, utcnow
 from summarizer.cache import CachedSummary, SummaryCache, SummaryKey, make_cache
 from summarizer.engines import Engine, Usage, engine_class
-from summarizer.grounding import check_grounding, grounding_text
 from summarizer.notes import Notes, SourceItem
-from summarizer.render import ClientInfo, render
-from summarizer.sources import to_source_item
+from summarizer.render import ClientInfo, available_languages, render
+from summarizer.sources import drop_copies, to_source_item
 from summarizer.tree import StoredNode, Tree, TreeBuilder, bucket_end
 
 FORMATS = ("brief", "structured", "timeline", "actions")
@@ -89,22 +88,19 @@ def summarize_client(session: Session, client: Client, engines: list[Engine], *,
     """
     started = utcnow()
     result = ClientResult(client.id, client.name)
-    items = [to_source_item(i) for i in summaries.source_interactions(session, client.id, scopes)]
+    items = drop_copies([to_source_item(i) for i in summaries.source_interactions(session, client.id, scopes)])
     result.interactions = len({item.interaction_id for item in items})
     tokens_before = sum(e.usage.prompt_tokens for e in engines)
     for engine in engines:
         tree = _build_tree(session, client, engine, items, summaries.scope_key(scopes))
         result.nodes_total += len(tree.nodes)
         result.nodes_recomputed += tree.recomputed
+        result.ungrounded += tree.ungrounded
         root = tree.root.notes if tree.root else Notes()
-        grounded = check_grounding(root, _source_texts(items))
-        result.ungrounded += len(grounded.dropped)
         for language in ([engine.language] if engine.translates else languages):
-            _render_all(session, client, grounded.notes, language, tree, engine, scopes, as_of, cache)
+            _render_all(session, client, root, language, tree, engine, scopes, as_of, cache)
     result.prompt_tokens = sum(e.usage.prompt_tokens for e in engines) - tokens_before
     summaries.clear_refresh(session, client.id, started_at=started)
-    if cache is not None:
-        cache.mark_fresh(client.id)
     return result
 
 
@@ -130,15 +126,6 @@ def _build_tree(session: Session, client: Client, engine: Engine, items: list[So
     summaries.save_nodes(session, new, changed)
     summaries.delete_nodes(session, [row for k, row in stored_rows.items() if k not in kept])
     return tree
-
-
-def _source_texts(items: list[SourceItem]) -> dict[int, str]:
-    """Each interaction's text for the grounding check (a split interaction's parts joined)."""
-    texts: dict[int, str] = {}
-    for item in items:
-        text = grounding_text(item)
-        texts[item.interaction_id] = f"{texts[item.interaction_id]}\n{text}" if item.interaction_id in texts else text
-    return texts
 
 
 def _render_all(session: Session, client: Client, notes: Notes, language: str, tree: Tree, engine: Engine,
@@ -205,7 +192,7 @@ def summarize_batch(client_ids: list[int], options: RunOptions) -> tuple[list[Cl
                 session.commit()
             except Exception as error:  # noqa: BLE001 - one client's failure never fails the batch
                 session.rollback()
-                result = ClientResult(client.id, client.name, error=f"{type(error).__name__}: {error}")
+                result = ClientResult(client.id, client.name, error=str(error) or type(error).__name__)
             results.append(result)
     usage = Usage()
     for engine in engines:
@@ -261,17 +248,34 @@ def _record_run(session: Session, run_id: int, report: SummarizeReport) -> None:
     summaries.finish_summary_run(session, run)
 
 
+def require_language(language: str) -> None:
+    """Fail with the supported languages (those with a label file) unless summaries can be written in ``language``."""
+    supported = available_languages()
+    if language not in supported:
+        raise DossierError(f"summaries cannot be written in {language!r}; supported languages: {', '.join(supported)}")
+
+
+def refresh_builds(scopes: tuple[str, ...], language: str) -> bool:
+    """Whether a queued refresh (``dossier summarize --dirty``) renders summaries of ``scopes`` in ``language``."""
+    return summaries.scope_key(scopes) == PUBLIC_SCOPE and language in get_settings().summary_languages
+
+
 def read_summary(ref: str, format_name: str, language: str, *, scopes: tuple[str, ...] = (PUBLIC_SCOPE,),
                  database_url: str | None = None, cache: SummaryCache | None = None) -> SummaryView | None:
-    """The cached summary (Redis or local), else the stored one; None when none was built yet.
+    """The summary from the cache (Redis or local), else the stored one; None when none was built yet.
 
-    When none exists the client is queued for a refresh.
+    By client id a confirmed cache entry answers without the database. Otherwise the stored row answers
+    and is written back to the cache, which repairs an entry that missed a write. A missing summary is
+    queued for a refresh when a refresh would build it (:func:`refresh_builds`); nothing else is flagged
+    stale. An unknown format or an unsupported language is a :class:`DossierError`.
     """
     if format_name not in FORMATS:
         raise DossierError(f"unknown format {format_name!r}; expected one of: {', '.join(FORMATS)}")
+    require_language(language)
     cache = cache if cache is not None else make_cache(get_settings().redis_url)
     key_scope = summaries.scope_key(scopes)
-    if ref.strip().isdigit():  # by id the cache answers without touching the database
+    by_id = ref.strip().isdigit()
+    if by_id:  # by id the cache answers without touching the database
         cached = cache.get(SummaryKey(int(ref), key_scope, format_name, language))
         if cached is not None:
             name = cached.content.get("client", {}).get("name", "")
@@ -281,20 +285,14 @@ def read_summary(ref: str, format_name: str, language: str, *, scopes: tuple[str
         if client is None:
             raise DossierError(f"no client matches {ref!r} (try `dossier clients`)")
         key = SummaryKey(client.id, key_scope, format_name, language)
-        if (cached := cache.get(key)) is not None:
+        if not by_id and (cached := cache.get(key)) is not None:
             return SummaryView(client.id, client.name, format_name, language, cached, "cache")
         row = summaries.get_rendered(session, client.id, key_scope, format_name, language)
         if row is None:
-            summaries.mark_stale(session, [client.id], reason="summary requested")
+            if refresh_builds(scopes, language):
+                summaries.queue_refresh(session, [client.id], reason="summary requested")
             return None
         stored = CachedSummary(markdown=row.markdown, content=row.content, root_hash=row.root_hash,
                                engine=row.engine, generated_at=row.generated_at, stale=row.stale)
-        if not row.stale:
-            cache.put(key, stored)
+        cache.put(key, stored)
         return SummaryView(client.id, client.name, format_name, language, stored, "database")
-
-
-def invalidate(client_ids: set[int]) -> None:
-    """Mark the clients' cached summaries stale (the database flag is set by the import itself)."""
-    make_cache(get_settings().redis_url).mark_stale(sorted(client_ids))
-

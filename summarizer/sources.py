@@ -3,6 +3,7 @@ with their ids, split when too long."""
 
 import re
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 from storage.models import Interaction
 from summarizer.notes import SourceItem
@@ -58,3 +59,33 @@ def split_item(item: SourceItem, budget: int, count_tokens: Callable[[str], int]
         used += cost
     if part:
         yield item.model_copy(update={"text": " ".join(part)})
+
+
+COPY_WINDOW = timedelta(hours=36)  # mail clients store a sent message again, hours later, in another folder
+COPY_MIN_WORDS = 12  # shorter bodies ("Thanks!") repeat by chance; they count as copies only from the same author
+
+
+def drop_copies(items: list[SourceItem]) -> list[SourceItem]:
+    """``items`` without second copies of one message: the same subject and body (up to case and spacing)
+    within ``COPY_WINDOW`` of the first copy, from the same author, or any author when the body is long
+    (the sent-mail and sent-items copies of one e-mail carry another sender address and Message-ID)."""
+    copies: set[int] = set()
+    first_seen: dict[tuple[str, str], list[SourceItem]] = {}
+    for item in sorted(items, key=lambda item: (item.occurred_at, item.interaction_id)):
+        key = (_normalized(item.subject or ""), _normalized(item.text))
+        earlier = first_seen.setdefault(key, [])
+        if key[1] and any(_is_copy(first, item) for first in earlier):
+            copies.add(item.interaction_id)
+        else:
+            earlier.append(item)
+    return [item for item in items if item.interaction_id not in copies]
+
+
+def _normalized(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _is_copy(first: SourceItem, later: SourceItem) -> bool:
+    if first.channel != later.channel or later.occurred_at - first.occurred_at > COPY_WINDOW:
+        return False
+    return first.author == later.author or len(first.text.split()) >= COPY_MIN_WORDS

@@ -172,15 +172,6 @@ def test_an_unconfirmed_newer_entry_gives_way_to_the_database_row(redis_server):
     assert cache.get(key).root_hash == "stored"
 
 
-def test_stale_marks_flag_only_summaries_generated_before_the_change(redis_server):
-    for cache in (RedisCache(redis_server.url), LocalCache()):
-        before, after = SummaryKey(8, "public", "brief", "en"), SummaryKey(8, "public", "brief", "pl")
-        cache.put(before, summary(datetime.now(timezone.utc) - timedelta(seconds=1), "before"))
-        cache.mark_stale([8])
-        cache.put(after, summary(datetime.now(timezone.utc) + timedelta(milliseconds=1), "after"))
-        assert (cache.get(before).stale, cache.get(after).stale) == (True, False), type(cache).__name__
-
-
 def test_local_cache_keeps_the_newer_summary():
     cache = LocalCache()
     key = SummaryKey(9, "public", "brief", "en")

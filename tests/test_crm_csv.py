@@ -174,3 +174,23 @@ def test_sniff() -> None:
     assert not crm_csv.sniff_notes(Path("chat.txt"), b"31.12.21, 21:15 - Anna: hi\n")
     assert not crm_csv.sniff_deals(Path("result.json"), b'{"messages": [], "from_id": "user1"}')
     assert not crm_csv.sniff_notes(Path("mail.eml"), b"From: a@b.c\nSubject: client,author\n")
+
+
+@pytest.mark.parametrize("row_break", ["\r", "\r\n"])
+def test_a_line_break_left_unquoted_inside_a_note_stays_in_its_text(tmp_path: Path, row_break: str) -> None:
+    """Writers quote only fields holding their own line ending: a CR-ended row may hold a bare LF."""
+    rows = ["client,author,created_at,text,note_id", "Alpha,Anna,2025-03-01T10:00:00,First line\nsecond line,N-1",
+            "Alpha,Anna,2025-03-02T10:00:00,Next note,N-2", ""]
+    path = write(tmp_path, "notes.csv", row_break.join(rows) if row_break == "\r" else
+                 "\r".join(rows[:2]) + "\r\n" + "\r\n".join(rows[2:]))
+    notes, quarantined = split(crm_csv.parse_notes(path))
+    assert [(note.body, note.external_id) for note in notes] == [("First line\nsecond line", "N-1"),
+                                                                   ("Next note", "N-2")]
+    assert not quarantined
+
+
+def test_a_note_larger_than_the_csv_modules_default_field_limit_imports(tmp_path: Path) -> None:
+    text = "word " * 60_000 + "end"  # 300 kB, over the csv module's default 128 KiB
+    path = write(tmp_path, "notes.csv", f'client,author,created_at,text\nAlpha,Anna,2025-03-01T10:00:00,"{text}"\n')
+    [note] = crm_csv.parse_notes(path)
+    assert note.body == text

@@ -64,7 +64,7 @@ def airflow_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         url = _database_url(name)
     else:
         url = f"sqlite:///{home / 'airflow.db'}"
-    env = {"AIRFLOW_HOME": str(home), "AIRFLOW_CONFIG": str(REPO_ROOT / "airflow.cfg"),
+    env = {"AIRFLOW_HOME": str(home), "AIRFLOW_CONFIG": str(DAGS / "airflow.cfg"),
            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": url}
     if POSTGRES_ADMIN_URL:  # psycopg 3 serves both; Airflow would otherwise ask for asyncpg
@@ -310,7 +310,8 @@ def test_dossier_airflow_runs_standalone_on_loopback_with_the_project_config(mon
     env = airflow_environment(8093)
     assert airflow_environment(8093)["AIRFLOW__API_AUTH__JWT_SECRET"] == env["AIRFLOW__API_AUTH__JWT_SECRET"]
     assert (tmp_path / ".airflow" / ".gitignore").read_text() == "*\n"
-    assert env["AIRFLOW_CONFIG"] == str(REPO_ROOT / "airflow.cfg") and env["AIRFLOW__API__HOST"] == "127.0.0.1"
+    assert env["AIRFLOW_CONFIG"] == str(DAGS / "airflow.cfg") and env["AIRFLOW__API__HOST"] == "127.0.0.1"
+    assert env["AIRFLOW__CORE__DAGS_FOLDER"] == str(DAGS) and env["AIRFLOW_HOME"] == str(tmp_path / ".airflow")
     assert env["AIRFLOW__API__BASE_URL"] == "http://127.0.0.1:8093" and env["AIRFLOW__API__PORT"] == "8093"
     assert env["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
     assert env["DOSSIER_DATABASE_URL"] == f"sqlite:///{Path.cwd() / 'dossier.db'}"

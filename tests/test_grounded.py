@@ -8,7 +8,8 @@ import pytest
 from summarizer.engines import engine_class
 from summarizer.engines.grounded import GroundedEngine
 from summarizer.extract import amounts, emails, extract, phones, source_text
-from summarizer.merge import MAX_PER_KIND, is_evidence, is_protected, merge
+from summarizer.lexicon.grounded import RULES_VERSION
+from summarizer.merge import MAX_PER_KIND, MAX_PER_KIND_OVERRIDES, is_evidence, is_protected, merge
 from summarizer.notes import Claim, ClaimKind, Notes, Side, SourceItem
 from summarizer.tree import TreeBuilder
 
@@ -293,7 +294,8 @@ def test_a_rare_retirement_mention_survives_the_cap_at_the_root():
     texts = {claim.text for claim in root.claims}
     assert retirement.text in texts
     for kind in ClaimKind:
-        assert len([claim for claim in visible(root, kind) if not is_protected(claim)]) <= max(MAX_PER_KIND, 20)
+        cap = MAX_PER_KIND_OVERRIDES.get(kind, MAX_PER_KIND)
+        assert len([claim for claim in visible(root, kind) if not is_protected(claim)]) <= cap
     assert len(visible(root, ClaimKind.RISK)) > 1  # the cap was busy: competitors and complaints compete
     engine = GroundedEngine()
     assert engine.count_tokens(root.model_dump_json()) <= engine.context_tokens // 3  # two more always fit
@@ -346,7 +348,7 @@ def test_same_input_gives_identical_notes():
 def test_engine_contract_and_usage():
     engine = engine_class("grounded")(language="pl")
     assert isinstance(engine, GroundedEngine)
-    assert (engine.name, engine.version, engine.translates) == ("grounded", "grounded-2", False)
+    assert (engine.name, engine.version, engine.translates) == ("grounded", f"grounded-{RULES_VERSION}", False)
     assert engine.version == GroundedEngine(language="ru").version  # it quotes, it does not translate
     notes = engine.map(sample_items())
     assert engine.usage.calls == 1 and engine.usage.prompt_tokens > 100

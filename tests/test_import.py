@@ -2,11 +2,13 @@
 
 import json
 import mailbox
+import os
 from email.message import EmailMessage
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from dossier.cli import app
@@ -217,3 +219,35 @@ def test_commands_require_an_initialised_database(tmp_path, monkeypatch):
 def test_every_command_has_help(command):
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_files_whose_names_are_not_utf8_import_and_reimport_adds_nothing(database_url, tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    name = os.fsdecode(b"WhatsApp Chat with Firma \xb3\xf3d\xbf.txt")  # a cp1250 file name
+    (folder / name).write_text("01.03.25, 10:00 - Anna Nowak: Dzień dobry, faktura jest gotowa.\n")
+    (folder / os.fsdecode(b"notes-\xff.txt")).write_bytes(b"\x00\x01 not a known format")
+    first = import_paths([folder])
+    second = import_paths([folder])
+    assert (first.imported, first.quarantined) == (1, 1)
+    assert (second.imported, second.duplicates) == (0, 1)
+    with session_scope(database_url) as session:
+        [source_ref] = session.scalars(select(Interaction.source_ref)).all()
+        [item] = repository.quarantine_items(session)
+        clients = session.scalars(select(Client.name)).all()
+    assert "Firma \\xb3\\xf3d\\xbf.txt#line 1" in source_ref
+    assert item.source_path.endswith("notes-\\xff.txt") and item.raw == b"\x00\x01 not a known format"
+    assert clients == ["Firma łódż"]
+
+
+def test_a_folder_linking_to_itself_is_quarantined_once_and_walked_once(database_url, tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "chat.txt").write_text("01.03.25, 10:00 - Anna Nowak: Dzień dobry, faktura jest gotowa.\n")
+    (folder / "back").symlink_to("../exports")
+    report = import_paths([folder])
+    assert (report.sources, report.imported, report.quarantined) == (2, 1, 1)
+    with session_scope(database_url) as session:
+        [item] = repository.quarantine_items(session)
+    assert item.source_path == str(folder / "back")
+    assert "symbolic link loop" in item.reason and "../exports" in item.reason

@@ -3,6 +3,7 @@
 import json
 import mailbox
 import random
+import time
 from datetime import datetime, timezone
 from email.header import Header
 from email.message import EmailMessage, Message
@@ -11,11 +12,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import func, select
 
 from dossier.settings import get_settings
 from ingest import mail
+from ingest.pipeline import import_paths
 from ingest.records import ParsedInteraction, Party, Quarantined
-from storage.models import Channel, ContactKind
+from storage.db import session_scope
+from storage.models import Channel, Contact, ContactKind, Interaction
 
 BC3_THREADS = (
     Path(__file__).resolve().parents[1].parent
@@ -263,7 +267,7 @@ def test_declared_charsets_decode(tmp_path: Path, label: str, codec: str, text: 
     raw = raw_message(text.encode(codec), f'text/plain; charset="{label}"')
     item = parse_one(write_eml(tmp_path, raw))
     assert item.body == text
-    assert "charset_fallback" not in item.meta
+    assert item.decode_issue is None
 
 
 def test_charset_from_email_message_set_content(tmp_path: Path) -> None:
@@ -277,21 +281,21 @@ def test_wrong_declared_charset_falls_back_to_detection(tmp_path: Path) -> None:
     raw = raw_message(RUSSIAN_TEXT.encode("cp1251"), "text/plain; charset=us-ascii")
     item = parse_one(write_eml(tmp_path, raw))
     assert item.body == RUSSIAN_TEXT
-    assert "us-ascii" in item.meta["charset_fallback"]
+    assert "us-ascii" in item.decode_issue
 
 
 def test_utf8_body_declared_as_latin1_is_read_as_utf8(tmp_path: Path) -> None:
     raw = raw_message(POLISH_TEXT.encode("utf-8"), "text/plain; charset=iso-8859-1")
     item = parse_one(write_eml(tmp_path, raw))
     assert item.body == POLISH_TEXT
-    assert item.meta["charset_fallback"] == "utf-8 (declared iso-8859-1)"
+    assert "iso-8859-1" in item.decode_issue and "utf-8" in item.decode_issue
 
 
 def test_undeclared_charset_is_detected(tmp_path: Path) -> None:
     raw = raw_message(RUSSIAN_TEXT.encode("cp1251"), "text/plain")
     item = parse_one(write_eml(tmp_path, raw))
     assert item.body == RUSSIAN_TEXT
-    assert "charset_fallback" in item.meta
+    assert "1251" in item.decode_issue
 
 
 def test_garbage_body_with_declared_charset_is_quarantined_with_raw_bytes(tmp_path: Path) -> None:
@@ -640,6 +644,52 @@ def test_minor_defect_is_imported_and_listed(tmp_path: Path) -> None:
 def test_unreadable_path_is_quarantined(tmp_path: Path) -> None:
     quarantined = quarantined_one(tmp_path / "missing.eml")
     assert quarantined.item_ref is None and "cannot read" in quarantined.reason
+
+
+# ---------------------------------------------------------------- bulk mail
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"List_Id": "Vendor news <news.vendor.example>"}, {"List_Unsubscribe": "<mailto:leave@vendor.example>"},
+     {"Precedence": "bulk"}, {"Precedence": " List "}, {"Precedence": "junk"}],
+)
+def test_mailing_list_headers_mark_bulk_mail(tmp_path: Path, headers: dict[str, str]) -> None:
+    assert parse_one(write_eml(tmp_path, make_message(**headers))).bulk
+
+
+def test_personal_mail_is_not_bulk(tmp_path: Path) -> None:
+    assert not parse_one(write_eml(tmp_path, make_message(Precedence="first-class"))).bulk
+
+
+def test_mailing_list_message_adds_no_contacts_for_its_recipients(database_url: str, tmp_path: Path) -> None:
+    message = make_message(sender="Vendor News <news@vendor.example>", to="ivan@alpha-group.ru, olga@beta.example",
+                           List_Id="<news.vendor.example>")
+    assert import_paths([write_eml(tmp_path, message)]).imported == 1
+    with session_scope(database_url) as session:
+        emails = session.scalars(select(Contact.value).where(Contact.kind == ContactKind.EMAIL)).all()
+        participants = session.scalar(select(Interaction.participants))
+    assert emails == ["news@vendor.example"]
+    assert [party["value"] for party in participants] == ["news@vendor.example", "ivan@alpha-group.ru",
+                                                          "olga@beta.example"]
+
+
+def test_mail_to_20000_recipients_adds_only_its_sender_as_contact(database_url: str, tmp_path: Path) -> None:
+    recipients = [f"person{number}@company{number % 997}.example" for number in range(20_000)]
+    to_header = ",\n ".join(recipients)
+    raw = (f"From: Ivan <ivan@alpha-group.ru>\nTo: {to_header}\nSubject: Offer\n"
+           f"Date: {DATE}\nMessage-ID: <offer@alpha-group.ru>\n\nOur new offer.\n").encode("ascii")
+    started = time.monotonic()
+    report = import_paths([write_mbox(tmp_path, [raw])])
+    elapsed = time.monotonic() - started
+    assert report.imported == 1
+    with session_scope(database_url) as session:
+        emails = session.scalars(select(Contact.value).where(Contact.kind == ContactKind.EMAIL)).all()
+        contact_count = session.scalar(select(func.count()).select_from(Contact))
+        participants = session.scalar(select(Interaction.participants))
+    assert emails == ["ivan@alpha-group.ru"] and contact_count <= 2  # the sender and its company domain
+    assert len(participants) == 20_001 and participants[-1]["value"] == recipients[-1]
+    assert elapsed < 30, f"import took {elapsed:.1f} s"
 
 
 # ---------------------------------------------------------------- real threads

@@ -3,21 +3,31 @@
 from datetime import datetime, timezone
 
 import pytest
+from sqlalchemy import select
 
 from ingest.records import ParsedInteraction, ParseError, Party
 from ingest.resolve import ClientResolver, company_name
 from storage import repository
 from storage.db import session_scope
-from storage.models import Channel, ContactKind, Direction
+from storage.models import Channel, Contact, ContactKind, Direction
 
 AT = datetime(2026, 3, 1, 10, 0, tzinfo=timezone.utc)
 
 
-def mail(sender: str, *to: str, hint: str | None = None) -> ParsedInteraction:
+def mail(sender: str, *to: str, hint: str | None = None, bulk: bool = False) -> ParsedInteraction:
     return ParsedInteraction(
         channel=Channel.EMAIL, occurred_at=AT, body="Hello", source_kind="email", source_ref="x",
         author=Party(None, ContactKind.EMAIL, sender), recipients=[Party(None, ContactKind.EMAIL, a) for a in to],
-        client_hint=hint)
+        client_hint=hint, bulk=bulk)
+
+
+def crowd(size: int) -> list[str]:
+    """Addresses of ``size`` people at as many different companies."""
+    return [f"person{number}@company{number}.example" for number in range(size)]
+
+
+def email_contacts(session) -> set[str]:
+    return set(session.scalars(select(Contact.value).where(Contact.kind == ContactKind.EMAIL)))
 
 
 @pytest.fixture
@@ -96,6 +106,43 @@ def test_forced_client_wins(session):
 def test_internal_only_mail_without_hint_cannot_be_resolved(session):
     with pytest.raises(ParseError, match="cannot tell which client"):
         resolver(session).resolve(mail("anna@northwind.example", "boss@northwind.example"))
+
+
+def test_mailing_list_mail_makes_only_its_sender_a_contact(session):
+    r = resolver(session)
+    client_id = r.resolve(mail("news@vendor.example", "anna@northwind.example", "ivan@alpha-group.ru",
+                               bulk=True)).client_id
+    assert email_contacts(session) == {"news@vendor.example"}
+    assert r.resolve(mail("ivan@alpha-group.ru", "anna@northwind.example")).client_id != client_id
+
+
+def test_mail_to_many_recipients_makes_only_its_sender_a_contact(session):
+    r = resolver(session)
+    client_id = r.resolve(mail("ivan@alpha-group.ru", *crowd(21))).client_id
+    assert email_contacts(session) == {"ivan@alpha-group.ru"}
+    assert repository.find_client(session, "Alpha Group").id == client_id
+
+
+def test_mail_to_a_few_recipients_makes_them_all_contacts(session):
+    resolver(session).resolve(mail("ivan@alpha-group.ru", *crowd(3)))
+    assert email_contacts(session) == {"ivan@alpha-group.ru", *crowd(3)}
+
+
+def test_known_contacts_among_bulk_recipients_do_not_pick_the_client(session):
+    r = resolver(session)
+    known = r.resolve(mail("ivan@alpha-group.ru", "anna@northwind.example")).client_id
+    assert r.resolve(mail("news@vendor.example", "ivan@alpha-group.ru", bulk=True)).client_id != known
+    assert r.resolve(mail("news@vendor.example", "ivan@alpha-group.ru", *crowd(30))).client_id != known
+
+
+def test_bulk_mail_from_our_side_needs_a_client_hint(session):
+    r = resolver(session)
+    with pytest.raises(ParseError, match="bulk mail"):
+        r.resolve(mail("anna@northwind.example", *crowd(30)))
+    hinted = r.resolve(mail("anna@northwind.example", *crowd(30), hint="Beta LLC"))
+    assert hinted.client_id == repository.find_client(session, "Beta LLC").id
+    assert hinted.direction is Direction.OUTBOUND
+    assert email_contacts(session) == set()
 
 
 @pytest.mark.parametrize("domain, name", [("kowalski-logistics.pl", "Kowalski Logistics"),

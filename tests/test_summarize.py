@@ -2,6 +2,7 @@
 
 import json
 import os
+import time
 from datetime import date, timedelta
 from email.message import EmailMessage
 
@@ -16,8 +17,12 @@ from ingest.pipeline import import_paths
 from storage import repository
 from storage.db import session_scope
 from storage.models import Interaction, RefreshRequest, RenderedSummary, SummaryRun
+from summarizer import engines
 from summarizer.cache import LocalCache, RedisCache
-from summarizer.service import FORMATS, invalidate, read_summary, summarize
+from summarizer.engines import EngineError
+from summarizer.service import FORMATS, read_summary, summarize
+from tests.fake_engine import FakeEngine
+from tests.summary_history import add_rep, import_mail
 
 AS_OF = date(2026, 11, 21)
 REDIS_URL = os.environ.get("DOSSIER_TEST_REDIS_URL")
@@ -46,7 +51,7 @@ def add_mail(tmp_path, sender: str, text: str, when: str, message_id: str) -> No
     message.set_content(text)
     path = tmp_path / f"{message_id.strip('<>')}.eml"
     path.write_bytes(bytes(message))
-    invalidate(import_paths([path]).changed_clients)
+    import_paths([path])
 
 
 def test_every_client_gets_all_four_formats_with_citations_to_its_own_history(sample):
@@ -150,12 +155,16 @@ def test_redis_cache_serves_and_flags_stale(sample, tmp_path, monkeypatch):
     get_settings.cache_clear()
     RedisCache(REDIS_URL)._redis.flushdb()
     summarize(["Alfa Group"], as_of=AS_OF)
-    view = read_summary("Alfa Group", "brief", "en")
+    reader = RedisCache(REDIS_URL, verify_seconds=0.5)
+    view = read_summary("Alfa Group", "brief", "en", cache=reader)
     assert view.source == "cache" and not view.summary.stale
     add_mail(tmp_path, "ivan.petrov@alfa-grupp.ru", "Budget approved.", "Fri, 20 Nov 2026 12:00:00 +0300",
              "<new-3@alfa-grupp.ru>")
-    stale = read_summary("Alfa Group", "brief", "en")
-    assert stale.source == "cache" and stale.summary.stale
+    time.sleep(0.6)  # nobody tells the cache: the database's stale flag reaches readers within verify_seconds
+    stale = read_summary("Alfa Group", "brief", "en", cache=reader)
+    assert stale.source == "database" and stale.summary.stale
+    again = read_summary("Alfa Group", "brief", "en", cache=reader)
+    assert again.source == "cache" and again.summary.stale
 
 
 def test_redis_down_falls_back_to_the_database(sample, monkeypatch):
@@ -163,10 +172,9 @@ def test_redis_down_falls_back_to_the_database(sample, monkeypatch):
     dead = RedisCache("redis://127.0.0.1:1/0")
     view = read_summary("Alfa Group", "brief", "en", cache=dead)
     assert view is not None and view.source == "database"
-    dead.mark_stale([1])  # never raises
 
 
-def test_local_cache_lru_and_stale():
+def test_local_cache_lru_and_newer_versions():
     from datetime import datetime, timezone
 
     from summarizer.cache import CachedSummary, SummaryKey
@@ -177,10 +185,8 @@ def test_local_cache_lru_and_stale():
     for key in keys:
         cache.put(key, summary)
     assert cache.get(keys[0]) is None and cache.get(keys[2]).markdown == "x"
-    cache.mark_stale([2])
-    assert cache.get(keys[2]).stale
-    cache.mark_fresh(2)
-    assert not cache.get(keys[2]).stale
+    cache.put(keys[2], CachedSummary("y", {}, "h2", "grounded", datetime.now(timezone.utc)))
+    assert cache.get(keys[2]).markdown == "y"  # a newer version replaces the entry
 
 
 def test_cli_summarize_and_show(sample):
@@ -196,3 +202,59 @@ def test_cli_summarize_and_show(sample):
     assert result.exit_code == 0
     shown = runner.invoke(app, ["show", "Bałtyk Logistyka", "--format", "structured", "--lang", "pl"])
     assert shown.exit_code == 0 and "Bałtyk Logistyka" in shown.output
+
+
+class RefusingEngine(FakeEngine):
+    """Fails on any chunk that contains :data:`REFUSED`, as a model endpoint rejecting a request would."""
+
+    name = "refusing"
+
+    def map(self, items):
+        if any(REFUSED in item.text for item in items):
+            raise EngineError("the model endpoint rejected the request (HTTP 400)")
+        return super().map(items)
+
+
+REFUSED = "refuse-this-chunk"
+
+
+@pytest.fixture
+def refusing_engine(monkeypatch):
+    monkeypatch.setitem(engines.BUILTIN, "refusing", f"{__name__}:RefusingEngine")
+
+
+def failure_lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith("failed:")]
+
+
+def test_cli_summarize_exits_1_and_names_each_failed_client_with_the_reason(database_url, tmp_path, refusing_engine):
+    add_rep()
+    import_mail(tmp_path, 2, f"Please quote 5 pallets. {REFUSED}", client="Crate Makers")
+    import_mail(tmp_path, 3, "Please quote 7 pallets.", client="Box Sellers")
+    some = runner.invoke(app, ["summarize", "--all", "--engine", "refusing"])
+    assert some.exit_code == 1, some.output
+    assert failure_lines(some.output) == ["failed: Crate Makers: the model endpoint rejected the request (HTTP 400)"]
+    import_mail(tmp_path, 4, f"And 2 crates. {REFUSED}", client="Box Sellers")
+    every = runner.invoke(app, ["summarize", "--all", "--engine", "refusing"])
+    assert every.exit_code == 1 and "0 clients summarized" in every.output
+    assert sorted(failure_lines(every.output)) == [f"failed: {name}: the model endpoint rejected the request (HTTP 400)"
+                                                   for name in ("Box Sellers", "Crate Makers")]
+
+
+def test_demo_exit_status_reports_failed_clients_and_transcriptions():
+    from dossier.demo import demo_problems
+    from dossier.transcribe_job import TranscribeReport
+    from ingest.pipeline import ImportReport
+    from summarizer.service import ClientResult, SummarizeReport
+
+    imported = ImportReport(imported=5)
+    clean = SummarizeReport(run_id=1, engine="grounded", results=[ClientResult(1, "Crate Makers")])
+    assert demo_problems(imported, TranscribeReport(transcribed=2), clean) == []
+    failed = SummarizeReport(run_id=2, engine="grounded", results=[
+        ClientResult(1, "Crate Makers", error="the model endpoint rejected the request"),
+        ClientResult(2, "Box Sellers")])
+    assert demo_problems(imported, TranscribeReport(transcribed=2), failed) == [
+        "summarizing Crate Makers failed: the model endpoint rejected the request"]
+    problems = demo_problems(ImportReport(), TranscribeReport(quarantined=1), clean)
+    assert problems == ["the import read no interaction",
+                        "1 call recordings could not be transcribed (see `dossier quarantine`)"]

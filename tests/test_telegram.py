@@ -155,3 +155,11 @@ def test_sniff(tmp_path: Path) -> None:
     assert not telegram.sniff(Path("package.json"), b'{"name": "x", "version": "1.0"}')
     assert not telegram.sniff(Path("notes.csv"), b"client,author,created_at,text\n")
     assert not telegram.sniff(Path("mail.eml"), b"From: a@b.c\nSubject: messages\n")
+
+
+@pytest.mark.parametrize("messages", [[], [{"id": 1, "type": "service", "date": "2024-01-01T10:00:00"}]])
+def test_export_without_messages_is_quarantined_not_skipped(tmp_path: Path, messages: list) -> None:
+    path = write_json(tmp_path, chat(5, "Alpha", messages))
+    [result] = list(telegram.parse(path))
+    assert isinstance(result, Quarantined) and result.reason.startswith("no messages")
+    assert result.item_ref is None  # the whole file, kept as its bytes by the pipeline

@@ -1,5 +1,6 @@
 """WhatsApp chat export parsing: both layouts, date orders, clocks, continuation, system lines, media."""
 
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -178,8 +179,24 @@ def test_sniff(tmp_path: Path) -> None:
     assert whatsapp.sniff(Path("WhatsApp Chat with X.txt"), android)
     assert whatsapp.sniff(Path("chat.TXT"), ios)
     assert not whatsapp.sniff(Path("chat.csv"), android)
-    assert not whatsapp.sniff(Path("notes.txt"), b"Meeting notes\n31.12.21, 21:15 - Anna: hi\n")
+    assert whatsapp.sniff(Path("chat.txt"), b"Exported chat\n31.12.21, 21:15 - Anna: hi\n")
+    assert not whatsapp.sniff(Path("notes.txt"), b"Notes\n" * whatsapp.SNIFF_LINES + b"31.12.21, 21:15 - Anna: hi\n")
     assert not whatsapp.sniff(Path("mail.eml"), b"From: a@b.c\nSubject: hi\n\nbody")
     assert not whatsapp.sniff(Path("inbox.txt"), b"From a@b.c Sat Jan  1 10:00:00 2022\nFrom: a@b.c\n")
     assert not whatsapp.sniff(Path("notes.csv"), b"client,author,created_at,text\n")
     assert not whatsapp.sniff(Path("result.json"), b'{"name": "Alpha", "messages": []}')
+
+
+def test_lines_before_the_first_message_are_quarantined_and_the_messages_imported(tmp_path: Path) -> None:
+    path = write(tmp_path, "WhatsApp Chat with Alpha.txt", "Exported from a phone\n" + ANDROID_DAY_FIRST)
+    assert whatsapp.sniff(path, path.read_bytes()[:4096])
+    messages, quarantined = parse(path)
+    first_message = "Happy new year!\nSecond line of the wish\n\nand a third after a blank line"
+    assert [m.body for m in messages][:1] == [first_message]
+    assert [(q.item_ref, q.reason, q.raw) for q in quarantined] == [
+        ("line 1", "text before the first message", b"Exported from a phone")]
+
+
+def test_chat_name_from_a_file_name_in_a_legacy_charset_is_text() -> None:
+    path = Path(os.fsdecode(b"WhatsApp Chat with Firma \xb3\xf3d\xbf.txt"))  # cp1250 bytes, not UTF-8
+    assert whatsapp.chat_name_from_path(path) == "Firma łódż"

@@ -33,9 +33,6 @@ class ExpiringCache:
         self._entries.put(key, summary)
         self._stored_at[key] = now
 
-    def mark_stale(self, client_ids: list[int]) -> None:
-        self._entries.mark_stale(client_ids)
-
 
 def server_cache(settings: Settings) -> SummaryCache:
     """Redis when ``redis_url`` is set, else an :class:`ExpiringCache`."""

@@ -1,15 +1,13 @@
 """The Jinja2 templates of the card and message pages, and the helpers they use for citations."""
 
-from pathlib import Path
 from typing import Any
 
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, PackageLoader, select_autoescape
 
 from storage.recordings import timestamp
 from summarizer.notes import Citation
 from summarizer.render import citation_marker, load_labels
-
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
 def citation_label(citation: dict[str, Any]) -> str:
@@ -25,6 +23,6 @@ def citation_href(citation: dict[str, Any]) -> str:
     return href
 
 
-templates = Jinja2Templates(directory=TEMPLATES_DIR)
+templates = Jinja2Templates(env=Environment(loader=PackageLoader("dossier.web"), autoescape=select_autoescape()))
 templates.env.globals.update(citation_label=citation_label, citation_href=citation_href, labels=load_labels,
                              timestamp=timestamp)

@@ -4,7 +4,7 @@ Each tuple holds regular-expression fragments (matched case-insensitively, one a
 tuple); comments name the language. Editing a tuple changes the notes: bump ``RULES_VERSION``.
 """
 
-RULES_VERSION = 2
+RULES_VERSION = 3
 
 # ------------------------------------------------------------------ promises, requests, done
 
@@ -13,18 +13,21 @@ PROMISE = (
     # en
     r"\b(?:i|we)\s*(?:'ll|’ll|\s+will|\s+shall|\s+am going to|\s+are going to|\s+plan (?:on|to))\b",
     r"\blet me (?!know)", r"\b(?:he|she|they|our \w+) will\b",
+    r"\b(?:i|we)\s*(?:'d|’d|\s+would)\s+be\s+(?:happy|glad|pleased)\s+to\b",  # an offer is a promise
     r"\bwill (?:send|call|fix|deliver|ship|prepare|confirm|get back|follow up|pay)\b",
     # ru
     r"\b(?:пришл[юёе]м?|вышл[юе]м?|отправлю|отправим|направлю|направим|подготовлю|подготовим|"
     r"позвоню|позвоним|перезвоню|перезвоним|сообщу|сообщим|подтвержу|подтвердим|зафиксирую|"
     r"зафиксируем|согласуем|оплатим|свяжусь|свяжемся|вернусь|верн[её]мся|уточню|уточним|"
-    r"предоставлю|предоставим|проверю|проверим|сделаю|сделаем|доставим|заменим|вернём|вернем)\b",
+    r"предоставлю|предоставим|проверю|проверим|сделаю|сделаем|доставим|заменим|вернём|вернем|организую|организуем|"
+    r"устрою|устроим|забронирую|забронируем)\b",
     r"\b(?:приедет|откатит|позвонит|свяжется|пришл[её]т|отправит|подготовит|привез[её]т|доставит)\b",
+    r"\b(?:с удовольствием|будем рады|буду рада?)\s+(?:помо\w+|провер\w+|отправ\w+|пришл\w+|подготов\w+|рассмотр\w+)",
     # pl
     r"\b(?:wyślę|wyślemy|prześlę|prześlemy|przygotuję|przygotujemy|zadzwonię|zadzwonimy|"
     r"potwierdzę|potwierdzimy|sprawdzę|sprawdzimy|odpiszę|odpowiem|odpowiemy|dostarczymy|"
     r"wymienimy|odeślę|odeślemy|dam znać|damy znać|zapłacimy|opłacimy|zrobię|zrobimy|przekażę|"
-    r"przekażemy|wrócę|wrócimy)\b",
+    r"przekażemy|wrócę|wrócimy|zorganizuję|zorganizujemy|załatwię|załatwimy|zarezerwuję|zarezerwujemy)\b",
     r"\b(?:odbierze|przyjedzie|zadzwoni|wyśle|przygotuje|dostarczy|wymieni)\b",
 )
 
@@ -87,6 +90,25 @@ CONCEPTS = (
     ("booking", r"\b(?:reserv\w*|book(?:ed|ing)?|sedan|car|taxi|cab|hotel\w*|бронир\w*|забронир\w*|такси|"
                 r"rezerwacj\w*|zarezerw\w*|taksówk\w*)"),
     ("call", r"\b(?:call|созвон\w*|позвон\w*|перезвон\w*|звон\w*|zadzwoni\w*|rozmow\w*)"),
+)
+
+# A later message that settles an open action on the same subject: it was confirmed, moved, booked, done
+# or cancelled (``merge`` closes the action when the message also shares its subject words).
+SETTLED = (
+    r"\b(?:confirm(?:ed|s)?|reschedul\w*|postponed|cancel+(?:ed|s)?|called off|moved to|set for|all set|"
+    r"(?:is|are|was|were|has been|have been) (?:booked|reserved|arranged|scheduled|sent|done|fixed|resolved)|"
+    r"booked|reserved|arranged|scheduled|see you (?:on|at|then)|works? (?:for|fine)|received|got it|done)\b",
+    r"(?:подтвержд\w*|подтвер\w*|перенес\w*|перенос\w*|отмен\w*|забронир\w*|договорились|получил\w*|"
+    r"готово|сделано|отправлен\w*|до встречи)",
+    r"(?:potwierdz\w*|przełoż\w*|przesun\w*|odwoła\w*|zarezerw\w*|umówi\w*|otrzyma\w*|dostał\w*|gotowe|"
+    r"zrobione|wysłan\w*|do zobaczenia)",
+)
+# Words too common to tie two messages to one subject (``merge`` compares the rest, by their first letters).
+SUBJECT_STOPWORDS = (
+    "about", "after", "again", "their", "there", "these", "those", "which", "would", "could", "should", "please",
+    "thank", "thanks", "where", "while", "other", "being", "doing", "going", "really", "still", "today",
+    "tomorrow", "будет", "можно", "нужно", "спасибо", "пожалуйста", "сегодня", "завтра", "который", "которые",
+    "będzie", "które", "który", "proszę", "dziękuję", "dzisiaj", "jutro", "można", "trzeba",
 )
 
 # ------------------------------------------------------------------ risks
@@ -317,6 +339,7 @@ REPLY_HEADER = (
     r"^-{2,}\s*(?:original message|forwarded by|forwarded message|пересылаемое сообщение|"
     r"исходное сообщение|oryginalna wiadomość|wiadomość przekazana)",
     r"^.{0,80}<[^<>\s]+@[^<>\s]+>\s+on\s+\d{1,2}/\d{1,2}/\d{2,4}",  # Lotus Notes: Name <a@b> on 04/23/2001 ...
+    r"^\s*[^<>\s@]+@[^<>\s@]+\s+on\s+\d{1,2}/\d{1,2}/\d{2,4}\s+\d{1,2}:\d{2}",  # a@b on 05/09/2001 11:21 AM
     r"^from:\s.+\n(?:sent|date|to):",
 )
 # An inline attribution inside re-wrapped text ("At 08:38 PM 3/24/01, Ann wrote:").
@@ -325,6 +348,9 @@ ATTRIBUTION = r"(?:\b(?:on|at)\s[^.>]{0,100}?)?\b(?:wrote|написал\w*|napi
 HEADER_LINE = r"^\s*(?:to|cc|bcc|from|sent|date|subject|temat|тема|от|кому|od|do|dw)\s*:"
 HEADER_RESIDUE = (
     r"<[^<>\s]+@[^<>\s]+>\s+on\s+\d{1,2}/\d{1,2}/\d{2,4}", r"^\s*(?:to|cc|bcc|from|sent|subject)\s*:",
+    r"[^<>\s@]+@[^<>\s@]+\s+on\s+\d{1,2}/\d{1,2}/\d{2,4}", r"\bplease respond to\b",
+    r"-{2,}\s*(?:original message|forwarded by|forwarded message|пересылаемое сообщение|исходное сообщение|"
+    r"oryginalna wiadomość|wiadomość przekazana)",
     r"\(fax\)|\bfax\b|\bфакс\b|\bfaks\b",
 )
 
@@ -384,7 +410,7 @@ EVENT_NOUN = (
     r"wydarzeni\w*|pokaz\w*|lot\w*|szkoleni\w*)",
 )
 SCHEDULING = (
-    r"\b(?:scheduled|rescheduled|postponed|cancel+ed|called off|moved to|is set for|is confirmed|"
+    r"\b(?:scheduled|rescheduled|postponed|cancel+ed|called off|moved to|(?:is|are|all|everything) set for|is confirmed|"
     r"confirmed for|will be held|takes place|will take place|begins? at|starts? at|invites? you|"
     r"(?:has|have) been (?:reserved|booked|arranged|scheduled)|reserved|booked|(?:have|has|had) (?:already )?met|"
     r"met with|would be (?:glad|happy|pleased) to|(?:is|are) welcome to|offer(?:ed|s)? (?:you|to))\b",
