@@ -34,7 +34,7 @@ from storage.models import (
 )
 from storage.recordings import DONE, pending_recordings
 from storage.repository import find_client
-from storage.vocabulary import CLIENT_SIDE, LOST_STAGES, WON_STAGES, closes_deal, complains
+from storage.vocabulary import CLIENT_SIDE, WON_STAGE_SPELLINGS, closes_deal, complains, loses_deal
 from summarizer.redact import redact
 from summarizer.service import summarize
 
@@ -66,14 +66,6 @@ def batches(ids: Iterable[int], size: int) -> list[list[int]]:
     """``ids`` cut into lists of at most ``size``, order kept."""
     ids = list(ids)
     return [ids[start:start + size] for start in range(0, len(ids), size)]
-
-
-def quarter_before(day: date) -> tuple[str, date, date]:
-    """The quarter that ended before ``day``'s quarter: ("2026Q3", first day, first day of the next)."""
-    first_month = 3 * ((day.month - 1) // 3) + 1
-    end = date(day.year, first_month, 1)
-    start = date(end.year - 1, 10, 1) if first_month == 1 else date(end.year, first_month - 3, 1)
-    return f"{start.year}Q{(start.month - 1) // 3 + 1}", start, end
 
 
 def _summary(session: Session, client_id: int, format_name: str, language: str) -> str | None:
@@ -204,7 +196,7 @@ def _event_kind(row: Interaction) -> str | None:
     if row.channel == Channel.DEAL_EVENT:
         stage = str(row.meta.get("stage", ""))
         if closes_deal(stage):
-            return "deal lost" if stage.strip().lower() in LOST_STAGES else "deal won"
+            return "deal lost" if loses_deal(stage) else "deal won"
         return None
     if row.direction in CLIENT_SIDE and complains(f"{row.subject or ''}\n{row.body}"):
         return "complaint"
@@ -286,7 +278,7 @@ def build_digest(user_id: int, day: date, database_url: str | None = None) -> in
 def key_accounts(limit: int | None = None, database_url: str | None = None) -> list[int]:
     """The active clients with the most won deal value, then the most history: quarterly review targets."""
     won = (select(Deal.client_id, func.sum(Deal.amount).label("value"))
-           .where(func.lower(Deal.stage).in_(sorted(WON_STAGES))).group_by(Deal.client_id).subquery())
+           .where(func.lower(Deal.stage).in_(sorted(WON_STAGE_SPELLINGS))).group_by(Deal.client_id).subquery())
     history = (select(Interaction.client_id, func.count().label("n"))
                .group_by(Interaction.client_id).subquery())
     query = (select(Client.id).join(history, history.c.client_id == Client.id)
@@ -299,7 +291,7 @@ def key_accounts(limit: int | None = None, database_url: str | None = None) -> l
 
 def quarterly_review(client_id: int, day: date, database_url: str | None = None) -> int:
     """The review of the quarter before ``day`` for one client (once per quarter); return the report id."""
-    period, start, end = quarter_before(day)
+    period, start, end = reports.parse_quarter(reports.previous_quarter(day))
     params = {"from": start.isoformat(), "to": end.isoformat()}
     return _report(client_id, "quarterly", period, params, database_url)
 

@@ -38,13 +38,13 @@ from dossier.templating import Labels, labels, output_language, render_template
 from storage import repository
 from storage.db import session_scope
 from storage.models import PUBLIC_SCOPE, Client, Interaction, Report, User
+from storage.vocabulary import closes_deal
 from summarizer.notes import Citation, ClaimKind
 from summarizer.redact import redact
 from summarizer.render import citation_marker
 
 KINDS = ("quarterly", "handover")
 QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
-CLOSED_STAGES = {"won", "lost", "closed", "closed won", "closed lost"}
 NEXT_STEPS_HORIZON = timedelta(days=30)
 SCOPES = (PUBLIC_SCOPE,)
 
@@ -137,7 +137,7 @@ def open_deals(session: Session, client_id: int, until: date) -> list[Item]:
     return [Item(redact(interaction.body), interaction.occurred_at.date(),
                  ((interaction.id, citation_marker(Citation(interaction_id=interaction.id))),))
             for interaction in latest.values()
-            if str(interaction.meta.get("stage", "")).casefold() not in CLOSED_STAGES]
+            if not closes_deal(str(interaction.meta.get("stage", "")))]
 
 
 def quarterly_sections(session: Session, client: Client, tree: ClientTree, start: date, end: date,

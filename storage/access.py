@@ -12,10 +12,12 @@ from sqlalchemy.orm import Session
 from dossier.errors import DossierError
 from ingest.normalize import normalize_phone
 from storage import repository
+from storage.meta import CallMeta
 from storage.models import (
     PUBLIC_SCOPE,
     ApiToken,
     AuditEvent,
+    Channel,
     Client,
     Contact,
     ContactKind,
@@ -202,8 +204,8 @@ def readable_interaction(session: Session, interaction_id: int, scopes: tuple[st
 
 def transcript(session: Session, interaction: Interaction) -> list[TranscriptSegment]:
     """The transcript segments of a call interaction in time order (empty for other channels)."""
-    recording_id = interaction.meta.get("recording_id") if interaction.meta else None
-    if recording_id is None:
+    if interaction.channel != Channel.CALL:
         return []
+    recording_id = CallMeta.model_validate(interaction.meta).recording_id
     return list(session.scalars(select(TranscriptSegment).where(TranscriptSegment.recording_id == recording_id)
                                 .order_by(TranscriptSegment.start_s, TranscriptSegment.id)))

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from storage import repository
 from storage.changes import call_change, record_change
+from storage.meta import CallMeta, CallSegment
 from storage.models import PUBLIC_SCOPE, Channel, Interaction, Recording, TranscriptSegment, utcnow
 
 if TYPE_CHECKING:
@@ -93,9 +94,9 @@ def _add_call(session: Session, recording: Recording, transcript: "Transcript", 
         "subject": None, "body": dialogue(transcript), "source_kind": SOURCE_KIND,
         "source_ref": f"recording:{recording.id}", "external_id": recording.content_hash,
         "content_hash": content_hash, "scope": PUBLIC_SCOPE, "privileged": False, "deal_id": None,
-        "meta": {"recording_id": recording.id, "duration_s": round(transcript.duration_s, 2), "model": model,
-                 "segments": [{"start": round(s.start, 2), "end": round(s.end, 2), "speaker": s.speaker,
-                               "at": timestamp(s.start)} for s in transcript.segments]},
+        "meta": CallMeta(recording_id=recording.id, duration_s=round(transcript.duration_s, 2), model=model,
+                         segments=[CallSegment(start=round(s.start, 2), end=round(s.end, 2), speaker=s.speaker,
+                                               at=timestamp(s.start)) for s in transcript.segments]).model_dump(),
         "import_run_id": None, "imported_at": utcnow(),
     }
     repository.insert_interactions(session, [row])

@@ -16,6 +16,7 @@ from functools import lru_cache
 import dateparser
 import phonenumbers
 
+from storage.vocabulary import closes_deal, wins_deal
 from summarizer.lexicon import grounded as lex
 from summarizer.merge import EVIDENCE_WEIGHT, TONE_COOLING, TONE_WARM, consolidate
 from summarizer.notes import Citation, Claim, ClaimKind, Notes, Side, SourceItem
@@ -411,6 +412,13 @@ def due_wording(text: str) -> str | None:
     return None
 
 
+def is_relative_wording(wording: str) -> bool:
+    """Whether a date wording means something only with the day it was written ("tomorrow", "Friday", "w piątek"):
+    it names neither a number nor a month."""
+    return not any(char.isdigit() for char in wording) and not any(month_number(word) for word in WORD.findall(
+        wording.lower()))
+
+
 def _numeric_date(text: str, today: date) -> date | None:
     match = ISO_DATE.search(text)
     if match:
@@ -716,11 +724,11 @@ def deal_claims(item: SourceItem, rules: Rules) -> list[Claim] | None:
     has_id = deal.endswith(")") and "(" in deal
     deal_id = deal[deal.rindex("(") + 1:-1] if has_id else deal
     deal_name = deal[:deal.rindex("(")] if has_id else deal
-    closed = stage in lex.DEAL_CLOSED_STAGES
+    closed = closes_deal(stage)
     found = [_claim(ClaimKind.EVENT, statement, item, None, WEIGHTS["deal_closed" if closed else "deal_stage"]),
              _claim(ClaimKind.STATUS, body, item, None, WEIGHTS["status"], topic=f"deal:{deal_id}")]
     code = PRODUCT_CODE.search(deal_name)
-    if stage in lex.DEAL_WON_STAGES and code:
+    if wins_deal(stage) and code:
         found.append(_claim(ClaimKind.PURCHASE, statement, item, None, WEIGHTS["purchase"],
                             topic=f"product:{product_slug(code.group())}"))
     if match["reason"]:

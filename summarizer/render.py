@@ -16,7 +16,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from summarizer.extract import due_wording
+from summarizer.extract import due_wording, is_relative_wording
 from summarizer.merge import is_evidence, normalize
 from summarizer.notes import Citation, Claim, ClaimKind, Notes, is_steering_risk
 
@@ -206,13 +206,21 @@ def _due(claim: Claim, labels: Labels, as_of: date) -> str:
     if claim.due is None:
         return labels["actions"]["no_due"]
     key = "overdue_since" if action_status(claim, as_of) == "overdue" else "due_on"
-    return labels["actions"][key].format(date=due_text(claim))
+    return labels["actions"][key].format(date=due_text(claim, labels))
 
 
-def due_text(claim: Claim) -> str:
-    """How a due date is shown: in the claim's own words ("Friday", "by 24 April"), so that a summary names
-    only dates its sources hold; the resolved ISO date when the text names none (the JSON has it always)."""
-    return due_wording(claim.text) or claim.due.isoformat() if claim.due else ""
+def due_text(claim: Claim, labels: Labels) -> str:
+    """How a due date is shown: in the claim's own words ("24 April"), so that a summary names only dates its
+    sources hold; words relative to when they were written ("tomorrow", "Friday") with that date; the resolved
+    ISO date when the text names none (the JSON has it always)."""
+    if claim.due is None:
+        return ""
+    wording = due_wording(claim.text)
+    if wording is None:
+        return claim.due.isoformat()
+    if claim.date is not None and is_relative_wording(wording):
+        return labels["actions"]["said_on"].format(due=wording, date=claim.date.isoformat())
+    return wording
 
 
 def _action_fields(claim: Claim, as_of: date) -> dict[str, Any]:
@@ -432,7 +440,7 @@ def _render_actions(notes: Notes, _client: ClientInfo, labels: Labels, as_of: da
     rows = [f"| {head['status']} | {head['what']} | {head['who']} | {head['due']} | {head['sources']} |",
             "|---|---|---|---|---|"]
     rows += [f"| {labels['statuses'][line.fields['status']]} | {_table_cell(line.text)} | "
-             f"{_table_cell(_who(claim, labels))} | {_table_cell(due_text(claim)) or '—'} | "
+             f"{_table_cell(_who(claim, labels))} | {_table_cell(due_text(claim, labels)) or '—'} | "
              f"{_markers(line.citations)} |" for claim, line in zip(actions, lines, strict=True)]
     return "\n".join(rows), {"actions": [line.as_json() for line in lines]}
 

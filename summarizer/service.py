@@ -16,11 +16,10 @@ from storage.models import PUBLIC_SCOPE, Client, SummaryRun, utcnow
 from summarizer.cache import CachedSummary, SummaryCache, SummaryKey, make_cache
 from summarizer.engines import Engine, Usage, engine_class
 from summarizer.notes import Notes, SourceItem
-from summarizer.render import ClientInfo, available_languages, render
+from summarizer.render import FORMATS, ClientInfo, available_languages, render
 from summarizer.sources import drop_copies, to_source_item
 from summarizer.tree import StoredNode, Tree, TreeBuilder, bucket_end
 
-FORMATS = ("brief", "structured", "timeline", "actions")
 
 
 @dataclass(slots=True)

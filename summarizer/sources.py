@@ -5,7 +5,8 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
-from storage.models import Interaction
+from storage.meta import CallMeta
+from storage.models import Channel, Interaction
 from summarizer.notes import SourceItem
 from summarizer.redact import redact
 from summarizer.steering import is_steering, remove_steering
@@ -20,7 +21,12 @@ def to_source_item(interaction: Interaction) -> SourceItem:
         direction=interaction.direction, author=interaction.author,
         subject=redact(interaction.subject) if interaction.subject else None, text=redact(interaction.body),
         signature=redact(interaction.signature), language=interaction.language,
-        segment_starts=list(interaction.meta.get("segment_starts", []))))
+        segment_starts=segment_starts(interaction)))
+
+
+def segment_starts(interaction: Interaction) -> list[float]:
+    """A call's start second of each line of its body (empty for other channels)."""
+    return CallMeta.model_validate(interaction.meta).segment_starts if interaction.channel == Channel.CALL else []
 
 
 def without_steering(item: SourceItem) -> SourceItem:

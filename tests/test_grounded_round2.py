@@ -157,7 +157,8 @@ def test_a_resolved_due_date_prints_in_the_sources_words() -> None:
     for format in ("actions", "brief", "structured"):
         markdown = render(format, notes, client=CLIENT, language="en", as_of=date(2025, 6, 3)).markdown
         assert "2025-06-06" not in markdown
-        assert ("| Friday |" if format == "actions" else "due Friday") in markdown
+        wording = "Friday (written 2025-06-02)"  # relative: with the day it was written, a date the source holds
+        assert (f"| {wording} |" if format == "actions" else f"due {wording}") in markdown
     content = render("actions", notes, client=CLIENT, language="en", as_of=date(2025, 6, 3)).content
     assert content["actions"][0]["due"] == "2025-06-06"  # the JSON keeps the resolved date
 
@@ -260,3 +261,16 @@ def test_a_forward_separator_is_header_residue_even_inside_quoted_history() -> N
                                   "We are all set for the harbour walk on Monday."])
 def test_being_set_for_a_day_is_a_scheduled_event(text: str) -> None:
     assert text in {claim.text for claim in extract(mail(1, text, subject=None)) if claim.kind == ClaimKind.EVENT}
+
+
+@pytest.mark.parametrize(("language", "text", "shown"), [
+    ("en", "I will send the contract tomorrow.", "tomorrow (written 2026-03-02)"),
+    ("ru", "Инженер приедет завтра и откатит прошивку.", "завтра (написано 2026-03-02)"),
+    ("pl", "Wyślę umowę jutro.", "jutro (napisano 2026-03-02)"),
+    ("en", "We will pay the invoice by 15 March.", "15 March"),
+])
+def test_a_relative_due_date_is_shown_with_the_day_it_was_written(language: str, text: str, shown: str) -> None:
+    from summarizer.render import due_text, load_labels
+    claim = Claim(kind=ClaimKind.ACTION, text=text, date=date(2026, 3, 2), due=date(2026, 3, 3),
+                  sources=[Citation(interaction_id=1)])
+    assert due_text(claim, load_labels(language)) == shown

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from dossier import digest, jobs
 from dossier.demo import register_team
 from dossier.errors import DossierError
+from dossier.reports import parse_quarter, previous_quarter
 from dossier.sample import generate_broken_inputs, generate_sample
 from dossier.settings import get_settings
 from storage import repository
@@ -51,9 +52,9 @@ def ingested(drop: Path) -> list[int]:
 def test_batches_and_periods() -> None:
     assert jobs.batches(range(5), 2) == [[0, 1], [2, 3], [4]]
     assert jobs.batches([], 3) == []
-    assert jobs.quarter_before(date(2026, 1, 1)) == ("2025Q4", date(2025, 10, 1), date(2026, 1, 1))
-    assert jobs.quarter_before(date(2026, 10, 1)) == ("2026Q3", date(2026, 7, 1), date(2026, 10, 1))
-    assert jobs.quarter_before(date(2026, 5, 17))[0] == "2026Q1"
+    assert parse_quarter(previous_quarter(date(2026, 1, 1))) == ("2025Q4", date(2025, 10, 1), date(2026, 1, 1))
+    assert parse_quarter(previous_quarter(date(2026, 10, 1))) == ("2026Q3", date(2026, 7, 1), date(2026, 10, 1))
+    assert previous_quarter(date(2026, 5, 17)) == "2026Q1"
     assert digest.Period.containing(date(2026, 11, 23)).key == "2026-W48"  # the digest job's week
 
 

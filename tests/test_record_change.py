@@ -17,6 +17,7 @@ from dossier.settings import get_settings
 from ingest.pipeline import import_paths
 from storage import recordings as store
 from storage.changes import Change, ChangeKind, record_change
+from storage.vocabulary import WON_STAGE_SPELLINGS, closes_deal, wins_deal
 from storage.db import session_scope
 from storage.models import Interaction, Recording, RefreshRequest, RenderedSummary
 from storage.repository import get_or_create_client
@@ -203,3 +204,16 @@ def test_one_reason_per_client_the_most_telling_wins(database_url: str) -> None:
             Change(c, ChangeKind.DEAL_STAGE, deal_stage="closed_won"), Change(c, ChangeKind.MERGE)])
     assert summary.important == {ids[0], ids[2]}
     assert queue() == {ids[0]: ("complaint", True), ids[1]: ("new call", False), ids[2]: ("deal closed", True)}
+
+
+@pytest.mark.parametrize(("stage", "closed", "won"), [
+    ("won", True, True), ("Closed Won", True, True), ("closed_won", True, True), ("Closed-Won", True, True),
+    ("lost", True, False), ("closed_lost", True, False), ("closed", True, False),
+    ("proposal", False, False), ("negotiation", False, False), ("", False, False), (None, False, False)])
+def test_one_vocabulary_of_deal_stages(stage: str | None, closed: bool, won: bool) -> None:
+    """Import, notifications, reports and the grounded engine all ask these: one answer per stage."""
+    assert (closes_deal(stage), wins_deal(stage)) == (closed, won)
+
+
+def test_won_spellings_for_sql_filters_cover_every_separator() -> None:
+    assert WON_STAGE_SPELLINGS == {"won", "closed won", "closed_won", "closed-won"}

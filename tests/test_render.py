@@ -79,7 +79,7 @@ def test_brief_has_three_to_five_sentences_each_cited() -> None:
     assert "Alpha Group" in text and "2023-01-10" in text and "42" in text  # who, since when, how active
     assert "Bought 200 licences for 15 000 PLN" in text  # what they buy
     assert "Quote approved" in text and "Waiting for the quote decision" not in text  # current status only
-    assert "Send the signed contract" in text and "overdue since 2024-03-15" in text  # when to expect what
+    assert "Send the signed contract" in text and "overdue, due 2024-03-15" in text  # when to expect what
     open_sentence = next(sentence["text"] for sentence in sentences if "Send the signed contract" in sentence["text"])
     assert "Send the quote" not in open_sentence and "Send the quote" in text  # done: history, not open
     assert "Anna Nowak is the CFO" in text and "Prefers phone calls" in text  # whom and how

@@ -4,7 +4,7 @@ Each tuple holds regular-expression fragments (matched case-insensitively, one a
 tuple); comments name the language. Editing a tuple changes the notes: bump ``RULES_VERSION``.
 """
 
-RULES_VERSION = 3
+RULES_VERSION = 4
 
 # ------------------------------------------------------------------ promises, requests, done
 
@@ -283,8 +283,6 @@ ABBREVIATIONS = ("szt", "шт", "ul", "np", "ds", "sp", "nr", "mr", "mrs", "ms",
 
 DEAL_EVENT = (r"^Deal (?P<deal>.+?) moved to stage (?P<stage>[^:.]+?)"
               r"(?::\s*(?P<amount>[\d,.]+)(?:\s+(?P<currency>[A-Z]{3}))?)?\.(?:\s+Reason:\s*(?P<reason>.*))?$")
-DEAL_CLOSED_STAGES = ("won", "closed won", "closed-won", "lost", "closed lost", "closed-lost")
-DEAL_WON_STAGES = ("won", "closed won", "closed-won")
 
 # ------------------------------------------------------------------ dates
 
