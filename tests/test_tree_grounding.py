@@ -75,3 +75,22 @@ def test_stored_nodes_and_what_digests_read_hold_no_ungrounded_claim(database_ur
     read = [tree.root, *(node.notes for node in tree.nodes)]
     assert all(INVENTED not in claim.text for notes in read for claim in notes.claims)
     assert any("order" in claim.text for notes in read for claim in notes.claims)
+
+
+class TinyContextEngine(FakeEngine):
+    """A model whose context holds less than two days of notes: reduce must not fail for the history's size."""
+
+    name = "tiny-context"
+
+    def map(self, items):
+        notes = super().map(items)
+        padding = [claim.model_copy(update={"text": f"{claim.text} — detail {n} of the order"})
+                   for claim in notes.claims for n in range(12)]
+        return notes.model_copy(update={"claims": notes.claims + padding})
+
+
+def test_notes_too_large_to_reduce_two_at_a_time_are_merged_not_failed():
+    engine = TinyContextEngine(context_tokens=900)
+    tree = TreeBuilder(engine, {}, client="Pallets").build(history(6))
+    assert tree.root is not None and tree.root.notes.claims
+    assert engine.count_tokens(tree.root.notes.model_dump_json()) <= engine.context_tokens
