@@ -34,7 +34,14 @@ BENCH_DIR = ROOT / "bench"
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != BENCH_DIR]
 sys.path.insert(0, str(ROOT))
 
-from tests.fuzz_corpus import CAUGHT, OUR_DOMAIN, Corpus, Finding, Findings, ImportOutcome  # noqa: E402
+from tests.fuzz_corpus import (  # noqa: E402
+    CAUGHT,
+    OUR_DOMAIN,
+    Corpus,
+    Finding,
+    Findings,
+    ImportOutcome,
+)
 
 os.environ.setdefault("DOSSIER_INTERNAL_DOMAINS", OUR_DOMAIN)  # before the settings are first read
 
@@ -43,7 +50,12 @@ from rich.table import Table  # noqa: E402
 
 from ingest.pipeline import import_paths  # noqa: E402
 from storage.db import upgrade_schema  # noqa: E402
-from tests.fuzz_corpus import check_import, database_counts, generate_corpus, import_corpus  # noqa: E402
+from tests.fuzz_corpus import (  # noqa: E402
+    check_import,
+    database_counts,
+    generate_corpus,
+    import_corpus,
+)
 
 CORPUS_ROOT = BENCH_DIR / ".corpus"
 OUT_DIR = BENCH_DIR / "out"

@@ -44,7 +44,8 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.histories import FACTS as PLANTED_TEMPLATES, _row, create_histories  # noqa: E402
+from bench.histories import FACTS as PLANTED_TEMPLATES  # noqa: E402
+from bench.histories import _row, create_histories
 from bench.summarize import AS_OF, OUT, fresh_database  # noqa: E402
 from dossier.settings import get_settings  # noqa: E402
 from ingest.pipeline import import_paths  # noqa: E402

@@ -47,12 +47,18 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from dossier.sample_calls import SAMPLE_CALLS, synthesize_calls  # noqa: E402
+from dossier.demo.calls import SAMPLE_CALLS, synthesize_calls  # noqa: E402
 from dossier.transcribe_job import transcribe_recordings  # noqa: E402
 from ingest.pipeline import import_paths  # noqa: E402
 from storage.db import get_engine, session_scope, upgrade_schema  # noqa: E402
 from storage.models import Recording, TranscriptSegment  # noqa: E402
-from tests.audio_files import FIXTURE_CALL, FIXTURE_REFERENCE, SPEECH, normalize, write_wav  # noqa: E402
+from tests.audio_files import (  # noqa: E402
+    FIXTURE_CALL,
+    FIXTURE_REFERENCE,
+    SPEECH,
+    normalize,
+    write_wav,
+)
 from transcription.models import resolve_model  # noqa: E402
 from transcription.transcribe import WHISPER_OPTIONS  # noqa: E402
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Integer, func, select
 from sqlalchemy.orm import Session
 
-from dossier import digest, mailer, reports
+from dossier.delivery import digest, mailer, reports
 from dossier.errors import DossierError
 from dossier.settings import get_settings
 from ingest.pipeline import import_paths
@@ -34,7 +34,13 @@ from storage.models import (
 )
 from storage.recordings import DONE, pending_recordings
 from storage.repository import find_client
-from storage.vocabulary import CLIENT_SIDE, WON_STAGE_SPELLINGS, closes_deal, complains, loses_deal
+from storage.vocabulary import (
+    CLIENT_SIDE,
+    WON_STAGE_SPELLINGS,
+    closes_deal,
+    complains,
+    loses_deal,
+)
 from summarizer.redact import redact
 from summarizer.service import summarize
 
@@ -113,7 +119,9 @@ def transcribe_batch(recording_ids: list[int], database_url: str | None = None) 
 
     Storing a transcript queues its client's refresh in the same transaction (``storage.changes``).
     """
-    from dossier.transcribe_job import transcribe_recordings  # being finished in parallel: imported late
+    from dossier.transcribe_job import (
+        transcribe_recordings,  # being finished in parallel: imported late
+    )
 
     transcribe_recordings(recording_ids=recording_ids, database_url=database_url)
     with session_scope(database_url) as session:

@@ -1,16 +1,15 @@
-"""The transcription job: new call recordings to transcripts and ``call`` interactions, and its CLI command."""
+"""The transcription job: new call recordings to transcripts and ``call`` interactions."""
 
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-import typer
 from rich.console import Console
 from sqlalchemy.orm import Session
 
+from dossier.cli.render import progress_bar
 from dossier.errors import DossierError
-from dossier.render import progress_bar
 from dossier.settings import Settings, get_settings
 from storage import recordings as store
 from storage.db import session_scope
@@ -88,27 +87,6 @@ def transcribe_recordings(*, database_url: str | None = None, recording_ids: lis
                 bar.advance(Path(recording.path).name, report)
     report.elapsed_s = time.perf_counter() - started
     return report
-
-
-def transcribe_command(
-    recordings: Annotated[list[int] | None, typer.Argument(
-        help="Recording ids: pending ones, or quarantined ones to retry.", show_default=False)] = None,
-    all_: Annotated[bool, typer.Option("--all", help="Every pending recording.")] = False,
-    model: Annotated[str | None, typer.Option(help="tiny.en, base, or a CTranslate2 model directory.")] = None,
-    language: Annotated[str | None, typer.Option(help="Language of every recording (e.g. en, ru, pl).")] = None,
-) -> None:
-    """Transcribe call recordings registered by `dossier import --kind calls`."""
-    from dossier.cli import require_schema
-
-    if bool(recordings) == all_:
-        raise DossierError("give recording ids or --all (not both)")
-    require_schema()
-    console = Console()
-    report = transcribe_recordings(recording_ids=recordings or None, model=model, language=language,
-                                   progress=True, console=console)
-    for line in report.problems:
-        console.print(f"  {line}", highlight=False)
-    console.print(report.summary())
 
 
 def _select(session: Session, recording_ids: list[int] | None, report: TranscribeReport) -> list[Recording]:

@@ -12,7 +12,7 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 
 from dossier.errors import DossierError
-from dossier.render import progress_bar
+from dossier.cli.render import progress_bar
 from dossier.settings import Settings, get_settings
 from ingest.normalize import LanguageDetector, content_hash, normalize_party
 from ingest.records import ParsedClient, ParsedInteraction, ParsedRecording, ParseError, Quarantined

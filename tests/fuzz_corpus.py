@@ -38,8 +38,8 @@ from typing import NamedTuple
 from sqlalchemy import select
 
 from ingest.pipeline import import_paths
-from storage.db import session_scope
 from storage import repository
+from storage.db import session_scope
 from storage.models import Interaction, QuarantineItem
 
 #: Our own company's domain in the corpus (set it as ``DOSSIER_INTERNAL_DOMAINS``).

@@ -12,7 +12,12 @@ from ingest.records import ParsedRecording, Quarantined
 from ingest.sources import detect_kind
 from storage.db import session_scope
 from storage.models import Client, Contact, Recording
-from tests.audio_files import FIXTURE_CALL, copy_fixture_call, write_corrupt, write_sidecar
+from tests.audio_files import (
+    FIXTURE_CALL,
+    copy_fixture_call,
+    write_corrupt,
+    write_sidecar,
+)
 
 MANIFEST = ("file,client,phone,agent,started_at,direction,language\n"
             "a.mp3,Omega Bank,+48 22 555 0100,Jan Nowak,2025-12-02 14:05,inbound,pl\n"

@@ -301,8 +301,8 @@ def test_weekly_refresh_digest_quarterly_and_handover(dagbag: Any, drop: Path, f
 
 def test_dossier_airflow_runs_standalone_on_loopback_with_the_project_config(monkeypatch: pytest.MonkeyPatch,
                                                                             tmp_path: Path) -> None:
-    from dossier import airflow_command
-    from dossier.airflow_command import absolute_database_url, airflow_environment
+    from dossier.cli import airflow as airflow_command
+    from dossier.cli.airflow import absolute_database_url, airflow_environment
 
     monkeypatch.setattr(airflow_command, "AIRFLOW_HOME", tmp_path / ".airflow")
     monkeypatch.setenv("DOSSIER_DATABASE_URL", "sqlite:///dossier.db")

@@ -17,8 +17,8 @@ import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from dossier.report_commands import digest_command, report_app
-from dossier.sample import Sample, generate_sample
+from dossier.cli.reports import digest_command, report_app
+from dossier.demo.sample import Sample, generate_sample
 from dossier.settings import get_settings
 from ingest.pipeline import import_paths
 from storage import repository
@@ -205,7 +205,7 @@ def test_digest_options_are_checked(summarized_sample, tmp_path):
 
 
 def test_the_batch_jobs_builder_contract_gives_subject_text_and_html(summarized_sample):
-    from dossier.digest import build_digest
+    from dossier.delivery.digest import build_digest
 
     with session_scope() as session:
         diana = session.scalar(select(User).where(User.login == "dmiller"))

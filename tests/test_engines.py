@@ -17,8 +17,15 @@ import pytest
 
 from dossier.settings import Settings
 from summarizer.engines import EngineError, engine_class
-from tests.engine_contract import (CHUNK_A, INJECTIONS, EngineContract, EngineFactory, output_text, scripted_chat,
-                                   summarize_corpus)
+from tests.engine_contract import (
+    CHUNK_A,
+    INJECTIONS,
+    EngineContract,
+    EngineFactory,
+    output_text,
+    scripted_chat,
+    summarize_corpus,
+)
 from tests.fake_engine import FakeEngine
 
 # Cheap enough for a tiny model on 2 cores: one short claim, one try (an overlong answer falls back).

@@ -9,7 +9,13 @@ from summarizer.engines import engine_class
 from summarizer.engines.grounded import GroundedEngine
 from summarizer.extract import amounts, emails, extract, phones, source_text
 from summarizer.lexicon.grounded import RULES_VERSION
-from summarizer.merge import MAX_PER_KIND, MAX_PER_KIND_OVERRIDES, is_evidence, is_protected, merge
+from summarizer.merge import (
+    MAX_PER_KIND,
+    MAX_PER_KIND_OVERRIDES,
+    is_evidence,
+    is_protected,
+    merge,
+)
 from summarizer.notes import Claim, ClaimKind, Notes, Side, SourceItem
 from summarizer.tree import TreeBuilder
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from dossier.digest import build_digest, queue_digest
-from dossier.mailer import build_message
-from dossier.reports import build_handover_report, build_quarterly_review
+from dossier.delivery.digest import build_digest, queue_digest
+from dossier.delivery.mailer import build_message
+from dossier.delivery.reports import build_handover_report, build_quarterly_review
 from ingest.pipeline import import_paths
 from storage import access, repository
 from storage.db import session_scope

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from dossier.cli import app
-from dossier.sample import generate_broken_inputs, generate_sample
+from dossier.demo.sample import generate_broken_inputs, generate_sample
 from ingest.pipeline import import_paths
 from storage import repository
 from storage.db import session_scope
@@ -191,10 +191,10 @@ def test_cli_history_and_clients_json(database_url, tmp_path):
 
 
 def test_cli_errors_are_one_line(database_url, tmp_path):
-    from dossier.cli import main
-
     import subprocess
     import sys
+
+    from dossier.cli import main
 
     result = subprocess.run([sys.executable, "-c", "from dossier.cli import main; main()", "history", "Nobody"],
                             capture_output=True, text=True, env={**__import__("os").environ,

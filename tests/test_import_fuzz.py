@@ -26,7 +26,14 @@ from storage.db import get_engine, session_scope, upgrade_schema
 from storage.models import Client, Interaction, QuarantineItem
 from tests.conftest import REPO_ROOT, _admin_execute, _database_url
 from tests.fuzz_corpus import (
-    OUR_DOMAIN, Corpus, Findings, ImportOutcome, check_import, database_counts, describe, generate_corpus,
+    OUR_DOMAIN,
+    Corpus,
+    Findings,
+    ImportOutcome,
+    check_import,
+    database_counts,
+    describe,
+    generate_corpus,
     import_corpus,
 )
 

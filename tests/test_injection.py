@@ -1,7 +1,7 @@
 """Prompt injection end to end: imported messages that address the summarizer never become a fact.
 
 Messages in three languages and channels go through the real importer into the database and are summarized
-by the default (grounded) engine. No format, and nothing ``dossier.claims`` hands digests and reports, states
+by the default (grounded) engine. No format, and nothing ``dossier.delivery.claims`` hands digests and reports, states
 what an instruction said; each such message is one cited risk, and the message's own promise survives.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from dossier.claims import load_tree, open_actions, shown
+from dossier.delivery.claims import load_tree, open_actions, shown
 from ingest.pipeline import import_paths
 from storage import repository
 from storage.db import session_scope

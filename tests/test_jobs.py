@@ -8,15 +8,24 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from dossier import digest, jobs
+from dossier import jobs
+from dossier.delivery import digest
+from dossier.delivery.reports import parse_quarter, previous_quarter
 from dossier.demo import register_team
+from dossier.demo.sample import generate_broken_inputs, generate_sample
 from dossier.errors import DossierError
-from dossier.reports import parse_quarter, previous_quarter
-from dossier.sample import generate_broken_inputs, generate_sample
 from dossier.settings import get_settings
 from storage import repository
 from storage.db import session_scope
-from storage.models import Client, Delivery, Interaction, QuarantineItem, RefreshRequest, Report, User
+from storage.models import (
+    Client,
+    Delivery,
+    Interaction,
+    QuarantineItem,
+    RefreshRequest,
+    Report,
+    User,
+)
 
 pytestmark = pytest.mark.usefixtures("database_url")
 

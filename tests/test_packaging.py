@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import REPO_ROOT
 
 #: Folders whose every file ships in the wheel: prompts and labels, templates, static files, migrations.
-DATA_DIRS = ("prompts", "dossier/templates", "dossier/web/templates", "dossier/web/static", "storage/migrations")
+DATA_DIRS = ("prompts", "dossier/delivery/templates", "dossier/web/templates", "dossier/web/static", "storage/migrations")
 NOT_SOURCES = shutil.ignore_patterns(".*", "build", "dist", "bench", "docs", "tests", "__pycache__", "*.egg-info",
                                      "*.db", "dossier-demo")
 
@@ -45,7 +45,7 @@ def _shipped_files() -> set[str]:
 def test_the_wheel_holds_the_prompts_labels_templates_static_files_migrations_and_airflow_config(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = _shipped_files()
-    assert {"prompts/system.md", "prompts/render/en.toml", "dossier/templates/labels/en.toml",
+    assert {"prompts/system.md", "prompts/render/en.toml", "dossier/delivery/templates/labels/en.toml",
             "dossier/web/static/dossier.css", "storage/migrations/env.py", "dags/airflow.cfg"} <= expected
     assert expected - names == set()
     link = REPO_ROOT / "dags" / "airflow.cfg"  # one airflow.cfg, at the top level; the DAGs' copy is a link to it
@@ -56,7 +56,8 @@ INSTALLED_LOOKUPS = textwrap.dedent("""
     import json, sys
     from pathlib import Path
 
-    from dossier import airflow_command, templating
+    from dossier.cli import airflow as airflow_command
+    from dossier.delivery import templating
     from dossier.web.templating import templates
     from storage.db import schema_revision, upgrade_schema
     from summarizer import prompts, render

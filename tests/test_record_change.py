@@ -17,10 +17,10 @@ from dossier.settings import get_settings
 from ingest.pipeline import import_paths
 from storage import recordings as store
 from storage.changes import Change, ChangeKind, record_change
-from storage.vocabulary import WON_STAGE_SPELLINGS, closes_deal, wins_deal
 from storage.db import session_scope
 from storage.models import Interaction, Recording, RefreshRequest, RenderedSummary
 from storage.repository import get_or_create_client
+from storage.vocabulary import WON_STAGE_SPELLINGS, closes_deal, wins_deal
 from summarizer.service import summarize
 from tests.audio_files import write_sidecar, write_wav
 from tests.summary_history import CLIENT, REP_EMAIL, add_rep, import_mail

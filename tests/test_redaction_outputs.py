@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 import summarizer.sources
-from dossier.digest import Period, build_digest
-from dossier.reports import build_handover_report
+from dossier.delivery.digest import Period, build_digest
+from dossier.delivery.reports import build_handover_report
 from ingest.pipeline import import_paths
 from storage import repository
 from storage.db import session_scope

@@ -7,8 +7,17 @@ from datetime import date, datetime, timezone
 import pytest
 
 from summarizer.notes import Citation, Claim, ClaimKind, Notes, Side
-from summarizer.render import (FORMATS, LABELS_DIR, SECTIONS, ClientInfo, action_status, available_languages,
-                               citation_marker, load_labels, render)
+from summarizer.render import (
+    FORMATS,
+    LABELS_DIR,
+    SECTIONS,
+    ClientInfo,
+    action_status,
+    available_languages,
+    citation_marker,
+    load_labels,
+    render,
+)
 
 AS_OF = date(2024, 3, 20)
 CLIENT = ClientInfo(id=1, name="Alpha Group", contacts=["anna.nowak@alpha.pl", "+48 600 123 456"])

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from dossier.delivery.reports import make_report, parse_quarter, previous_quarter
 from dossier.errors import DossierError
-from dossier.reports import make_report, parse_quarter, previous_quarter
 from storage import repository
 from storage.db import session_scope
 from storage.models import Report, User
@@ -150,7 +150,7 @@ def test_quarters():
 
 
 def test_the_batch_jobs_report_builders_return_html_in_the_readers_language(summarized_sample):
-    from dossier.reports import build_handover_report, build_quarterly_review
+    from dossier.delivery.reports import build_handover_report, build_quarterly_review
 
     with session_scope() as session:
         alfa = repository.find_client(session, "Alfa Group")

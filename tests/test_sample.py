@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from dossier.sample import (
+from dossier.demo.sample import (
     OUR_DOMAIN,
     STORIES,
     BrokenInput,

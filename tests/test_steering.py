@@ -6,10 +6,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from summarizer.notes import Citation, Claim, ClaimKind, Notes, SourceItem, is_steering_risk
+from summarizer.notes import (
+    Citation,
+    Claim,
+    ClaimKind,
+    Notes,
+    SourceItem,
+    is_steering_risk,
+)
 from summarizer.render import ClientInfo, available_languages, load_labels, render
 from summarizer.sources import without_steering
-from summarizer.steering import find_steering, is_steering, remove_steering, steering_rule
+from summarizer.steering import (
+    find_steering,
+    is_steering,
+    remove_steering,
+    steering_rule,
+)
 from summarizer.tree import MAX_STEERING_RISKS, TreeBuilder, guarded, steering_risk
 from tests.fake_engine import FakeEngine
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from dossier.cli import app
-from dossier.sample import generate_sample
+from dossier.demo.sample import generate_sample
 from dossier.settings import get_settings
 from ingest.pipeline import import_paths
 from storage import repository

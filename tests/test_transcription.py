@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
+from dossier.demo.calls import SAMPLE_CALLS, synthesize_calls
 from dossier.errors import DossierError
-from dossier.sample_calls import SAMPLE_CALLS, synthesize_calls
 from dossier.transcribe_job import transcribe_recordings
 from ingest.pipeline import import_paths
 from storage import recordings as store

@@ -5,7 +5,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from summarizer.notes import SourceItem
-from summarizer.tree import StoredNode, SummarizeError, TreeBuilder, bucket_end, bucket_start, chunk_items
+from summarizer.tree import (
+    StoredNode,
+    SummarizeError,
+    TreeBuilder,
+    bucket_end,
+    bucket_start,
+    chunk_items,
+)
 from tests.fake_engine import FakeEngine
 
 START = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)  # a Monday

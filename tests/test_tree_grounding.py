@@ -1,7 +1,7 @@
 """Every node of the summary tree is grounded before it is stored, not only the root.
 
 An engine that invents a number in its map step or in a reduce must not leave that claim in any stored
-node: digests and reports read day, week and month nodes directly (``dossier.claims``).
+node: digests and reports read day, week and month nodes directly (``dossier.delivery.claims``).
 """
 
 from datetime import datetime, timedelta, timezone
@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from dossier.claims import load_tree
+from dossier.delivery.claims import load_tree
 from storage.db import session_scope
 from storage.models import SummaryNode
 from summarizer import engines

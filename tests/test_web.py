@@ -19,10 +19,10 @@ import typer  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
-from dossier.sample import generate_sample  # noqa: E402
+from dossier.cli.web import tokens_app, users_app  # noqa: E402
+from dossier.demo.sample import generate_sample  # noqa: E402
 from dossier.settings import get_settings  # noqa: E402
 from dossier.web import create_app  # noqa: E402
-from dossier.web.commands import tokens_app, users_app  # noqa: E402
 from ingest.pipeline import import_paths  # noqa: E402
 from storage import access, repository  # noqa: E402
 from storage.db import session_scope  # noqa: E402

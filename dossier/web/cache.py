@@ -8,7 +8,13 @@ therefore expire after ``serve_local_cache_seconds``; the next read goes to the 
 import time
 
 from dossier.settings import Settings
-from summarizer.cache import CachedSummary, LocalCache, SummaryCache, SummaryKey, make_cache
+from summarizer.cache import (
+    CachedSummary,
+    LocalCache,
+    SummaryCache,
+    SummaryKey,
+    make_cache,
+)
 
 
 class ExpiringCache:

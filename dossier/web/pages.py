@@ -9,7 +9,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dossier.settings import get_settings
 from dossier.web.audit import audit
-from dossier.web.auth import COOKIE_NAME, Presented, Reader, current_reader, end_session, load_reader, start_session
+from dossier.web.auth import (
+    COOKIE_NAME,
+    Presented,
+    Reader,
+    current_reader,
+    end_session,
+    load_reader,
+    start_session,
+)
 from dossier.web.reading import needs_build, reading_language
 from dossier.web.templating import templates
 from storage import access, repository

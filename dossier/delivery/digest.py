@@ -2,7 +2,7 @@
 
 For each client: activity, what changed, new risks, tone trend, overdue promises on both sides and
 upcoming deadlines, every statement cited. Rendered as plain text and HTML in the reader's language and
-kept in the ``Delivery`` outbox once per user and ISO week; :mod:`dossier.mailer` sends it.
+kept in the ``Delivery`` outbox once per user and ISO week; :mod:`dossier.delivery.mailer` sends it.
 """
 
 import re
@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dossier.claims import (
+from dossier.delivery.claims import (
     ClientTree,
     Item,
     activity,
@@ -29,9 +29,15 @@ from dossier.claims import (
     tone_line,
     upcoming,
 )
+from dossier.delivery.people import find_user
+from dossier.delivery.templating import (
+    Labels,
+    channel_names,
+    labels,
+    output_language,
+    render_template,
+)
 from dossier.errors import DossierError
-from dossier.people import find_user
-from dossier.templating import Labels, channel_names, labels, output_language, render_template
 from storage.models import Client, Delivery, User
 from summarizer.notes import ClaimKind, Side
 

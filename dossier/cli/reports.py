@@ -22,7 +22,9 @@ def _as_of(value: datetime | None) -> date:
 
 
 def _require_schema() -> None:
-    from dossier.cli import require_schema  # the CLI module registers these commands: import it late
+    from dossier.cli.common import (
+        require_schema,  # the CLI module registers these commands: import it late
+    )
 
     require_schema()
 
@@ -35,8 +37,15 @@ def digest_command(
     as_of: AsOf = None,
 ) -> None:
     """Monday digests: store this week's digest per manager (and rep) in the outbox, optionally send."""
-    from dossier.digest import Period, clients_of, compose_digest, queue_digest, recipients, render_digest
-    from dossier.mailer import send_pending
+    from dossier.delivery.digest import (
+        Period,
+        clients_of,
+        compose_digest,
+        queue_digest,
+        recipients,
+        render_digest,
+    )
+    from dossier.delivery.mailer import send_pending
     from storage.db import session_scope
 
     if send and out:
@@ -73,7 +82,7 @@ def digest_command(
 
 def _report(kind: str, client: str, quarter: str | None, to: str | None, out: Path | None, lang: str | None,
             as_of: datetime | None) -> None:
-    from dossier.reports import make_report
+    from dossier.delivery.reports import make_report
 
     _require_schema()
     written = make_report(kind, client, quarter=quarter, to=to, out=out, language=lang, as_of=_as_of(as_of))

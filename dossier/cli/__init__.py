@@ -13,11 +13,12 @@ from rich.markdown import Markdown
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
+from dossier.cli.common import require_schema
+from dossier.cli.render import clients_table, print_history, progress_bar
 from dossier.errors import DossierError
-from dossier.render import clients_table, print_history, progress_bar
 from dossier.settings import get_settings
 from storage import repository
-from storage.db import schema_revision, session_scope, upgrade_schema
+from storage.db import session_scope, upgrade_schema
 from storage.models import PUBLIC_SCOPE
 
 app = typer.Typer(help="Dossier: grounded, incremental customer history summaries.",
@@ -32,14 +33,6 @@ class Kind(StrEnum):
     notes = "notes"
     deals = "deals"
     calls = "calls"
-
-
-def require_schema() -> None:
-    """Fail with a clear line when the database has not been initialised or is behind."""
-    current, head = schema_revision()
-    if current != head:
-        state = "is not initialised" if current is None else f"is at revision {current}, not {head}"
-        raise DossierError(f"the database {state}: run `dossier init`")
 
 
 @app.command()
@@ -209,10 +202,10 @@ def demo(
         raise typer.Exit(code=1)
 
 
-from dossier.airflow_command import airflow_command  # noqa: E402
-from dossier.report_commands import digest_command, report_app  # noqa: E402
-from dossier.transcribe_job import transcribe_command  # noqa: E402
-from dossier.web.commands import serve, tokens_app, users_app  # noqa: E402
+from dossier.cli.airflow import airflow_command  # noqa: E402
+from dossier.cli.reports import digest_command, report_app  # noqa: E402
+from dossier.cli.transcribe import transcribe_command  # noqa: E402
+from dossier.cli.web import serve, tokens_app, users_app  # noqa: E402
 
 app.command("digest")(digest_command)
 app.add_typer(report_app, name="report")

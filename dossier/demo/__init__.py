@@ -6,9 +6,9 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.panel import Panel
 
-from dossier.render import clients_table
-from dossier.sample import Sample, generate_sample
-from dossier.sample_calls import synthesize_calls
+from dossier.cli.render import clients_table
+from dossier.demo.calls import synthesize_calls
+from dossier.demo.sample import Sample, generate_sample
 from dossier.settings import get_settings
 from dossier.transcribe_job import TranscribeReport, transcribe_recordings
 from ingest.normalize import normalize_phone

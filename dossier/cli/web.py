@@ -26,7 +26,7 @@ def serve(
     """Serve pre-call briefs (JSON) and client cards (HTML) over HTTP."""
     import uvicorn
 
-    from dossier.cli import require_schema
+    from dossier.cli.common import require_schema
 
     require_schema()
     settings = get_settings()

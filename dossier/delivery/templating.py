@@ -9,7 +9,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from summarizer.render import load_labels as load_summary_labels
 
-LABELS_DIR = files("dossier") / "templates" / "labels"
+LABELS_DIR = files("dossier.delivery") / "templates" / "labels"
 DEFAULT_LANGUAGE = "en"
 Labels = dict[str, Any]
 
@@ -37,7 +37,7 @@ HTML_TEMPLATES = ("html", "html.j2")
 @cache
 def environment() -> Environment:
     """The template environment: HTML templates are auto-escaped, text templates (``.txt.j2``) are not."""
-    return Environment(loader=PackageLoader("dossier"), autoescape=select_autoescape(HTML_TEMPLATES),
+    return Environment(loader=PackageLoader("dossier.delivery"), autoescape=select_autoescape(HTML_TEMPLATES),
                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 

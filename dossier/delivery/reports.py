@@ -1,6 +1,6 @@
 """Quarterly business reviews and handover reports: HTML and PDF (WeasyPrint), every statement cited.
 
-Both read the client's stored summary tree (:mod:`dossier.claims`): the root for the current facts, the
+Both read the client's stored summary tree (:mod:`dossier.delivery.claims`): the root for the current facts, the
 month buckets for what happened in a period. Each report ends with its sources (date, channel, author,
 subject) and every citation links to its row; a ``Report`` row records what was written where.
 """
@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dossier import charts
-from dossier.claims import (
+from dossier.delivery import charts
+from dossier.delivery.claims import (
     ClientTree,
     Item,
     activity,
@@ -31,10 +31,10 @@ from dossier.claims import (
     tone_points,
     upcoming,
 )
+from dossier.delivery.people import find_user
+from dossier.delivery.templating import Labels, labels, output_language, render_template
 from dossier.errors import DossierError
-from dossier.people import find_user
 from dossier.settings import get_settings
-from dossier.templating import Labels, labels, output_language, render_template
 from storage import repository
 from storage.db import session_scope
 from storage.models import PUBLIC_SCOPE, Client, Interaction, Report, User

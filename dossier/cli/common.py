@@ -1,0 +1,12 @@
+"""What every command group shares: the schema check before a command reads the database."""
+
+from dossier.errors import DossierError
+from storage.db import schema_revision
+
+
+def require_schema() -> None:
+    """Fail with a clear line when the database has not been initialised or is behind."""
+    current, head = schema_revision()
+    if current != head:
+        state = "is not initialised" if current is None else f"is at revision {current}, not {head}"
+        raise DossierError(f"the database {state}: run `dossier init`")
