@@ -14,11 +14,11 @@ from sqlalchemy import Integer, func, select
 from sqlalchemy.orm import Session
 
 from dossier.delivery import digest, mailer, reports
-from dossier.errors import DossierError
 from dossier.settings import get_settings
 from ingest.pipeline import import_paths
 from storage import summaries
 from storage.db import session_scope
+from storage.errors import DossierError
 from storage.models import (
     PUBLIC_SCOPE,
     Channel,

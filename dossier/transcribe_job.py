@@ -9,10 +9,10 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 
 from dossier.cli.render import progress_bar
-from dossier.errors import DossierError
 from dossier.settings import Settings, get_settings
 from storage import recordings as store
 from storage.db import session_scope
+from storage.errors import DossierError
 from storage.models import Recording
 
 if TYPE_CHECKING:

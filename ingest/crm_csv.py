@@ -11,8 +11,20 @@ from typing import Any, NamedTuple
 import dateparser
 
 from dossier.settings import get_settings
-from ingest.records import ParsedClient, ParsedInteraction, ParseError, ParseResult, Party
-from ingest.textfile import decode_head, in_source_timezone, quarantine_file, quarantine_item, read_text
+from ingest.records import (
+    ParsedClient,
+    ParsedInteraction,
+    ParseError,
+    ParseResult,
+    Party,
+)
+from ingest.textfile import (
+    decode_head,
+    in_source_timezone,
+    quarantine_file,
+    quarantine_item,
+    read_text,
+)
 from storage.models import Channel, ContactKind
 
 NOTES_REQUIRED_COLUMNS = ("client", "author", "created_at", "text")

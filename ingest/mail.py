@@ -26,7 +26,13 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 
 from ingest.decoding import Decoded, decode_text, is_plausible
-from ingest.records import ParsedInteraction, ParseError, ParseResult, Party, Quarantined
+from ingest.records import (
+    ParsedInteraction,
+    ParseError,
+    ParseResult,
+    Party,
+    Quarantined,
+)
 from ingest.textfile import in_source_timezone
 from storage.models import Channel, ContactKind
 

@@ -11,16 +11,28 @@ from typing import Any
 from rich.console import Console
 from sqlalchemy.orm import Session
 
-from dossier.errors import DossierError
 from dossier.cli.render import progress_bar
 from dossier.settings import Settings, get_settings
 from ingest.normalize import LanguageDetector, content_hash, normalize_party
-from ingest.records import ParsedClient, ParsedInteraction, ParsedRecording, ParseError, Quarantined
+from ingest.records import (
+    ParsedClient,
+    ParsedInteraction,
+    ParsedRecording,
+    ParseError,
+    Quarantined,
+)
 from ingest.resolve import ClientResolver
-from ingest.sources import SOURCE_KINDS, detect_kind, symlink_loop_reason, unknown_format_reason, unreadable_reason
+from ingest.sources import (
+    SOURCE_KINDS,
+    detect_kind,
+    symlink_loop_reason,
+    unknown_format_reason,
+    unreadable_reason,
+)
 from storage import repository
 from storage.changes import Change, ChangeKind, interaction_change, record_change
 from storage.db import session_scope
+from storage.errors import DossierError
 from storage.models import PUBLIC_SCOPE, Channel
 
 MAILDIR_PARTS = ("cur", "new")

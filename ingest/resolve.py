@@ -4,10 +4,15 @@ import re
 from dataclasses import dataclass
 
 import tldextract
-
 from sqlalchemy.orm import Session
 
-from ingest.normalize import email_domain, is_company_domain, normalize_email, normalize_party, normalize_phone
+from ingest.normalize import (
+    email_domain,
+    is_company_domain,
+    normalize_email,
+    normalize_party,
+    normalize_phone,
+)
 from ingest.records import ParsedClient, ParsedInteraction, ParseError, Party
 from storage import repository
 from storage.models import Channel, ContactKind, Direction

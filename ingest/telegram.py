@@ -11,7 +11,12 @@ from typing import Any, BinaryIO
 import ijson
 
 from ingest.records import ParsedInteraction, ParseError, ParseResult, Party
-from ingest.textfile import decode_head, in_source_timezone, quarantine_file, quarantine_item
+from ingest.textfile import (
+    decode_head,
+    in_source_timezone,
+    quarantine_file,
+    quarantine_item,
+)
 from storage.models import Channel, ContactKind
 
 SOURCE_KIND = "telegram"

@@ -3,9 +3,9 @@
 import re
 import unicodedata
 from collections.abc import Iterator
-from itertools import islice
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 
 from ingest.records import ParsedInteraction, ParseError, ParseResult, Party

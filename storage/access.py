@@ -9,9 +9,9 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from dossier.errors import DossierError
 from ingest.normalize import normalize_phone
 from storage import repository
+from storage.errors import DossierError
 from storage.meta import CallMeta
 from storage.models import (
     PUBLIC_SCOPE,

@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session
 from storage import repository
 from storage.changes import call_change, record_change
 from storage.meta import CallMeta, CallSegment
-from storage.models import PUBLIC_SCOPE, Channel, Interaction, Recording, TranscriptSegment, utcnow
+from storage.models import (
+    PUBLIC_SCOPE,
+    Channel,
+    Interaction,
+    Recording,
+    TranscriptSegment,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     from transcription.results import Transcript

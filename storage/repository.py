@@ -352,7 +352,13 @@ def merge_clients(session: Session, *, keep: int, drop: int) -> None:
     Used when the client directory says two auto-created clients are one. Summaries of ``drop`` are
     deleted (``keep`` is rebuilt from the merged history).
     """
-    from storage.models import AuditEvent, Feedback, RefreshRequest, RenderedSummary, SummaryNode
+    from storage.models import (
+        AuditEvent,
+        Feedback,
+        RefreshRequest,
+        RenderedSummary,
+        SummaryNode,
+    )
 
     for deal in session.scalars(select(Deal).where(Deal.client_id == drop)).all():
         twin = session.scalar(select(Deal.id).where(Deal.client_id == keep, Deal.external_id == deal.external_id))

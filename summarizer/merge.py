@@ -21,7 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from summarizer.lexicon.grounded import SETTLED as SETTLED_WORDS, SUBJECT_STOPWORDS
+from summarizer.lexicon.grounded import SETTLED as SETTLED_WORDS
+from summarizer.lexicon.grounded import SUBJECT_STOPWORDS
 from summarizer.notes import Citation, Claim, ClaimKind, Notes
 from summarizer.tokens import estimate_tokens
 

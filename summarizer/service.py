@@ -2,16 +2,16 @@
 
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from multiprocessing import get_context
 
 from sqlalchemy.orm import Session
 
-from dossier.errors import DossierError
 from dossier.settings import get_settings
 from storage import repository, summaries
 from storage.db import session_scope
+from storage.errors import DossierError
 from storage.models import PUBLIC_SCOPE, Client, SummaryRun, utcnow
 from summarizer.cache import CachedSummary, SummaryCache, SummaryKey, make_cache
 from summarizer.engines import Engine, Usage, engine_class
@@ -19,7 +19,6 @@ from summarizer.notes import Notes, SourceItem
 from summarizer.render import FORMATS, ClientInfo, available_languages, render
 from summarizer.sources import drop_copies, to_source_item
 from summarizer.tree import StoredNode, Tree, TreeBuilder, bucket_end
-
 
 
 @dataclass(slots=True)

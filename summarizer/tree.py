@@ -19,7 +19,15 @@ from datetime import date, datetime, timedelta, timezone
 from summarizer.engines.base import Engine
 from summarizer.grounding import check_grounding, source_texts
 from summarizer.merge import merge
-from summarizer.notes import STEERING_TOPIC, Citation, Claim, ClaimKind, Notes, SourceItem, is_steering_risk
+from summarizer.notes import (
+    STEERING_TOPIC,
+    Citation,
+    Claim,
+    ClaimKind,
+    Notes,
+    SourceItem,
+    is_steering_risk,
+)
 from summarizer.render import load_labels
 from summarizer.sources import format_source, split_item
 from summarizer.steering import is_steering

@@ -13,10 +13,10 @@ from dossier.delivery import digest
 from dossier.delivery.reports import parse_quarter, previous_quarter
 from dossier.demo import register_team
 from dossier.demo.sample import generate_broken_inputs, generate_sample
-from dossier.errors import DossierError
 from dossier.settings import get_settings
 from storage import repository
 from storage.db import session_scope
+from storage.errors import DossierError
 from storage.models import (
     Client,
     Delivery,

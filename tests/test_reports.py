@@ -13,9 +13,9 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from dossier.delivery.reports import make_report, parse_quarter, previous_quarter
-from dossier.errors import DossierError
 from storage import repository
 from storage.db import session_scope
+from storage.errors import DossierError
 from storage.models import Report, User
 from tests.test_digest import cli, load_summarized_sample
 

@@ -18,12 +18,12 @@ import pytest
 from sqlalchemy import func, select
 
 from dossier.demo.calls import SAMPLE_CALLS, synthesize_calls
-from dossier.errors import DossierError
 from dossier.transcribe_job import transcribe_recordings
 from ingest.pipeline import import_paths
 from storage import recordings as store
 from storage import repository
 from storage.db import session_scope
+from storage.errors import DossierError
 from storage.models import Interaction, Recording, TranscriptSegment
 from tests.audio_files import (
     FIXTURE_CALL,

@@ -13,10 +13,10 @@ from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
 from dossier.cli import app
-from dossier.errors import DossierError
 from ingest.pipeline import import_paths
 from storage import access, repository
 from storage.db import session_scope
+from storage.errors import DossierError
 from storage.models import ApiToken, Feedback, Interaction, utcnow
 
 pytest.importorskip("fastapi", reason="the web extra is not installed: pip install -e '.[web]'")

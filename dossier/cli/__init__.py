@@ -15,10 +15,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dossier.cli.common import require_schema
 from dossier.cli.render import clients_table, print_history, progress_bar
-from dossier.errors import DossierError
 from dossier.settings import get_settings
 from storage import repository
 from storage.db import session_scope, upgrade_schema
+from storage.errors import DossierError
 from storage.models import PUBLIC_SCOPE
 
 app = typer.Typer(help="Dossier: grounded, incremental customer history summaries.",

@@ -15,8 +15,8 @@ from typing import Annotated
 import typer
 from sqlalchemy.engine import make_url
 
-from dossier.errors import DossierError
 from dossier.settings import get_settings
+from storage.errors import DossierError
 
 DAGS_FOLDER = files("dags")  # the DAG files and airflow.cfg, package data of the installed ``dags``
 AIRFLOW_CFG = DAGS_FOLDER / "airflow.cfg"

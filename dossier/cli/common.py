@@ -1,7 +1,7 @@
 """What every command group shares: the schema check before a command reads the database."""
 
-from dossier.errors import DossierError
 from storage.db import schema_revision
+from storage.errors import DossierError
 
 
 def require_schema() -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from dossier.errors import DossierError
+from storage.errors import DossierError
 
 console = Console(soft_wrap=True)  # paths are printed whole, never wrapped
 report_app = typer.Typer(help="Quarterly business reviews and handover reports (HTML and PDF).", no_args_is_help=True)

@@ -6,8 +6,8 @@ import typer
 from rich.console import Console
 
 from dossier.cli.common import require_schema
-from dossier.errors import DossierError
 from dossier.transcribe_job import transcribe_recordings
+from storage.errors import DossierError
 
 
 def transcribe_command(

@@ -37,7 +37,7 @@ from dossier.delivery.templating import (
     output_language,
     render_template,
 )
-from dossier.errors import DossierError
+from storage.errors import DossierError
 from storage.models import Client, Delivery, User
 from summarizer.notes import ClaimKind, Side
 

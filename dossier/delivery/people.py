@@ -3,7 +3,7 @@
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from dossier.errors import DossierError
+from storage.errors import DossierError
 from storage.models import User
 
 

@@ -33,10 +33,10 @@ from dossier.delivery.claims import (
 )
 from dossier.delivery.people import find_user
 from dossier.delivery.templating import Labels, labels, output_language, render_template
-from dossier.errors import DossierError
 from dossier.settings import get_settings
 from storage import repository
 from storage.db import session_scope
+from storage.errors import DossierError
 from storage.models import PUBLIC_SCOPE, Client, Interaction, Report, User
 from storage.vocabulary import closes_deal
 from summarizer.notes import Citation, ClaimKind

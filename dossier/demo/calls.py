@@ -9,7 +9,7 @@ from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
-from dossier.errors import DossierError
+from storage.errors import DossierError
 
 SPEECH_RATE_WPM = 140
 GAP_S = 0.7  # silence between turns

@@ -3,7 +3,7 @@
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-from dossier.errors import DossierError
+from storage.errors import DossierError
 from summarizer.notes import Notes, SourceItem
 
 

@@ -1,4 +1,4 @@
-"""Errors that the CLI reports as one clear line instead of a traceback."""
+"""The error every layer raises for a user-facing problem; the CLI reports it as one clear line."""
 
 
 class DossierError(Exception):
