@@ -63,6 +63,7 @@ def load(paths: list[Path]) -> tuple[Path, list[int]]:
     """Import the corpus into a fresh database, kept as a template; (its path, ids of clients with history)."""
     from sqlalchemy import delete
 
+    from dossier.settings import get_settings
     from ingest.pipeline import import_paths
     from storage import summaries
     from storage.db import get_engine, session_scope, upgrade_schema
@@ -70,11 +71,12 @@ def load(paths: list[Path]) -> tuple[Path, list[int]]:
 
     template = WORK / "imported.db"
     use_database(template)
-    upgrade_schema()
+    settings = get_settings()
+    upgrade_schema(settings.database_url)
     started = time.perf_counter()
-    report = import_paths(paths)
+    report = import_paths(paths, database_url=settings.database_url, options=settings.import_options())
     console.print(f"import: {report.summary()} in {time.perf_counter() - started:.1f} s")
-    with session_scope() as session:
+    with session_scope(settings.database_url) as session:
         client_ids = summaries.client_ids_with_history(session)
         session.execute(delete(RefreshRequest))  # the import queued everyone: each copy says whom to queue
     get_engine(f"sqlite:///{template}").dispose()  # the last connection folds the WAL into the file
@@ -83,19 +85,20 @@ def load(paths: list[Path]) -> tuple[Path, list[int]]:
 
 def copy_of(template: Path, name: str, *, queue: list[int]) -> None:
     """A copy of the imported database, without summaries, as the configured one; ``queue`` marked dirty."""
-    from storage import summaries
+    from dossier.settings import get_settings
+    from storage.changes import Change, ChangeKind, record_change
     from storage.db import session_scope
 
     target = WORK / f"{name}.db"
     shutil.copyfile(template, target)
     use_database(target)
-    with session_scope() as session:
-        summaries.mark_stale(session, queue)
+    with session_scope(get_settings().database_url) as session:
+        record_change(session, [Change(client_id, ChangeKind.INTERACTION) for client_id in queue])
 
 
 def summarize_all(template: Path, name: str) -> float:
     """Seconds to summarize every client in one library call (reference)."""
-    from summarizer.service import summarize
+    from dossier.engines import summarize
 
     copy_of(template, name, queue=[])
     started = time.perf_counter()

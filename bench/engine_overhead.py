@@ -15,12 +15,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from dossier.engines import llamacpp_options  # noqa: E402
 from dossier.settings import Settings  # noqa: E402
 from summarizer.engines.llamacpp import LlamaCppEngine  # noqa: E402
 from summarizer.engines.llm import answer_schema, sources_text  # noqa: E402
+from summarizer.engines.options import LLMOptions  # noqa: E402
 from summarizer.notes import SourceItem  # noqa: E402
 from summarizer.prompts import load_prompt  # noqa: E402
-from tests.engine_contract import CHUNK_A, CHUNK_B  # noqa: E402
+from summarizer.testing import CHUNK_A, CHUNK_B  # noqa: E402
 
 ROLES = {"system": "system", "human": "user"}
 
@@ -38,9 +40,9 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=6)
     args = parser.parse_args()
     logging.disable(logging.WARNING)
-    settings = Settings(_env_file=None, llamacpp_n_ctx=2048, llm_max_tokens=16, llm_max_claims=1,
-                        llm_attempts=1, llm_timeout_seconds=600)
-    engine = LlamaCppEngine(settings=settings)
+    local = llamacpp_options(Settings(_env_file=None, llamacpp_n_ctx=2048))  # the packaged model, as users get it
+    engine = LlamaCppEngine(llamacpp=local, llm=LLMOptions(max_tokens=16, max_claims=1, attempts=1,
+                                                           timeout_seconds=600))
     llm = engine.tokenizer
     chunks = make_chunks(args.chunks)
 

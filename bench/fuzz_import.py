@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
 import time
@@ -34,6 +33,12 @@ BENCH_DIR = ROOT / "bench"
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != BENCH_DIR]
 sys.path.insert(0, str(ROOT))
 
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from ingest.options import ImportOptions  # noqa: E402
+from ingest.pipeline import import_paths  # noqa: E402
+from storage.db import upgrade_schema  # noqa: E402
 from tests.fuzz_corpus import (  # noqa: E402
     CAUGHT,
     OUR_DOMAIN,
@@ -41,16 +46,6 @@ from tests.fuzz_corpus import (  # noqa: E402
     Finding,
     Findings,
     ImportOutcome,
-)
-
-os.environ.setdefault("DOSSIER_INTERNAL_DOMAINS", OUR_DOMAIN)  # before the settings are first read
-
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
-
-from ingest.pipeline import import_paths  # noqa: E402
-from storage.db import upgrade_schema  # noqa: E402
-from tests.fuzz_corpus import (  # noqa: E402
     check_import,
     database_counts,
     generate_corpus,
@@ -58,6 +53,7 @@ from tests.fuzz_corpus import (  # noqa: E402
 )
 
 CORPUS_ROOT = BENCH_DIR / ".corpus"
+IMPORT_OPTIONS = ImportOptions(internal_domains=(OUR_DOMAIN,))  # our side of the corpus
 OUT_DIR = BENCH_DIR / "out"
 console = Console(width=max(Console().width, 160))
 
@@ -97,14 +93,14 @@ def run(inputs: int, seed: int) -> Run:
     console.print(f"corpus: {len(corpus.inputs)} inputs, {corpus.expected_messages} good messages, "
                   f"{sum(1 for item in corpus.inputs if item.quarantined)} bad inputs ({generating:.1f} s)")
     url = fresh_sqlite()
-    outcome = import_corpus(corpus, url)
+    outcome = import_corpus(corpus, url, IMPORT_OPTIONS)
     console.print(f"first import: {outcome.seconds:.1f} s" + (" (raised; folders imported in halves)"
                                                               if outcome.isolated else ""))
     findings = check_import(corpus, url, outcome)
     before = database_counts(url)
     started = time.perf_counter()
     try:
-        import_paths([corpus.root], database_url=url)
+        import_paths([corpus.root], database_url=url, options=IMPORT_OPTIONS)
         reimport_error = None
     except Exception as error:  # measured: the re-import raising is a crash too
         reimport_error = f"{type(error).__name__}: {error}"

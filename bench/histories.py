@@ -123,7 +123,7 @@ def create_histories(database_url: str, *, clients: int, per_client: int, seed: 
 
 def add_messages(database_url: str, client_ids: list[int], per_client: int, *, seed: int = 4) -> None:
     """Append ``per_client`` new inbound messages (newest day) to each client and queue refreshes."""
-    from storage import summaries
+    from storage.changes import Change, ChangeKind, record_change
 
     rng = random.Random(seed)
     when = START + timedelta(days=SPAN_DAYS + 1)
@@ -132,4 +132,4 @@ def add_messages(database_url: str, client_ids: list[int], per_client: int, *, s
                      f"New message {k}: quote approved, please send the invoice. {rng.random():.6f}")
                 for cid in client_ids for k in range(per_client)]
         repository.insert_interactions(session, rows)
-        summaries.mark_stale(session, client_ids)
+        record_change(session, [Change(client_id, ChangeKind.INTERACTION) for client_id in client_ids])

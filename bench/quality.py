@@ -47,13 +47,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.histories import FACTS as PLANTED_TEMPLATES  # noqa: E402
 from bench.histories import _row, create_histories
 from bench.summarize import AS_OF, OUT, fresh_database  # noqa: E402
+from dossier.engines import read_summary, summarize  # noqa: E402
 from dossier.settings import get_settings  # noqa: E402
 from ingest.pipeline import import_paths  # noqa: E402
 from storage import repository  # noqa: E402
 from storage.db import session_scope  # noqa: E402
 from storage.models import Channel  # noqa: E402
 from summarizer.cache import LocalCache  # noqa: E402
-from summarizer.service import FORMATS, read_summary, summarize  # noqa: E402
+from summarizer.service import FORMATS  # noqa: E402
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 DATA = SHARED / "data"

@@ -51,10 +51,10 @@ from rich.console import Console  # noqa: E402
 from rich.markdown import Markdown  # noqa: E402
 
 from dossier.demo.sample import generate_sample  # noqa: E402
+from dossier.engines import summarize  # noqa: E402
 from ingest.pipeline import import_paths  # noqa: E402
 from storage import access, repository  # noqa: E402
 from storage.db import get_engine, session_scope, upgrade_schema  # noqa: E402
-from summarizer.service import summarize  # noqa: E402
 
 OUT_DIR = BENCH_DIR / "out"
 BENCH_CLIENT = "Alfa Group"

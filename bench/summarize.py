@@ -23,11 +23,11 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.histories import add_messages, create_histories  # noqa: E402
+from dossier.engines import read_summary, summarize  # noqa: E402
 from dossier.settings import get_settings  # noqa: E402
 from storage.db import session_scope, upgrade_schema  # noqa: E402
 from storage.repository import find_client  # noqa: E402
 from summarizer.cache import RedisCache  # noqa: E402
-from summarizer.service import read_summary, summarize  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 AS_OF = date(2026, 11, 21)

@@ -48,6 +48,7 @@ from rich.table import Table  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from dossier.demo.calls import SAMPLE_CALLS, synthesize_calls  # noqa: E402
+from dossier.settings import get_settings  # noqa: E402
 from dossier.transcribe_job import transcribe_recordings  # noqa: E402
 from ingest.pipeline import import_paths  # noqa: E402
 from storage.db import get_engine, session_scope, upgrade_schema  # noqa: E402
@@ -225,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     clips = build_corpus(args.repeat)
     console.print(f"{len(clips)} files, {sum(c.audio_s for c in clips):.0f} s of audio, model {args.model}, "
                   f"{os.cpu_count()} cores, {args.rounds} rounds")
-    model_path = resolve_model(args.model).path
+    model_path = resolve_model(args.model, cache=get_settings().model_cache_dir()).path
     bare(clips[:1], model_path)  # warm-up: file cache, VAD model, first-call allocations
     runs: list[Callable[[], Result]] = [lambda: bare(clips, model_path), lambda: dossier(clips, args.model, workers=1),
             lambda: dossier(clips, args.model, workers=2)]

@@ -9,9 +9,8 @@ from dossier_common import CLIENT_HISTORY, DEFAULT_ARGS, START, refresh_all
 def find_dirty() -> list[list[int]]:
     """Clients due a refresh (important ones first), in batches."""
     from dossier.jobs import batches, dirty_clients
-    from dossier.settings import get_settings
 
-    return batches(dirty_clients(), get_settings().refresh_batch_size)
+    return batches(dirty_clients())
 
 
 @task

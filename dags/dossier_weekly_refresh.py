@@ -8,9 +8,8 @@ from dossier_common import DEFAULT_ARGS, START, refresh_all
 def plan() -> list[list[int]]:
     """Every active client with history, in batches."""
     from dossier.jobs import active_clients, batches
-    from dossier.settings import get_settings
 
-    return batches(active_clients(), get_settings().refresh_batch_size)
+    return batches(active_clients())
 
 
 @dag(dag_id="dossier_weekly_refresh", schedule="0 23 * * 0", start_date=START, catchup=False, max_active_runs=1,

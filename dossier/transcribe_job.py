@@ -1,14 +1,13 @@
 """The transcription job: new call recordings to transcripts and ``call`` interactions."""
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from rich.console import Console
 from sqlalchemy.orm import Session
 
-from dossier.cli.render import progress_bar
 from dossier.settings import Settings, get_settings
 from storage import recordings as store
 from storage.db import session_scope
@@ -43,19 +42,29 @@ class TranscribeReport:
                 f"({self.audio_s:.0f} s of audio{speed})")
 
 
+class TranscribeProgress(NamedTuple):
+    """Where a transcription run is: recordings done out of all, the one just done, the counts so far."""
+
+    done: int
+    total: int
+    recording: str  # the audio file's name
+    transcribed: int
+    quarantined: int
+
+
 def transcribe_recordings(*, database_url: str | None = None, recording_ids: list[int] | None = None,
-                          model: str | None = None, language: str | None = None, progress: bool = False,
-                          console: Console | None = None) -> TranscribeReport:
+                          model: str | None = None, language: str | None = None,
+                          on_progress: Callable[[TranscribeProgress], None] | None = None) -> TranscribeReport:
     """Transcribe pending recordings (or ``recording_ids``: pending or quarantined ones) with one model load.
 
     Each recording is committed as soon as it is done, so a crash leaves the rest pending; bad audio is
     quarantined with its reason and the batch goes on. ``model`` and ``language`` override the settings
-    and each recording's own language.
+    and each recording's own language. ``on_progress`` hears after each recording.
     """
     started = time.perf_counter()
     settings = get_settings()
     report = TranscribeReport()
-    with session_scope(database_url) as session:
+    with session_scope(database_url or settings.database_url) as session:
         todo = _select(session, recording_ids, report)
         if not todo:
             return report
@@ -71,20 +80,21 @@ def transcribe_recordings(*, database_url: str | None = None, recording_ids: lis
         by_id = {recording.id: recording for recording in todo}
         defaults = dict(enumerate(settings.transcribe_speakers))
         jobs = [AudioJob(r.id, Path(r.path), language or r.language, _speakers(r, defaults)) for r in todo]
-        with _ProgressBar(console, progress, len(jobs)) as bar:
-            for result in transcribe_batch(transcriber, jobs, workers=settings.transcribe_workers):
-                recording = by_id[result.job.key]
-                if result.transcript is None:
-                    store.mark_quarantined(session, recording, result.error)
-                    report.quarantined += 1
-                    report.problems.append(f"recording {recording.id} ({Path(recording.path).name}): {result.error}")
-                else:
-                    if store.store_transcript(session, recording, result.transcript, report.model) is not None:
-                        report.transcribed += 1
-                    report.dropped_segments += sum(result.transcript.dropped.values())
-                    report.audio_s += result.transcript.duration_s
-                session.commit()
-                bar.advance(Path(recording.path).name, report)
+        for done, result in enumerate(transcribe_batch(transcriber, jobs, workers=settings.transcribe_workers), 1):
+            recording = by_id[result.job.key]
+            if result.transcript is None:
+                store.mark_quarantined(session, recording, result.error)
+                report.quarantined += 1
+                report.problems.append(f"recording {recording.id} ({Path(recording.path).name}): {result.error}")
+            else:
+                if store.store_transcript(session, recording, result.transcript, report.model) is not None:
+                    report.transcribed += 1
+                report.dropped_segments += sum(result.transcript.dropped.values())
+                report.audio_s += result.transcript.duration_s
+            session.commit()
+            if on_progress:
+                on_progress(TranscribeProgress(done, len(jobs), Path(recording.path).name, report.transcribed,
+                                               report.quarantined))
     report.elapsed_s = time.perf_counter() - started
     return report
 
@@ -119,7 +129,7 @@ def _load_transcriber(name: str, settings: Settings) -> "Transcriber":
                             threshold=settings.transcribe_language_threshold,
                             allowed=frozenset(get_settings().languages))
     try:
-        return Transcriber(load_model(resolve_model(name).path, workers=settings.transcribe_workers), policy)
+        return Transcriber(load_model(resolve_model(name, cache=settings.model_cache_dir()).path, workers=settings.transcribe_workers), policy)
     except ModelError as error:
         raise DossierError(str(error)) from error
 
@@ -142,21 +152,3 @@ def _speakers(recording: Recording, defaults: dict[int, str]) -> dict[int, str]:
     mapping = recording.meta.get("channels") or {}
     return {**defaults, **{int(channel): speaker for channel, speaker in mapping.items()}}
 
-
-class _ProgressBar:
-    """A Rich progress bar over recordings, or nothing."""
-
-    def __init__(self, console: Console | None, enabled: bool, total: int):
-        self._bar = progress_bar(console, enabled=enabled)
-        self._task = self._bar.add_task("transcribing", total=total)
-
-    def __enter__(self) -> "_ProgressBar":
-        self._bar.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._bar.stop()
-
-    def advance(self, name: str, report: TranscribeReport) -> None:
-        self._bar.update(self._task, advance=1, description=f"{name[:30]:30} {report.transcribed} done, "
-                                                            f"{report.quarantined} quarantined")

@@ -2,7 +2,7 @@
 
 Metadata fields (all optional): ``client`` (name, e-mail, domain or phone), ``phone`` (the client's
 number), ``agent`` (our user's name), ``started_at`` (ISO 8601 or a written date; naive times are in
-``DOSSIER_SOURCE_TIMEZONE``), ``direction`` (inbound/outbound), ``language`` (ISO 639-1; empty means
+the import's source time zone), ``direction`` (inbound/outbound), ``language`` (ISO 639-1; empty means
 detect) and, in a sidecar only, ``channels``: who speaks on which stereo channel, e.g.
 ``{"left": "agent", "right": "client"}`` or ``{"0": "client", "1": "agent"}``.
 
@@ -14,14 +14,15 @@ import csv
 import hashlib
 import json
 from collections.abc import Iterator
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ingest.crm_csv import parse_datetime
 from ingest.decoding import decode_text
 from ingest.records import ParsedRecording, ParseError, ParseResult, Party
-from ingest.textfile import quarantine_file
+from ingest.textfile import DEFAULT_ZONE, quarantine_file
 from storage.models import ContactKind
 
 AUDIO_SUFFIXES = frozenset({".wav", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".aiff", ".aif",
@@ -45,8 +46,9 @@ def is_audio(path: Path) -> bool:
     return path.suffix.lower() in AUDIO_SUFFIXES
 
 
-def parse(path: Path) -> Iterator[ParseResult]:
-    """The recording in ``path`` with its metadata; a metadata file yields nothing by itself."""
+def parse(path: Path, zone: ZoneInfo = DEFAULT_ZONE) -> Iterator[ParseResult]:
+    """The recording in ``path`` with its metadata (a start time without a zone is in ``zone``); a metadata file
+    yields nothing by itself."""
     if _is_sidecar(path) or _is_manifest(path, _head(path)):
         return
     if not is_audio(path):
@@ -56,14 +58,14 @@ def parse(path: Path) -> Iterator[ParseResult]:
         digest, size = _sha256(path)
         if size == 0:
             raise ParseError("empty audio file (0 bytes)")
-        yield _recording(path, digest, _metadata(path))
+        yield _recording(path, digest, _metadata(path), zone)
     except OSError as error:
         yield quarantine_file(path, f"cannot read file: {error.strerror or error}")
     except ParseError as error:
         yield quarantine_file(path, str(error))
 
 
-def _recording(path: Path, digest: str, meta: dict[str, Any]) -> ParsedRecording:
+def _recording(path: Path, digest: str, meta: dict[str, Any], zone: ZoneInfo) -> ParsedRecording:
     phone, client = meta.get("phone") or None, meta.get("client") or None
     direction = (meta.get("direction") or "").strip().lower()
     if direction and direction not in DIRECTIONS:
@@ -72,7 +74,7 @@ def _recording(path: Path, digest: str, meta: dict[str, Any]) -> ParsedRecording
     extra.update({key: value for key, value in (("phone", phone), ("client_name", client)) if value})
     return ParsedRecording(
         path=path, content_hash=digest,
-        started_at=parse_datetime(meta["started_at"]).astimezone(timezone.utc) if meta.get("started_at") else None,
+        started_at=parse_datetime(meta["started_at"], zone).astimezone(UTC) if meta.get("started_at") else None,
         client=Party(name=client, kind=ContactKind.PHONE if phone else None, value=phone),
         client_hint=client, agent=meta.get("agent") or None, outbound=DIRECTIONS.get(direction),
         language=(meta.get("language") or "").strip().lower() or None, meta=extra)

@@ -5,12 +5,13 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 import dateparser
 
-from dossier.settings import get_settings
 from ingest.records import (
     ParsedClient,
     ParsedInteraction,
@@ -19,6 +20,7 @@ from ingest.records import (
     Party,
 )
 from ingest.textfile import (
+    DEFAULT_ZONE,
     decode_head,
     in_source_timezone,
     quarantine_file,
@@ -105,18 +107,18 @@ def sniff_clients(path: Path, head: bytes) -> bool:
             and not {"created_at", "changed_at"} & columns)
 
 
-def parse_clients(path: Path) -> Iterator[ParseResult]:
+def parse_clients(path: Path, zone: ZoneInfo = DEFAULT_ZONE) -> Iterator[ParseResult]:
     """A client directory (CRM accounts export), one client per row; read before any history.
 
     Columns: ``client`` (required, the client's name) and any of ``domains``, ``emails``,
     ``phones``, ``telegram``, ``whatsapp`` (several values separated by ``;``, ``,`` or ``|``),
     and ``owner`` (login or e-mail of the account manager). The directory is the authority: a
-    contact listed here moves, with its history, to this client.
+    contact listed here moves, with its history, to this client. It holds no times: ``zone`` is not used.
     """
     yield from _parse_rows(path, ("client",), _client_from_row)
 
 
-def parse_notes(path: Path) -> Iterator[ParseResult]:
+def parse_notes(path: Path, zone: ZoneInfo = DEFAULT_ZONE) -> Iterator[ParseResult]:
     """Client notes, one per row; a header row is required, column names are case-insensitive.
 
     Columns:
@@ -124,16 +126,16 @@ def parse_notes(path: Path) -> Iterator[ParseResult]:
     - ``client`` (required): the client's name, e-mail address, domain or phone number.
     - ``author`` (required): who wrote the note.
     - ``created_at`` (required): when; ISO 8601, or a written date such as "21.03.2025 14:00",
-      "March 3, 2025" or "3 марта 2025". Times without a zone are in ``DOSSIER_SOURCE_TIMEZONE``.
+      "March 3, 2025" or "3 марта 2025". Times without a zone are in ``zone``.
     - ``text`` (required): the note.
     - ``visibility`` (optional): the visibility scope's name; empty means public.
     - ``privileged`` (optional): true/false, yes/no, 1/0, tak/nie, да/нет; empty means false.
     - ``note_id`` (optional): the CRM's id of the note, to recognise it when imported again.
     """
-    yield from _parse_rows(path, NOTES_REQUIRED_COLUMNS, _note_from_row)
+    yield from _parse_rows(path, NOTES_REQUIRED_COLUMNS, partial(_note_from_row, zone=zone))
 
 
-def parse_deals(path: Path) -> Iterator[ParseResult]:
+def parse_deals(path: Path, zone: ZoneInfo = DEFAULT_ZONE) -> Iterator[ParseResult]:
     """Deal-stage changes, one per row; a header row is required, column names are case-insensitive.
 
     Columns:
@@ -149,7 +151,7 @@ def parse_deals(path: Path) -> Iterator[ParseResult]:
     - ``reason`` (optional): why the deal was won or lost.
     - ``visibility`` (optional): the visibility scope's name; empty means public.
     """
-    yield from _parse_rows(path, DEALS_REQUIRED_COLUMNS, _deal_from_row)
+    yield from _parse_rows(path, DEALS_REQUIRED_COLUMNS, partial(_deal_from_row, zone=zone))
 
 
 def _head_columns(path: Path, head: bytes) -> set[str]:
@@ -339,7 +341,7 @@ def _fills_row(cells: list[str], layout: _Layout) -> bool:
     if layout.date is None:
         return True
     try:
-        parse_datetime(cells[layout.date])
+        parse_datetime(cells[layout.date], DEFAULT_ZONE)  # whether it reads: the zone changes no answer
     except ParseError:
         return False
     return True
@@ -382,11 +384,11 @@ def _client_from_row(row: Row, path: Path, line_number: int) -> ParsedClient:
                         source_ref=f"{path}#line {line_number}")
 
 
-def _note_from_row(row: Row, path: Path, line_number: int) -> ParsedInteraction:
+def _note_from_row(row: Row, path: Path, line_number: int, *, zone: ZoneInfo) -> ParsedInteraction:
     return ParsedInteraction(
         channel=Channel.NOTE,
         source_kind="notes",
-        occurred_at=parse_datetime(_required(row, "created_at")),
+        occurred_at=parse_datetime(_required(row, "created_at"), zone),
         body=_required(row, "text"),
         author=Party(name=_required(row, "author")),
         client_hint=_required(row, "client"),
@@ -398,7 +400,7 @@ def _note_from_row(row: Row, path: Path, line_number: int) -> ParsedInteraction:
     )
 
 
-def _deal_from_row(row: Row, path: Path, line_number: int) -> ParsedInteraction:
+def _deal_from_row(row: Row, path: Path, line_number: int, *, zone: ZoneInfo) -> ParsedInteraction:
     amount_text = _optional(row, "amount")
     meta = {
         "deal_id": _required(row, "deal_id"),
@@ -412,7 +414,7 @@ def _deal_from_row(row: Row, path: Path, line_number: int) -> ParsedInteraction:
     return ParsedInteraction(
         channel=Channel.DEAL_EVENT,
         source_kind="deals",
-        occurred_at=parse_datetime(_required(row, "changed_at")),
+        occurred_at=parse_datetime(_required(row, "changed_at"), zone),
         body=describe_deal_event(meta),
         author=Party(name=author) if author else Party(),
         client_hint=_required(row, "client"),
@@ -434,14 +436,15 @@ def describe_deal_event(meta: dict[str, Any]) -> str:
     return statement + "."
 
 
-def parse_datetime(text: str) -> datetime:
-    """An aware time from ISO 8601 or a written date in any language; raises ``ParseError``."""
+def parse_datetime(text: str, zone: ZoneInfo) -> datetime:
+    """An aware time from ISO 8601 or a written date in any language (in ``zone`` unless it names one); raises
+    ``ParseError``."""
     try:
-        return in_source_timezone(datetime.fromisoformat(text))
+        return in_source_timezone(datetime.fromisoformat(text), zone)
     except ValueError:
         pass
     settings: dict[str, Any] = {
-        "TIMEZONE": get_settings().source_timezone,
+        "TIMEZONE": zone.key,
         "RETURN_AS_TIMEZONE_AWARE": True,
         "PARSERS": ["custom-formats", "absolute-time"],
         "REQUIRE_PARTS": ["day", "month", "year"],

@@ -221,7 +221,9 @@ def _strict(data: bytes, encoding: str) -> str | None:
 def _declared_reading(data: bytes, declared: str | None) -> _Candidate | None:
     """The declared charset's strict reading, scored (None: nothing declared, no such codec, or it does not fit)."""
     codec = _codec_name(declared)
-    text = None if codec is None else _strict(data, codec)
+    if codec is None:
+        return None
+    text = _strict(data, codec)
     return None if text is None else _Candidate(codec, text, _score(text), usual=True)
 
 
@@ -261,7 +263,7 @@ def _candidate_encodings(data: bytes, declared: str | None) -> list[str]:
     """Declared charset, charset_normalizer's guesses, our legacy encodings: each codec once, in order."""
     guesses = [match.encoding for match in from_bytes(data[:GUESS_BYTES])]
     names: dict[str, str] = {}
-    for name in (declared, *guesses, *LEGACY_ENCODINGS):
+    for name in filter(None, (declared, *guesses, *LEGACY_ENCODINGS)):  # a blank label names no codec
         codec = _codec_name(name)
         if codec is not None:
             names.setdefault(codec, name)

@@ -14,14 +14,16 @@ import email
 import mailbox
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from email import errors
 from email.charset import UNKNOWN8BIT
-from email.header import decode_header
+from email.header import Header, decode_header
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
+from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from bs4 import BeautifulSoup
 
@@ -33,10 +35,12 @@ from ingest.records import (
     Party,
     Quarantined,
 )
-from ingest.textfile import in_source_timezone
+from ingest.textfile import DEFAULT_ZONE, in_source_timezone
 from storage.models import Channel, ContactKind
 
 SOURCE_KIND = "email"
+#: A header value as the compat32 policy gives it: text, or a ``Header`` when it holds raw 8-bit bytes.
+HeaderValue = str | Header
 MAIL_SUFFIXES = frozenset({".eml", ".mbox"})
 
 #: Headers that only e-mail has; one of them in the first header block marks a message.
@@ -129,10 +133,11 @@ BLANK_LINES = re.compile(r"\n{3,}")
 
 @dataclass(frozen=True, slots=True)
 class MessageOrigin:
-    """Where a message came from: its file, its position in a mailbox, and a fallback date."""
+    """Where a message came from: its file, its position in a mailbox, its sources' time zone and a fallback date."""
 
     path: Path
     index: int | None  # 1-based position in a mailbox; None for a single-message file
+    zone: ZoneInfo  # the time zone of dates written without one
     fallback_date: Callable[[], datetime | None] | None = None  # read only when Date is unusable
     fallback_date_source: str | None = None
 
@@ -180,15 +185,18 @@ def looks_like_headers(head: bytes) -> bool:
 # ---------------------------------------------------------------- reading files
 
 
-def parse(path: Path) -> Iterator[ParseResult]:
-    """Yield one ``ParsedInteraction`` or ``Quarantined`` per message in an .eml, mbox or maildir."""
+def parse(path: Path, zone: ZoneInfo = DEFAULT_ZONE) -> Iterator[ParseResult]:
+    """Yield one ``ParsedInteraction`` or ``Quarantined`` per message in an .eml, mbox or maildir.
+
+    Dates written without a zone are in ``zone``.
+    """
     try:
         if path.is_dir():
-            yield from parse_maildir(path)
+            yield from parse_maildir(path, zone)
         elif is_mbox_file(path):
-            yield from parse_mbox(path)
+            yield from parse_mbox(path, zone)
         else:
-            yield from parse_single_message(path)
+            yield from parse_single_message(path, zone)
     except (OSError, mailbox.Error) as exc:
         yield Quarantined(source_path=str(path), reason=f"cannot read mail source: {exc}")
 
@@ -199,58 +207,56 @@ def is_mbox_file(path: Path) -> bool:
         return is_mbox_head(handle.read(1024))
 
 
-def parse_single_message(path: Path) -> Iterator[ParseResult]:
+def parse_single_message(path: Path, zone: ZoneInfo) -> Iterator[ParseResult]:
     """Parse a file that holds one message; problems quarantine the whole file."""
     raw = path.read_bytes()
     if not raw.strip():
         yield Quarantined(source_path=str(path), reason="empty file")
         return
-    origin = MessageOrigin(path=path, index=None)
+    origin = MessageOrigin(path=path, index=None, zone=zone)
     yield parse_message(lambda: email.message_from_bytes(raw), origin, lambda: raw)
 
 
-def parse_mbox(path: Path) -> Iterator[ParseResult]:
+def parse_mbox(path: Path, zone: ZoneInfo) -> Iterator[ParseResult]:
     """Parse an mbox file message by message (only offsets are kept in memory)."""
     box = mailbox.mbox(path, create=False)
     try:
         for index, key in enumerate(box.iterkeys(), start=1):
-            raw_with_from_line = box.get_bytes(key, from_=True)
-            from_line, _, raw = raw_with_from_line.partition(b"\n")
-            origin = MessageOrigin(
-                path=path,
-                index=index,
-                fallback_date=lambda from_line=from_line: mbox_from_line_date(from_line),
-                fallback_date_source="mbox From line",
-            )
-            yield parse_message(
-                lambda raw=raw: email.message_from_bytes(raw), origin, lambda raw=raw: raw
-            )
+            yield parse_mbox_message(box.get_bytes(key, from_=True), MessageOrigin(path=path, index=index, zone=zone))
     finally:
         box.close()
 
 
-def parse_maildir(path: Path) -> Iterator[ParseResult]:
+def parse_mbox_message(raw_with_from_line: bytes, origin: MessageOrigin) -> ParseResult:
+    """Parse one message of an mbox; its ``From`` line dates it when the Date header is unusable."""
+    from_line, _, raw = raw_with_from_line.partition(b"\n")
+    dated = replace(origin, fallback_date=lambda: mbox_from_line_date(from_line, origin.zone),
+                    fallback_date_source="mbox From line")
+    return parse_message(lambda: email.message_from_bytes(raw), dated, lambda: raw)
+
+
+def parse_maildir(path: Path, zone: ZoneInfo) -> Iterator[ParseResult]:
     """Parse every message of a maildir directory (``new/`` and ``cur/``)."""
     box = mailbox.Maildir(path, factory=None, create=False)
     for index, key in enumerate(sorted(box.iterkeys()), start=1):
-        try:
-            message = box.get_message(key)
-        except OSError as exc:
-            yield Quarantined(str(path), f"cannot read message file {key}: {exc}", f"message {index}")
-            continue
-        origin = MessageOrigin(
-            path=path,
-            index=index,
-            fallback_date=lambda message=message: datetime.fromtimestamp(message.get_date(), timezone.utc),
-            fallback_date_source="maildir file time",
-        )
-        yield parse_message(lambda message=message: message, origin, lambda key=key: box.get_bytes(key))
+        yield parse_maildir_message(box, key, MessageOrigin(path=path, index=index, zone=zone))
 
 
-def mbox_from_line_date(from_line: bytes) -> datetime | None:
-    """The date on an mbox ``From sender date`` separator line, if readable."""
+def parse_maildir_message(box: mailbox.Maildir, key: str, origin: MessageOrigin) -> ParseResult:
+    """Parse one message file of a maildir; its file time dates it when the Date header is unusable."""
+    try:
+        message = box.get_message(key)
+    except OSError as exc:
+        return Quarantined(str(origin.path), f"cannot read message file {key}: {exc}", origin.item_ref)
+    dated = replace(origin, fallback_date=lambda: datetime.fromtimestamp(message.get_date(), timezone.utc),
+                    fallback_date_source="maildir file time")
+    return parse_message(lambda: message, dated, lambda: box.get_bytes(key))
+
+
+def mbox_from_line_date(from_line: bytes, zone: ZoneInfo) -> datetime | None:
+    """The date on an mbox ``From sender date`` separator line (in ``zone`` unless it names one), if readable."""
     parts = from_line.decode("ascii", "replace").split(None, 2)
-    return parse_date(parts[2]) if len(parts) == 3 else None
+    return parse_date(parts[2], zone) if len(parts) == 3 else None
 
 
 # ---------------------------------------------------------------- one message
@@ -281,7 +287,7 @@ def message_to_interaction(message: Message, origin: MessageOrigin) -> ParsedInt
         raise ParseError("not an e-mail message: no From and no Date header")
     check_fatal_defects(message)
     check_header_block_complete(message)
-    meta: dict = {}
+    meta: dict[str, Any] = {}
     issues: list[str] = []  # how headers and body were decoded when that needed a guess
     occurred_at = message_date(headers, origin, meta, issues)
     body_text, attachments = extract_body(message, issues)
@@ -346,9 +352,9 @@ def check_header_block_complete(message: Message) -> None:
 # ---------------------------------------------------------------- headers
 
 
-def wanted_headers(message: Message) -> dict[str, list]:
+def wanted_headers(message: Message) -> dict[str, list[HeaderValue]]:
     """The values of the headers we read, by lower-case name, in one pass over the headers."""
-    headers: dict[str, list] = {}
+    headers: dict[str, list[HeaderValue]] = {}
     for name, value in message.items():
         key = name.lower()
         if key in WANTED_HEADERS:
@@ -356,7 +362,7 @@ def wanted_headers(message: Message) -> dict[str, list]:
     return headers
 
 
-def first_value(headers: dict[str, list], name: str) -> object:
+def first_value(headers: dict[str, list[HeaderValue]], name: str) -> HeaderValue | None:
     """The first value of a header, or None when the message lacks it."""
     values = headers.get(name)
     return values[0] if values else None
@@ -368,7 +374,7 @@ def body_charset(message: Message) -> str | None:
                  if part.get_content_maintype() == "text" and part.get_content_charset()), None)
 
 
-def header_text(value: object, where: str, issues: list[str], raw_charset: str | None = None) -> str:
+def header_text(value: HeaderValue | None, where: str, issues: list[str], raw_charset: str | None = None) -> str:
     """A header value as text: RFC 2047 words and raw 8-bit bytes decoded.
 
     Raw 8-bit bytes are read in ``raw_charset`` first (the body's charset) when it fits them, else
@@ -397,7 +403,8 @@ def normalize_space(text: str) -> str:
     return " ".join(text.split())
 
 
-def address_pairs(values: list, where: str, issues: list[str], raw_charset: str | None = None) -> list[tuple[str, str]]:
+def address_pairs(values: list[HeaderValue], where: str, issues: list[str],
+                  raw_charset: str | None = None) -> list[tuple[str, str]]:
     """(decoded display name, address) pairs of address header values (``raw_charset``: see ``header_text``)."""
     raw_values = [value if isinstance(value, str) else header_text(value, where, issues, raw_charset)
                   for value in values]
@@ -412,8 +419,9 @@ def address_pairs(values: list, where: str, issues: list[str], raw_charset: str 
 
 def split_addresses(value: str) -> list[tuple[str, str]]:
     """(name, address) pairs of one header value; plain forms fast, the rest by ``getaddresses``."""
-    matches = [SIMPLE_MAILBOX.fullmatch(item) for item in value.split(",")]
-    if all(matches):
+    items = value.split(",")
+    matches = [match for item in items if (match := SIMPLE_MAILBOX.fullmatch(item))]
+    if len(matches) == len(items):
         return [(match[1] or match[2] or "", match[3] or match[4]) for match in matches]
     return getaddresses([value])
 
@@ -440,28 +448,28 @@ def to_party(name: str, address: str) -> Party:
     )
 
 
-def first_party(values: list, where: str, issues: list[str], raw_charset: str | None = None) -> Party:
+def first_party(values: list[HeaderValue], where: str, issues: list[str], raw_charset: str | None = None) -> Party:
     """The first address of a header as a party (an empty party when there is none)."""
     pairs = address_pairs(values, where, issues, raw_charset)
     return to_party(*pairs[0]) if pairs else Party()
 
 
-def parties(values: list, where: str, issues: list[str], raw_charset: str | None = None) -> list[Party]:
+def parties(values: list[HeaderValue], where: str, issues: list[str], raw_charset: str | None = None) -> list[Party]:
     """Every address of the given header values as parties."""
     return [to_party(name, address) for name, address in address_pairs(values, where, issues, raw_charset)]
 
 
-def is_list_mail(headers: dict[str, list]) -> bool:
+def is_list_mail(headers: dict[str, list[HeaderValue]]) -> bool:
     """True for mailing-list or mass mail: a List-Id or List-Unsubscribe header, or bulk precedence."""
     precedence = str(first_value(headers, "precedence") or "").strip().lower()
     return precedence in BULK_PRECEDENCE or any(name in headers for name in LIST_HEADERS)
 
 
-def thread_ref(headers: dict[str, list], issues: list[str]) -> str | None:
+def thread_ref(headers: dict[str, list[HeaderValue]], issues: list[str]) -> str | None:
     """The first id of References, else the In-Reply-To id, else None."""
     for name in ("references", "in-reply-to"):
         value = header_text(first_value(headers, name), name.title(), issues)
-        ids = MESSAGE_ID.findall(value)
+        ids: list[str] = MESSAGE_ID.findall(value)
         if ids:
             return ids[0]
         if value.strip():
@@ -472,17 +480,18 @@ def thread_ref(headers: dict[str, list], issues: list[str]) -> str | None:
 # ---------------------------------------------------------------- dates
 
 
-def parse_date(value: str) -> datetime | None:
-    """A timezone-aware datetime from an RFC 2822 (or asctime) date; naive ones get the source zone."""
+def parse_date(value: str, zone: ZoneInfo) -> datetime | None:
+    """A timezone-aware datetime from an RFC 2822 (or asctime) date; naive ones are read in ``zone``."""
     try:
-        return in_source_timezone(parsedate_to_datetime(value))
+        return in_source_timezone(parsedate_to_datetime(value), zone)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
 
 
-def message_date(headers: dict[str, list], origin: MessageOrigin, meta: dict, issues: list[str]) -> datetime:
+def message_date(headers: dict[str, list[HeaderValue]], origin: MessageOrigin, meta: dict[str, Any],
+                 issues: list[str]) -> datetime:
     """The Date header, else the mailbox date (noted in ``meta['date_source']``)."""
-    header_date = parse_date(header_text(first_value(headers, "date"), "Date", issues))
+    header_date = parse_date(header_text(first_value(headers, "date"), "Date", issues), origin.zone)
     if header_date is not None:
         return header_date
     fallback_date = origin.fallback_date() if origin.fallback_date else None
@@ -497,8 +506,9 @@ def message_date(headers: dict[str, list], origin: MessageOrigin, meta: dict, is
 
 def leaf_parts(message: Message) -> Iterator[Message]:
     """The non-multipart parts of a message (an attached message counts as one part)."""
-    if message.get_content_maintype() == "multipart" and isinstance(message.get_payload(), list):
-        for part in message.get_payload():
+    payload = message.get_payload()
+    if message.get_content_maintype() == "multipart" and isinstance(payload, list):
+        for part in cast(list[Message], payload):  # the parser fills a multipart with messages only
             yield from leaf_parts(part)
     else:
         yield message
@@ -556,13 +566,28 @@ def decode_part(part: Message) -> BodyText:
     A body whose transfer encoding is damaged must also decode cleanly: two signs of damage make
     it unreadable, not text to import.
     """
-    payload = part.get_payload(decode=True) or b""
+    payload = decoded_payload(part)
     transfer_issue = transfer_encoding_issue(part, payload)
     where = f"body ({transfer_issue})" if transfer_issue else "body"
     text, charset_issue = decode_bytes(payload, part.get_content_charset(), where, strict=transfer_issue is not None)
     issue = ", ".join(filter(None, (transfer_issue, charset_issue)))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return BodyText(text=text, is_html=False, decode_issue=f"body: {issue}" if issue else None)
+
+
+def decoded_payload(part: Message) -> bytes:
+    """A text part's bytes with its transfer encoding undone (empty when it has none)."""
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
+
+
+def encoded_payload(part: Message) -> str:
+    """A text part's body as the message carries it, still transfer-encoded; raises ``ParseError`` when it has
+    no such text."""
+    payload = part.get_payload()
+    if not isinstance(payload, str):
+        raise ParseError(f"{part.get_content_type()} part has no encoded text body")
+    return payload
 
 
 def transfer_encoding_issue(part: Message, decoded: bytes) -> str | None:
@@ -582,13 +607,13 @@ def transfer_encoding_issue(part: Message, decoded: bytes) -> str | None:
     if errors.InvalidBase64PaddingDefect in defects:
         raise ParseError("body is cut off: its base64 ends inside a group, without padding")
     if errors.InvalidBase64CharactersDefect in defects:
-        expected = len(BASE64_LETTERS.findall(part.get_payload().encode("ascii", "replace"))) * 3 // 4
+        expected = len(BASE64_LETTERS.findall(encoded_payload(part).encode("ascii", "replace"))) * 3 // 4
         if len(decoded) < MIN_BASE64_DECODED_SHARE * expected:
             raise ParseError(f"body is not valid base64: only {len(decoded)} of about {expected} bytes decode "
                              "(invalid characters or padding inside it)")
         return "base64 with invalid characters"
     if str(part.get("content-transfer-encoding", "")).strip().lower() == "quoted-printable":
-        encoded = part.get_payload()
+        encoded = encoded_payload(part)
         if INVALID_QP_ESCAPE_IN_WORD.search(encoded):
             raise ParseError("body is not valid quoted-printable: an escape inside a word is damaged, a character "
                              f"of the text is lost (declared charset {part.get_content_charset() or 'none'})")

@@ -2,8 +2,10 @@
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import timezone
 from functools import cache, lru_cache
+from typing import TypeGuard
 
 import phonenumbers
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -36,7 +38,7 @@ def email_domain(address: str) -> str | None:
     return domain if at and domain else None
 
 
-def is_company_domain(domain: str | None) -> bool:
+def is_company_domain(domain: str | None) -> TypeGuard[str]:
     """True for a domain that identifies an organisation (not a public mail provider)."""
     return bool(domain) and domain not in FREEMAIL_DOMAINS
 
@@ -77,7 +79,7 @@ def _language_identifier(languages: tuple[str, ...]) -> LanguageIdentifier:
 class LanguageDetector:
     """Language identification restricted to the configured languages (py3langid)."""
 
-    def __init__(self, languages: list[str]):
+    def __init__(self, languages: Sequence[str]):
         self._identifier = _language_identifier(tuple(languages))
 
     def detect(self, text: str) -> str | None:
@@ -85,7 +87,8 @@ class LanguageDetector:
         sample = text[:LANGUAGE_SAMPLE]
         if sum(ch.isalpha() for ch in sample) < MIN_LANGUAGE_TEXT:
             return None
-        return self._identifier.classify(sample)[0]
+        language: str = self._identifier.classify(sample)[0]  # py3langid has no type hints
+        return language
 
 
 def content_hash(item: ParsedInteraction, occurrence: int) -> str:

@@ -2,18 +2,15 @@
 
 import json
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from rich.console import Console
 from sqlalchemy.orm import Session
 
-from dossier.cli.render import progress_bar
-from dossier.settings import Settings, get_settings
 from ingest.normalize import LanguageDetector, content_hash, normalize_party
+from ingest.options import ImportOptions
 from ingest.records import (
     ParsedClient,
     ParsedInteraction,
@@ -33,7 +30,7 @@ from storage import repository
 from storage.changes import Change, ChangeKind, interaction_change, record_change
 from storage.db import session_scope
 from storage.errors import DossierError
-from storage.models import PUBLIC_SCOPE, Channel
+from storage.models import PUBLIC_SCOPE, Channel, utcnow
 
 MAILDIR_PARTS = ("cur", "new")
 
@@ -62,6 +59,23 @@ class ImportReport:
                 f"{self.quarantined} quarantined{directory}")
 
 
+class ImportProgress(NamedTuple):
+    """Where an import is: sources read out of all, the one just read, and the counts stored so far.
+
+    ``source`` is None on the last event, sent once everything is stored: its counts are the totals.
+    """
+
+    done: int
+    total: int
+    source: str | None
+    imported: int
+    duplicates: int
+    quarantined: int
+
+
+ProgressCallback = Callable[[ImportProgress], None]
+
+
 def iter_sources(paths: list[Path]) -> Iterator[Path]:
     """Files and maildir folders under ``paths``, in a stable order; hidden entries are skipped."""
     for path in paths:
@@ -87,13 +101,14 @@ def _walk(path: Path) -> Iterator[Path]:
 class Importer:
     """Stores parsed items in batches for one import run; see ``import_paths``."""
 
-    def __init__(self, session: Session, settings: Settings, run_id: int, forced_client: str | None):
+    def __init__(self, session: Session, options: ImportOptions, run_id: int, forced_client: str | None):
         self._session = session
-        self._settings = settings
+        self._options = options
+        self._zone = options.zone
         self._run_id = run_id
-        self._resolver = ClientResolver(session, internal_domains=settings.internal_domains,
-                                        phone_region=settings.default_phone_region, forced_client=forced_client)
-        self._languages = LanguageDetector(settings.languages)
+        self._resolver = ClientResolver(session, internal_domains=options.internal_domains,
+                                        phone_region=options.default_phone_region, forced_client=forced_client)
+        self._languages = LanguageDetector(options.languages)
         self._scopes: set[str] = {PUBLIC_SCOPE}
         self._pending: dict[str, tuple[ParsedInteraction, Path, str]] = {}  # digest -> item, source, kind
         self.report = ImportReport(run_id=run_id)
@@ -111,7 +126,7 @@ class Importer:
         occurrences: Counter[str] = Counter()
         parsed = 0
         try:
-            for result in SOURCE_KINDS[kind].parse(path):
+            for result in SOURCE_KINDS[kind].parse(path, self._zone):
                 parsed += 1
                 if isinstance(result, Quarantined):
                     self.quarantine(result, kind)
@@ -126,7 +141,7 @@ class Importer:
                                         f"{type(error).__name__}: {error}", item_ref=f"after item {parsed}"), kind)
 
     def _add(self, item: ParsedInteraction, path: Path, kind: str, occurrences: Counter[str]) -> None:
-        region = self._settings.default_phone_region
+        region = self._options.default_phone_region
         item.author = normalize_party(item.author, region)
         item.recipients = [normalize_party(p, region) for p in item.recipients]
         digest = content_hash(item, 0)
@@ -138,7 +153,7 @@ class Importer:
             self.report.duplicates += 1
             return
         self._pending[digest] = (item, path, kind)
-        if len(self._pending) >= self._settings.import_batch_size:
+        if len(self._pending) >= self._options.batch_size:
             self.flush()
 
     def _resolved_row(self, digest: str, item: ParsedInteraction, path: Path, kind: str) -> dict[str, Any] | None:
@@ -161,9 +176,9 @@ class Importer:
         self.report.directory_entries += 1
 
     def _add_recording(self, recording: ParsedRecording, kind: str) -> None:
-        party = normalize_party(recording.client, self._settings.default_phone_region)
+        party = normalize_party(recording.client, self._options.default_phone_region)
         as_call = ParsedInteraction(
-            channel=Channel.CALL, occurred_at=recording.started_at or repository.utcnow(), body="",
+            channel=Channel.CALL, occurred_at=recording.started_at or utcnow(), body="",
             source_kind=kind, source_ref=str(recording.path), author=party,
             client_hint=recording.client_hint, outbound=recording.outbound)
         try:
@@ -203,7 +218,7 @@ class Importer:
             "source_ref": repository.storable_text(item.source_ref), "external_id": item.external_id,
             "thread_ref": item.thread_ref,
             "content_hash": digest, "scope": scope, "privileged": item.privileged, "deal_id": deal_id,
-            "meta": item.meta, "import_run_id": self._run_id, "imported_at": repository.utcnow(),
+            "meta": item.meta, "import_run_id": self._run_id, "imported_at": utcnow(),
             "decode_issue": item.decode_issue,
         }
 
@@ -238,36 +253,37 @@ def _item_as_json(item: ParsedInteraction) -> bytes:
     return json.dumps(fields, default=str, ensure_ascii=False).encode("utf-8", "backslashreplace")
 
 
-def import_paths(paths: list[Path], *, kind: str | None = None, client: str | None = None,
-                 database_url: str | None = None, progress: bool = False,
-                 console: Console | None = None) -> ImportReport:
-    """Import every file and folder in ``paths``; re-importing the same data adds nothing.
+def import_paths(paths: list[Path], *, database_url: str, options: ImportOptions = ImportOptions(),
+                 kind: str | None = None, client: str | None = None,
+                 on_progress: ProgressCallback | None = None) -> ImportReport:
+    """Import every file and folder in ``paths`` into ``database_url``; re-importing the same data adds nothing.
 
     ``kind`` forces one source kind (default: detected per file); ``client`` assigns everything to
-    the client of that name.
+    the client of that name. ``on_progress`` hears after each source, and once more with the totals.
     """
     if kind is not None and kind not in SOURCE_KINDS:
         raise DossierError(f"unknown kind {kind!r}; expected one of: {', '.join(SOURCE_KINDS)}")
     sources = [(path, kind or detect_kind(path)) for path in iter_sources(paths)]
     sources.sort(key=lambda source: source[1] != "clients")  # the directory first: it names clients
-    settings = get_settings()
+    tell = on_progress or _ignore_progress
     with session_scope(database_url) as session:
         run_id = repository.start_import_run(session, [repository.storable_text(str(p)) for p in paths])
         session.commit()
-        importer = Importer(session, settings, run_id, client)
-        bar = progress_bar(console) if progress else nullcontext()
-        with bar:
-            task = bar.add_task("importing", total=len(sources)) if progress else None
-            for source, source_kind in sources:
-                importer.import_source(source, source_kind)
-                if progress:
-                    bar.update(task, advance=1, description=_progress_text(importer.report, source))
-            importer.flush()
+        importer = Importer(session, options, run_id, client)
+        for done, (source, source_kind) in enumerate(sources, start=1):
+            importer.import_source(source, source_kind)
+            tell(_progress(importer.report, done, len(sources), source.name))
+        importer.flush()
         report = importer.report
         repository.finish_import_run(session, run_id, imported=report.imported,
                                      duplicates=report.duplicates, quarantined=report.quarantined)
+    tell(_progress(report, len(sources), len(sources), None))
     return report
 
 
-def _progress_text(report: ImportReport, source: Path) -> str:
-    return f"{source.name[:30]:30} {report.imported} new, {report.duplicates} dup, {report.quarantined} quar."
+def _progress(report: ImportReport, done: int, total: int, source: str | None) -> ImportProgress:
+    return ImportProgress(done, total, source, report.imported, report.duplicates, report.quarantined)
+
+
+def _ignore_progress(_event: ImportProgress) -> None:
+    """The progress callback of an import nobody watches."""

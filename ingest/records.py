@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from storage.models import Channel, ContactKind
 
@@ -88,4 +89,5 @@ class ParsedClient:
 
 
 ParseResult = ParsedInteraction | ParsedRecording | ParsedClient | Quarantined
-Parser = Callable[[Path], Iterator[ParseResult]]
+#: A source kind's reader: ``parse(path, zone)``, times written without a zone read in ``zone``.
+Parser = Callable[[Path, ZoneInfo], Iterator[ParseResult]]

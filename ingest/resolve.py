@@ -1,6 +1,7 @@
 """Decide which client an interaction belongs to, from its parties' contacts, hints and domains."""
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import tldextract
@@ -55,7 +56,7 @@ class ClientResolver:
     parties stay participants and never become contacts.
     """
 
-    def __init__(self, session: Session, *, internal_domains: list[str], phone_region: str,
+    def __init__(self, session: Session, *, internal_domains: Collection[str], phone_region: str,
                  forced_client: str | None = None):
         self._session = session
         self._region = phone_region
@@ -77,7 +78,7 @@ class ClientResolver:
             return party.value in self._our_emails or email_domain(party.value) in self._our_domains
         if party.kind is ContactKind.PHONE and party.value in self._our_phones:
             return True
-        return bool(party.name) and repository.name_key(party.name) in self._our_names
+        return bool(party.name and repository.name_key(party.name) in self._our_names)
 
     def resolve(self, item: ParsedInteraction) -> Resolution:
         """The client and direction of ``item``; raises ParseError when no client can be told."""
@@ -94,7 +95,7 @@ class ClientResolver:
 
     def _known_client(self, counterparts: list[Party], hint: str | None) -> int | None:
         for party in counterparts:
-            if party.kind in STRONG_KINDS and (found := self._contacts.get((party.kind, party.value))):
+            if party.kind in STRONG_KINDS and party.value and (found := self._contacts.get((party.kind, party.value))):
                 return found
         if hint and (found := self._client_by_hint(hint)):
             return found
@@ -119,8 +120,8 @@ class ClientResolver:
             return self._client_for_hint(hint)
         if domains:
             return self._client_for_domain(domains[0])
-        if named := next((p for p in counterparts if p.name or p.value), None):
-            return self._client_by_name(named.name or named.value)
+        if label := next(filter(None, (p.name or p.value for p in counterparts)), None):
+            return self._client_by_name(label)
         if bulk:
             raise ParseError("cannot tell which client this belongs to: bulk mail is identified only by its "
                              "sender, which is in our company or missing, and there is no client hint "
@@ -162,11 +163,11 @@ class ClientResolver:
         return client_id
 
     def _contact_key(self, party: Party) -> tuple[ContactKind, str] | None:
-        if party.kind is ContactKind.DOMAIN:
+        if party.kind is ContactKind.DOMAIN and party.value is not None:
             domain = party.value.strip().lower().lstrip("@").removeprefix("www.")
             return (ContactKind.DOMAIN, domain) if domain else None
         normalized = normalize_party(party, self._region)
-        return (normalized.kind, normalized.value) if normalized.kind else None
+        return (normalized.kind, normalized.value) if normalized.kind and normalized.value else None
 
     def _merge(self, *, keep: int, drop: int) -> None:
         repository.merge_clients(self._session, keep=keep, drop=drop)
@@ -181,7 +182,7 @@ class ClientResolver:
 
     def _remember_contacts(self, client_id: int, counterparts: list[Party]) -> None:
         for party in counterparts:
-            if party.kind in STRONG_KINDS and (party.kind, party.value) not in self._contacts:
+            if party.kind in STRONG_KINDS and party.value and (party.kind, party.value) not in self._contacts:
                 self._add_contact(client_id, party.kind, party.value, party.name)
 
     def _add_contact(self, client_id: int, kind: ContactKind, value: str, name: str | None) -> None:
@@ -209,7 +210,7 @@ class ClientResolver:
         return self._names[key]
 
     def _company_domains(self, counterparts: list[Party]) -> list[str]:
-        domains = (email_domain(p.value) for p in counterparts if p.kind is ContactKind.EMAIL)
+        domains = (email_domain(p.value) for p in counterparts if p.kind is ContactKind.EMAIL and p.value)
         return list(dict.fromkeys(d for d in domains if is_company_domain(d)))
 
     @staticmethod

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
+from zoneinfo import ZoneInfo
 
 import ijson
 
 from ingest.records import ParsedInteraction, ParseError, ParseResult, Party
 from ingest.textfile import (
+    DEFAULT_ZONE,
     decode_head,
     in_source_timezone,
     quarantine_file,
@@ -57,15 +59,16 @@ def sniff(path: Path, head: bytes) -> bool:
     return has_list and any(key in text for key in TELEGRAM_KEYS)
 
 
-def parse(path: Path) -> Iterator[ParseResult]:
-    """Each message of every chat in the export; service messages and bare stickers are skipped."""
+def parse(path: Path, zone: ZoneInfo = DEFAULT_ZONE) -> Iterator[ParseResult]:
+    """Each message of every chat in the export (local times in ``zone``); service messages and bare stickers are
+    skipped."""
     try:
         with path.open("rb") as handle:
             _skip_byte_order_mark(handle)
             if _is_blank(handle):
                 yield quarantine_file(path, "empty file")
                 return
-            yield from _parse_stream(handle, path)
+            yield from _parse_stream(handle, path, zone)
     except OSError as error:
         yield quarantine_file(path, f"cannot read file: {error.strerror or error}")
 
@@ -84,7 +87,7 @@ def _is_blank(handle: BinaryIO) -> bool:
     return blank
 
 
-def _parse_stream(handle: BinaryIO, path: Path) -> Iterator[ParseResult]:
+def _parse_stream(handle: BinaryIO, path: Path, zone: ZoneInfo) -> Iterator[ParseResult]:
     """The results of every message; an export that yields none is quarantined whole, not silently empty."""
     found_message_list = False
     results = 0
@@ -92,7 +95,7 @@ def _parse_stream(handle: BinaryIO, path: Path) -> Iterator[ParseResult]:
         for chat, item in _stream_messages(handle):
             found_message_list = True
             if item is not None:
-                for result in _convert(item, chat, path):
+                for result in _convert(item, chat, path, zone):
                     results += 1
                     yield result
     except (ijson.JSONError, UnicodeDecodeError) as error:
@@ -147,10 +150,10 @@ def _text_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _convert(message: Any, chat: _Chat, path: Path) -> Iterator[ParseResult]:
+def _convert(message: Any, chat: _Chat, path: Path, zone: ZoneInfo) -> Iterator[ParseResult]:
     """The interaction for one message object, nothing for a skipped one, or its quarantine record."""
     try:
-        interaction = _to_interaction(message, chat, path)
+        interaction = _to_interaction(message, chat, path, zone)
     except ParseError as error:
         message_id = message.get("id") if isinstance(message, dict) else None
         raw = json.dumps(message, ensure_ascii=False, default=str).encode("utf-8")
@@ -161,7 +164,7 @@ def _convert(message: Any, chat: _Chat, path: Path) -> Iterator[ParseResult]:
         yield interaction
 
 
-def _to_interaction(message: Any, chat: _Chat, path: Path) -> ParsedInteraction | None:
+def _to_interaction(message: Any, chat: _Chat, path: Path, zone: ZoneInfo) -> ParsedInteraction | None:
     if not isinstance(message, dict):
         raise ParseError(f"message is a JSON {type(message).__name__}, not an object")
     if message.get("type") == "service":
@@ -183,7 +186,7 @@ def _to_interaction(message: Any, chat: _Chat, path: Path) -> ParsedInteraction 
     return ParsedInteraction(
         channel=Channel.CHAT,
         source_kind=SOURCE_KIND,
-        occurred_at=_occurred_at(message),
+        occurred_at=_occurred_at(message, zone),
         body=body,
         author=_author(message),
         attachments=attachments,
@@ -212,8 +215,8 @@ def flatten_text(text: Any) -> str:
     return "".join(parts).strip()
 
 
-def _occurred_at(message: dict[str, Any]) -> datetime:
-    """The message time: ``date_unixtime`` (UTC) when present, else the local ``date``."""
+def _occurred_at(message: dict[str, Any], zone: ZoneInfo) -> datetime:
+    """The message time: ``date_unixtime`` (UTC) when present, else the local ``date`` (in ``zone``)."""
     unixtime = message.get("date_unixtime")
     if unixtime is not None:
         try:
@@ -224,7 +227,7 @@ def _occurred_at(message: dict[str, Any]) -> datetime:
     if not isinstance(date, str):
         raise ParseError("message has no date")
     try:
-        return in_source_timezone(datetime.fromisoformat(date))
+        return in_source_timezone(datetime.fromisoformat(date), zone)
     except ValueError as error:
         raise ParseError(f"date {date!r} is not an ISO 8601 time") from error
 

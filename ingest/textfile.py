@@ -4,9 +4,11 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from dossier.settings import get_settings
 from ingest.decoding import Decoded, decode_text, split_byte_order_mark
 from ingest.records import ParseError, Quarantined
+
+#: The time zone of source times written without one, unless the import names another.
+DEFAULT_ZONE = ZoneInfo("UTC")
 
 
 def read_text(path: Path) -> Decoded:
@@ -40,11 +42,11 @@ def decode_head(head: bytes) -> str:
     return body.decode(encoding or "utf-8", errors="replace")
 
 
-def in_source_timezone(moment: datetime) -> datetime:
-    """``moment`` made timezone-aware: naive times are read in the configured source time zone."""
+def in_source_timezone(moment: datetime, zone: ZoneInfo) -> datetime:
+    """``moment`` made timezone-aware: naive times are read in ``zone``, the sources' time zone."""
     if moment.tzinfo is not None:
         return moment
-    return moment.replace(tzinfo=ZoneInfo(get_settings().source_timezone))
+    return moment.replace(tzinfo=zone)
 
 
 def quarantine_file(path: Path, reason: str) -> Quarantined:

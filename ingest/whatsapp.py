@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from ingest.records import ParsedInteraction, ParseError, ParseResult, Party
 from ingest.textfile import (
+    DEFAULT_ZONE,
     decode_head,
     file_name_text,
     in_source_timezone,
@@ -74,8 +76,9 @@ def sniff(path: Path, head: bytes) -> bool:
     return any(_match_message_start(line) is not None for line in islice(lines, SNIFF_LINES))
 
 
-def parse(path: Path) -> Iterator[ParseResult]:
-    """Each message of a WhatsApp chat export; system lines are skipped, bad messages quarantined.
+def parse(path: Path, zone: ZoneInfo = DEFAULT_ZONE) -> Iterator[ParseResult]:
+    """Each message of a WhatsApp chat export (its times are in ``zone``); system lines are skipped, bad messages
+    quarantined.
 
     A chat of system lines only is quarantined whole: it is not silently empty.
     """
@@ -97,7 +100,7 @@ def parse(path: Path) -> Iterator[ParseResult]:
     system_lines = 0
     for message in messages:
         try:
-            interaction = _to_interaction(message, day_first, path, chat_name)
+            interaction = _to_interaction(message, day_first, zone, path, chat_name)
         except ParseError as error:
             raw = decoded.encode("\n".join(message.lines))
             yield quarantine_item(path, f"line {message.line_number}", str(error), raw)
@@ -154,7 +157,7 @@ def _is_day_first(messages: list[_Message]) -> bool:
     return not any(start["separator"] == "/" and start["meridiem"] for start in starts)
 
 
-def _timestamp(start: re.Match[str], day_first: bool) -> datetime:
+def _timestamp(start: re.Match[str], day_first: bool, zone: ZoneInfo) -> datetime:
     """The aware time of a message start line; raises ``ParseError`` for an impossible date."""
     first, second = int(start["first"]), int(start["second"])
     day, month = (first, second) if day_first else (second, first)
@@ -166,11 +169,11 @@ def _timestamp(start: re.Match[str], day_first: bool) -> datetime:
         naive = datetime(year, month, day, hour, int(start["minute"]), int(start["seconds"] or 0))
     except ValueError as error:
         raise ParseError(f"invalid date or time {start['date']} {start['time']}: {error}") from error
-    return in_source_timezone(naive)
+    return in_source_timezone(naive, zone)
 
 
 def _to_interaction(
-    message: _Message, day_first: bool, path: Path, chat_name: str
+    message: _Message, day_first: bool, zone: ZoneInfo, path: Path, chat_name: str
 ) -> ParsedInteraction | None:
     """The interaction for one message, or None for a system line."""
     sender_match = _SENDER.match(message.start["rest"])
@@ -187,7 +190,7 @@ def _to_interaction(
     return ParsedInteraction(
         channel=Channel.CHAT,
         source_kind=SOURCE_KIND,
-        occurred_at=_timestamp(message.start, day_first),
+        occurred_at=_timestamp(message.start, day_first, zone),
         body=body,
         author=_author(sender_match["sender"]),
         attachments=[attachment] if attachment else [],

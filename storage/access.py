@@ -9,7 +9,6 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from ingest.normalize import normalize_phone
 from storage import repository
 from storage.errors import DossierError
 from storage.meta import CallMeta
@@ -157,8 +156,8 @@ def store_feedback(session: Session, *, user_id: int, client_id: int, format: st
 
 def recent_feedback_count(session: Session, user_id: int, since: datetime) -> int:
     """How many feedback rows ``user_id`` has stored since ``since`` (for rate limits across processes)."""
-    return session.scalar(select(func.count()).select_from(Feedback).where(
-        Feedback.user_id == user_id, Feedback.at >= since))
+    return session.execute(select(func.count()).select_from(Feedback).where(
+        Feedback.user_id == user_id, Feedback.at >= since)).scalar_one()
 
 
 class ClientRef(NamedTuple):
@@ -184,14 +183,11 @@ def find_client_ref(session: Session, ref: str) -> ClientRef | None:
     return ClientRef(client.id, client.name) if client else None
 
 
-def find_client_by_phone(session: Session, raw: str, region: str) -> tuple[str | None, ClientRef | None]:
-    """(the E.164 form of ``raw`` or None when it is no valid number, the client it belongs to or None)."""
-    number = normalize_phone(raw.strip(), region.upper())
-    if number is None:
-        return None, None
+def find_client_by_phone(session: Session, number: str) -> ClientRef | None:
+    """The client that has the phone ``number`` (E.164, as ``ingest.normalize.normalize_phone`` writes it)."""
     row = session.execute(select(Client.id, Client.name).join(Contact).where(
         Contact.kind.in_(PHONE_KINDS), Contact.value == number).limit(1)).first()
-    return number, ClientRef(*row) if row else None
+    return ClientRef(*row) if row else None
 
 
 def readable_interaction(session: Session, interaction_id: int, scopes: tuple[str, ...]) -> Interaction | None:

@@ -9,14 +9,13 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
-
-from dossier.settings import get_settings
 
 MIGRATIONS = "storage:migrations"  # the package resource, as Alembic reads it (importlib.resources)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -35,14 +34,14 @@ def make_engine(url: str) -> Engine:
 
 
 @lru_cache(maxsize=8)
-def get_engine(url: str | None = None) -> Engine:
-    """The shared engine for ``url`` (default: the configured database)."""
-    return make_engine(url or get_settings().database_url)
+def get_engine(url: str) -> Engine:
+    """The shared engine for ``url``."""
+    return make_engine(url)
 
 
 @contextmanager
-def session_scope(url: str | None = None) -> Iterator[Session]:
-    """A session that commits on success and rolls back on error."""
+def session_scope(url: str) -> Iterator[Session]:
+    """A session on ``url`` that commits on success and rolls back on error."""
     session = sessionmaker(get_engine(url), expire_on_commit=False)()
     try:
         yield session
@@ -62,9 +61,8 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade_schema(url: str | None = None) -> str:
-    """Create or upgrade the schema to the newest migration; return the revision reached."""
-    url = url or get_settings().database_url
+def upgrade_schema(url: str) -> str:
+    """Create or upgrade the schema of ``url`` to the newest migration; return the revision reached."""
     engine = get_engine(url)
     config = alembic_config(url)
     with engine.begin() as connection:
@@ -73,9 +71,8 @@ def upgrade_schema(url: str | None = None) -> str:
     return ScriptDirectory.from_config(config).get_current_head() or ""
 
 
-def schema_revision(url: str | None = None) -> tuple[str | None, str]:
-    """(the database's schema revision or None, the newest revision this code knows)."""
-    url = url or get_settings().database_url
+def schema_revision(url: str) -> tuple[str | None, str]:
+    """(the schema revision of the database at ``url`` or None, the newest revision this code knows)."""
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head() or ""
     with get_engine(url).connect() as connection:
         return MigrationContext.configure(connection).get_current_revision(), head

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -39,7 +40,7 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware datetime stored as UTC on every backend.
 
     SQLite keeps no offset: a +03:00 time would come back three hours off. Values are converted to
@@ -49,14 +50,14 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: store timezone-aware times only")
         return value.astimezone(timezone.utc)
 
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
@@ -371,6 +372,18 @@ class RefreshRequest(Base):
     last_change_at: Mapped[datetime] = mapped_column(default=utcnow, doc="newest change: debounce counts from it")
     reason: Mapped[str] = mapped_column(String(64), default="new data")
     important: Mapped[bool] = mapped_column(Boolean, default=False, doc="deal closed, complaint, escalation")
+
+
+class BuildRequest(Base):
+    """A summary a reader asked for that does not exist (or is stale and no refresh rebuilds it): one client,
+    scope set and language. The web service queues it; the batch builds it once and deletes it."""
+
+    __tablename__ = "build_requests"
+
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True)
+    scope_key: Mapped[str] = mapped_column(String(255), primary_key=True, doc="the scope set, as scope_key() names it")
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow, doc="first request since the last build")
 
 
 class SummaryRun(Base):

@@ -2,13 +2,14 @@
 
 import hashlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
 from storage import repository
 from storage.changes import call_change, record_change
+from storage.errors import DossierError
 from storage.meta import CallMeta, CallSegment
 from storage.models import (
     PUBLIC_SCOPE,
@@ -36,6 +37,12 @@ def recordings_by_id(session: Session, ids: Sequence[int]) -> list[Recording]:
     return list(session.scalars(select(Recording).where(Recording.id.in_(ids)).order_by(Recording.id)))
 
 
+def clients_of_done(session: Session, recording_ids: Sequence[int]) -> list[int]:
+    """The clients of those of these recordings that are transcribed (done), in id order."""
+    return sorted(set(session.scalars(select(Recording.client_id).where(
+        Recording.id.in_(recording_ids), Recording.status == DONE, Recording.client_id.is_not(None)))))
+
+
 def mark_quarantined(session: Session, recording: Recording, reason: str) -> None:
     """Set a recording aside with the reason; it is listed by ``dossier quarantine``."""
     recording.status = QUARANTINED
@@ -50,9 +57,14 @@ def store_transcript(session: Session, recording: Recording, transcript: "Transc
 
     Returns None (storing nothing) when another run finished the recording first. Call once per
     recording inside one transaction: a crash before the commit leaves the recording pending.
+    Raises ``DossierError`` for a recording that belongs to no client (a call needs one).
     """
-    claimed = session.execute(update(Recording).where(Recording.id == recording.id, Recording.status != DONE)
-                              .values(status=DONE))
+    client_id = recording.client_id
+    if client_id is None:
+        raise DossierError(f"recording {recording.id} belongs to no client: its call cannot be stored")
+    # an UPDATE's result is a CursorResult, which has the rowcount
+    claimed = cast(CursorResult[Any], session.execute(
+        update(Recording).where(Recording.id == recording.id, Recording.status != DONE).values(status=DONE)))
     if claimed.rowcount != 1:
         return None
     session.execute(delete(TranscriptSegment).where(TranscriptSegment.recording_id == recording.id))
@@ -60,7 +72,7 @@ def store_transcript(session: Session, recording: Recording, transcript: "Transc
                                       channel=s.channel, text=s.text, avg_logprob=s.avg_logprob,
                                       no_speech_prob=s.no_speech_prob) for s in transcript.segments)
     interaction_id = _add_call(session, recording, transcript, model)
-    record_change(session, [call_change(recording.client_id, ((s.speaker, s.text) for s in transcript.segments))])
+    record_change(session, [call_change(client_id, ((s.speaker, s.text) for s in transcript.segments))])
     meta = {key: value for key, value in recording.meta.items() if key != "quarantine_reason"}
     meta.update(language_probability=round(transcript.language_probability, 3),
                 language_source=transcript.language_source, speech_s=round(transcript.speech_s, 2),
@@ -107,4 +119,4 @@ def _add_call(session: Session, recording: Recording, transcript: "Transcript", 
         "import_run_id": None, "imported_at": utcnow(),
     }
     repository.insert_interactions(session, [row])
-    return session.scalar(select(Interaction.id).where(Interaction.content_hash == content_hash))
+    return session.execute(select(Interaction.id).where(Interaction.content_hash == content_hash)).scalar_one()

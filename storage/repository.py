@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.models import (
+    PUBLIC_SCOPE,
     Client,
     Contact,
     ContactKind,
@@ -87,8 +88,11 @@ def get_or_create_client(session: Session, name: str) -> int:
             client = Client(name=" ".join(name.split()), name_key=key)
             session.add(client)
         return client.id
-    except IntegrityError:  # created concurrently by another import
-        return session.scalar(select(Client.id).where(Client.name_key == key))
+    except IntegrityError:
+        concurrent = session.scalar(select(Client.id).where(Client.name_key == key))
+        if concurrent is None:  # not created concurrently by another import: a real failure
+            raise
+        return concurrent
 
 
 def add_contact(session: Session, client_id: int, kind: ContactKind, value: str,
@@ -102,7 +106,10 @@ def add_contact(session: Session, client_id: int, kind: ContactKind, value: str,
             session.add(Contact(client_id=client_id, kind=kind, value=value, display_name=display_name))
         return client_id
     except IntegrityError:
-        return session.scalar(select(Contact.client_id).where(Contact.kind == kind, Contact.value == value))
+        concurrent = session.scalar(select(Contact.client_id).where(Contact.kind == kind, Contact.value == value))
+        if concurrent is None:  # not added concurrently by another import: a real failure
+            raise
+        return concurrent
 
 
 def ensure_scope(session: Session, name: str) -> None:
@@ -217,7 +224,7 @@ def start_import_run(session: Session, paths: Iterable[str]) -> int:
 
 def finish_import_run(session: Session, run_id: int, *, imported: int, duplicates: int, quarantined: int) -> None:
     """Record an import's totals."""
-    run = session.get(ImportRun, run_id)
+    run = session.get_one(ImportRun, run_id)
     run.imported, run.duplicates, run.quarantined, run.finished_at = imported, duplicates, quarantined, utcnow()
 
 
@@ -271,6 +278,11 @@ def get_client(session: Session, client_id: int) -> Client | None:
     return session.get(Client, valid) if valid is not None else None
 
 
+def existing_client_ids(session: Session, client_ids: Iterable[int]) -> set[int]:
+    """Those of ``client_ids`` that name a client (not deleted or merged away)."""
+    return set(session.scalars(select(Client.id).where(Client.id.in_(list(client_ids)))))
+
+
 def find_client(session: Session, ref: str) -> Client | None:
     """A client by id, name (case-insensitive) or any of its contacts (e-mail, domain, phone, handle)."""
     ref = ref.strip()
@@ -283,10 +295,19 @@ def find_client(session: Session, ref: str) -> Client | None:
         or_(Contact.value == ref, Contact.value == ref.lower())).limit(1))
 
 
+def public_interactions_since(session: Session, client_ids: Iterable[int], *, since: datetime) -> list[Interaction]:
+    """The interactions of these clients that occurred at or after ``since`` and every reader may see (the
+    public scope, nothing privileged), oldest first."""
+    return list(session.scalars(select(Interaction).where(
+        Interaction.client_id.in_(list(client_ids)), Interaction.occurred_at >= since,
+        Interaction.scope == PUBLIC_SCOPE, Interaction.privileged.is_(False))
+        .order_by(Interaction.occurred_at, Interaction.id)))
+
+
 def client_history(session: Session, client_id: int) -> list[Interaction]:
     """A client's interactions, oldest first."""
-    query: Select = (select(Interaction).where(Interaction.client_id == client_id)
-                     .order_by(Interaction.occurred_at, Interaction.id))
+    query: Select[Interaction] = (select(Interaction).where(Interaction.client_id == client_id)
+                                  .order_by(Interaction.occurred_at, Interaction.id))
     return list(session.scalars(query))
 
 
@@ -305,8 +326,8 @@ def quarantine_bytes(session: Session, quarantine_id: int) -> Iterator[bytes]:
     seqs = session.scalars(select(QuarantineBlob.seq).where(QuarantineBlob.quarantine_id == quarantine_id)
                            .order_by(QuarantineBlob.seq)).all()
     for seq in seqs:  # one piece in memory at a time
-        yield session.scalar(select(QuarantineBlob.data).where(QuarantineBlob.quarantine_id == quarantine_id,
-                                                               QuarantineBlob.seq == seq))
+        yield session.execute(select(QuarantineBlob.data).where(QuarantineBlob.quarantine_id == quarantine_id,
+                                                                QuarantineBlob.seq == seq)).scalar_one()
 
 
 def kept_sizes(session: Session, quarantine_ids: Sequence[int]) -> dict[int, int]:
@@ -335,6 +356,11 @@ def upsert_user(session: Session, *, login: str, name: str, email: str | None = 
     session.add(user)
     session.flush()
     return user.id
+
+
+def users_with_role(session: Session, role: str) -> list[User]:
+    """Every user with ``role`` (e.g. manager), by id."""
+    return list(session.scalars(select(User).where(User.role == role).order_by(User.id)))
 
 
 def set_client_owner(session: Session, client_id: int, user: str) -> bool:
@@ -370,6 +396,6 @@ def merge_clients(session: Session, *, keep: int, drop: int) -> None:
     session.flush()
     for model in (Interaction, Contact, Recording, AuditEvent, Feedback):
         session.execute(update(model).where(model.client_id == drop).values(client_id=keep))
-    for model in (SummaryNode, RenderedSummary, RefreshRequest):
-        session.execute(delete(model).where(model.client_id == drop))
+    for summary_model in (SummaryNode, RenderedSummary, RefreshRequest):
+        session.execute(delete(summary_model).where(summary_model.client_id == drop))
     session.execute(delete(Client).where(Client.id == drop))

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -16,7 +16,6 @@ from storage.models import (
     SummaryRun,
     utcnow,
 )
-from storage.repository import dialect_insert
 
 NodeKey = tuple[str, datetime, int]  # (level, bucket_start, chunk)
 
@@ -85,33 +84,28 @@ def get_rendered(session: Session, client_id: int, key: str, format: str, langua
         RenderedSummary.format == format, RenderedSummary.language == language))
 
 
-def mark_stale(session: Session, client_ids: Iterable[int], *, reason: str = "new data",
-               important: bool = False) -> None:
-    """Flag the clients' summaries stale and queue a refresh (one queue entry per client).
-
-    Writers of history call :func:`storage.changes.record_change`, which classifies the change and calls this.
-    """
-    ids = sorted(set(client_ids))
-    if not ids:
-        return
-    now = utcnow()
-    session.execute(update(RenderedSummary).where(RenderedSummary.client_id.in_(ids)).values(stale=True))
-    for client_id in ids:
-        statement = dialect_insert(session, RefreshRequest).values(
-            client_id=client_id, requested_at=now, last_change_at=now, reason=reason, important=important)
-        changes: dict[str, Any] = {"last_change_at": now}
-        if important:
-            changes.update(important=True, reason=reason)
-        session.execute(statement.on_conflict_do_update(index_elements=["client_id"], set_=changes))
+def rendered_markdown(session: Session, client_id: int, format: str, language: str) -> str | None:
+    """The client's stored summary in ``format`` (any scope): in ``language`` if rendered in it, else the
+    first one rendered in another language; None when there is none."""
+    return session.scalar(select(RenderedSummary.markdown).where(
+        RenderedSummary.client_id == client_id, RenderedSummary.format == format)
+        .order_by((RenderedSummary.language == language).desc(), RenderedSummary.id).limit(1))
 
 
-def queue_refresh(session: Session, client_ids: Iterable[int], *, reason: str) -> None:
-    """Queue the clients for a refresh without flagging any summary stale; a queued client stays as it is."""
-    now = utcnow()
-    for client_id in sorted(set(client_ids)):
-        session.execute(dialect_insert(session, RefreshRequest).values(
-            client_id=client_id, requested_at=now, last_change_at=now, reason=reason)
-            .on_conflict_do_nothing(index_elements=["client_id"]))
+def fresh_clients(session: Session, client_ids: Iterable[int]) -> list[int]:
+    """Those of ``client_ids`` that have rendered summaries and none of them stale, in id order."""
+    stale = select(RenderedSummary.client_id).where(RenderedSummary.stale.is_(True))
+    return list(session.scalars(select(RenderedSummary.client_id).distinct().where(
+        RenderedSummary.client_id.in_(list(client_ids)), RenderedSummary.client_id.not_in(stale))
+        .order_by(RenderedSummary.client_id)))
+
+
+def refreshed_since(session: Session, client_ids: Iterable[int], *, since: datetime) -> set[int]:
+    """Those of ``client_ids`` whose fresh (not stale) summaries were all rendered at or after ``since``."""
+    rows = session.execute(select(RenderedSummary.client_id, func.min(RenderedSummary.generated_at))
+                           .where(RenderedSummary.client_id.in_(list(client_ids)), RenderedSummary.stale.is_(False))
+                           .group_by(RenderedSummary.client_id))
+    return {client_id for client_id, oldest in rows if oldest >= since}
 
 
 def due_refreshes(session: Session, *, debounce: timedelta, now: datetime | None = None) -> list[int]:

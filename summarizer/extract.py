@@ -10,13 +10,13 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from functools import lru_cache
+from itertools import pairwise
 
-import dateparser
 import phonenumbers
 
+from storage.periods import month_key
 from storage.vocabulary import closes_deal, wins_deal
+from summarizer.dates import due_date
 from summarizer.lexicon import grounded as lex
 from summarizer.merge import EVIDENCE_WEIGHT, TONE_COOLING, TONE_WARM, consolidate
 from summarizer.notes import Citation, Claim, ClaimKind, Notes, Side, SourceItem
@@ -25,9 +25,6 @@ MIN_WORDS = 2  # shorter sentences ("Договорились!") carry no claim 
 MAX_SENTENCE_CHARS = 400  # longer ones are quoted clause by clause
 SIGNATURE_LINE_CHARS = 80  # a longer line ends a signature's person block
 FIRST_CONTACT_MIN_WORDS = 4
-DATE_LANGUAGES = ("en", "ru", "pl")
-REFERENCE_MONDAY = datetime(2001, 1, 1)  # relative dates are resolved once per weekday against it
-MONTH_REFERENCES = (datetime(2001, 1, 1), datetime(2001, 7, 1))
 
 WEIGHTS = {
     "critical": 1.0, "competitor": 0.8, "warning": 0.8, "complaint": 0.7, "purchase": 0.7, "role": 0.6,
@@ -109,17 +106,6 @@ GENERIC_FUTURE = re.compile(r"(?:(?:i|we|he|she|they|our \w+)\s*(?:'ll|’ll|\s+
 COMMITMENT_NEXT = re.compile(r"\s*(?:(?:also|then|definitely|gladly|soon|shortly|personally|now|still|just)\s+)*"
                              rf"(?:{'|'.join(lex.COMMITMENT)})")
 
-ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-DOTTED_DATE = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b")
-DAY_MONTH = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\.?\s+(?:of\s+)?([^\W\d_]{3,12})\.?(?:\s+(\d{4}))?\b")
-MONTH_DAY = re.compile(r"\b([a-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4}))?")
-WEEK_END = re.compile(lex.WEEK_END)
-THIS_MONTH_END = re.compile(lex.THIS_MONTH_END)
-MONTH_END = re.compile(lex.MONTH_END)
-MONTH_ALONE = re.compile(lex.MONTH_ALONE)
-RELATIVE_DATE = _compile(lex.RELATIVE_DATE)
-WEEKDAY = re.compile("|".join(f"(?P<d{index}>\\b(?:{names})\\b)" for index, names in enumerate(lex.WEEKDAYS)))
-
 BLOCK_BREAK = re.compile(r"\n\s*\n|\n(?=[^a-zа-яёąćęłńóśźż\s])")
 WRAPPED_LINE_CHARS = 60  # a line at least this long that ends mid-sentence was wrapped: the next continues it
 LINE_END = re.compile(r"[.!?:;…]$")
@@ -192,7 +178,7 @@ def blocks(text: str) -> list[str]:
     for paragraph in re.split(r"\n\s*\n", text):
         lines = paragraph.split("\n")
         current = [lines[0]]
-        for previous, line in zip(lines, lines[1:]):
+        for previous, line in pairwise(lines):
             wrapped = len(previous.rstrip()) >= WRAPPED_LINE_CHARS and not LINE_END.search(previous.rstrip())
             if wrapped or not BLOCK_BREAK.match("\n" + line):
                 current.append(line)
@@ -334,144 +320,6 @@ def phones(text: str, region: str = "US") -> list[str]:
     if not PHONE_CANDIDATE.search(masked):
         return []
     return [match.raw_string for match in phonenumbers.PhoneNumberMatcher(masked, region)]
-
-
-# ------------------------------------------------------------------ dates
-
-
-@lru_cache(maxsize=4096)
-def month_number(word: str) -> int | None:
-    """The month a word names in English, Russian or Polish ("March", "марта", "marca"), else None.
-
-    A relative word ("month", "week") resolves against the reference date, so it is one that gives
-    the same month from two references half a year apart.
-    """
-    months = {_parsed_month(word, reference) for reference in MONTH_REFERENCES}
-    return months.pop() if len(months) == 1 else None
-
-
-def _parsed_month(word: str, reference: datetime) -> int | None:
-    parsed = dateparser.parse(f"15 {word} 2001", languages=list(DATE_LANGUAGES),
-                              settings={"RELATIVE_BASE": reference})
-    return parsed.month if parsed and parsed.year == 2001 and parsed.day == 15 else None
-
-
-@lru_cache(maxsize=1024)
-def relative_offset(phrase: str, weekday: int) -> int | None:
-    """Days from a moment on ``weekday`` to what ``phrase`` ("next week", "завтра") means then."""
-    base = REFERENCE_MONDAY + timedelta(days=weekday)
-    parsed = dateparser.parse(phrase, languages=list(DATE_LANGUAGES),
-                              settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "future"})
-    return (parsed.date() - base.date()).days if parsed else None
-
-
-def _valid(year: int, month: int, day: int) -> date | None:
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
-def _upcoming(month: int, day: int, year: str | None, base: date) -> date | None:
-    """The date; without a year the first one on or after ``base`` (deadlines lie ahead)."""
-    if year:
-        return _valid(int(year), month, day)
-    found = _valid(base.year, month, day)
-    return found if found is None or found >= base else _valid(base.year + 1, month, day)
-
-
-def _month_end(month: int, base: date) -> date:
-    year = base.year if month >= base.month else base.year + 1
-    return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
-
-
-def due_date(text: str, base: datetime) -> date | None:
-    """The first date named in lower-cased ``text``, resolved against the message time ``base``."""
-    today = base.date()
-    for finder in (_numeric_date, _named_date, _period_end_date, _relative_date, _weekday_date, _month_date):
-        found = finder(text, today)
-        if found:
-            return found
-    return None
-
-
-DUE_WORDING = (ISO_DATE, DOTTED_DATE, DAY_MONTH, MONTH_DAY, WEEK_END, THIS_MONTH_END, RELATIVE_DATE, WEEKDAY,
-               MONTH_END, MONTH_ALONE)
-
-
-def due_wording(text: str) -> str | None:
-    """The words of ``text`` that name a date, as written ("Friday", "by the end of May", "24 April"): what a
-    summary shows for a due date instead of the date it resolves to, which the source may not contain."""
-    lower = text.lower()
-    for pattern in DUE_WORDING:
-        for match in pattern.finditer(lower):
-            if pattern in (DAY_MONTH, MONTH_DAY) and not month_number(match[2 if pattern is DAY_MONTH else 1]):
-                continue
-            start, end = match.span()
-            return text[start:end].strip() if len(lower) == len(text) else match.group().strip()
-    return None
-
-
-def is_relative_wording(wording: str) -> bool:
-    """Whether a date wording means something only with the day it was written ("tomorrow", "Friday", "w piątek"):
-    it names neither a number nor a month."""
-    return not any(char.isdigit() for char in wording) and not any(month_number(word) for word in WORD.findall(
-        wording.lower()))
-
-
-def _numeric_date(text: str, today: date) -> date | None:
-    match = ISO_DATE.search(text)
-    if match:
-        return _valid(int(match[1]), int(match[2]), int(match[3]))
-    match = DOTTED_DATE.search(text)
-    return _valid(int(match[3]), int(match[2]), int(match[1])) if match else None
-
-
-def _named_date(text: str, today: date) -> date | None:
-    for match in DAY_MONTH.finditer(text):
-        month = month_number(match[2])
-        if month:
-            return _upcoming(month, int(match[1]), match[3], today)
-    for match in MONTH_DAY.finditer(text):
-        month = month_number(match[1])
-        if month:
-            return _upcoming(month, int(match[2]), match[3], today)
-    return None
-
-
-def _period_end_date(text: str, today: date) -> date | None:
-    if WEEK_END.search(text):  # this week's Friday, or its Sunday once Friday has passed
-        return today + timedelta(days=(4 if today.weekday() <= 4 else 6) - today.weekday())
-    return _month_end(today.month, today) if THIS_MONTH_END.search(text) else None
-
-
-def _relative_date(text: str, today: date) -> date | None:
-    match = RELATIVE_DATE.search(text)
-    offset = relative_offset(match.group(), today.weekday()) if match else None
-    return today + timedelta(days=offset) if offset is not None else None
-
-
-def _weekday_date(text: str, today: date) -> date | None:
-    match = WEEKDAY.search(text)
-    if not match:
-        return None
-    weekday = int(match.lastgroup[1:])
-    return today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
-
-
-#: Words before "may" that make it the month, not the English modal verb ("we may have dinner").
-MAY_AS_MONTH_AFTER = frozenset({"in", "by", "until", "before", "end"})
-
-
-def _month_date(text: str, today: date) -> date | None:
-    for pattern in (MONTH_END, MONTH_ALONE):
-        for match in pattern.finditer(text):
-            if match["month"].casefold() == "may" and match[0].split()[0].casefold() not in MAY_AS_MONTH_AFTER:
-                continue
-            month = month_number(match["month"])
-            if month:
-                return _month_end(month, today)
-    return None
 
 
 # ------------------------------------------------------------------ claims
@@ -851,7 +699,7 @@ def month_tone(items: Iterable[SourceItem]) -> dict[str, float]:
     totals: dict[str, list[float]] = {}
     for item in items:
         if is_client_message(item):
-            totals.setdefault(f"{item.occurred_at:%Y-%m}", []).append(tone_score(item.text))
+            totals.setdefault(month_key(item.occurred_at), []).append(tone_score(item.text))
     return {month: round(sum(scores) / len(scores), 3) for month, scores in sorted(totals.items())}
 
 

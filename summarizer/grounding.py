@@ -8,15 +8,14 @@ against the cited interaction's own date, names case-folded with a little room f
 """
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
+from summarizer.dates import DateKey, date_found, is_date_word, read_dates, written_dates
 from summarizer.notes import Claim, Notes, SourceItem, is_steering_risk
 from summarizer.sources import format_source
 from summarizer.steering import is_steering
-
-DateKey = tuple[int | None, int, int]  # (year or None when not written, month, day)
 
 _HEADER_DATE = re.compile(r"\A\[#\d+\]\s+(\d{4})-(\d{2})-(\d{2})")
 _MARKUP = re.compile(r"\[#\d+[^\]]*\]|\[[a-z ]+\]")  # citation markers and redaction placeholders
@@ -27,47 +26,6 @@ _NAME = re.compile(r"(?<![\w-])[A-ZА-ЯЁĄĆĘŁŃÓŚŹŻ][\w'’-]*")
 _OPENERS = " \t\"'«“„(*•-–—"
 _PHONE_DIGITS = 9  # numbers this long compare on their last digits: +48 600 123 456 is 600 123 456
 
-_ISO_DATE = re.compile(r"\b(?P<y>\d{4})[-./](?P<m>\d{1,2})[-./](?P<d>\d{1,2})\b")
-_NUMERIC_DATE = re.compile(r"\b(?P<a>\d{1,2})(?P<sep>[./-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})\b")
-_DAY_MONTH = re.compile(r"\b(?P<d>\d{1,2})(?:st|nd|rd|th|-?го|-?е)?\s+(?:of\s+)?(?P<month>[^\W\d_]{3,})\.?"
-                        r"(?:,?\s+(?P<y>\d{4}))?")
-_MONTH_DAY = re.compile(r"\b(?P<month>[^\W\d_]{3,})\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(?P<y>\d{4}))?")
-
-_MONTHS = [re.compile(pattern) for pattern in (
-    r"jan(?:uary)?|stycz\w*|январ\w*|янв",
-    r"feb(?:ruary)?|lut\w*|феврал\w*|фев",
-    r"mar(?:ch)?|marz\w*|marc\w*|март\w*|мар",
-    r"apr(?:il)?|kwie\w*|апрел\w*|апр",
-    r"may|maj[au]?|ма[йяе]",
-    r"june?|czerw\w*|июн\w*",
-    r"july?|lip(?:iec|ca|cu)|июл\w*",
-    r"aug(?:ust)?|sierp\w*|август\w*|авг",
-    r"sep(?:t|tember)?|wrze\w*|сентябр\w*|сен",
-    r"oct(?:ober)?|październik\w*|paźdz\w*|октябр\w*|окт",
-    r"nov(?:ember)?|listopad\w*|ноябр\w*|ноя",
-    r"dec(?:ember)?|grud\w*|декабр\w*|дек",
-)]
-_WEEKDAYS = [re.compile(pattern) for pattern in (
-    r"monday|понедельник\w*|poniedział\w*",
-    r"tuesday|вторник\w*|wtor\w*",
-    r"wednesday|сред[аеуы]|środ[aęy]",
-    r"thursday|четверг\w*|czwart\w*",
-    r"friday|пятниц\w*|piąt\w*",
-    r"saturday|суббот\w*|sobot\w*",
-    r"sunday|воскресень\w*|niedziel\w*",
-)]
-# Relative expressions: a pattern and the dates it can mean, given the day it was written.
-_RELATIVE: list[tuple[re.Pattern[str], Callable[[date], Iterable[date]]]] = [
-    (re.compile(r"\b(?:today|сегодня|dziś|dzisiaj)\b"), lambda day: [day]),
-    (re.compile(r"\b(?:tomorrow|завтра|jutro)\b"), lambda day: [day + timedelta(days=1)]),
-    (re.compile(r"\b(?:day after tomorrow|послезавтра|pojutrze)\b"), lambda day: [day + timedelta(days=2)]),
-    (re.compile(r"\b(?:next week|следующей неделе|следующую неделю|przyszłym tygodniu|przyszły tydzień)\b"),
-     lambda day: [day + timedelta(days=7 - day.weekday() + offset) for offset in range(7)]),
-    (re.compile(r"\b(?:end of (?:the )?week|конц[аеу] недели|ko(?:niec|ńca|ńcu) tygodnia)\b"),
-     lambda day: [day + timedelta(days=offset - day.weekday()) for offset in (4, 6)]),
-    (re.compile(r"\b(?:end of (?:the )?month|конц[аеу] месяца|ko(?:niec|ńca|ńcu) miesiąca)\b"),
-     lambda day: [(day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)]),
-]
 _CURRENCIES = {
     "pln": ("pln", "zł", "zl", "złot"), "rub": ("rub", "руб", "₽"), "usd": ("usd", "$", "dollar", "доллар"),
     "eur": ("eur", "€", "euro", "евро"), "руб": ("rub", "руб", "₽"), "zł": ("pln", "zł", "złot"),
@@ -153,9 +111,9 @@ def _is_grounded(claim: Claim, sources: list[_SourceFacts]) -> bool:
     text = _MARKUP.sub(" ", claim.text)
     text, emails = _take(_EMAIL, text)
     text, text_dates = _take_dates(text)
-    field_dates = [{(day.year, day.month, day.day)} for day in (claim.date, claim.due) if day]
+    field_dates = [frozenset({(day.year, day.month, day.day)}) for day in (claim.date, claim.due) if day]
     return (all(email.casefold() in folded for email in emails)
-            and all(_date_grounded(keys, dates) for keys in text_dates + field_dates)
+            and all(date_found(keys, dates) for keys in text_dates + field_dates)
             and all(_number_grounded(number, numbers) for number in _numbers(text))
             and all(_name_grounded(name, folded, latin) for name in _names(text, skip_sentence_starts=True))
             and all(_name_grounded(name, folded, latin)
@@ -164,11 +122,8 @@ def _is_grounded(claim: Claim, sources: list[_SourceFacts]) -> bool:
 
 def _source_facts(text: str) -> _SourceFacts:
     folded = text.casefold()
-    dates = {key for keys in _dates(text) for key in keys}
     header = _HEADER_DATE.match(text)
-    if header:
-        written = date(*map(int, header.groups()))
-        dates |= {(day.year, day.month, day.day) for day in _relative_dates(folded, written)}
+    dates = written_dates(text, date(*map(int, header.groups())) if header else None)
     numbers = {key for run in _NUMBER.findall(text) for key in _number_keys(run)}
     return _SourceFacts(folded, folded.translate(_LATIN), numbers, dates)
 
@@ -179,69 +134,13 @@ def _take(pattern: re.Pattern[str], text: str) -> tuple[str, list[str]]:
     return pattern.sub(" ", text), found
 
 
-# --- dates ---------------------------------------------------------------------------------------
-
-def _month(word: str) -> int | None:
-    folded = word.casefold()
-    return next((number for number, pattern in enumerate(_MONTHS, 1) if pattern.fullmatch(folded)), None)
-
-
-def _key(year: int | None, month: int, day: int) -> DateKey | None:
-    """A valid date key (a two-digit year taken as 20xx), else None."""
-    if year is not None and year < 100:
-        year += 2000
-    try:
-        date(year or 2000, month, day)  # 2000 is a leap year: 29 February without a year stays valid
-    except ValueError:
-        return None
-    return year, month, day
-
-
-def _date_matches(text: str) -> Iterator[tuple[re.Match[str], set[DateKey]]]:
-    """Each written date in ``text`` with the keys it may stand for (d/m order can be ambiguous)."""
-    for match in _ISO_DATE.finditer(text):
-        yield match, {_key(int(match["y"]), int(match["m"]), int(match["d"]))} - {None}
-    for match in _NUMERIC_DATE.finditer(text):
-        a, b, year = int(match["a"]), int(match["b"]), int(match["y"])
-        yield match, {_key(year, b, a), _key(year, a, b)} - {None}
-    for pattern in (_DAY_MONTH, _MONTH_DAY):
-        for match in pattern.finditer(text):
-            month = _month(match["month"])
-            year = int(match["y"]) if match["y"] else None
-            yield match, ({_key(year, month, int(match["d"]))} - {None}) if month else set()
-
-
-def _dates(text: str) -> list[set[DateKey]]:
-    return [keys for _match, keys in _date_matches(text) if keys]
-
-
-def _take_dates(text: str) -> tuple[str, list[set[DateKey]]]:
-    """``text`` with its written dates blanked out, and the dates."""
-    found: list[set[DateKey]] = []
+def _take_dates(text: str) -> tuple[str, list[frozenset[DateKey]]]:
+    """``text`` with the dates it states blanked out, and the dates (relative words state none here)."""
+    mentions = [mention for mention in read_dates(text) if mention.keys]
     chars = list(text)
-    for match, keys in _date_matches(text):
-        if keys:
-            found.append(keys)
-            chars[match.start():match.end()] = " " * (match.end() - match.start())
-    return "".join(chars), found
-
-
-def _relative_dates(folded: str, written: date) -> set[date]:
-    """Dates that relative expressions in a text written on ``written`` may mean."""
-    days = {written}
-    for pattern, resolve in _RELATIVE:
-        if pattern.search(folded):
-            days.update(resolve(written))
-    for weekday, pattern in enumerate(_WEEKDAYS):
-        if pattern.search(folded):
-            ahead = (weekday - written.weekday()) % 7 or 7
-            days.update({written + timedelta(days=ahead), written + timedelta(days=ahead + 7)})
-    return days
-
-
-def _date_grounded(keys: set[DateKey], dates: set[DateKey]) -> bool:
-    """A claimed date matches a source date; a year missing on either side matches any year."""
-    return any(key == known or (key[1:] == known[1:] and None in (key[0], known[0])) for key in keys for known in dates)
+    for mention in mentions:
+        chars[mention.start:mention.end] = " " * (mention.end - mention.start)
+    return "".join(chars), [mention.keys for mention in mentions]
 
 
 # --- numbers -------------------------------------------------------------------------------------
@@ -290,8 +189,7 @@ def _at_sentence_start(text: str, start: int) -> bool:
 
 def _is_common(word: str) -> bool:
     folded = word.casefold()
-    return (folded in _STOP_WORDS or _month(folded) is not None
-            or any(pattern.fullmatch(folded) for pattern in _WEEKDAYS))
+    return folded in _STOP_WORDS or is_date_word(folded)
 
 
 def _names(text: str, *, skip_sentence_starts: bool) -> list[str]:

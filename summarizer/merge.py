@@ -68,7 +68,7 @@ def normalize(text: str) -> str:
 
 def union_sources(first: list[Citation], second: list[Citation]) -> list[Citation]:
     """Both lists' citations once each, in order; past ``MAX_CITATIONS`` the first and the latest."""
-    seen = {}
+    seen: dict[tuple[int, float | None], Citation] = {}
     for citation in [*first, *second]:
         seen.setdefault((citation.interaction_id, citation.at_seconds), citation)
     found = list(seen.values())
@@ -111,7 +111,8 @@ def settle_by_later(entries: list[Entry]) -> list[Entry]:
             continue
         sources = union_sources(claim.sources, settler.claim.sources[:1])
         answered = claim.text.rstrip().endswith("?")  # an answered question is history, not a task
-        update = {"kind": ClaimKind.EVENT, "owner": None, "owner_side": None} if answered else {"done": True}
+        update: dict[str, object] = ({"kind": ClaimKind.EVENT, "owner": None, "owner_side": None} if answered
+                                     else {"done": True})
         found.append(Entry(claim.model_copy(update={**update, "sources": sources}), entry.key))
     return found
 

@@ -213,6 +213,7 @@ _CARD_EXPIRY = re.compile(rf"(?P<after>\[card\]{_NEAR})(?P<expiry>{_MONTH_YEAR})
 
 
 def _replace(match: re.Match[str]) -> str:
+    assert match.lastgroup is not None  # every alternative of _PATTERN is a named group
     field = _BY_NAME[match.lastgroup]
     value = match.group(f"{field.name}_value")
     keyword = match.group(f"{field.name}_kw") if field.keyword else ""

@@ -16,7 +16,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from summarizer.extract import due_wording, is_relative_wording
+from summarizer.dates import due_wording, is_relative_wording
 from summarizer.merge import is_evidence, normalize
 from summarizer.notes import Citation, Claim, ClaimKind, Notes, is_steering_risk
 

@@ -1,24 +1,31 @@
 """Summarize clients (build trees, check grounding, render, cache) and read cached summaries."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from multiprocessing import get_context
 
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
-from dossier.settings import get_settings
 from storage import repository, summaries
+from storage.changes import Change, ChangeKind, record_change
 from storage.db import session_scope
 from storage.errors import DossierError
 from storage.models import PUBLIC_SCOPE, Client, SummaryRun, utcnow
-from summarizer.cache import CachedSummary, SummaryCache, SummaryKey, make_cache
-from summarizer.engines import Engine, Usage, engine_class
+from summarizer.cache import CachedSummary, LocalCache, SummaryCache, SummaryKey, make_cache
+from summarizer.engines import Engine, EngineSpec, Usage
+from summarizer.engines.grounded import GroundedEngine
 from summarizer.notes import Notes, SourceItem
 from summarizer.render import FORMATS, ClientInfo, available_languages, render
 from summarizer.sources import drop_copies, to_source_item
 from summarizer.tree import StoredNode, Tree, TreeBuilder, bucket_end
+
+#: What a caller that names nothing gets: the embedded engine, English, a minute's debounce.
+DEFAULT_ENGINE = EngineSpec(GroundedEngine)
+DEFAULT_LANGUAGES = ("en",)
+DEFAULT_DEBOUNCE = timedelta(seconds=60)
 
 
 @dataclass(slots=True)
@@ -70,10 +77,9 @@ class SummaryView:
     source: str  # "cache" or "database"
 
 
-def make_engines(name: str | None, languages: list[str]) -> list[Engine]:
+def make_engines(engine: EngineSpec, languages: Sequence[str]) -> list[Engine]:
     """The engines for one run: one per output language if the engine translates, else one."""
-    cls = engine_class(name or get_settings().engine)
-    return [cls(language=language) for language in (languages if cls.translates else languages[:1])]
+    return [engine.build(language) for language in (languages if engine.engine.translates else languages[:1])]
 
 
 def summarize_client(session: Session, client: Client, engines: list[Engine], *, languages: list[str],
@@ -83,8 +89,8 @@ def summarize_client(session: Session, client: Client, engines: list[Engine], *,
 
     Only tree nodes whose inputs changed are recomputed. An engine that translates has one tree per
     language (``engines`` holds one engine each); otherwise one tree is rendered in every language.
+    The refresh queue is the caller's: only a refresh clears it (other scope sets or languages do not).
     """
-    started = utcnow()
     result = ClientResult(client.id, client.name)
     items = drop_copies([to_source_item(i) for i in summaries.source_interactions(session, client.id, scopes)])
     result.interactions = len({item.interaction_id for item in items})
@@ -98,7 +104,6 @@ def summarize_client(session: Session, client: Client, engines: list[Engine], *,
         for language in ([engine.language] if engine.translates else languages):
             _render_all(session, client, root, language, tree, engine, scopes, as_of, cache)
     result.prompt_tokens = sum(e.usage.prompt_tokens for e in engines) - tokens_before
-    summaries.clear_refresh(session, client.id, started_at=started)
     return result
 
 
@@ -112,11 +117,11 @@ def _build_tree(session: Session, client: Client, engine: Engine, items: list[So
         node_key = (node.level, node.start, node.chunk)
         kept.add(node_key)
         if node.changed:
-            values = dict(client_id=client.id, scope_key=tree_key, level=node.level, bucket_start=node.start,
-                          bucket_end=bucket_end(node.level, node.start), chunk=node.chunk,
-                          input_hash=node.input_hash, engine=engine.version,
-                          notes=node.notes.model_dump(mode="json"), prompt_tokens=node.prompt_tokens,
-                          completion_tokens=node.completion_tokens)
+            values = {"client_id": client.id, "scope_key": tree_key, "level": node.level, "bucket_start": node.start,
+                      "bucket_end": bucket_end(node.level, node.start), "chunk": node.chunk,
+                      "input_hash": node.input_hash, "engine": engine.version,
+                      "notes": node.notes.model_dump(mode="json"), "prompt_tokens": node.prompt_tokens,
+                      "completion_tokens": node.completion_tokens}
             if node_key in stored_rows:
                 changed.append((stored_rows[node_key], values))
             else:
@@ -132,25 +137,54 @@ def _render_all(session: Session, client: Client, notes: Notes, language: str, t
                       contacts=[f"{c.kind}:{c.value}" for c in client.contacts])
     root_hash = tree.root.input_hash if tree.root else "empty"
     key = summaries.scope_key(scopes)
+    written = []
     for format_name in FORMATS:
         rendered = render(format_name, notes, client=info, language=language, as_of=as_of or date.today())
         row = summaries.save_rendered(session, client_id=client.id, key=key, format=format_name,
                                       language=language, root_hash=root_hash, engine=engine.version,
                                       markdown=rendered.markdown, content=rendered.content)
-        if cache is not None:
-            cache.put(SummaryKey(client.id, key, format_name, language), CachedSummary(
-                markdown=row.markdown, content=row.content, root_hash=root_hash, engine=row.engine,
-                generated_at=row.generated_at))
+        written.append((SummaryKey(client.id, key, format_name, language), CachedSummary(
+            markdown=row.markdown, content=row.content, root_hash=root_hash, engine=row.engine,
+            generated_at=row.generated_at)))
+    if cache is not None:
+        _cache_after_commit(session, cache, written)
+
+
+_PENDING = "summarizer.service:cache after commit"  # session.info key of the entries waiting for the commit
+
+
+def _cache_after_commit(session: Session, cache: SummaryCache, entries: list[tuple[SummaryKey, CachedSummary]]) -> None:
+    """Put ``entries`` in ``cache`` once ``session``'s transaction has committed; a rollback drops them.
+
+    Readers trust the cache for a while (``verify_seconds``): it must never hold a summary the database
+    does not, so it learns rows only once they are committed.
+    """
+    if _PENDING not in session.info:
+        session.info[_PENDING] = []
+        event.listen(session, "after_commit", _put_pending)
+        event.listen(session, "after_soft_rollback", _drop_pending)
+    session.info[_PENDING].extend((cache, key, summary) for key, summary in entries)
+
+
+def _put_pending(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint was released: the outer transaction may still fail
+        return
+    pending, session.info[_PENDING] = session.info[_PENDING], []
+    for cache, key, summary in pending:
+        cache.put(key, summary)
+
+
+def _drop_pending(session: Session, _rolled_back: SessionTransaction) -> None:
+    session.info[_PENDING] = []  # a savepoint's rollback too: the cache then misses writes, the reads repair them
 
 
 def select_clients(session: Session, refs: list[str], *, all_clients: bool, dirty: bool,
-                   debounce: timedelta | None = None) -> list[Client]:
+                   debounce: timedelta = DEFAULT_DEBOUNCE) -> list[Client]:
     """Clients named by id/name/contact, every client with history, or those due a refresh."""
     if all_clients:
         ids = summaries.client_ids_with_history(session)
     elif dirty:
-        wait = debounce if debounce is not None else timedelta(seconds=get_settings().refresh_debounce_seconds)
-        ids = summaries.due_refreshes(session, debounce=wait)
+        ids = summaries.due_refreshes(session, debounce=debounce)
     else:
         ids = []
         for ref in refs:
@@ -158,7 +192,7 @@ def select_clients(session: Session, refs: list[str], *, all_clients: bool, dirt
             if client is None:
                 raise DossierError(f"no client matches {ref!r} (try `dossier clients`)")
             ids.append(client.id)
-    return [session.get(Client, client_id) for client_id in ids]
+    return [session.get_one(Client, client_id) for client_id in ids]
 
 
 #: Clients handed to a worker process at a time (progress is reported per batch).
@@ -169,24 +203,27 @@ WORKER_BATCH = 20
 class RunOptions:
     """What every client of one run is summarized with (picklable, for worker processes)."""
 
-    engine_name: str | None
-    languages: list[str]
+    engine: EngineSpec
+    languages: tuple[str, ...]
     scopes: tuple[str, ...]
     as_of: date | None
-    database_url: str | None
+    database_url: str
+    redis_url: str | None  # the cache each worker writes to (a local one without it)
 
 
 def summarize_batch(client_ids: list[int], options: RunOptions) -> tuple[list[ClientResult], Usage]:
     """Summarize clients by id in one session, committing each; failures are recorded, not raised."""
-    engines = make_engines(options.engine_name, options.languages)
-    cache = make_cache(get_settings().redis_url)
+    engines = make_engines(options.engine, options.languages)
+    cache = make_cache(options.redis_url)
     results = []
     with session_scope(options.database_url) as session:
         for client_id in client_ids:
-            client = session.get(Client, client_id)
+            client = session.get_one(Client, client_id)
+            started = utcnow()
             try:
-                result = summarize_client(session, client, engines, languages=options.languages,
+                result = summarize_client(session, client, engines, languages=list(options.languages),
                                           scopes=options.scopes, as_of=options.as_of, cache=cache)
+                summaries.clear_refresh(session, client.id, started_at=started)
                 session.commit()
             except Exception as error:  # noqa: BLE001 - one client's failure never fails the batch
                 session.rollback()
@@ -198,17 +235,20 @@ def summarize_batch(client_ids: list[int], options: RunOptions) -> tuple[list[Cl
     return results, usage
 
 
-def summarize(refs: list[str] | None = None, *, all_clients: bool = False, dirty: bool = False,
-              engine_name: str | None = None, languages: list[str] | None = None,
+def summarize(refs: list[str] | None = None, *, database_url: str, all_clients: bool = False, dirty: bool = False,
+              engine: EngineSpec = DEFAULT_ENGINE, languages: Sequence[str] = DEFAULT_LANGUAGES,
               scopes: tuple[str, ...] = (PUBLIC_SCOPE,), as_of: date | None = None,
-              database_url: str | None = None, debounce: timedelta | None = None, workers: int = 1,
+              debounce: timedelta = DEFAULT_DEBOUNCE, redis_url: str | None = None, workers: int = 1,
               on_client: Callable[[ClientResult], None] | None = None) -> SummarizeReport:
-    """Summarize the selected clients, in ``workers`` processes; one client's failure never stops the run."""
-    options = RunOptions(engine_name, languages or get_settings().summary_languages, scopes, as_of, database_url)
+    """Summarize the selected clients, in ``workers`` processes; one client's failure never stops the run.
+
+    ``redis_url`` is the cache the summaries are also written to (after each client's commit).
+    """
+    options = RunOptions(engine, tuple(languages), scopes, as_of, database_url, redis_url)
     with session_scope(database_url) as session:
         ids = [c.id for c in select_clients(session, refs or [], all_clients=all_clients, dirty=dirty,
                                             debounce=debounce)]
-        run = summaries.start_summary_run(session, engine_class(engine_name or get_settings().engine).name)
+        run = summaries.start_summary_run(session, engine.name)
     report = SummarizeReport(run_id=run.id, engine=run.engine)
     batches = [ids[i:i + WORKER_BATCH] for i in range(0, len(ids), WORKER_BATCH)]
     for results, usage in _run_batches(batches, options, workers):
@@ -234,7 +274,7 @@ def _run_batches(batches: list[list[int]], options: RunOptions,
 
 
 def _record_run(session: Session, run_id: int, report: SummarizeReport) -> None:
-    run = session.get(SummaryRun, run_id)
+    run = session.get_one(SummaryRun, run_id)
     run.clients = len(report.results)
     run.failed = len(report.failed)
     run.nodes_total = sum(r.nodes_total for r in report.results)
@@ -253,14 +293,17 @@ def require_language(language: str) -> None:
         raise DossierError(f"summaries cannot be written in {language!r}; supported languages: {', '.join(supported)}")
 
 
-def refresh_builds(scopes: tuple[str, ...], language: str) -> bool:
-    """Whether a queued refresh (``dossier summarize --dirty``) renders summaries of ``scopes`` in ``language``."""
-    return summaries.scope_key(scopes) == PUBLIC_SCOPE and language in get_settings().summary_languages
+def refresh_builds(scopes: tuple[str, ...], language: str, *,
+                   refresh_languages: Sequence[str] = DEFAULT_LANGUAGES) -> bool:
+    """Whether a queued refresh (``dossier summarize --dirty``, rendering ``refresh_languages``) renders
+    summaries of ``scopes`` in ``language``."""
+    return summaries.scope_key(scopes) == PUBLIC_SCOPE and language in refresh_languages
 
 
-def read_summary(ref: str, format_name: str, language: str, *, scopes: tuple[str, ...] = (PUBLIC_SCOPE,),
-                 database_url: str | None = None, cache: SummaryCache | None = None) -> SummaryView | None:
-    """The summary from the cache (Redis or local), else the stored one; None when none was built yet.
+def read_summary(ref: str, format_name: str, language: str, *, database_url: str,
+                 scopes: tuple[str, ...] = (PUBLIC_SCOPE,), cache: SummaryCache | None = None,
+                 refresh_languages: Sequence[str] = DEFAULT_LANGUAGES) -> SummaryView | None:
+    """The summary from ``cache`` (none: a local one), else the stored one; None when none was built yet.
 
     By client id a confirmed cache entry answers without the database. Otherwise the stored row answers
     and is written back to the cache, which repairs an entry that missed a write. A missing summary is
@@ -270,7 +313,7 @@ def read_summary(ref: str, format_name: str, language: str, *, scopes: tuple[str
     if format_name not in FORMATS:
         raise DossierError(f"unknown format {format_name!r}; expected one of: {', '.join(FORMATS)}")
     require_language(language)
-    cache = cache if cache is not None else make_cache(get_settings().redis_url)
+    cache = cache if cache is not None else LocalCache()
     key_scope = summaries.scope_key(scopes)
     by_id = ref.strip().isdigit()
     if by_id:  # by id the cache answers without touching the database
@@ -287,8 +330,8 @@ def read_summary(ref: str, format_name: str, language: str, *, scopes: tuple[str
             return SummaryView(client.id, client.name, format_name, language, cached, "cache")
         row = summaries.get_rendered(session, client.id, key_scope, format_name, language)
         if row is None:
-            if refresh_builds(scopes, language):
-                summaries.queue_refresh(session, [client.id], reason="summary requested")
+            if refresh_builds(scopes, language, refresh_languages=refresh_languages):
+                record_change(session, [Change(client.id, ChangeKind.SUMMARY_REQUESTED)])
             return None
         stored = CachedSummary(markdown=row.markdown, content=row.content, root_hash=row.root_hash,
                                engine=row.engine, generated_at=row.generated_at, stale=row.stale)

@@ -236,15 +236,15 @@ _SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+|\n(?=[ \t]*[^a-zа-яёąćęł�
 def _turns(text: str) -> Iterator[tuple[int, int]]:
     """(start, end) of each turn's body: paragraphs split at role-prefixed lines and call lines, whose
     ``[mm:ss] speaker:`` prefix is left out of the body."""
-    start = end = None
-    position = 0
+    start: int | None = None
+    end = position = 0
     for line in text.splitlines(keepends=True):
         content = line.strip()
         call = _CALL_PREFIX.match(line)
         if not content or call or _TURN_START.match(line):
             if start is not None:
                 yield start, end
-            start = end = None
+            start = None
         if content:
             body = position + (call.end() if call else len(line) - len(line.lstrip()))
             start = body if start is None else start

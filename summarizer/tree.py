@@ -15,7 +15,9 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from functools import partial
 
+from storage.periods import month_start, next_month_start, week_start, year_start
 from summarizer.engines.base import Engine
 from summarizer.grounding import check_grounding, source_texts
 from summarizer.merge import merge
@@ -48,11 +50,11 @@ def bucket_start(level: str, moment: datetime) -> datetime:
     if level in ("chunk", "day"):
         return day
     if level == "week":
-        return day - timedelta(days=day.weekday())
+        return week_start(day)
     if level == "month":
-        return day.replace(day=1)
+        return month_start(day)
     if level == "year":
-        return day.replace(month=1, day=1)
+        return year_start(day)
     return ROOT_BUCKET
 
 
@@ -63,7 +65,7 @@ def bucket_end(level: str, start: datetime) -> datetime:
     if level == "week":
         return start + timedelta(days=7)
     if level == "month":
-        return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return next_month_start(start)
     if level == "year":
         return start.replace(year=start.year + 1)
     return datetime(9999, 1, 1, tzinfo=timezone.utc)
@@ -224,7 +226,7 @@ class TreeBuilder:
             input_hash = digest(self.engine.version, level, folded.input_hash, child.input_hash)
             chunk = 0 if position == len(children) else position - 1
             folded = self._node(level, start, chunk, input_hash,
-                                lambda pair=(folded.notes, child.notes): self._collapse(list(pair), level))
+                                partial(self._collapse, [folded.notes, child.notes], level))
         return folded
 
     def _collapse(self, notes: list[Notes], level: str) -> Notes:

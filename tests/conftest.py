@@ -79,12 +79,3 @@ def isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
-
-
-@pytest.fixture
-def warsaw_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Source timestamps without a zone are read as Europe/Warsaw."""
-    monkeypatch.setenv("DOSSIER_SOURCE_TIMEZONE", "Europe/Warsaw")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()

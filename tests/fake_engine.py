@@ -1,5 +1,11 @@
-"""A fake engine for tests: one claim per source, reduce = concatenation; counts its calls."""
+"""A fake engine for tests (one claim per source, reduce = concatenation; counts its calls), and how a
+test registers an engine by name exactly as an installed plug-in is registered."""
 
+from importlib.metadata import EntryPoint
+
+import pytest
+
+from summarizer import engines
 from summarizer.engines.base import Engine
 from summarizer.notes import Citation, Claim, ClaimKind, Notes, SourceItem
 from summarizer.tokens import estimate_tokens
@@ -38,3 +44,11 @@ class FakeEngine(Engine):
         self.usage.prompt_tokens += sum(self.count_tokens(c.model_dump_json()) for c in children)
         return Notes(claims=[claim for child in children for claim in child.claims][-8:],
                      interactions=sum(c.interactions for c in children))
+
+
+def register(monkeypatch: pytest.MonkeyPatch, engine: type[Engine]) -> None:
+    """Register ``engine`` under its ``name`` for this test: an entry point in the ``dossier.engines`` group,
+    as a plug-in's distribution declares it, added where every engine is looked up (``registered``)."""
+    entry_point = EntryPoint(engine.name, f"{engine.__module__}:{engine.__qualname__}", engines.GROUP)
+    installed = engines.registered
+    monkeypatch.setattr(engines, "registered", lambda: {**installed(), engine.name: entry_point})

@@ -37,12 +37,12 @@ from typing import NamedTuple
 
 from sqlalchemy import select
 
-from ingest.pipeline import import_paths
+from ingest.options import ImportOptions
 from storage import repository
-from storage.db import session_scope
 from storage.models import Interaction, QuarantineItem
+from tests.db import import_paths, session_scope
 
-#: Our own company's domain in the corpus (set it as ``DOSSIER_INTERNAL_DOMAINS``).
+#: Our own company's domain in the corpus (import it with it among the options' ``internal_domains``).
 OUR_DOMAIN = "fuzz-sales.example"
 TOKEN = re.compile(r"zq\d+x\d{5}")
 #: Reason the pipeline gives when a parser raised instead of quarantining: a parser bug.
@@ -1127,37 +1127,37 @@ def _error_summary(error: BaseException) -> str:
     return f"{type(error).__name__}: {str(error)[:200]}{where}"
 
 
-def import_corpus(corpus: Corpus, database_url: str) -> ImportOutcome:
-    """Import the whole corpus folder in one run.
+def import_corpus(corpus: Corpus, database_url: str, options: ImportOptions) -> ImportOutcome:
+    """Import the whole corpus folder in one run, with ``options``.
 
     If that raises, the folders are imported again in halves, and halves of the halves that fail, until
     each exception is pinned to one folder; everything else still gets imported, so the rest can be checked.
     """
     started = time.perf_counter()
     try:
-        import_paths([corpus.root], database_url=database_url)
+        import_paths([corpus.root], database_url=database_url, options=options)
         return ImportOutcome([], time.perf_counter() - started, False)
     except Exception as error:  # the measurement: an exception escaping the import is a finding
         errors = [Finding("(the whole corpus in one run)", "import", _error_summary(error))]
     cases: dict[str, set[str]] = defaultdict(set)
     for item in corpus.inputs:
         cases[item.unit].add(item.case)
-    _import_halving(corpus.units(), database_url, errors, cases)
+    _import_halving(corpus.units(), database_url, options, errors, cases)
     return ImportOutcome(errors, time.perf_counter() - started, True)
 
 
-def _import_halving(units: list[Path], database_url: str, errors: list[Finding],
+def _import_halving(units: list[Path], database_url: str, options: ImportOptions, errors: list[Finding],
                     cases: dict[str, set[str]]) -> None:
     try:
-        import_paths(units, database_url=database_url)
+        import_paths(units, database_url=database_url, options=options)
         return
     except Exception as error:  # recorded once it is pinned to one folder
         if len(units) == 1:
             errors.append(Finding(units[0].name, ", ".join(sorted(cases[units[0].name])), _error_summary(error)))
             return
     middle = len(units) // 2
-    _import_halving(units[:middle], database_url, errors, cases)
-    _import_halving(units[middle:], database_url, errors, cases)
+    _import_halving(units[:middle], database_url, options, errors, cases)
+    _import_halving(units[middle:], database_url, options, errors, cases)
 
 
 @dataclass(slots=True)

@@ -3,9 +3,8 @@
 from email.message import EmailMessage
 from pathlib import Path
 
-from ingest.pipeline import import_paths
 from storage import repository
-from storage.db import session_scope
+from tests.db import import_paths, session_scope
 
 CLIENT = "Pallet Buyers Ltd"
 REP_EMAIL = "robin.rep@seller-side.example"

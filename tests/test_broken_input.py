@@ -12,13 +12,10 @@ from typer.testing import CliRunner
 from dossier.cli import app
 from ingest import crm_csv, whatsapp
 from ingest.decoding import decode_text
-from ingest.pipeline import import_paths
 from storage import repository
-from storage.db import session_scope
 from storage.models import Interaction
+from tests.db import import_paths, session_scope
 from tests.parser_helpers import split, write
-
-pytestmark = pytest.mark.usefixtures("warsaw_time")
 
 NOTES_HEADER = "client,author,created_at,text\n"
 

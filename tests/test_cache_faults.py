@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 import redis
 
+from dossier.engines import read_summary, summarize
 from dossier.settings import get_settings
 from summarizer.cache import CachedSummary, LocalCache, RedisCache, SummaryKey
-from summarizer.service import read_summary, summarize
 from tests.summary_history import add_rep, import_mail
 
 

@@ -5,13 +5,12 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import select
 
-from ingest.pipeline import import_paths
 from storage import recordings as store
-from storage.db import session_scope
 from storage.meta import CallMeta
 from storage.models import Channel, Interaction, Recording
 from summarizer.sources import to_source_item
 from tests.audio_files import write_sidecar, write_wav
+from tests.db import import_paths, session_scope
 from transcription.results import Segment, Transcript
 
 

@@ -7,10 +7,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from ingest import calls
-from ingest.pipeline import import_paths
 from ingest.records import ParsedRecording, Quarantined
 from ingest.sources import detect_kind
-from storage.db import session_scope
 from storage.models import Client, Contact, Recording
 from tests.audio_files import (
     FIXTURE_CALL,
@@ -18,6 +16,7 @@ from tests.audio_files import (
     write_corrupt,
     write_sidecar,
 )
+from tests.db import import_paths, session_scope
 
 MANIFEST = ("file,client,phone,agent,started_at,direction,language\n"
             "a.mp3,Omega Bank,+48 22 555 0100,Jan Nowak,2025-12-02 14:05,inbound,pl\n"

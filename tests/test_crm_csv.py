@@ -10,9 +10,6 @@ from ingest.records import ParseError, Party, Quarantined
 from storage.models import Channel
 from tests.parser_helpers import WARSAW, split, write
 
-pytestmark = pytest.mark.usefixtures("warsaw_time")
-
-
 NOTES_SEMICOLON = (
     "Client;Author;Created_At;Text;Visibility;Privileged;Note_ID\r\n"
     "Alpha Group;Anna;2025-03-21T14:00:00;Called about renewal;;nie;N-1\r\n"
@@ -25,7 +22,7 @@ NOTES_SEMICOLON = (
 
 def test_notes_with_semicolons_and_bom(tmp_path: Path) -> None:
     path = write(tmp_path, "notes.csv", NOTES_SEMICOLON, encoding="utf-8-sig")
-    notes, quarantined = split(list(crm_csv.parse_notes(path)))
+    notes, quarantined = split(list(crm_csv.parse_notes(path, WARSAW)))
     assert [n.external_id for n in notes] == ["N-1", "N-2", None]
     first, multi_line, short = notes
     assert first.channel is Channel.NOTE and first.source_kind == "notes"
@@ -55,7 +52,7 @@ def test_notes_in_cp1251_with_written_dates(tmp_path: Path) -> None:
         "ООО Ромашка,Иван Петров,2025-03-05,Неверный флаг,может быть\n"
     )
     path = write(tmp_path, "заметки.csv", text, encoding="cp1251")
-    notes, quarantined = split(list(crm_csv.parse_notes(path)))
+    notes, quarantined = split(list(crm_csv.parse_notes(path, WARSAW)))
     assert [(n.body, n.author.name, n.privileged) for n in notes] == [
         ("Клиент просит скидку на следующий квартал", "Иван Петров", True),
         ("Отправили коммерческое предложение", "Иван Петров", False),
@@ -81,7 +78,7 @@ DEALS_COMMA = (
 
 def test_deals(tmp_path: Path) -> None:
     path = write(tmp_path, "deals.csv", DEALS_COMMA)
-    deals, quarantined = split(list(crm_csv.parse_deals(path)))
+    deals, quarantined = split(list(crm_csv.parse_deals(path, WARSAW)))
     assert [d.body for d in deals] == [
         "Deal Website redesign (D-17) moved to stage won: 12,000.00 EUR. Reason: best price.",
         "Deal D-18 moved to stage proposal.",
@@ -133,13 +130,13 @@ def test_bad_amounts(text: str) -> None:
     ],
 )
 def test_dates(text: str, expected: datetime) -> None:
-    assert crm_csv.parse_datetime(text) == expected
+    assert crm_csv.parse_datetime(text, WARSAW) == expected
 
 
 @pytest.mark.parametrize("text", ["someday", "tomorrow", "March 2025", "31.02.2025"])
 def test_bad_dates(text: str) -> None:
     with pytest.raises(ParseError):
-        crm_csv.parse_datetime(text)
+        crm_csv.parse_datetime(text, WARSAW)
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from sqlalchemy import delete, func, select
 from dossier import jobs
 from dossier.settings import get_settings
 from storage import summaries
-from storage.db import session_scope
+from storage.changes import Change, ChangeKind, record_change
 from storage.models import (
     Client,
     Delivery,
@@ -35,6 +35,7 @@ from storage.models import (
     SummaryNode,
 )
 from tests.conftest import POSTGRES_ADMIN_URL, REPO_ROOT, _admin_execute, _database_url
+from tests.db import session_scope
 from tests.test_jobs import client_id, count, drop  # noqa: F401 - ``drop`` is a fixture
 
 if importlib.util.find_spec("airflow") is None:
@@ -115,7 +116,7 @@ def fast(monkeypatch: pytest.MonkeyPatch) -> None:
 def fresh_clients() -> set[int]:
     """Clients with history whose summaries all exist and are fresh."""
     with session_scope() as session:
-        return set(jobs.fresh_clients(session, summaries.client_ids_with_history(session)))
+        return set(summaries.fresh_clients(session, summaries.client_ids_with_history(session)))
 
 
 def snapshot() -> dict[str, Any]:
@@ -227,7 +228,7 @@ def test_a_refresh_killed_mid_run_then_rerun_equals_a_clean_run(dagbag: Any, dro
     with session_scope() as session:
         session.execute(delete(SummaryNode))
         session.execute(delete(RenderedSummary))
-        summaries.mark_stale(session, changed)
+        record_change(session, [Change(client_id, ChangeKind.INTERACTION) for client_id in changed])
     real, calls = service.summarize_client, []
 
     def dies_on_the_third_client(*args, **kwargs):

@@ -19,12 +19,11 @@ from typer.testing import CliRunner
 
 from dossier.cli.reports import digest_command, report_app
 from dossier.demo.sample import Sample, generate_sample
+from dossier.engines import summarize
 from dossier.settings import get_settings
-from ingest.pipeline import import_paths
 from storage import repository
-from storage.db import session_scope
 from storage.models import Delivery, Interaction, User
-from summarizer.service import summarize
+from tests.db import import_paths, session_scope
 
 AS_OF = date(2026, 11, 2)  # a Monday: the digest covers 2026-10-26 .. 2026-11-01, ISO week 2026-W45
 MARKER = re.compile(r"\[#(\d+)(?: @\d+:\d{2})?\]")

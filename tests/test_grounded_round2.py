@@ -7,8 +7,9 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from summarizer.dates import due_wording
 from summarizer.engines.grounded import GroundedEngine
-from summarizer.extract import due_wording, extract
+from summarizer.extract import extract
 from summarizer.merge import is_evidence
 from summarizer.notes import Citation, Claim, ClaimKind, Notes, Side, SourceItem
 from summarizer.render import ClientInfo, key_phrase, load_labels, render

@@ -13,17 +13,16 @@ from sqlalchemy import select
 from dossier.delivery.digest import build_digest, queue_digest
 from dossier.delivery.mailer import build_message
 from dossier.delivery.reports import build_handover_report, build_quarterly_review
-from ingest.pipeline import import_paths
+from dossier.engines import summarize
 from storage import access, repository
-from storage.db import session_scope
 from storage.models import Interaction, User
-from summarizer.service import summarize
 
 pytest.importorskip("fastapi", reason="the web extra is not installed: pip install -e '.[web]'")
 
 from fastapi.testclient import TestClient  # noqa: E402
 
 from dossier.web import create_app  # noqa: E402
+from tests.db import import_paths, session_scope
 
 SCRIPT = "<script>alert(1)</script>"
 IMAGE = "<img src=x onerror=alert(1)>"

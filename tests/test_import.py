@@ -13,11 +13,11 @@ from typer.testing import CliRunner
 
 from dossier.cli import app
 from dossier.demo.sample import generate_broken_inputs, generate_sample
-from ingest.pipeline import import_paths
+from ingest.options import ImportOptions
 from storage import repository
-from storage.db import session_scope
 from storage.models import Client, Interaction
 from tests.conftest import SHARED_DATA
+from tests.db import import_paths, session_scope
 
 runner = CliRunner()
 
@@ -141,12 +141,8 @@ def test_real_bc3_threads_build_correct_histories(database_url, tmp_path, monkey
             assert sorted(i.author_contact for i in history) == expected_authors
 
 
-def test_bc3_without_forced_client_groups_by_sender_domain(database_url, tmp_path, monkeypatch):
+def test_bc3_without_forced_client_groups_by_sender_domain(database_url, tmp_path):
     thread = bc3_threads()[0]
-    monkeypatch.setenv("DOSSIER_INTERNAL_DOMAINS", "w3.org")
-    from dossier.settings import get_settings
-
-    get_settings.cache_clear()
     box = mailbox.mbox(tmp_path / "t.mbox")
     for n, mail in enumerate(thread["emails"]):
         message = EmailMessage()
@@ -156,7 +152,7 @@ def test_bc3_without_forced_client_groups_by_sender_domain(database_url, tmp_pat
         message.set_content(mail["body"])
         box.add(message)
     box.flush()
-    import_paths([tmp_path / "t.mbox"])
+    import_paths([tmp_path / "t.mbox"], options=ImportOptions(internal_domains=("w3.org",)))
     with session_scope(database_url) as session:
         interactions = session.query(Interaction).all()
         assert len(interactions) == len(thread["emails"])

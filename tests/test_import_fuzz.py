@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from dossier.settings import get_settings
+from ingest.options import ImportOptions
 from ingest.pipeline import import_paths
 from storage.db import get_engine, session_scope, upgrade_schema
 from storage.models import Client, Interaction, QuarantineItem
@@ -42,7 +43,8 @@ CORPUS_SIZE = 220
 KILL_SEED = 7
 KILL_TRIALS = 2
 #: Small batches, so that a kill can land between commits.
-IMPORT_ENVIRONMENT = {"DOSSIER_INTERNAL_DOMAINS": OUR_DOMAIN, "DOSSIER_IMPORT_BATCH_SIZE": "40"}
+IMPORT_ENVIRONMENT = {"DOSSIER_INTERNAL_DOMAINS": OUR_DOMAIN, "DOSSIER_IMPORT_BATCH_SIZE": "40"}  # the CLI's
+IMPORT_OPTIONS = ImportOptions(internal_domains=(OUR_DOMAIN,), batch_size=40)  # the same, imported in-process
 CLI = [sys.executable, "-c", "from dossier.cli import main; main()", "import"]
 
 
@@ -150,12 +152,12 @@ def imported(import_environment: Path, databases: FreshDatabases,
              tmp_path_factory: pytest.TempPathFactory) -> ImportedCorpus:
     corpus = generate_corpus(tmp_path_factory.mktemp("fuzz") / "corpus", seed=CORPUS_SEED, count=CORPUS_SIZE)
     url = databases.new()
-    outcome = import_corpus(corpus, url)
+    outcome = import_corpus(corpus, url, IMPORT_OPTIONS)
     findings = check_import(corpus, url, outcome)
     reference = database_state(url)
     before = database_counts(url)
     try:
-        import_paths([corpus.root], database_url=url)
+        import_paths([corpus.root], database_url=url, options=IMPORT_OPTIONS)
         reimport_error = None
     except Exception as error:  # reported by test_reimport_adds_nothing
         reimport_error = f"{type(error).__name__}: {error}"

@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import select
 
 from dossier.delivery.claims import load_tree, open_actions, shown
-from ingest.pipeline import import_paths
+from dossier.engines import read_summary, summarize
 from storage import repository
-from storage.db import session_scope
 from storage.models import Interaction
 from summarizer.notes import ClaimKind, is_steering_risk
 from summarizer.render import load_labels
-from summarizer.service import FORMATS, read_summary, summarize
+from summarizer.service import FORMATS
+from tests.db import import_paths, session_scope
 
 CLIENT = "Orion Trading"
 AS_OF = date(2026, 3, 10)

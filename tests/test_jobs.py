@@ -10,12 +10,11 @@ from sqlalchemy import func, select
 
 from dossier import jobs
 from dossier.delivery import digest
-from dossier.delivery.reports import parse_quarter, previous_quarter
+from dossier.delivery.reports import make_report, parse_quarter, previous_quarter
 from dossier.demo import register_team
 from dossier.demo.sample import generate_broken_inputs, generate_sample
 from dossier.settings import get_settings
 from storage import repository
-from storage.db import session_scope
 from storage.errors import DossierError
 from storage.models import (
     Client,
@@ -26,6 +25,7 @@ from storage.models import (
     Report,
     User,
 )
+from tests.db import session_scope
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
@@ -191,3 +191,41 @@ def test_a_new_complaint_is_important_and_notified_redacted(drop: Path, monkeypa
         delivery = session.get(Delivery, delivery_id)
         assert delivery.subject == "Alfa Group: complaint" and "formal complaint" in delivery.text_body
         assert "4111" not in delivery.text_body
+
+
+@pytest.fixture
+def account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> int:
+    """A client with one note, its account manager and a colleague taking it over; reports go to tmp_path."""
+    monkeypatch.setenv("DOSSIER_REPORTS_DIR", str(tmp_path / "reports"))
+    get_settings.cache_clear()
+    with session_scope() as session:
+        repository.upsert_user(session, login="rep-a", name="Rep A", email="rep-a@example.test", language="pl")
+        repository.upsert_user(session, login="rep-b", name="Rep B", email="rep-b@example.test", language="ru")
+        account_id = repository.get_or_create_client(session, "Generated Client 7")
+        repository.set_client_owner(session, account_id, "rep-a")
+        repository.insert_interactions(session, [{
+            "client_id": account_id, "channel": "note", "direction": "internal", "occurred_at": repository.utcnow(),
+            "body": "Generated note: the client asked for a price list.", "source_kind": "notes",
+            "source_ref": "generated#1", "content_hash": "generated-note-1"}])
+    return account_id
+
+
+def test_the_same_report_asked_twice_from_the_cli_or_a_job_is_one_report_row(account: int, tmp_path: Path) -> None:
+    pytest.importorskip("weasyprint", reason="the CLI writes PDFs (the reports extra)")
+    day, ref = date(2026, 11, 21), str(account)
+    quarterly = make_report("quarterly", ref, as_of=day)
+    assert make_report("quarterly", ref, as_of=day).report_id == quarterly.report_id  # the CLI again
+    assert jobs.quarterly_review(account, day) == quarterly.report_id  # the DAG, the same quarter and reader
+
+    handover = jobs.handover(ref, "rep-a", "rep-b", day)  # the DAG: HTML only
+    assert jobs.handover(ref, "rep-a", "rep-b", day) == handover
+    written = make_report("handover", ref, to="rep-b", as_of=day, out=tmp_path / "mine.pdf")  # the CLI wants a PDF
+    assert written.report_id == handover and written.pdf_path.read_bytes().startswith(b"%PDF")
+    assert count(Report) == 2
+    with session_scope() as session:
+        row = session.get(Report, handover)
+        assert (row.period, row.params["to"], row.params["language"]) == ("2026-11-21", "rep-b", "ru")
+        assert Path(row.pdf_path) == (tmp_path / "mine.pdf").resolve()
+
+    assert make_report("handover", ref, to="rep-a", as_of=day).report_id != handover  # another reader: another one
+    assert count(Report) == 3

@@ -8,12 +8,12 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from dossier.cli import app
+from dossier.engines import read_summary, summarize
 from dossier.settings import get_settings
-from storage.db import session_scope
 from storage.errors import DossierError
 from storage.models import RefreshRequest, RenderedSummary, SummaryRun
 from summarizer.render import available_languages
-from summarizer.service import read_summary, summarize
+from tests.db import session_scope
 from tests.summary_history import CLIENT, add_rep, import_mail
 
 runner = CliRunner()

@@ -14,12 +14,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from dossier.settings import get_settings
 from ingest import mail
-from ingest.pipeline import import_paths
 from ingest.records import ParsedInteraction, Party, Quarantined
-from storage.db import session_scope
 from storage.models import Channel, Contact, ContactKind, Interaction
+from tests.db import import_paths, session_scope
 
 BC3_THREADS = (
     Path(__file__).resolve().parents[1].parent
@@ -179,10 +177,9 @@ def test_in_reply_to_is_thread_ref_without_references_and_path_is_source_ref_wit
     assert item.source_ref == f"{path}#message 1"
 
 
-def test_naive_date_uses_source_timezone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DOSSIER_SOURCE_TIMEZONE", "Europe/Warsaw")
-    get_settings.cache_clear()
-    item = parse_one(write_eml(tmp_path, make_message(date="Mon, 03 Mar 2025 10:15:00 -0000")))
+def test_naive_date_uses_source_timezone(tmp_path: Path) -> None:
+    [item] = mail.parse(write_eml(tmp_path, make_message(date="Mon, 03 Mar 2025 10:15:00 -0000")),
+                        ZoneInfo("Europe/Warsaw"))
     assert item.occurred_at == datetime(2025, 3, 3, 10, 15, tzinfo=ZoneInfo("Europe/Warsaw"))
 
 

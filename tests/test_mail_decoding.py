@@ -9,10 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from ingest.decoding import decode_text
-from ingest.pipeline import import_paths
 from ingest.records import ParsedInteraction, Party, Quarantined
-from storage.db import session_scope
 from storage.models import ContactKind, Interaction, QuarantineItem
+from tests.db import import_paths, session_scope
 from tests.test_mail import (
     DATE,
     RUSSIAN_TEXT,

@@ -13,16 +13,15 @@ from typer.testing import CliRunner
 import dossier.transcribe_job
 import transcription.batch
 from dossier.cli import app
+from dossier.engines import summarize
 from dossier.settings import get_settings
-from ingest.pipeline import import_paths
 from storage import recordings as store
 from storage.changes import Change, ChangeKind, record_change
-from storage.db import session_scope
 from storage.models import Interaction, Recording, RefreshRequest, RenderedSummary
 from storage.repository import get_or_create_client
 from storage.vocabulary import WON_STAGE_SPELLINGS, closes_deal, wins_deal
-from summarizer.service import summarize
 from tests.audio_files import write_sidecar, write_wav
+from tests.db import import_paths, session_scope
 from tests.summary_history import CLIENT, REP_EMAIL, add_rep, import_mail
 from transcription.batch import JobResult
 from transcription.results import Segment, Transcript
@@ -217,3 +216,35 @@ def test_one_vocabulary_of_deal_stages(stage: str | None, closed: bool, won: boo
 
 def test_won_spellings_for_sql_filters_cover_every_separator() -> None:
     assert WON_STAGE_SPELLINGS == {"won", "closed won", "closed_won", "closed-won"}
+
+
+def test_a_requested_summary_is_queued_without_flagging_anything_stale_or_delaying_a_queued_refresh(
+        summarized: dict[str, int], database_url: str, tmp_path: Path) -> None:
+    """A reader asking for a summary never built queues its client once; that is no new history."""
+    with session_scope(database_url) as session:
+        summary = record_change(session, [Change(summarized[CLIENT], ChangeKind.SUMMARY_REQUESTED)])
+    assert summary.important == frozenset()
+    assert queue() == {summarized[CLIENT]: ("summary requested", False)} and stale_clients() == set()
+
+    import_mail(tmp_path / "mail", 4, "Please quote 30 crates.", client=OTHER)
+    with session_scope(database_url) as session:
+        queued = session.get(RefreshRequest, summarized[OTHER]).last_change_at
+        record_change(session, [Change(summarized[OTHER], ChangeKind.SUMMARY_REQUESTED)])
+    with session_scope(database_url) as session:
+        assert session.get(RefreshRequest, summarized[OTHER]).last_change_at == queued  # the debounce holds
+    assert queue()[summarized[OTHER]] == ("new data", False) and stale_clients() == {summarized[OTHER]}
+
+    with session_scope(database_url) as session:  # new history after a request flags the summaries stale
+        record_change(session, [Change(summarized[CLIENT], ChangeKind.INTERACTION)])
+    assert summarized[CLIENT] in queue() and summarized[CLIENT] in stale_clients()
+
+
+def test_reading_a_missing_summary_queues_it_through_record_change(summarized: dict[str, int], database_url: str,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from summarizer import service
+
+    recorded = []
+    monkeypatch.setattr(service, "record_change", lambda session, changes: recorded.extend(changes))
+    assert service.read_summary(str(summarized[CLIENT]), "brief", "ru", database_url=database_url,
+                                refresh_languages=["en", "ru"]) is None
+    assert recorded == [Change(summarized[CLIENT], ChangeKind.SUMMARY_REQUESTED)]

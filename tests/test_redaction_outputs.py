@@ -14,11 +14,11 @@ from sqlalchemy import select
 import summarizer.sources
 from dossier.delivery.digest import Period, build_digest
 from dossier.delivery.reports import build_handover_report
-from ingest.pipeline import import_paths
+from dossier.engines import read_summary, summarize
 from storage import repository
-from storage.db import session_scope
 from storage.models import Client, User
-from summarizer.service import FORMATS, read_summary, summarize
+from summarizer.service import FORMATS
+from tests.db import import_paths, session_scope
 
 pytest.importorskip("matplotlib", reason="report charts need matplotlib (the reports extra)")
 

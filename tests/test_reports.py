@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 
 from dossier.delivery.reports import make_report, parse_quarter, previous_quarter
 from storage import repository
-from storage.db import session_scope
 from storage.errors import DossierError
 from storage.models import Report, User
+from tests.db import session_scope
 from tests.test_digest import cli, load_summarized_sample
 
 pytest.importorskip("weasyprint", reason="WeasyPrint is in the reports extra")
@@ -123,7 +123,8 @@ def test_handover_in_polish_lists_people_promises_and_what_not_to_ask_again(summ
     assert render_pages(written.pdf_path, tmp_path)
     with session_scope() as session:
         [row] = session.scalars(select(Report)).all()
-    assert (row.kind, row.period, row.params["to"], row.params["language"]) == ("handover", None, "pnowak", "pl")
+    assert (row.kind, row.period, row.params["to"], row.params["language"]) == ("handover", AS_OF.isoformat(), "pnowak",
+                                                                               "pl")
     assert Path(row.pdf_path) == written.pdf_path.resolve() and Path(row.html_path).is_file()
 
 

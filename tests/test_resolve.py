@@ -8,8 +8,8 @@ from sqlalchemy import select
 from ingest.records import ParsedInteraction, ParseError, Party
 from ingest.resolve import ClientResolver, company_name
 from storage import repository
-from storage.db import session_scope
 from storage.models import Channel, Contact, ContactKind, Direction
+from tests.db import session_scope
 
 AT = datetime(2026, 3, 1, 10, 0, tzinfo=timezone.utc)
 

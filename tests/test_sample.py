@@ -291,28 +291,26 @@ def test_broken_inputs_are_rejected_or_quarantined(broken: tuple[Path, list[Brok
 # ------------------------------------------------------------------ end to end (database)
 
 
-def test_import_finds_every_client_and_count(database_url: str, monkeypatch) -> None:
+def test_import_finds_every_client_and_count(database_url: str) -> None:
     """What ``Sample`` promises is what an import stores: per client and channel, no quarantine,
     and a second import adds nothing."""
     parsers()
     from sqlalchemy import func, select
 
-    from dossier.settings import get_settings
     from ingest.normalize import normalize_phone
-    from ingest.pipeline import import_paths
+    from ingest.options import ImportOptions
     from storage import repository
-    from storage.db import session_scope
     from storage.models import Client, Interaction
+    from tests.db import import_paths, session_scope
 
-    monkeypatch.setenv("DOSSIER_INTERNAL_DOMAINS", OUR_DOMAIN)
-    get_settings.cache_clear()
+    options = ImportOptions(internal_domains=(OUR_DOMAIN,))
     sample = generate_sample(Path("sample"))
     with session_scope() as session:  # our team first, as `dossier demo` does
         for user in sample.users:
             repository.upsert_user(session, login=user.login, name=user.name, email=user.email,
                                    phone=normalize_phone(user.phone, "US"), role=user.role,
                                    team=user.team, language=user.language)
-    report = import_paths(sample.paths)
+    report = import_paths(sample.paths, options=options)
     assert (report.imported, report.duplicates, report.quarantined) == (sample.total, 0, 0)
     with session_scope() as session:
         rows = session.execute(select(Client.name, Interaction.channel, func.count())
@@ -323,5 +321,5 @@ def test_import_finds_every_client_and_count(database_url: str, monkeypatch) -> 
         found.setdefault(name, {})[channel] = count
     assert {name: dict(sorted(counts.items())) for name, counts in found.items()} == \
         {client.name: client.expected for client in sample.clients}
-    again = import_paths(sample.paths)
+    again = import_paths(sample.paths, options=options)
     assert (again.imported, again.duplicates, again.quarantined) == (0, sample.total, 0)

@@ -12,16 +12,15 @@ from typer.testing import CliRunner
 
 from dossier.cli import app
 from dossier.demo.sample import generate_sample
+from dossier.engines import read_summary, summarize
 from dossier.settings import get_settings
-from ingest.pipeline import import_paths
 from storage import repository
-from storage.db import session_scope
 from storage.models import Interaction, RefreshRequest, RenderedSummary, SummaryRun
-from summarizer import engines
 from summarizer.cache import LocalCache, RedisCache
 from summarizer.engines import EngineError
-from summarizer.service import FORMATS, read_summary, summarize
-from tests.fake_engine import FakeEngine
+from summarizer.service import FORMATS
+from tests.db import import_paths, session_scope
+from tests.fake_engine import FakeEngine, register
 from tests.summary_history import add_rep, import_mail
 
 AS_OF = date(2026, 11, 21)
@@ -220,7 +219,7 @@ REFUSED = "refuse-this-chunk"
 
 @pytest.fixture
 def refusing_engine(monkeypatch):
-    monkeypatch.setitem(engines.BUILTIN, "refusing", f"{__name__}:RefusingEngine")
+    register(monkeypatch, RefusingEngine)
 
 
 def failure_lines(output: str) -> list[str]:
@@ -242,7 +241,7 @@ def test_cli_summarize_exits_1_and_names_each_failed_client_with_the_reason(data
 
 
 def test_demo_exit_status_reports_failed_clients_and_transcriptions():
-    from dossier.demo import demo_problems
+    from dossier.cli.demo import demo_problems
     from dossier.transcribe_job import TranscribeReport
     from ingest.pipeline import ImportReport
     from summarizer.service import ClientResult, SummarizeReport
@@ -258,3 +257,32 @@ def test_demo_exit_status_reports_failed_clients_and_transcriptions():
     problems = demo_problems(ImportReport(), TranscribeReport(quarantined=1), clean)
     assert problems == ["the import read no interaction",
                         "1 call recordings could not be transcribed (see `dossier quarantine`)"]
+
+
+def test_a_failed_commit_leaves_no_new_cache_entry(database_url, tmp_path):
+    """The cache learns a summary only once the database holds it: a commit that fails caches nothing."""
+    from sqlalchemy import event
+
+    from storage.models import PUBLIC_SCOPE, Client
+    from summarizer.cache import SummaryKey
+    from summarizer.service import summarize_client
+
+    add_rep()
+    client_id = import_mail(tmp_path, 2, "Please quote 5 pallets, delivery by 30 November.")
+    cache = LocalCache()
+    keys = [SummaryKey(client_id, PUBLIC_SCOPE, name, "en") for name in FORMATS]
+
+    def disk_full(session):
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"), session_scope(database_url) as session:
+        event.listen(session, "before_commit", disk_full)
+        summarize_client(session, session.get(Client, client_id), [FakeEngine()], languages=["en"], cache=cache)
+    assert [cache.get(key) for key in keys] == [None] * len(keys)
+    with session_scope(database_url) as session:
+        assert session.scalars(select(RenderedSummary).where(RenderedSummary.client_id == client_id)).all() == []
+
+    with session_scope(database_url) as session:
+        summarize_client(session, session.get(Client, client_id), [FakeEngine()], languages=["en"], cache=cache)
+        assert cache.get(keys[0]) is None  # not before the commit either
+    assert all(cache.get(key).markdown for key in keys)

@@ -1,27 +1,17 @@
 """Telegram Desktop export parsing: one-chat and full-account exports, entity text, bad messages."""
 
 import json
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from dossier.settings import get_settings
 from ingest import telegram
 from ingest.records import ParsedInteraction, Party, Quarantined
 from storage.models import Channel, ContactKind
 
 WARSAW = ZoneInfo("Europe/Warsaw")
-
-
-@pytest.fixture(autouse=True)
-def warsaw_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("DOSSIER_SOURCE_TIMEZONE", "Europe/Warsaw")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def chat(chat_id: int, name: str, messages: list) -> dict:
@@ -81,7 +71,7 @@ def split(results: list) -> tuple[list[ParsedInteraction], list[Quarantined]]:
 
 def test_single_chat_export(tmp_path: Path) -> None:
     path = write_json(tmp_path, SINGLE_CHAT)
-    messages, quarantined = split(list(telegram.parse(path)))
+    messages, quarantined = split(list(telegram.parse(path, WARSAW)))
     assert [m.external_id for m in messages] == ["4242:2", "4242:3", "4242:5", "4242:8"]
     offer, link, photo, deleted = messages
     assert offer.channel is Channel.CHAT and offer.source_kind == "telegram"

@@ -19,10 +19,8 @@ from sqlalchemy import func, select
 
 from dossier.demo.calls import SAMPLE_CALLS, synthesize_calls
 from dossier.transcribe_job import transcribe_recordings
-from ingest.pipeline import import_paths
 from storage import recordings as store
 from storage import repository
-from storage.db import session_scope
 from storage.errors import DossierError
 from storage.models import Interaction, Recording, TranscriptSegment
 from tests.audio_files import (
@@ -40,6 +38,7 @@ from tests.audio_files import (
     write_unsupported_codec,
     write_wav,
 )
+from tests.db import import_paths, session_scope
 from transcription import models
 from transcription.audio import load_audio
 from transcription.batch import AudioJob, transcribe_batch
@@ -64,12 +63,13 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def use_model_cache(model_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(models.CACHE_ENV, str(model_cache))
+    """The application's transcription job assembles models in the session's cache."""
+    monkeypatch.setenv("DOSSIER_MODEL_CACHE", str(model_cache))
 
 
 @pytest.fixture(scope="session")
 def english(model_cache: Path) -> Transcriber:
-    return Transcriber(load_model(models.resolve_model().path, workers=2))
+    return Transcriber(load_model(models.resolve_model(cache=model_cache).path, workers=2))
 
 
 @pytest.fixture(scope="session")
@@ -91,14 +91,14 @@ def assert_timestamps_sane(transcript: Transcript) -> None:
 # ---------------------------------------------------------------- models
 
 
-def test_named_models_and_directories(tmp_path: Path) -> None:
-    default = models.resolve_model()
+def test_named_models_and_directories(tmp_path: Path, model_cache: Path) -> None:
+    default = models.resolve_model(cache=model_cache)
     assert default.name == "tiny.en" and (default.path / "model.bin").is_file()
-    assert models.resolve_model(str(default.path)).path == default.path
+    assert models.resolve_model(str(default.path), cache=model_cache).path == default.path
     with pytest.raises(ModelError, match="unknown model 'large'"):
-        models.resolve_model("large")
+        models.resolve_model("large", cache=model_cache)
     with pytest.raises(ModelError, match="model.bin"):
-        models.resolve_model(str(tmp_path))
+        models.resolve_model(str(tmp_path), cache=model_cache)
 
 
 def test_base_model_is_assembled_once_verified_and_repaired(model_cache: Path) -> None:
@@ -106,7 +106,7 @@ def test_base_model_is_assembled_once_verified_and_repaired(model_cache: Path) -
     assert sorted(p.name for p in path.iterdir()) == ["config.json", "model.bin", "tokenizer.json", "vocabulary.txt"]
     assert not [p for p in model_cache.iterdir() if p.name.startswith(".assembling")]
     mtime = (path / "model.bin").stat().st_mtime_ns
-    assert models.resolve_model("base").path == path and (path / "model.bin").stat().st_mtime_ns == mtime
+    assert models.resolve_model("base", cache=model_cache).path == path and (path / "model.bin").stat().st_mtime_ns == mtime
     with (path / "model.bin").open("r+b") as damaged:  # a truncated copy is rebuilt, not loaded
         damaged.truncate(1000)
     assert models.assemble_base_model(model_cache) == path

@@ -10,13 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from dossier.delivery.claims import load_tree
-from storage.db import session_scope
+from dossier.engines import summarize
 from storage.models import SummaryNode
-from summarizer import engines
 from summarizer.notes import Citation, Claim, ClaimKind, Notes, SourceItem
-from summarizer.service import summarize
 from summarizer.tree import TreeBuilder
-from tests.fake_engine import FakeEngine
+from tests.db import session_scope
+from tests.fake_engine import FakeEngine, register
 from tests.summary_history import CLIENT, import_mail
 
 INVENTED = "The client will pay 987,654 EUR"
@@ -59,7 +58,7 @@ def test_no_node_at_any_level_keeps_an_invented_claim():
 
 @pytest.fixture
 def inventing_engine(monkeypatch):
-    monkeypatch.setitem(engines.BUILTIN, "inventing", f"{__name__}:InventingEngine")
+    register(monkeypatch, InventingEngine)
 
 
 def test_stored_nodes_and_what_digests_read_hold_no_ungrounded_claim(database_url, tmp_path, inventing_engine):

@@ -5,7 +5,7 @@ import os
 import re
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -19,16 +19,18 @@ import typer  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
+from dossier import jobs  # noqa: E402
 from dossier.cli.web import tokens_app, users_app  # noqa: E402
 from dossier.demo.sample import generate_sample  # noqa: E402
+from dossier.engines import summarize  # noqa: E402
+from dossier.jobs import BuildResult, build_requested, dirty_clients, refresh_clients  # noqa: E402
 from dossier.settings import get_settings  # noqa: E402
 from dossier.web import create_app  # noqa: E402
-from ingest.pipeline import import_paths  # noqa: E402
 from storage import access, repository  # noqa: E402
-from storage.db import session_scope  # noqa: E402
 from storage.models import (  # noqa: E402
     ApiToken,
     AuditEvent,
+    BuildRequest,
     Feedback,
     Interaction,
     Recording,
@@ -37,7 +39,9 @@ from storage.models import (  # noqa: E402
 )
 from storage.recordings import store_transcript  # noqa: E402
 from summarizer.cache import RedisCache  # noqa: E402
-from summarizer.service import FORMATS, summarize  # noqa: E402
+from summarizer.engines.grounded import GroundedEngine  # noqa: E402
+from summarizer.service import FORMATS  # noqa: E402
+from tests.db import import_paths, session_scope  # noqa: E402
 from transcription.results import Segment, Transcript  # noqa: E402
 
 #: The call added to Alfa Group's history: (start second, speaker, text).
@@ -106,6 +110,19 @@ def prepare(database_url: str, tmp_path: Path) -> Service:
 @pytest.fixture
 def service(database_url: str, tmp_path: Path) -> Service:
     return prepare(database_url, tmp_path)
+
+
+def build_queued() -> BuildResult:
+    """Run the batch's consumer of the builds the web service queued (``dossier summarize --dirty`` does)."""
+    result = build_requested()
+    assert not result.failed
+    return result
+
+
+def queued_builds() -> set[tuple[int, str, str]]:
+    """The build requests waiting: (client id, scope key, language)."""
+    with session_scope() as session:
+        return set(session.execute(select(BuildRequest.client_id, BuildRequest.scope_key, BuildRequest.language)))
 
 
 def cited_ids(content: object) -> set[int]:
@@ -206,25 +223,49 @@ def test_unknown_phone_or_client_is_a_clear_404(service):
     assert page.status_code == 404 and "No client #99999." in page.text and "<html" in page.text
 
 
-def test_no_summary_yet_answers_202_queues_a_refresh_then_serves_it(service, monkeypatch):
-    summaries = service.client.app.state.summaries
-    monkeypatch.setattr(summaries, "build", lambda *args: None)
-    queued = service.get(f"/api/clients/{service.harbor}", "jcarter")
-    assert queued.status_code == 202 and queued.headers["retry-after"] == "5"
-    assert queued.json()["status"] == "queued" and "Harbor & Finch" in queued.json()["detail"]
-    with session_scope() as session:
-        assert session.get(RefreshRequest, service.harbor) is not None
-    monkeypatch.undo()
-    assert service.get(f"/api/clients/{service.harbor}", "jcarter").status_code == 202  # builds in the background
+def test_a_missing_summary_is_queued_for_the_batch_and_never_built_in_the_web(service, monkeypatch):
+    made: list[str] = []
+
+    def refuse(self, **options):
+        made.append(options.get("language", "?"))
+        raise AssertionError("an engine was made inside the web process")
+
+    with pytest.MonkeyPatch.context() as web_only:
+        web_only.setattr(GroundedEngine, "__init__", refuse)
+        for _ in range(3):  # a reader retrying, the card reloading: one request
+            queued = service.get(f"/api/clients/{service.harbor}", "jcarter")
+            assert queued.status_code == 202 and queued.headers["retry-after"] == "5"
+            assert queued.json()["status"] == "queued" and "Harbor & Finch" in queued.json()["detail"]
+            scoped = service.get(f"/api/clients/{service.alfa}", "esokolova", lang="pl", format="timeline")
+            assert scoped.status_code == 202
+        card = service.get(f"/clients/{service.harbor}", "jcarter")
+        assert card.status_code == 200 and "Being prepared" in card.text and 'http-equiv="refresh"' in card.text
+        assert made == []
+        assert queued_builds() == {(service.harbor, "all", "en"), (service.alfa, "all+management", "pl")}
+
+    built: list[tuple[int, tuple[str, ...], list[str]]] = []
+    real = jobs.summarize_client
+    monkeypatch.setattr(jobs, "summarize_client", lambda session, client, engines, **options: built.append(
+        (client.id, options["scopes"], options["languages"])) or real(session, client, engines, **options))
+    assert len(build_queued().built) == 2
+    assert sorted(built) == sorted([(service.harbor, ("all",), ["en"]), (service.alfa, ("all", "management"), ["pl"])])
+    assert queued_builds() == set() and build_queued().built == []
     ready = service.get(f"/api/clients/{service.harbor}", "jcarter")
     assert ready.status_code == 200 and ready.json()["stale"] is False
+    scoped = service.get(f"/api/clients/{service.alfa}", "esokolova", lang="pl", format="timeline")
+    assert scoped.status_code == 200 and scoped.json()["language"] == "pl" and scoped.json()["stale"] is False
+    assert "Being prepared" not in service.get(f"/clients/{service.harbor}", "jcarter").text
     with session_scope() as session:
         assert session.get(RefreshRequest, service.harbor) is None
+        keys = set(session.execute(select(RenderedSummary.scope_key, RenderedSummary.language).distinct()
+                                   .where(RenderedSummary.client_id.in_([service.harbor, service.alfa]))))
+    assert keys == {("all", "en"), ("all+management", "pl")}
 
 
 def test_each_reader_gets_the_summary_of_exactly_the_scopes_they_may_read(service):
     public = {f: service.get(f"/api/clients/{service.alfa}", "jcarter", format=f).json() for f in FORMATS}
     assert service.get(f"/api/clients/{service.alfa}", "esokolova", lang="en").status_code == 202
+    build_queued()
     management = {f: service.get(f"/api/clients/{service.alfa}", "esokolova", lang="en", format=f).json()
                   for f in FORMATS}
     with session_scope() as session:
@@ -250,6 +291,7 @@ def test_the_privileged_legal_note_never_reaches_anyone(service):
         for format_name in FORMATS:
             response = service.get(f"/api/clients/{service.baltyk}", login, lang="en", format=format_name)
             if response.status_code == 202:
+                build_queued()
                 response = service.get(f"/api/clients/{service.baltyk}", login, lang="en", format=format_name)
             text = response.text
             assert response.status_code == 200 and "Opinia prawna" not in text and "kar umownych" not in text
@@ -345,8 +387,7 @@ def add_mail(folder: Path, text: str) -> None:
     import_paths([path])
 
 
-def test_new_data_marks_briefs_stale_and_reader_only_scope_sets_are_rebuilt(service, database_url, tmp_path,
-                                                                             monkeypatch):
+def test_new_data_marks_briefs_stale_and_the_batch_rebuilds_them(service, database_url, tmp_path, monkeypatch):
     monkeypatch.setenv("DOSSIER_SERVE_LOCAL_CACHE_SECONDS", "0.2")
     get_settings.cache_clear()
     client = TestClient(create_app(database_url))
@@ -356,13 +397,16 @@ def test_new_data_marks_briefs_stale_and_reader_only_scope_sets_are_rebuilt(serv
         return client.get(f"/api/clients/{service.alfa}", params={"lang": "en"}, headers=headers).json()
 
     assert brief("esokolova")["status"] == "queued"
+    build_queued()
     management, public = brief("esokolova"), brief("jcarter")
     assert management["stale"] is False and public["stale"] is False
     add_mail(tmp_path, "We confirm the order of 40 NW-300 terminals for Kazan.")
     time.sleep(0.25)  # other processes' changes reach this server once its memory cache expires
-    stale_public, stale_management = brief("jcarter"), brief("esokolova")  # the latter schedules a rebuild
+    stale_public, stale_management = brief("jcarter"), brief("esokolova")  # the latter queues its rebuild
     assert stale_public["stale"] is True and stale_public["root_hash"] == public["root_hash"]
     assert stale_management["stale"] is True and stale_management["root_hash"] == management["root_hash"]
+    assert queued_builds() == {(service.alfa, "all+management", "en")}  # the public one waits for its refresh
+    assert refresh_clients(dirty_clients(debounce=timedelta(0))).failed == {}  # the refresh DAG's jobs
     time.sleep(0.25)
     rebuilt, public_too = brief("esokolova"), brief("jcarter")
     assert rebuilt["stale"] is False and rebuilt["root_hash"] != management["root_hash"]

@@ -19,8 +19,8 @@ uvicorn = pytest.importorskip("uvicorn", reason="the web extra is not installed:
 
 from dossier.web import create_app  # noqa: E402
 from storage import access  # noqa: E402
-from storage.db import session_scope  # noqa: E402
 from storage.models import Feedback  # noqa: E402
+from tests.db import session_scope  # noqa: E402
 from tests.test_web import CALL_LINES, Service, prepare  # noqa: E402
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

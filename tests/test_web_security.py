@@ -13,9 +13,7 @@ from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
 from dossier.cli import app
-from ingest.pipeline import import_paths
 from storage import access, repository
-from storage.db import session_scope
 from storage.errors import DossierError
 from storage.models import ApiToken, Feedback, Interaction, utcnow
 
@@ -26,6 +24,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from dossier.web import create_app  # noqa: E402
 from dossier.web.auth import COOKIE_NAME  # noqa: E402
 from dossier.web.pages import FEEDBACK_PER_WINDOW, MAX_COMMENT_CHARS  # noqa: E402
+from tests.db import import_paths, session_scope
 
 HUGE_ID = "99999999999999999999"  # 20 digits: more than any integer key holds
 ROOT_HASH = "0123456789abcdef" * 4

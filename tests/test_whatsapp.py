@@ -11,11 +11,9 @@ from ingest.records import ParsedInteraction, Party, Quarantined
 from storage.models import Channel, ContactKind
 from tests.parser_helpers import WARSAW, split, write
 
-pytestmark = pytest.mark.usefixtures("warsaw_time")
-
 
 def parse(path: Path) -> tuple[list[ParsedInteraction], list[Quarantined]]:
-    return split(whatsapp.parse(path))
+    return split(whatsapp.parse(path, WARSAW))
 
 
 ANDROID_DAY_FIRST = (

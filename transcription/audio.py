@@ -45,7 +45,7 @@ class Audio:
 
     def mixdown(self) -> np.ndarray:
         """All tracks averaged into one (for language detection)."""
-        return np.mean([track.samples for track in self.tracks], axis=0, dtype=np.float32)
+        return np.asarray(np.mean([track.samples for track in self.tracks], axis=0, dtype=np.float32))
 
 
 def probe(path: Path) -> SourceInfo:
@@ -103,7 +103,7 @@ def peak_dbfs(samples: np.ndarray) -> float:
     usable = len(samples) - len(samples) % frame or len(samples)
     frames = samples[:usable].reshape(-1, min(frame, usable))
     loudest = float(np.sqrt(np.mean(frames * frames, axis=1)).max())
-    return 20 * np.log10(max(loudest, 1e-10))
+    return float(20 * np.log10(max(loudest, 1e-10)))
 
 
 def _ffmpeg_reason(error: av.error.FFmpegError) -> str:

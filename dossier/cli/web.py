@@ -45,7 +45,7 @@ def add_user(
     language: Annotated[str, typer.Option(help="Language summaries are shown in.")] = "en",
 ) -> None:
     """Create a user, or update the one with this login."""
-    with session_scope() as session:
+    with session_scope(get_settings().database_url) as session:
         user_id = repository.upsert_user(session, login=login, name=name, email=email, role=role, team=team,
                                          language=language)
     console.print(f"user {login} (#{user_id}) saved")
@@ -58,7 +58,7 @@ def grant(
     user: Annotated[str | None, typer.Option(help="Grant to this user (login or e-mail).")] = None,
 ) -> None:
     """Let a team or one user read the sources of a visibility scope."""
-    with session_scope() as session:
+    with session_scope(get_settings().database_url) as session:
         created = access.grant_scope(session, scope, team=team, user=user)
     holder = f"team {team}" if team else f"user {user}"
     console.print(f"{holder} may read scope {scope}" + ("" if created else " (already granted)"))
@@ -70,7 +70,7 @@ def create_token(
     name: Annotated[str | None, typer.Option(help="What the token is for, e.g. 'telephony'.")] = None,
 ) -> None:
     """Create an API token and print it once: it cannot be shown again."""
-    with session_scope() as session:
+    with session_scope(get_settings().database_url) as session:
         token = access.create_token(session, login, name)
     Console(stderr=True).print("[dim]store this token now; it is not shown again:[/]", highlight=False)
     print(token)

@@ -15,6 +15,8 @@ import matplotlib.pyplot as plt  # the Agg backend is chosen before pyplot loads
 from matplotlib.dates import DateFormatter
 from matplotlib.figure import Figure
 
+from storage.periods import month_start, next_month_start, week_start
+
 CHANNEL_COLORS = {"email": "#2680c2", "chat": "#3ebd93", "call": "#f0b429", "note": "#9446ed",
                   "deal_event": "#e12d39"}
 CHANNEL_ORDER = list(CHANNEL_COLORS)
@@ -22,16 +24,16 @@ CHANNEL_ORDER = list(CHANNEL_COLORS)
 
 def bins(start: date, end: date, by_week: bool) -> list[date]:
     """The first day of each week (Mondays) or month from ``start`` up to ``end`` (exclusive)."""
-    first = start - timedelta(days=start.weekday()) if by_week else start.replace(day=1)
+    first = _bin_of(start, by_week)
     found = []
     while first < end:
         found.append(first)
-        first = first + timedelta(days=7) if by_week else (first + timedelta(days=32)).replace(day=1)
+        first = first + timedelta(days=7) if by_week else next_month_start(first)
     return found
 
 
 def _bin_of(day: date, by_week: bool) -> date:
-    return day - timedelta(days=day.weekday()) if by_week else day.replace(day=1)
+    return week_start(day) if by_week else month_start(day)
 
 
 def activity_chart(events: list[tuple[datetime, str]], start: date, end: date, *, by_week: bool,

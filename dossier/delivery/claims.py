@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from storage import summaries
 from storage.models import PUBLIC_SCOPE, Interaction, SummaryNode
+from storage.periods import month_key
 from summarizer.merge import is_evidence, normalize
 from summarizer.notes import Claim, ClaimKind, Notes, Side
 from summarizer.redact import redact
@@ -156,7 +157,7 @@ TONE_STEP = 0.15
 def tone_points(tone: dict[str, float], *, until: date | None = None, months: int | None = None) -> list[tuple[str, float]]:
     """Month tone values (``"2026-03"``, -1..1), oldest first, up to ``until``, the last ``months`` of them."""
     points = sorted((month, value) for month, value in tone.items()
-                    if until is None or month <= f"{until:%Y-%m}")
+                    if until is None or month <= month_key(until))
     return points[-months:] if months else points
 
 

@@ -5,13 +5,11 @@ upcoming deadlines, every statement cited. Rendered as plain text and HTML in th
 kept in the ``Delivery`` outbox once per user and ISO week; :mod:`dossier.delivery.mailer` sends it.
 """
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dossier.delivery.claims import (
@@ -37,8 +35,10 @@ from dossier.delivery.templating import (
     output_language,
     render_template,
 )
+from storage.deliveries import DeliveryKey, Message, queue_once
 from storage.errors import DossierError
 from storage.models import Client, Delivery, User
+from storage.periods import iso_week, iso_week_monday
 from summarizer.notes import ClaimKind, Side
 
 KIND = "digest"
@@ -61,17 +61,13 @@ class Period:
     @classmethod
     def of(cls, key: str) -> "Period":
         """The period of an ISO week key; DossierError when malformed."""
-        match = re.fullmatch(r"(\d{4})-W(\d{2})", key)
-        if not match:
-            raise DossierError(f"bad ISO week {key!r}: expected e.g. 2026-W47")
-        monday = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
-        return cls(key, monday - timedelta(days=7), monday)
+        monday = iso_week_monday(key)
+        return cls(iso_week(monday), monday - timedelta(days=7), monday)
 
     @classmethod
     def containing(cls, day: date) -> "Period":
         """The period of ``day``'s ISO week: on any day of week 47, the digest of week 47 (about week 46)."""
-        year, week, _weekday = day.isocalendar()
-        return cls.of(f"{year}-W{week:02d}")
+        return cls.of(iso_week(day))
 
     @property
     def last_day(self) -> date:
@@ -205,21 +201,12 @@ def queue_digest(session: Session, user: User, as_of: date) -> tuple[Delivery, b
     once) never duplicate it.
     """
     period = Period.containing(as_of)
-    if (existing := _stored(session, user, period)) is not None:
-        return existing, False
-    if not user.email:
-        raise DossierError(f"user {user.login!r} has no e-mail address")
-    subject, text, html = build_digest(session, user, [client.id for client in clients_of(session, user)], period.key)
-    delivery = Delivery(kind=KIND, user_id=user.id, period_key=period.key, recipient=user.email, subject=subject,
-                        text_body=text, html_body=html, status="pending", attempts=0)
-    try:
-        with session.begin_nested():
-            session.add(delivery)
-    except IntegrityError:  # another run stored it first
-        return _stored(session, user, period), False
-    return delivery, True
 
+    def compose() -> Message:
+        if not user.email:
+            raise DossierError(f"user {user.login!r} has no e-mail address")
+        subject, text, html = build_digest(session, user, [client.id for client in clients_of(session, user)],
+                                           period.key)
+        return Message(recipient=user.email, subject=subject, text_body=text, html_body=html)
 
-def _stored(session: Session, user: User, period: Period) -> Delivery | None:
-    return session.scalar(select(Delivery).where(Delivery.kind == KIND, Delivery.user_id == user.id,
-                                                 Delivery.period_key == period.key))
+    return queue_once(session, DeliveryKey(KIND, user.id, period.key), compose)

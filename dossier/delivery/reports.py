@@ -38,13 +38,14 @@ from storage import repository
 from storage.db import session_scope
 from storage.errors import DossierError
 from storage.models import PUBLIC_SCOPE, Client, Interaction, Report, User
+from storage.periods import parse_quarter, previous_quarter
+from storage.reports import ReportKey, find_report, save_report
 from storage.vocabulary import closes_deal
 from summarizer.notes import Citation, ClaimKind
 from summarizer.redact import redact
 from summarizer.render import citation_marker
 
 KINDS = ("quarterly", "handover")
-QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
 NEXT_STEPS_HORIZON = timedelta(days=30)
 SCOPES = (PUBLIC_SCOPE,)
 
@@ -98,26 +99,8 @@ class Written:
 
     report_id: int
     html_path: Path
-    pdf_path: Path
-
-
-# --- periods -----------------------------------------------------------------------------------------
-
-def parse_quarter(text: str) -> tuple[str, date, date]:
-    """``"2025Q4"`` -> (``"2025Q4"``, first day, first day after); DossierError when malformed."""
-    match = QUARTER.match(text.strip())
-    if not match:
-        raise DossierError(f"bad quarter {text!r}: expected YEARQn, e.g. 2025Q4")
-    year, number = int(match.group(1)), int(match.group(2))
-    start = date(year, 3 * number - 2, 1)
-    end = date(year + 1, 1, 1) if number == 4 else date(year, 3 * number + 1, 1)
-    return f"{year}Q{number}", start, end
-
-
-def previous_quarter(as_of: date) -> str:
-    """The last quarter that ended before ``as_of``."""
-    number = (as_of.month - 1) // 3
-    return f"{as_of.year - 1}Q4" if number == 0 else f"{as_of.year}Q{number}"
+    pdf_path: Path | None  # None: only the HTML was asked for
+    new: bool = True  # False: the same report was written before and is still there
 
 
 # --- sections ----------------------------------------------------------------------------------------
@@ -273,39 +256,61 @@ def output_paths(out: Path) -> tuple[Path, Path]:
     return out.with_name(out.name + ".html"), out.with_name(out.name + ".pdf")
 
 
-def default_out(kind: str, client: Client, quarter: str | None, as_of: date) -> Path:
-    """Where a report goes without ``--out``: the reports directory, named by kind, client and period."""
-    slug = re.sub(r"[^\w-]+", "-", client.name, flags=re.UNICODE).strip("-").lower()
-    return Path(get_settings().reports_dir) / f"{kind}-{slug}-{quarter or as_of.isoformat()}.pdf"
+def default_out(client: Client, key: ReportKey) -> Path:
+    """Where a report goes without ``--out``: the reports directory, named by kind, client, period, reader
+    and language."""
+    name = "-".join(filter(None, (key.kind, client.name, key.period, key.reader, key.language)))
+    slug = re.sub(r"[^\w-]+", "-", name, flags=re.UNICODE).strip("-").lower()
+    return Path(get_settings().reports_dir) / f"{slug}.pdf"
 
 
 def make_report(kind: str, client_ref: str, *, quarter: str | None = None, to: str | None = None,
                 out: Path | None = None, language: str | None = None, as_of: date | None = None,
-                database_url: str | None = None) -> Written:
-    """Write a quarterly review or handover report as HTML and PDF and record it; returns the paths."""
+                pdf: bool = True, database_url: str | None = None) -> Written:
+    """Write a quarterly review or handover report as HTML (and PDF unless ``pdf`` is False) and record it.
+
+    The one way to make a report, for the ``dossier report`` commands and the batch jobs alike. The same
+    report (client, kind, quarter or day, reader, language: a :class:`storage.reports.ReportKey`) is
+    recorded once: asked for again, the recorded one is returned while its files are there (at ``out``
+    when given); otherwise it is written again and its record updated.
+    """
     if kind not in KINDS:
         raise DossierError(f"unknown report {kind!r}; expected one of: {', '.join(KINDS)}")
     as_of = as_of or date.today()
-    with session_scope(database_url) as session:
+    with session_scope(database_url or get_settings().database_url) as session:
         client = repository.find_client(session, client_ref)
         if client is None:
             raise DossierError(f"no client matches {client_ref!r} (try `dossier clients`)")
         recipient = find_user(session, to) if to else None
-        if kind == "quarterly":
-            quarter = parse_quarter(quarter or previous_quarter(as_of))[0]
+        period = parse_quarter(quarter or previous_quarter(as_of))[0] if kind == "quarterly" else as_of.isoformat()
+        quarter = period if kind == "quarterly" else None
         language = report_language(session, client, recipient, language)
+        key = ReportKey(client.id, kind, period, recipient.login if recipient else None, language)
+        wanted = output_paths(out) if out is not None else None
+        recorded = find_report(session, key)
+        if recorded is not None and (files := _recorded_files(recorded, wanted, pdf)) is not None:
+            return Written(recorded.id, *files, new=False)
         document = build_document(session, kind, client, quarter=quarter, to=recipient, language=language,
                                   as_of=as_of)
-        html_path, pdf_path = output_paths(out or default_out(kind, client, quarter, as_of))
+        html_path, pdf_path = wanted or output_paths(default_out(client, key))
         html_path.parent.mkdir(parents=True, exist_ok=True)
         html = render_html(document)
         html_path.write_text(html, encoding="utf-8")
-        write_pdf(html, pdf_path)
-        row = Report(client_id=client.id, kind=kind, period=quarter if kind == "quarterly" else None,
-                     params={"to": recipient.login if recipient else None, "language": language,
-                             "as_of": as_of.isoformat()},
-                     html_path=str(html_path.resolve()), pdf_path=str(pdf_path.resolve()))
-        session.add(row)
-        session.flush()
-        return Written(row.id, html_path, pdf_path)
+        if pdf:
+            write_pdf(html, pdf_path)
+        row = save_report(session, key, as_of=as_of, html_path=html_path, pdf_path=pdf_path if pdf else None)
+        return Written(row.id, html_path, pdf_path if pdf else None, new=True)
+
+
+def _recorded_files(report: Report, wanted: tuple[Path, Path] | None, pdf: bool) -> tuple[Path, Path | None] | None:
+    """A recorded report's (HTML, PDF) files when those needed are there (and are ``wanted``), else None."""
+    html_path = Path(report.html_path) if report.html_path else None
+    pdf_path = Path(report.pdf_path) if report.pdf_path else None
+    needed = (html_path, pdf_path) if pdf else (html_path,)
+    if html_path is None or not all(path is not None and path.is_file() for path in needed):
+        return None
+    if wanted is not None and (html_path, pdf_path if pdf else None) != (
+            wanted[0].resolve(), wanted[1].resolve() if pdf else None):
+        return None
+    return html_path, pdf_path
 

@@ -4,14 +4,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from dossier.settings import get_settings
 from dossier.web.audit import audit
 from dossier.web.auth import Reader, current_reader
-from dossier.web.reading import UnknownLanguage, needs_build, reading_language
+from dossier.web.reading import UnknownLanguage, queue_build, reading_language
+from ingest.normalize import normalize_phone
 from storage import access
 from storage.db import session_scope
 from summarizer.service import SummaryView
@@ -42,9 +43,12 @@ def summary_payload(view: SummaryView) -> dict[str, Any]:
             "content": summary.content, "card_url": f"/clients/{view.client_id}"}
 
 
-def answer(request: Request, background: BackgroundTasks, reader: Reader, action: str,
-           find: Callable[[Session], Lookup], format_name: str, lang: str | None) -> JSONResponse:
-    """The summary the reader may see (200), a queued on-demand build (202) or no client (404); audited."""
+def answer(request: Request, reader: Reader, action: str, find: Callable[[Session], Lookup], format_name: str,
+           lang: str | None) -> JSONResponse:
+    """The summary the reader may see (200, stale while a build waits), a queued build (202) or no client (404).
+
+    Builds are queued for the batch, never run here; every answer is audited.
+    """
     try:
         language = reading_language(reader.language, lang)
     except UnknownLanguage as error:
@@ -55,43 +59,45 @@ def answer(request: Request, background: BackgroundTasks, reader: Reader, action
         client = lookup.client
         view = summaries.read(client.id, client.name, format_name, language, reader.scopes) if client else None
         status = 404 if client is None else 202 if view is None else 200
+        if client is not None:
+            queue_build(session, client.id, reader.scopes, language, [view])
         audit(session, request, reader, action, client.id if client else None, status, format=format_name,
               **lookup.detail)
     if client is None:
         raise HTTPException(404, lookup.problem)
-    if needs_build(view, reader.scopes):
-        background.add_task(summaries.build, client.id, reader.scopes, language)
     if view is None:
         return JSONResponse(
             {"status": "queued", "client": {"id": client.id, "name": client.name},
-             "detail": f"no {format_name} for {client.name} yet; a refresh is queued, "
+             "detail": f"no {format_name} for {client.name} yet; its build is queued, "
                        f"retry in {RETRY_AFTER_SECONDS} s"},
             status_code=202, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     return JSONResponse(summary_payload(view))
 
 
 @router.get("/incoming-call", summary="Brief of the client calling from a phone number")
-def incoming_call(request: Request, background: BackgroundTasks, reader: AuthReader,
+def incoming_call(request: Request, reader: AuthReader,
                   phone: Annotated[str, Query(min_length=1, description="The caller's number, written any way.")],
                   region: Annotated[str | None, Query(description="Country of numbers without +code.")] = None,
                   format: FormatName = "brief", lang: LangQuery = None) -> JSONResponse:
     """Look the caller up by phone (normalised to E.164) and return their cached summary."""
     region = region or get_settings().default_phone_region
 
+    number = normalize_phone(phone.strip(), region.upper())
+
     def find(session: Session) -> Lookup:
-        number, client = access.find_client_by_phone(session, phone, region)
         if number is None:
             return Lookup(None, f"{phone!r} is not a valid phone number (read with region {region})",
                           {"phone": phone})
-        return Lookup(client, f"no client has the phone number {number}", {"phone": number})
+        return Lookup(access.find_client_by_phone(session, number), f"no client has the phone number {number}",
+                      {"phone": number})
 
-    return answer(request, background, reader, "api.incoming_call", find, format, lang)
+    return answer(request, reader, "api.incoming_call", find, format, lang)
 
 
 @router.get("/clients/{ref}", summary="Summary of a client by id or e-mail")
-def client_summary(request: Request, background: BackgroundTasks, reader: AuthReader, ref: str,
+def client_summary(request: Request, reader: AuthReader, ref: str,
                    format: FormatName = "brief", lang: LangQuery = None) -> JSONResponse:
     """Look a client up by id or e-mail (or name, domain, handle) and return their cached summary."""
-    return answer(request, background, reader, "api.client",
+    return answer(request, reader, "api.client",
                   lambda session: Lookup(access.find_client_ref(session, ref), f"no client matches {ref!r}",
                                          {"ref": ref}), format, lang)

@@ -4,7 +4,7 @@ import re
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dossier.settings import get_settings
@@ -18,8 +18,9 @@ from dossier.web.auth import (
     load_reader,
     start_session,
 )
-from dossier.web.reading import needs_build, reading_language
+from dossier.web.reading import queue_build, reading_language
 from dossier.web.templating import templates
+from ingest.normalize import normalize_phone
 from storage import access, repository
 from storage.db import session_scope
 from storage.models import Client, utcnow
@@ -28,7 +29,7 @@ from summarizer.service import FORMATS
 
 router = APIRouter(include_in_schema=False)
 AuthReader = Annotated[Reader, Depends(current_reader)]
-#: The card reloads itself this often while a missing summary is being built.
+#: The card reloads itself this often while a missing summary waits for the batch to build it.
 BUILDING_RELOAD_SECONDS = 3
 #: Feedback a user may send per ``FEEDBACK_WINDOW`` (counted in the database, so across server processes).
 FEEDBACK_PER_WINDOW = 20
@@ -78,8 +79,8 @@ def search(request: Request, reader: AuthReader, q: str | None = None) -> Respon
     if not q:
         return templates.TemplateResponse(request, "search.html", {"reader": reader, "q": "", "error": None})
     with session_scope(request.app.state.database_url) as session:
-        client = (access.find_client_by_phone(session, q, get_settings().default_phone_region)[1]
-                  or access.find_client_ref(session, q))
+        number = normalize_phone(q.strip(), get_settings().default_phone_region.upper())
+        client = (number and access.find_client_by_phone(session, number)) or access.find_client_ref(session, q)
         client_id = client.id if client else None
         if client_id is None:
             audit(session, request, reader, "page.search", None, 404, query=q)
@@ -90,9 +91,11 @@ def search(request: Request, reader: AuthReader, q: str | None = None) -> Respon
 
 
 @router.get("/clients/{client_id}", response_class=HTMLResponse)
-def card(request: Request, background: BackgroundTasks, reader: AuthReader, client_id: int,
-         feedback: str | None = None) -> Response:
-    """Brief, structured summary, timeline and action items, each citation a link to its source."""
+def card(request: Request, reader: AuthReader, client_id: int, feedback: str | None = None) -> Response:
+    """Brief, structured summary, timeline and action items, each citation a link to its source.
+
+    What exists is shown (stale ones marked); missing ones say they are being prepared, their build queued.
+    """
     language = reading_language(reader.language, None)
     summaries = request.app.state.summaries
     with session_scope(request.app.state.database_url) as session:
@@ -104,12 +107,10 @@ def card(request: Request, background: BackgroundTasks, reader: AuthReader, clie
                      "contacts": [f"{c.kind}: {c.value}" for c in client.contacts]}
             views = {name: summaries.read(client_id, client.name, name, language, reader.scopes) for name in FORMATS}
             building = any(view is None for view in views.values())
-            rebuild = any(needs_build(view, reader.scopes) for view in views.values())
+            queue_build(session, client_id, reader.scopes, language, list(views.values()))
             audit(session, request, reader, "page.card", client_id, 202 if building else 200, language=language)
     if client is None:
         raise HTTPException(404, f"No client #{client_id}.")
-    if rebuild:
-        background.add_task(summaries.build, client_id, reader.scopes, language)
     return templates.TemplateResponse(request, "card.html", {
         "reader": reader, "client": shown, "views": views, "language": language, "building": building,
         "reload_seconds": BUILDING_RELOAD_SECONDS, "feedback": feedback if feedback in access.VERDICTS else None})

