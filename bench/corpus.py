@@ -17,12 +17,12 @@ import random
 import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
 
 OUR_DOMAIN = "northwind-sales.example"
-START = datetime(2025, 9, 1, tzinfo=timezone.utc)
+START = datetime(2025, 9, 1, tzinfo=UTC)
 SPAN_SECONDS = int(timedelta(days=440).total_seconds())  # ~14 months, ending 2026-11
 MESSAGES_PER_FILE = 2_000
 
@@ -38,62 +38,171 @@ LAST = {
     "pl": ["Wiśniewska", "Zieliński", "Kowalczyk", "Nowak", "Wójcik", "Kamińska", "Lewandowski"],
     "de": ["Hoffmann", "Schäfer", "Müller", "Weber", "Becker", "Schröder", "Krüger", "Wolf"],
 }
-TRANSLIT = str.maketrans({
-    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z",
-    "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
-    "с": "s", "т": "t", "у": "u", "ф": "f", "х": "h", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sch",
-    "ы": "y", "э": "e", "ю": "yu", "я": "ya", "ь": "", "ъ": "", "ą": "a", "ć": "c", "ę": "e",
-    "ł": "l", "ń": "n", "ó": "o", "ś": "s", "ź": "z", "ż": "z", "ä": "ae", "ö": "oe", "ü": "ue",
-    "ß": "ss",
-})
-STEMS = ["alfa", "kordex", "baltic", "nord", "vega", "polar", "orion", "delta", "lumen", "terra",
-         "astra", "rivne", "kama", "wisla", "harbor", "finch", "atlas", "sigma", "ural", "oder"]
-SUFFIXES = {"en": ["logistics", "foods", "retail", "supply"], "ru": ["grupp", "torg", "trans", "snab"],
-            "pl": ["logistyka", "handel", "trans", "serwis"], "de": ["logistik", "handel", "technik"]}
+TRANSLIT = str.maketrans(
+    {
+        "а": "a",
+        "б": "b",
+        "в": "v",
+        "г": "g",
+        "д": "d",
+        "е": "e",
+        "ё": "e",
+        "ж": "zh",
+        "з": "z",
+        "и": "i",
+        "й": "y",
+        "к": "k",
+        "л": "l",
+        "м": "m",
+        "н": "n",
+        "о": "o",
+        "п": "p",
+        "р": "r",
+        "с": "s",
+        "т": "t",
+        "у": "u",
+        "ф": "f",
+        "х": "h",
+        "ц": "ts",
+        "ч": "ch",
+        "ш": "sh",
+        "щ": "sch",
+        "ы": "y",
+        "э": "e",
+        "ю": "yu",
+        "я": "ya",
+        "ь": "",
+        "ъ": "",
+        "ą": "a",
+        "ć": "c",
+        "ę": "e",
+        "ł": "l",
+        "ń": "n",
+        "ó": "o",
+        "ś": "s",
+        "ź": "z",
+        "ż": "z",
+        "ä": "ae",
+        "ö": "oe",
+        "ü": "ue",
+        "ß": "ss",
+    }
+)
+STEMS = [
+    "alfa",
+    "kordex",
+    "baltic",
+    "nord",
+    "vega",
+    "polar",
+    "orion",
+    "delta",
+    "lumen",
+    "terra",
+    "astra",
+    "rivne",
+    "kama",
+    "wisla",
+    "harbor",
+    "finch",
+    "atlas",
+    "sigma",
+    "ural",
+    "oder",
+]
+SUFFIXES = {
+    "en": ["logistics", "foods", "retail", "supply"],
+    "ru": ["grupp", "torg", "trans", "snab"],
+    "pl": ["logistyka", "handel", "trans", "serwis"],
+    "de": ["logistik", "handel", "technik"],
+}
 TLD = {"en": ".co.uk", "ru": ".ru", "pl": ".pl", "de": ".de"}
 LANG_WEIGHTS = (("en", 40), ("ru", 25), ("pl", 25), ("de", 10))
-CHARSETS = {"ru": ("utf-8", "utf-8", "windows-1251", "koi8-r"), "pl": ("utf-8", "utf-8", "iso-8859-2"),
-            "en": ("utf-8", "us-ascii"), "de": ("utf-8", "iso-8859-1")}
+CHARSETS = {
+    "ru": ("utf-8", "utf-8", "windows-1251", "koi8-r"),
+    "pl": ("utf-8", "utf-8", "iso-8859-2"),
+    "en": ("utf-8", "us-ascii"),
+    "de": ("utf-8", "iso-8859-1"),
+}
 PRODUCTS = ["NW-300 scanners", "LP-40 printers", "Care+ support", "RF-12 tags", "DockHub stations"]
 
-GREETING = {"en": "Hi {name},", "ru": "Добрый день, {name}!", "pl": "Dzień dobry, {name},",
-            "de": "Hallo {name},"}
+GREETING = {"en": "Hi {name},", "ru": "Добрый день, {name}!", "pl": "Dzień dobry, {name},", "de": "Hallo {name},"}
 SIGNOFF = {"en": "Best regards,", "ru": "С уважением,", "pl": "Pozdrawiam,", "de": "Viele Grüße"}
 SUBJECTS = {
-    "en": ["Quote for {product}", "Order {order}", "Delivery schedule", "Invoice {order}",
-           "Question about {product}", "Meeting next week"],
-    "ru": ["КП на {product}", "Заказ {order}", "График поставки", "Счёт {order}",
-           "Вопрос по {product}", "Встреча на следующей неделе"],
-    "pl": ["Oferta na {product}", "Zamówienie {order}", "Harmonogram dostaw", "Faktura {order}",
-           "Pytanie o {product}", "Spotkanie w przyszłym tygodniu"],
-    "de": ["Angebot für {product}", "Bestellung {order}", "Lieferplan", "Rechnung {order}",
-           "Frage zu {product}", "Termin nächste Woche"],
+    "en": [
+        "Quote for {product}",
+        "Order {order}",
+        "Delivery schedule",
+        "Invoice {order}",
+        "Question about {product}",
+        "Meeting next week",
+    ],
+    "ru": [
+        "КП на {product}",
+        "Заказ {order}",
+        "График поставки",
+        "Счёт {order}",
+        "Вопрос по {product}",
+        "Встреча на следующей неделе",
+    ],
+    "pl": [
+        "Oferta na {product}",
+        "Zamówienie {order}",
+        "Harmonogram dostaw",
+        "Faktura {order}",
+        "Pytanie o {product}",
+        "Spotkanie w przyszłym tygodniu",
+    ],
+    "de": [
+        "Angebot für {product}",
+        "Bestellung {order}",
+        "Lieferplan",
+        "Rechnung {order}",
+        "Frage zu {product}",
+        "Termin nächste Woche",
+    ],
 }
 SENTENCES = {
-    "en": ["Please send the updated quote for {qty} {product}.",
-           "The total is {amount} {currency} including delivery.",
-           "We will confirm the order by {date}.", "Delivery to the warehouse is planned for {date}.",
-           "Could you check why order {order} is delayed?", "Thanks, that works for us.",
-           "Our finance team needs the invoice for order {order}.",
-           "Let's have a short call on Tuesday to discuss the discount."],
-    "ru": ["Пришлите, пожалуйста, обновлённое КП на {qty} шт. {product}.",
-           "Итого {amount} {currency} с доставкой.", "Подтвердим заказ до {date}.",
-           "Поставка на склад запланирована на {date}.",
-           "Проверьте, пожалуйста, почему задерживается заказ {order}.",
-           "Спасибо, нас устраивает.", "Бухгалтерии нужен счёт по заказу {order}.",
-           "Давайте созвонимся во вторник и обсудим скидку."],
-    "pl": ["Proszę o aktualną ofertę na {qty} szt. {product}.",
-           "Razem {amount} {currency} z dostawą.", "Potwierdzimy zamówienie do {date}.",
-           "Dostawa do magazynu planowana jest na {date}.",
-           "Proszę sprawdzić, dlaczego zamówienie {order} jest opóźnione.",
-           "Dziękuję, to nam odpowiada.", "Księgowość potrzebuje faktury do zamówienia {order}.",
-           "Umówmy się na krótką rozmowę we wtorek w sprawie rabatu."],
-    "de": ["Bitte senden Sie uns ein aktualisiertes Angebot für {qty} {product}.",
-           "Gesamt {amount} {currency} inklusive Lieferung.", "Wir bestätigen die Bestellung bis {date}.",
-           "Die Lieferung ins Lager ist für {date} geplant.",
-           "Können Sie prüfen, warum Bestellung {order} verspätet ist?",
-           "Danke, das passt für uns.", "Unsere Buchhaltung braucht die Rechnung zu {order}.",
-           "Lassen Sie uns am Dienstag kurz wegen des Rabatts telefonieren."],
+    "en": [
+        "Please send the updated quote for {qty} {product}.",
+        "The total is {amount} {currency} including delivery.",
+        "We will confirm the order by {date}.",
+        "Delivery to the warehouse is planned for {date}.",
+        "Could you check why order {order} is delayed?",
+        "Thanks, that works for us.",
+        "Our finance team needs the invoice for order {order}.",
+        "Let's have a short call on Tuesday to discuss the discount.",
+    ],
+    "ru": [
+        "Пришлите, пожалуйста, обновлённое КП на {qty} шт. {product}.",
+        "Итого {amount} {currency} с доставкой.",
+        "Подтвердим заказ до {date}.",
+        "Поставка на склад запланирована на {date}.",
+        "Проверьте, пожалуйста, почему задерживается заказ {order}.",
+        "Спасибо, нас устраивает.",
+        "Бухгалтерии нужен счёт по заказу {order}.",
+        "Давайте созвонимся во вторник и обсудим скидку.",
+    ],
+    "pl": [
+        "Proszę o aktualną ofertę na {qty} szt. {product}.",
+        "Razem {amount} {currency} z dostawą.",
+        "Potwierdzimy zamówienie do {date}.",
+        "Dostawa do magazynu planowana jest na {date}.",
+        "Proszę sprawdzić, dlaczego zamówienie {order} jest opóźnione.",
+        "Dziękuję, to nam odpowiada.",
+        "Księgowość potrzebuje faktury do zamówienia {order}.",
+        "Umówmy się na krótką rozmowę we wtorek w sprawie rabatu.",
+    ],
+    "de": [
+        "Bitte senden Sie uns ein aktualisiertes Angebot für {qty} {product}.",
+        "Gesamt {amount} {currency} inklusive Lieferung.",
+        "Wir bestätigen die Bestellung bis {date}.",
+        "Die Lieferung ins Lager ist für {date} geplant.",
+        "Können Sie prüfen, warum Bestellung {order} verspätet ist?",
+        "Danke, das passt für uns.",
+        "Unsere Buchhaltung braucht die Rechnung zu {order}.",
+        "Lassen Sie uns am Dienstag kurz wegen des Rabatts telefonieren.",
+    ],
 }
 UTC_OFFSET = {"en": 0, "ru": 3, "pl": 1, "de": 2}
 CURRENCY = {"en": "GBP", "ru": "RUB", "pl": "PLN", "de": "EUR"}
@@ -176,17 +285,22 @@ class CorpusWriter:
     def fill(self, template: str, lang: str) -> str:
         rng = self.rng
         return template.format(
-            product=rng.choice(PRODUCTS), qty=rng.randint(2, 400), order=f"NW-{rng.randint(1000, 99999)}",
-            amount=f"{rng.randint(300, 900_000):,}".replace(",", " "), currency=CURRENCY[lang],
-            date=f"{rng.randint(1, 28):02d}.{rng.randint(1, 12):02d}.2026")
+            product=rng.choice(PRODUCTS),
+            qty=rng.randint(2, 400),
+            order=f"NW-{rng.randint(1000, 99999)}",
+            amount=f"{rng.randint(300, 900_000):,}".replace(",", " "),
+            currency=CURRENCY[lang],
+            date=f"{rng.randint(1, 28):02d}.{rng.randint(1, 12):02d}.2026",
+        )
 
     def own_text(self, lang: str, to: Person, author: Person) -> str:
-        sentences = [self.fill(template, lang)
-                     for template in self.rng.sample(SENTENCES[lang], self.rng.randint(1, 4))]
+        sentences = [self.fill(template, lang) for template in self.rng.sample(SENTENCES[lang], self.rng.randint(1, 4))]
         greeting = GREETING[lang].format(name=to.name.split()[0])
-        sig = (f"-- \n{author.name}\nNorthwind Sales\n+48 22 555 {self.rng.randint(1000, 9999)}"
-               if author.email.endswith(OUR_DOMAIN) else
-               f"{SIGNOFF[lang]}\n{author.name}\n{author.email.split('@')[1]}")
+        sig = (
+            f"-- \n{author.name}\nNorthwind Sales\n+48 22 555 {self.rng.randint(1000, 9999)}"
+            if author.email.endswith(OUR_DOMAIN)
+            else f"{SIGNOFF[lang]}\n{author.name}\n{author.email.split('@')[1]}"
+        )
         return f"{greeting}\n\n{' '.join(sentences)}\n\n{sig}"
 
     def message(self, number: int) -> tuple[bytes, str, datetime]:
@@ -209,9 +323,12 @@ class CorpusWriter:
         body = text if thread is None else f"{text}\n\n{self.quote(thread, lang)}"
         message_id = f"<{self.file_number:03d}.{number:06d}.{rng.getrandbits(32):08x}@{author.email.split('@')[1]}>"
         headers = [
-            f"From: {mailbox_address(author)}", f"To: {mailbox_address(to)}",
-            f"Subject: {encoded_word(subject)}", f"Date: {format_datetime(when)}",
-            f"Message-ID: {message_id}", "MIME-Version: 1.0",
+            f"From: {mailbox_address(author)}",
+            f"To: {mailbox_address(to)}",
+            f"Subject: {encoded_word(subject)}",
+            f"Date: {format_datetime(when)}",
+            f"Message-ID: {message_id}",
+            "MIME-Version: 1.0",
         ]
         if thread is not None:
             headers.append(f"In-Reply-To: {thread.message_ids[-1]}")
@@ -223,8 +340,7 @@ class CorpusWriter:
 
     def quote(self, thread: ThreadState, lang: str) -> str:
         stamp = thread.last_when.strftime("%d.%m.%Y %H:%M")
-        header = ATTRIBUTION[lang].format(when=stamp, name=thread.last_author.name,
-                                          addr=thread.last_author.email)
+        header = ATTRIBUTION[lang].format(when=stamp, name=thread.last_author.name, addr=thread.last_author.email)
         return header + "\n" + "\n".join(f"> {line}" if line else ">" for line in thread.last_text.split("\n"))
 
     def render_body(self, body: str, lang: str) -> bytes:
@@ -246,9 +362,13 @@ class CorpusWriter:
         boundary = f"----=_Alt_{self.rng.getrandbits(48):012x}"
         plain = text_part("plain", body, "utf-8", "quoted-printable")
         rich = text_part("html", to_html(body), "utf-8", "quoted-printable")
-        return (f'Content-Type: multipart/alternative; boundary="{boundary}"\n\n'
-                f"--{boundary}\n").encode() + plain + f"\n--{boundary}\n".encode() + rich + \
-            f"\n--{boundary}--\n".encode()
+        return (
+            (f'Content-Type: multipart/alternative; boundary="{boundary}"\n\n--{boundary}\n').encode()
+            + plain
+            + f"\n--{boundary}\n".encode()
+            + rich
+            + f"\n--{boundary}--\n".encode()
+        )
 
     def write_file(self, path: Path, count: int) -> Path:
         chunks = []
@@ -279,14 +399,12 @@ def text_part(subtype: str, text: str, charset: str, cte: str) -> bytes:
         payload = data
     if not payload.endswith(b"\n"):
         payload += b"\n"
-    head = (f'Content-Type: text/{subtype}; charset="{charset}"\n'
-            f"Content-Transfer-Encoding: {cte}\n\n").encode("ascii")
+    head = (f'Content-Type: text/{subtype}; charset="{charset}"\nContent-Transfer-Encoding: {cte}\n\n').encode("ascii")
     return head + payload
 
 
 def to_html(body: str) -> str:
-    paragraphs = "".join(f"<p>{html.escape(chunk).replace(chr(10), '<br>')}</p>"
-                         for chunk in body.split("\n\n"))
+    paragraphs = "".join(f"<p>{html.escape(chunk).replace(chr(10), '<br>')}</p>" for chunk in body.split("\n\n"))
     return f"<html><body>{paragraphs}</body></html>\n"
 
 
@@ -297,8 +415,9 @@ def _write_one(args: tuple[int, int, int, int, str]) -> str:
     return str(CorpusWriter(seed, file_number, clients, agents).write_file(Path(path), count))
 
 
-def generate_email_corpus(out_dir: Path, *, emails: int = 100_000, clients: int = 2_000,
-                          seed: int = 1, workers: int | None = None) -> list[Path]:
+def generate_email_corpus(
+    out_dir: Path, *, emails: int = 100_000, clients: int = 2_000, seed: int = 1, workers: int | None = None
+) -> list[Path]:
     """Write ``emails`` messages across mbox files of up to 2,000 messages; return their paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

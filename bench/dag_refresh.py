@@ -40,14 +40,20 @@ def configure(batch_size: int) -> None:
     """A fresh work folder; the environment set before Airflow is imported."""
     shutil.rmtree(WORK, ignore_errors=True)
     (WORK / "airflow").mkdir(parents=True)
-    os.environ.update({
-        "DOSSIER_ENGINE": "grounded", "DOSSIER_REFRESH_DEBOUNCE_SECONDS": "0",
-        "DOSSIER_REFRESH_BATCH_SIZE": str(batch_size), "DOSSIER_SUMMARY_LANGUAGES": "en",
-        "AIRFLOW_HOME": str(WORK / "airflow"), "AIRFLOW_CONFIG": str(ROOT / "dags" / "airflow.cfg"),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{WORK / 'airflow' / 'airflow.db'}",
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
-    })
+    os.environ.update(
+        {
+            "DOSSIER_ENGINE": "grounded",
+            "DOSSIER_REFRESH_DEBOUNCE_SECONDS": "0",
+            "DOSSIER_REFRESH_BATCH_SIZE": str(batch_size),
+            "DOSSIER_SUMMARY_LANGUAGES": "en",
+            "AIRFLOW_HOME": str(WORK / "airflow"),
+            "AIRFLOW_CONFIG": str(ROOT / "dags" / "airflow.cfg"),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{WORK / 'airflow' / 'airflow.db'}",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        }
+    )
     sys.path.insert(0, str(ROOT / "dags"))  # as Airflow's DAG bundle does
 
 
@@ -151,8 +157,10 @@ def airflow(dag: Any, template: Path, name: str, client_ids: list[int]) -> tuple
 
 def markdown(rows: list[tuple[str, int, float]], baseline: float) -> str:
     lines = ["| path | clients | seconds | clients/s per worker | ratio |", "|---|---:|---:|---:|---:|"]
-    lines += [f"| {name} | {clients:,} | {seconds:.1f} | {clients / seconds:.1f} | {seconds / baseline:.2f} |"
-              for name, clients, seconds in rows]
+    lines += [
+        f"| {name} | {clients:,} | {seconds:.1f} | {clients / seconds:.1f} | {seconds / baseline:.2f} |"
+        for name, clients, seconds in rows
+    ]
     return "\n".join(lines)
 
 
@@ -175,23 +183,48 @@ def main(argv: list[str] | None = None) -> int:
         lib_times.append(library_loop(template, f"library-{round_number}", client_ids, args.batch_size))
         seconds, instances = airflow(dag, template, f"airflow-{round_number}", client_ids)
         dag_times.append(seconds)
-        console.print(f"round {round_number}: summarize {all_times[-1]:.1f} s, library loop {lib_times[-1]:.1f} s, "
-                      f"dossier_refresh {seconds:.1f} s")
+        console.print(
+            f"round {round_number}: summarize {all_times[-1]:.1f} s, library loop {lib_times[-1]:.1f} s, "
+            f"dossier_refresh {seconds:.1f} s"
+        )
     lib, dag_seconds = min(lib_times), min(dag_times)
     overhead = dag_seconds / lib - 1
-    rows = [(f"library loop: `jobs.refresh_clients` over batches of {args.batch_size} (**baseline**)",
-             len(client_ids), lib),
-            (f"`dossier_refresh` via `dag.test()`: {instances} mapped batches of {args.batch_size}",
-             len(client_ids), dag_seconds),
-            ("reference: `summarize(all_clients=True)`", len(client_ids), min(all_times))]
+    rows = [
+        (
+            f"library loop: `jobs.refresh_clients` over batches of {args.batch_size} (**baseline**)",
+            len(client_ids),
+            lib,
+        ),
+        (
+            f"`dossier_refresh` via `dag.test()`: {instances} mapped batches of {args.batch_size}",
+            len(client_ids),
+            dag_seconds,
+        ),
+        ("reference: `summarize(all_clients=True)`", len(client_ids), min(all_times)),
+    ]
     table = markdown(rows, lib)
     console.print(table)
-    console.print(f"Airflow overhead: {overhead:+.1%} (goal <= +25 %), best of {args.rounds} rounds; "
-                  f"first dag.test() in the process (empty queue): {warm_up:.1f} s")
-    (OUT_DIR / "dag_refresh.json").write_text(json.dumps({
-        "clients": len(client_ids), "emails": args.emails, "batch_size": args.batch_size,
-        "summarize_all_s": all_times, "library_loop_s": lib_times, "airflow_s": dag_times, "warm_up_s": warm_up, "mapped_instances": instances,
-        "overhead": overhead, "markdown": table}, indent=2))
+    console.print(
+        f"Airflow overhead: {overhead:+.1%} (goal <= +25 %), best of {args.rounds} rounds; "
+        f"first dag.test() in the process (empty queue): {warm_up:.1f} s"
+    )
+    (OUT_DIR / "dag_refresh.json").write_text(
+        json.dumps(
+            {
+                "clients": len(client_ids),
+                "emails": args.emails,
+                "batch_size": args.batch_size,
+                "summarize_all_s": all_times,
+                "library_loop_s": lib_times,
+                "airflow_s": dag_times,
+                "warm_up_s": warm_up,
+                "mapped_instances": instances,
+                "overhead": overhead,
+                "markdown": table,
+            },
+            indent=2,
+        )
+    )
     return 0 if overhead <= 0.25 else 1
 
 

@@ -90,24 +90,33 @@ def fresh_sqlite() -> str:
 
 def run(inputs: int, seed: int) -> Run:
     corpus, generating = fresh_corpus(inputs, seed)
-    console.print(f"corpus: {len(corpus.inputs)} inputs, {corpus.expected_messages} good messages, "
-                  f"{sum(1 for item in corpus.inputs if item.quarantined)} bad inputs ({generating:.1f} s)")
+    console.print(
+        f"corpus: {len(corpus.inputs)} inputs, {corpus.expected_messages} good messages, "
+        f"{sum(1 for item in corpus.inputs if item.quarantined)} bad inputs ({generating:.1f} s)"
+    )
     url = fresh_sqlite()
     outcome = import_corpus(corpus, url, IMPORT_OPTIONS)
-    console.print(f"first import: {outcome.seconds:.1f} s" + (" (raised; folders imported in halves)"
-                                                              if outcome.isolated else ""))
+    console.print(
+        f"first import: {outcome.seconds:.1f} s" + (" (raised; folders imported in halves)" if outcome.isolated else "")
+    )
     findings = check_import(corpus, url, outcome)
     before = database_counts(url)
     started = time.perf_counter()
     try:
         import_paths([corpus.root], database_url=url, options=IMPORT_OPTIONS)
         reimport_error = None
-    except Exception as error:  # measured: the re-import raising is a crash too
+    except Exception as error:  # noqa: BLE001 - measured: the re-import raising is a crash too
         reimport_error = f"{type(error).__name__}: {error}"
     reimport = time.perf_counter() - started
     after = database_counts(url)
-    return Run(corpus, outcome, findings, (after[0] - before[0], after[1] - before[1]), reimport_error,
-               {"generate": generating, "first import": outcome.seconds, "re-import": reimport})
+    return Run(
+        corpus,
+        outcome,
+        findings,
+        (after[0] - before[0], after[1] - before[1]),
+        reimport_error,
+        {"generate": generating, "first import": outcome.seconds, "re-import": reimport},
+    )
 
 
 def summary_rows(result: Run) -> list[tuple[str, str, str]]:
@@ -118,23 +127,39 @@ def summary_rows(result: Run) -> list[tuple[str, str, str]]:
     added_interactions, added_quarantine = result.reimport_added
     bad = sum(1 for item in corpus.inputs if item.quarantined)
     return [
-        ("inputs tried", f"{len(corpus.inputs):,}",
-         f"{len(corpus.inputs) - bad} good, {bad} bad; {corpus.expected_messages:,} good messages"),
-        ("crashes (tracebacks)", str(len(pinned) + len(caught)),
-         f"one-run import raised: {'yes' if result.outcome.errors else 'no'}; {len(pinned)} exceptions pinned "
-         f"to folders, {len(caught)} parser exceptions caught by the pipeline"
-         + (f"; re-import raised {result.reimport_error[:60]}" if result.reimport_error else "")),
-        ("lost", str(len(findings.lost)),
-         f"{len(findings.lost_messages)} good messages not imported, "
-         f"{len(findings.unkept)} bad inputs without quarantine, reason or bytes"),
+        (
+            "inputs tried",
+            f"{len(corpus.inputs):,}",
+            f"{len(corpus.inputs) - bad} good, {bad} bad; {corpus.expected_messages:,} good messages",
+        ),
+        (
+            "crashes (tracebacks)",
+            str(len(pinned) + len(caught)),
+            f"one-run import raised: {'yes' if result.outcome.errors else 'no'}; {len(pinned)} exceptions pinned "
+            f"to folders, {len(caught)} parser exceptions caught by the pipeline"
+            + (f"; re-import raised {result.reimport_error[:60]}" if result.reimport_error else ""),
+        ),
+        (
+            "lost",
+            str(len(findings.lost)),
+            f"{len(findings.lost_messages)} good messages not imported, "
+            f"{len(findings.unkept)} bad inputs without quarantine, reason or bytes",
+        ),
         ("wrongly decoded", str(len(findings.wrongly_decoded)), "stored body or subject differs from the text written"),
-        ("duplicates after re-import", str(added_interactions + added_quarantine + len(findings.duplicated)),
-         f"re-import added {added_interactions} interactions and {added_quarantine} quarantine rows; "
-         f"{len(findings.duplicated)} good messages stored more than once"),
+        (
+            "duplicates after re-import",
+            str(added_interactions + added_quarantine + len(findings.duplicated)),
+            f"re-import added {added_interactions} interactions and {added_quarantine} quarantine rows; "
+            f"{len(findings.duplicated)} good messages stored more than once",
+        ),
         ("good inputs quarantined", str(len(findings.false_quarantine)), "quarantine rows for inputs that are fine"),
-        ("seconds", f"{result.seconds['first import']:.1f}",
-         "first import" + (", with the imports in halves after it raised" if result.outcome.isolated else "")
-         + f"; re-import {result.seconds['re-import']:.1f} s, generating {result.seconds['generate']:.1f} s"),
+        (
+            "seconds",
+            f"{result.seconds['first import']:.1f}",
+            "first import"
+            + (", with the imports in halves after it raised" if result.outcome.isolated else "")
+            + f"; re-import {result.seconds['re-import']:.1f} s, generating {result.seconds['generate']:.1f} s",
+        ),
     ]
 
 
@@ -178,8 +203,11 @@ def markdown(result: Run) -> str:
     tried = Counter(item.case for item in result.corpus.inputs)
     lines = ["| measure | count | what |", "|---|---:|---|"]
     lines += [f"| {measure} | {count} | {what} |" for measure, count, what in summary_rows(result)]
-    lines += ["", "| case | inputs | " + " | ".join(kind.replace("_", " ") for kind in KINDS) + " |",
-              "|---|" + "---:|" * (len(KINDS) + 1)]
+    lines += [
+        "",
+        "| case | inputs | " + " | ".join(kind.replace("_", " ") for kind in KINDS) + " |",
+        "|---|" + "---:|" * (len(KINDS) + 1),
+    ]
     lines += [f"| {case} | {tried.get(case, '')} | " + " | ".join(row) + " |" for case, row, _ in case_rows(result)]
     return "\n".join(lines)
 
@@ -187,12 +215,17 @@ def markdown(result: Run) -> str:
 def as_json(result: Run) -> dict:
     def listed(findings: list[Finding]) -> list[dict]:
         return [finding._asdict() for finding in findings]
-    return {"seed": result.corpus.seed, "inputs": len(result.corpus.inputs),
-            "good_messages": result.corpus.expected_messages, "seconds": result.seconds,
-            "reimport_added": {"interactions": result.reimport_added[0], "quarantine": result.reimport_added[1]},
-            "reimport_error": result.reimport_error,
-            "findings": {kind: listed(getattr(result.findings, kind)) for kind in KINDS},
-            "markdown": markdown(result)}
+
+    return {
+        "seed": result.corpus.seed,
+        "inputs": len(result.corpus.inputs),
+        "good_messages": result.corpus.expected_messages,
+        "seconds": result.seconds,
+        "reimport_added": {"interactions": result.reimport_added[0], "quarantine": result.reimport_added[1]},
+        "reimport_error": result.reimport_error,
+        "findings": {kind: listed(getattr(result.findings, kind)) for kind in KINDS},
+        "markdown": markdown(result),
+    }
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -211,8 +244,15 @@ def main(argv: list[str] | None = None) -> int:
     (OUT_DIR / "fuzz_import.json").write_text(json.dumps(as_json(result), indent=1))
     console.print(markdown(result), markup=False, highlight=False)
     findings = result.findings
-    clean = not (findings.crashes or findings.lost or findings.wrongly_decoded or findings.duplicated
-                 or findings.false_quarantine or any(result.reimport_added) or result.reimport_error)
+    clean = not (
+        findings.crashes
+        or findings.lost
+        or findings.wrongly_decoded
+        or findings.duplicated
+        or findings.false_quarantine
+        or any(result.reimport_added)
+        or result.reimport_error
+    )
     return 0 if clean else 1
 
 

@@ -8,47 +8,71 @@ preference, a person with a role, and a rare critical mention.
 import hashlib
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from storage import repository
 from storage.db import session_scope
 from storage.models import Channel
 
-START = datetime(2025, 9, 1, 9, 0, tzinfo=timezone.utc)
+START = datetime(2025, 9, 1, 9, 0, tzinfo=UTC)
 SPAN_DAYS = 420
 
 ROUTINE = {
-    "en": ["Thanks for the update, we will review it internally.", "Can we move our call to Thursday?",
-           "The delivery arrived, all good.", "Please find the updated price list attached.",
-           "We are still comparing offers, nothing decided yet.", "Could you resend the invoice?"],
-    "ru": ["Спасибо, посмотрим внутри и вернёмся.", "Можно перенести звонок на четверг?",
-           "Поставка пришла, всё в порядке.", "Во вложении обновлённый прайс.",
-           "Пока сравниваем предложения, решения нет.", "Пришлите, пожалуйста, счёт ещё раз."],
-    "pl": ["Dziękuję, przeanalizujemy to wewnętrznie.", "Czy możemy przesunąć rozmowę na czwartek?",
-           "Dostawa dotarła, wszystko w porządku.", "W załączniku zaktualizowany cennik.",
-           "Wciąż porównujemy oferty, nic nie zdecydowano.", "Proszę o ponowne przesłanie faktury."],
+    "en": [
+        "Thanks for the update, we will review it internally.",
+        "Can we move our call to Thursday?",
+        "The delivery arrived, all good.",
+        "Please find the updated price list attached.",
+        "We are still comparing offers, nothing decided yet.",
+        "Could you resend the invoice?",
+    ],
+    "ru": [
+        "Спасибо, посмотрим внутри и вернёмся.",
+        "Можно перенести звонок на четверг?",
+        "Поставка пришла, всё в порядке.",
+        "Во вложении обновлённый прайс.",
+        "Пока сравниваем предложения, решения нет.",
+        "Пришлите, пожалуйста, счёт ещё раз.",
+    ],
+    "pl": [
+        "Dziękuję, przeanalizujemy to wewnętrznie.",
+        "Czy możemy przesunąć rozmowę na czwartek?",
+        "Dostawa dotarła, wszystko w porządku.",
+        "W załączniku zaktualizowany cennik.",
+        "Wciąż porównujemy oferty, nic nie zdecydowano.",
+        "Proszę o ponowne przesłanie faktury.",
+    ],
 }
 
 FACTS = {
-    "en": {"purchase": "We bought {qty} units of {product} for {amount} EUR.",
-           "promise": "I will send the signed contract by {due:%d %B %Y}.",
-           "preference": "Please call me only after 16:00, I prefer phone calls.",
-           "person": "{person}, Head of Procurement",
-           "risk": "By the way, our director {boss} retires in January."},
-    "ru": {"purchase": "Купили {product}, {qty} шт., на сумму {amount} EUR.",
-           "promise": "Пришлю подписанный договор до {due:%d.%m.%Y}.",
-           "preference": "Звоните только после 16:00, мне удобнее по телефону.",
-           "person": "{person}, руководитель отдела закупок",
-           "risk": "Кстати, наш директор {boss} в январе уходит на пенсию."},
-    "pl": {"purchase": "Kupiliśmy {product}, {qty} szt., za {amount} EUR.",
-           "promise": "Podpisaną umowę wyślę do {due:%d.%m.%Y}.",
-           "preference": "Proszę dzwonić tylko po 16:00, wolę telefon.",
-           "person": "{person}, kierownik działu zakupów",
-           "risk": "Przy okazji, nasz dyrektor {boss} w styczniu przechodzi na emeryturę."},
+    "en": {
+        "purchase": "We bought {qty} units of {product} for {amount} EUR.",
+        "promise": "I will send the signed contract by {due:%d %B %Y}.",
+        "preference": "Please call me only after 16:00, I prefer phone calls.",
+        "person": "{person}, Head of Procurement",
+        "risk": "By the way, our director {boss} retires in January.",
+    },
+    "ru": {
+        "purchase": "Купили {product}, {qty} шт., на сумму {amount} EUR.",
+        "promise": "Пришлю подписанный договор до {due:%d.%m.%Y}.",
+        "preference": "Звоните только после 16:00, мне удобнее по телефону.",
+        "person": "{person}, руководитель отдела закупок",
+        "risk": "Кстати, наш директор {boss} в январе уходит на пенсию.",
+    },
+    "pl": {
+        "purchase": "Kupiliśmy {product}, {qty} szt., za {amount} EUR.",
+        "promise": "Podpisaną umowę wyślę do {due:%d.%m.%Y}.",
+        "preference": "Proszę dzwonić tylko po 16:00, wolę telefon.",
+        "person": "{person}, kierownik działu zakupów",
+        "risk": "Przy okazji, nasz dyrektor {boss} w styczniu przechodzi na emeryturę.",
+    },
 }
-PEOPLE = {"en": ["Emily Clarke", "Tom Baker", "Sarah Lindqvist"], "ru": ["Иван Петров", "Ольга Смирнова"],
-          "pl": ["Katarzyna Wiśniewska", "Tomasz Zieliński"]}
+PEOPLE = {
+    "en": ["Emily Clarke", "Tom Baker", "Sarah Lindqvist"],
+    "ru": ["Иван Петров", "Ольга Смирнова"],
+    "pl": ["Katarzyna Wiśniewska", "Tomasz Zieliński"],
+}
 PRODUCTS = ["NW-300 scanners", "LP-40 printers", "Care+ support"]
 
 
@@ -61,15 +85,43 @@ class PlantedFacts:
     facts: dict[str, list[str]] = field(default_factory=dict)  # kind -> identifying fragments
 
 
-def _row(client_id: int, n: int, when: datetime, channel: Channel, direction: str, author: str,
-         body: str, signature: str = "") -> dict[str, Any]:
+def _row(
+    client_id: int,
+    n: int,
+    when: datetime,
+    channel: Channel,
+    direction: str,
+    author: str,
+    body: str,
+    signature: str = "",
+) -> dict[str, Any]:
     digest = hashlib.sha256(f"bench|{client_id}|{n}|{body}".encode()).hexdigest()
-    return {"client_id": client_id, "channel": channel.value, "direction": direction, "author": author,
-            "author_contact": None, "participants": [], "occurred_at": when, "language": None,
-            "subject": None, "body": body, "quoted_text": "", "signature": signature, "attachments": [],
-            "source_kind": "bench", "source_ref": f"bench:{client_id}:{n}", "external_id": None,
-            "thread_ref": None, "content_hash": digest, "scope": "all", "privileged": False, "deal_id": None,
-            "meta": {}, "import_run_id": None, "imported_at": when}
+    return {
+        "client_id": client_id,
+        "channel": channel.value,
+        "direction": direction,
+        "author": author,
+        "author_contact": None,
+        "participants": [],
+        "occurred_at": when,
+        "language": None,
+        "subject": None,
+        "body": body,
+        "quoted_text": "",
+        "signature": signature,
+        "attachments": [],
+        "source_kind": "bench",
+        "source_ref": f"bench:{client_id}:{n}",
+        "external_id": None,
+        "thread_ref": None,
+        "content_hash": digest,
+        "scope": "all",
+        "privileged": False,
+        "deal_id": None,
+        "meta": {},
+        "import_run_id": None,
+        "imported_at": when,
+    }
 
 
 def history_rows(client_id: int, name: str, count: int, rng: random.Random) -> tuple[list[dict], PlantedFacts]:
@@ -86,7 +138,7 @@ def history_rows(client_id: int, name: str, count: int, rng: random.Random) -> t
         "preference": templates["preference"],
         "risk": templates["risk"].format(boss=boss),
     }
-    slots = dict(zip(planted, sorted(rng.sample(range(count), len(planted)))))
+    slots = dict(zip(planted, sorted(rng.sample(range(count), len(planted))), strict=True))
     rows = []
     for n, when in enumerate(times):
         inbound = rng.random() < 0.55
@@ -98,10 +150,17 @@ def history_rows(client_id: int, name: str, count: int, rng: random.Random) -> t
         if fact == "promise":
             author, inbound = person, True
         rows.append(_row(client_id, n, when, channel, "inbound" if inbound else "outbound", author, body, signature))
-    facts = PlantedFacts(name, language, {
-        "purchase": [str(qty), product.split()[0]], "promise": [due.isoformat()],
-        "preference": ["16:00"], "person": [person.split()[-1]], "risk": [boss.split()[-1]],
-    })
+    facts = PlantedFacts(
+        name,
+        language,
+        {
+            "purchase": [str(qty), product.split()[0]],
+            "promise": [due.isoformat()],
+            "preference": ["16:00"],
+            "person": [person.split()[-1]],
+            "risk": [boss.split()[-1]],
+        },
+    )
     return rows, facts
 
 
@@ -128,8 +187,18 @@ def add_messages(database_url: str, client_ids: list[int], per_client: int, *, s
     rng = random.Random(seed)
     when = START + timedelta(days=SPAN_DAYS + 1)
     with session_scope(database_url) as session:
-        rows = [_row(cid, 10_000 + k, when + timedelta(minutes=k), Channel.EMAIL, "inbound", "Client",
-                     f"New message {k}: quote approved, please send the invoice. {rng.random():.6f}")
-                for cid in client_ids for k in range(per_client)]
+        rows = [
+            _row(
+                cid,
+                10_000 + k,
+                when + timedelta(minutes=k),
+                Channel.EMAIL,
+                "inbound",
+                "Client",
+                f"New message {k}: quote approved, please send the invoice. {rng.random():.6f}",
+            )
+            for cid in client_ids
+            for k in range(per_client)
+        ]
         repository.insert_interactions(session, rows)
         record_change(session, [Change(client_id, ChangeKind.INTERACTION) for client_id in client_ids])

@@ -82,10 +82,12 @@ def corpus(emails: int, clients: int, seed: int) -> list[Path]:
             return paths
     started = time.perf_counter()
     paths = generate_email_corpus(folder, emails=emails, clients=clients, seed=seed)
-    manifest.write_text(json.dumps({"emails": emails, "clients": clients, "seed": seed,
-                                    "files": [path.name for path in paths]}))
-    console.print(f"corpus: generated {emails} messages in {len(paths)} mbox files "
-                  f"in {time.perf_counter() - started:.1f} s")
+    manifest.write_text(
+        json.dumps({"emails": emails, "clients": clients, "seed": seed, "files": [path.name for path in paths]})
+    )
+    console.print(
+        f"corpus: generated {emails} messages in {len(paths)} mbox files in {time.perf_counter() - started:.1f} s"
+    )
     return paths
 
 
@@ -116,15 +118,15 @@ def bare_parse_compat32(paths: list[Path]) -> Result:
         box = mailbox.mbox(str(path), create=False)
         for key in box.iterkeys():
             message = email.message_from_bytes(box.get_bytes(key), policy=email.policy.compat32)
-            part = next((part for part in message.walk()
-                         if part.get_content_type() in ("text/plain", "text/html")), None)
+            part = next(
+                (part for part in message.walk() if part.get_content_type() in ("text/plain", "text/html")), None
+            )
             payload = part.get_payload(decode=True) if part is not None else b""
             text = payload.decode(part.get_content_charset() or "utf-8", "replace") if part else ""
             _fields = (message["From"], message["To"], message["Date"], message["Subject"], text)
             count += 1
         box.close()
-    return Result("bare stdlib parse, compat32 policy (reference)", count,
-                  time.perf_counter() - started)
+    return Result("bare stdlib parse, compat32 policy (reference)", count, time.perf_counter() - started)
 
 
 def parser_only(paths: list[Path]) -> Result:
@@ -139,8 +141,13 @@ def parser_only(paths: list[Path]) -> Result:
         for item in parse(path):
             count += 1
             quarantined += isinstance(item, Quarantined)
-    return Result("ingest.mail.parse only (no DB)", count, time.perf_counter() - started,
-                  quarantined=quarantined, ok=quarantined == 0)
+    return Result(
+        "ingest.mail.parse only (no DB)",
+        count,
+        time.perf_counter() - started,
+        quarantined=quarantined,
+        ok=quarantined == 0,
+    )
 
 
 # ------------------------------------------------------------------ databases
@@ -171,9 +178,14 @@ def fresh_postgres(url: str) -> tuple[str, Callable[[], None]]:
     name = f"dossier_bench_{os.getpid()}"
 
     def admin() -> psycopg.Connection:
-        return psycopg.connect(host=base.host, port=base.port, user=base.username,
-                               password=base.password, dbname=base.database or "postgres",
-                               autocommit=True)
+        return psycopg.connect(
+            host=base.host,
+            port=base.port,
+            user=base.username,
+            password=base.password,
+            dbname=base.database or "postgres",
+            autocommit=True,
+        )
 
     with admin() as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
@@ -193,8 +205,9 @@ def fresh_postgres(url: str) -> tuple[str, Callable[[], None]]:
 # ------------------------------------------------------------------ imports
 
 
-def timed_import(label: str, paths: list[Path], url: str, expected: int, *, reimport: bool,
-                 profile: Path | None = None) -> Result:
+def timed_import(
+    label: str, paths: list[Path], url: str, expected: int, *, reimport: bool, profile: Path | None = None
+) -> Result:
     from ingest.options import ImportOptions
     from ingest.pipeline import import_paths
 
@@ -211,20 +224,26 @@ def timed_import(label: str, paths: list[Path], url: str, expected: int, *, reim
     want = (0, expected) if reimport else (expected, 0)
     ok = (report.imported, report.duplicates) == want and report.quarantined == 0
     note = "" if ok else f"expected imported/duplicates {want[0]}/{want[1]}, no quarantine"
-    return Result(label, report.imported + report.duplicates + report.quarantined, seconds,
-                  report.imported, report.duplicates, report.quarantined, ok, note)
+    return Result(
+        label,
+        report.imported + report.duplicates + report.quarantined,
+        seconds,
+        report.imported,
+        report.duplicates,
+        report.quarantined,
+        ok,
+        note,
+    )
 
 
-def bench_database(name: str, url: str, paths: list[Path], expected: int,
-                   profile_dir: Path | None) -> list[Result]:
+def bench_database(name: str, url: str, paths: list[Path], expected: int, profile_dir: Path | None) -> list[Result]:
     from storage.db import upgrade_schema
 
     upgrade_schema(url)
     profile = profile_dir / f"import-{name.lower()}.prof" if profile_dir else None
     first = timed_import(f"import into {name}", paths, url, expected, reimport=False, profile=profile)
     console.print(f"  {first.target}: {first.seconds:.1f} s")
-    again = timed_import(f"re-import into {name} (all duplicates)", paths, url, expected,
-                         reimport=True)
+    again = timed_import(f"re-import into {name} (all duplicates)", paths, url, expected, reimport=True)
     console.print(f"  {again.target}: {again.seconds:.1f} s")
     return [first, again]
 
@@ -234,25 +253,41 @@ def bench_database(name: str, url: str, paths: list[Path], expected: int,
 
 def render(results: list[Result], baseline: Result) -> Table:
     table = Table(title="Dossier import benchmark")
-    for column, justify in (("target", "left"), ("messages", "right"), ("seconds", "right"),
-                            ("messages/s", "right"), ("ratio to bare parse", "right"),
-                            ("imported / dup / quar.", "right"), ("check", "left")):
+    for column, justify in (
+        ("target", "left"),
+        ("messages", "right"),
+        ("seconds", "right"),
+        ("messages/s", "right"),
+        ("ratio to bare parse", "right"),
+        ("imported / dup / quar.", "right"),
+        ("check", "left"),
+    ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for result in results:
-        counts = ("" if result.imported is None and result.quarantined is None else
-                  f"{result.imported or 0} / {result.duplicates or 0} / {result.quarantined or 0}")
-        table.add_row(result.target, f"{result.messages:,}", f"{result.seconds:.1f}",
-                      f"{result.rate:,.0f}", f"{result.rate / baseline.rate:.2f}", counts,
-                      "ok" if result.ok else f"[red]FAIL[/red] {result.note}")
+        counts = (
+            ""
+            if result.imported is None and result.quarantined is None
+            else f"{result.imported or 0} / {result.duplicates or 0} / {result.quarantined or 0}"
+        )
+        table.add_row(
+            result.target,
+            f"{result.messages:,}",
+            f"{result.seconds:.1f}",
+            f"{result.rate:,.0f}",
+            f"{result.rate / baseline.rate:.2f}",
+            counts,
+            "ok" if result.ok else f"[red]FAIL[/red] {result.note}",
+        )
     return table
 
 
 def markdown(results: list[Result], baseline: Result) -> str:
-    lines = ["| target | messages | seconds | messages/s | ratio to bare parse |",
-             "|---|---:|---:|---:|---:|"]
+    lines = ["| target | messages | seconds | messages/s | ratio to bare parse |", "|---|---:|---:|---:|---:|"]
     for result in results:
-        lines.append(f"| {result.target} | {result.messages:,} | {result.seconds:.1f} | "
-                     f"{result.rate:,.0f} | {result.rate / baseline.rate:.2f} |")
+        lines.append(
+            f"| {result.target} | {result.messages:,} | {result.seconds:.1f} | "
+            f"{result.rate:,.0f} | {result.rate / baseline.rate:.2f} |"
+        )
     return "\n".join(lines)
 
 
@@ -261,12 +296,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--emails", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=2_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--postgres", default=os.environ.get("DOSSIER_BENCH_POSTGRES_URL"),
-                        help="postgresql+psycopg://user@host:port/db (a fresh database is created "
-                             "on that server); default $DOSSIER_BENCH_POSTGRES_URL")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("DOSSIER_BENCH_POSTGRES_URL"),
+        help="postgresql+psycopg://user@host:port/db (a fresh database is created "
+        "on that server); default $DOSSIER_BENCH_POSTGRES_URL",
+    )
     parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite import")
-    parser.add_argument("--profile", action="store_true",
-                        help="cProfile the first import of each target into bench/out/*.prof")
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile the first import of each target into bench/out/*.prof"
+    )
     return parser.parse_args(argv)
 
 
@@ -293,11 +332,20 @@ def main(argv: list[str] | None = None) -> int:
             drop()
     console.print(render(results, baseline))
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    (OUT_DIR / "ingest.json").write_text(json.dumps(
-        {"emails": args.emails, "clients": args.clients, "seed": args.seed,
-         "results": [asdict(result) | {"rate": result.rate,
-                                       "ratio": result.rate / baseline.rate} for result in results],
-         "markdown": markdown(results, baseline)}, indent=1))
+    (OUT_DIR / "ingest.json").write_text(
+        json.dumps(
+            {
+                "emails": args.emails,
+                "clients": args.clients,
+                "seed": args.seed,
+                "results": [
+                    asdict(result) | {"rate": result.rate, "ratio": result.rate / baseline.rate} for result in results
+                ],
+                "markdown": markdown(results, baseline),
+            },
+            indent=1,
+        )
+    )
     console.print(markdown(results, baseline), markup=False, highlight=False)
     if profile_dir:
         for prof in sorted(profile_dir.glob("import-*.prof")):

@@ -35,7 +35,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,31 +44,33 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.histories import FACTS as PLANTED_TEMPLATES  # noqa: E402
+from bench.histories import FACTS as PLANTED_TEMPLATES
 from bench.histories import _row, create_histories
-from bench.summarize import AS_OF, OUT, fresh_database  # noqa: E402
-from dossier.engines import read_summary, summarize  # noqa: E402
-from dossier.settings import get_settings  # noqa: E402
-from ingest.pipeline import import_paths  # noqa: E402
-from storage import repository  # noqa: E402
-from storage.db import session_scope  # noqa: E402
-from storage.models import Channel  # noqa: E402
-from summarizer.cache import LocalCache  # noqa: E402
-from summarizer.service import FORMATS  # noqa: E402
+from bench.summarize import AS_OF, OUT, fresh_database
+from dossier.engines import read_summary, summarize
+from dossier.settings import get_settings
+from ingest.pipeline import import_paths
+from storage import repository
+from storage.db import session_scope
+from storage.models import Channel
+from summarizer.cache import LocalCache
+from summarizer.service import FORMATS
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 DATA = SHARED / "data"
 CASES = DATA / "client_histories"
 SCORER = SHARED / "tools" / "score_summary.py"
-DATASETS = {"dialogsum": DATA / "dialogsum" / "dev" / "dialogsum_dev.jsonl",
-            "tweetsumm": DATA / "tweetsumm" / "dev" / "tweetsumm_dev.jsonl"}
+DATASETS = {
+    "dialogsum": DATA / "dialogsum" / "dev" / "dialogsum_dev.jsonl",
+    "tweetsumm": DATA / "tweetsumm" / "dev" / "tweetsumm_dev.jsonl",
+}
 MEASURES = ("rouge1", "rouge2", "rougeL")
 FACT_KINDS = ("purchase", "promise", "preference", "person", "risk")
 # Which planted facts each format is meant to show (render.py): the brief names purchases, status and
 # the top risk, open actions, people and a preference; the timeline only dated events, purchases,
 # agreements and risks; the action list only actions.
 INTENDED = {"brief": FACT_KINDS, "structured": FACT_KINDS, "timeline": ("purchase", "risk"), "actions": ("promise",)}
-DIALOGUE_START = datetime(2026, 10, 1, 10, 0, tzinfo=timezone.utc)
+DIALOGUE_START = datetime(2026, 10, 1, 10, 0, tzinfo=UTC)
 LANGUAGE = "en"
 
 CITATION = re.compile(r"\s*\[#\d+(?: @[\d:]+)?\]")
@@ -77,12 +79,17 @@ console = Console(width=200)
 
 # --- text ------------------------------------------------------------------------------------------
 
+
 def plain_brief(markdown: str) -> str:
     """The brief's text: header lines (``## title`` and the ``_as of …_`` line), citation markers and
     Markdown emphasis removed, whitespace collapsed."""
-    lines = [line for line in markdown.splitlines()
-             if line.strip() and not line.lstrip().startswith("#")
-             and not (line.strip().startswith("_") and line.strip().endswith("_"))]
+    lines = [
+        line
+        for line in markdown.splitlines()
+        if line.strip()
+        and not line.lstrip().startswith("#")
+        and not (line.strip().startswith("_") and line.strip().endswith("_"))
+    ]
     text = CITATION.sub("", "\n".join(lines))
     text = re.sub(r"(\*\*|__|`)", "", text)
     text = re.sub(r"^\s*[-*]\s+", "", text, flags=re.MULTILINE)
@@ -99,6 +106,7 @@ def lead3(record: dict[str, Any]) -> str:
 
 
 # --- real client histories ------------------------------------------------------------------------
+
 
 def case_dirs(root: Path) -> list[Path]:
     """The case folders under ``root`` (each has a gold.json)."""
@@ -122,8 +130,9 @@ def score(case: Path, markdown: str, path: Path) -> dict[str, Any]:
     """``score_summary.py``'s verdict on one summary, written to ``path`` first."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(markdown, encoding="utf-8")
-    done = subprocess.run([sys.executable, str(SCORER), str(case), str(path)], capture_output=True, text=True,
-                          check=True)
+    done = subprocess.run(
+        [sys.executable, str(SCORER), str(case), str(path)], capture_output=True, text=True, check=True
+    )
     return json.loads(done.stdout)
 
 
@@ -136,17 +145,29 @@ def case_benchmark(args: argparse.Namespace, engine: str) -> dict[str, Any]:
         url = fresh_database(f"quality-case-{engine}-{index}", None)
         newest = import_case(url, case, client)
         started = time.perf_counter()
-        report = summarize([client], engine_name=engine, languages=[LANGUAGE],
-                           as_of=(newest + timedelta(days=1)).date(), database_url=url)
+        report = summarize(
+            [client],
+            engine_name=engine,
+            languages=[LANGUAGE],
+            as_of=(newest + timedelta(days=1)).date(),
+            database_url=url,
+        )
         seconds = time.perf_counter() - started
         formats = {}
         for fmt in FORMATS:
             view = read_summary(client, fmt, LANGUAGE, database_url=url, cache=LocalCache())
             markdown = view.summary.markdown if view else ""
             formats[fmt] = score(case, markdown, OUT / "cases" / engine / case.name / f"{fmt}.md")
-        per_case.append({"case": case.name, "seconds": seconds, "failed": [r.error for r in report.failed],
-                         "prompt_tokens": report.usage.prompt_tokens,
-                         "completion_tokens": report.usage.completion_tokens, "formats": formats})
+        per_case.append(
+            {
+                "case": case.name,
+                "seconds": seconds,
+                "failed": [r.error for r in report.failed],
+                "prompt_tokens": report.usage.prompt_tokens,
+                "completion_tokens": report.usage.completion_tokens,
+                "formats": formats,
+            }
+        )
     result = {"engine": engine, "cases": per_case, "mean": _case_means(per_case)}
     _case_table(result)
     return result
@@ -157,38 +178,56 @@ def _case_means(per_case: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     means: dict[str, dict[str, float]] = {}
     for fmt in FORMATS:
         scores = [case["formats"][fmt] for case in per_case]
-        means[fmt] = {"recall": sum(s["fact_recall"] for s in scores) / count,
-                      "recall_min": min((s["fact_recall"] for s in scores), default=0.0),
-                      "recall_max": max((s["fact_recall"] for s in scores), default=0.0),
-                      "unsupported": sum(len(s["unsupported_numbers"]) for s in scores),
-                      "forbidden": sum(len(s["forbidden_hits"]) for s in scores),
-                      "words": sum(s["words"] for s in scores) / count}
-    means["client"] = {"seconds": sum(c["seconds"] for c in per_case) / count,
-                       "tokens": sum(c["prompt_tokens"] + c["completion_tokens"] for c in per_case) / count,
-                       "failed": sum(len(c["failed"]) for c in per_case)}
+        means[fmt] = {
+            "recall": sum(s["fact_recall"] for s in scores) / count,
+            "recall_min": min((s["fact_recall"] for s in scores), default=0.0),
+            "recall_max": max((s["fact_recall"] for s in scores), default=0.0),
+            "unsupported": sum(len(s["unsupported_numbers"]) for s in scores),
+            "forbidden": sum(len(s["forbidden_hits"]) for s in scores),
+            "words": sum(s["words"] for s in scores) / count,
+        }
+    means["client"] = {
+        "seconds": sum(c["seconds"] for c in per_case) / count,
+        "tokens": sum(c["prompt_tokens"] + c["completion_tokens"] for c in per_case) / count,
+        "failed": sum(len(c["failed"]) for c in per_case),
+    }
     return means
 
 
 def _case_table(result: dict[str, Any]) -> None:
     mean, cases = result["mean"], result["cases"]
-    table = Table("format", "fact recall (mean)", "per case (min-max)", "unsupported numbers", "forbidden hits",
-                  "words",
-                  title=f"real client histories, {result['engine']}: {len(cases)} cases; per client "
-                        f"{mean['client']['seconds']:.1f} s, {mean['client']['tokens']:.0f} model tokens, "
-                        f"{mean['client']['failed']:.0f} failed")
+    table = Table(
+        "format",
+        "fact recall (mean)",
+        "per case (min-max)",
+        "unsupported numbers",
+        "forbidden hits",
+        "words",
+        title=f"real client histories, {result['engine']}: {len(cases)} cases; per client "
+        f"{mean['client']['seconds']:.1f} s, {mean['client']['tokens']:.0f} model tokens, "
+        f"{mean['client']['failed']:.0f} failed",
+    )
     for fmt in FORMATS:
         row = mean[fmt]
-        table.add_row(fmt, f"{row['recall']:.2f}", f"{row['recall_min']:.2f}-{row['recall_max']:.2f}",
-                      str(row["unsupported"]), str(row["forbidden"]), f"{row['words']:.0f}")
+        table.add_row(
+            fmt,
+            f"{row['recall']:.2f}",
+            f"{row['recall_min']:.2f}-{row['recall_max']:.2f}",
+            str(row["unsupported"]),
+            str(row["forbidden"]),
+            f"{row['words']:.0f}",
+        )
     console.print(table)
     detail = Table("case", *FORMATS, "seconds", title=f"fact recall per case, {result['engine']}")
     for case in cases:
-        detail.add_row(case["case"], *(f"{case['formats'][f]['fact_recall']:.2f}" for f in FORMATS),
-                       f"{case['seconds']:.1f}")
+        detail.add_row(
+            case["case"], *(f"{case['formats'][f]['fact_recall']:.2f}" for f in FORMATS), f"{case['seconds']:.1f}"
+        )
     console.print(detail)
 
 
 # --- ROUGE -----------------------------------------------------------------------------------------
+
 
 def load_records(name: str, limit: int) -> list[dict[str, Any]]:
     records = []
@@ -217,8 +256,17 @@ def import_dialogues(url: str, dataset: str, records: list[dict[str, Any]]) -> l
                 # tweetsumm: the customer writes in, the company's agent answers; dialogsum: the first
                 # speaker counts as the client side.
                 inbound = speaker == "Customer" if dataset == "tweetsumm" else speaker == speakers[0]
-                rows.append(_row(client_id, n, DIALOGUE_START + timedelta(minutes=n), Channel.CHAT,
-                                 "inbound" if inbound else "outbound", speaker, turn["text"]))
+                rows.append(
+                    _row(
+                        client_id,
+                        n,
+                        DIALOGUE_START + timedelta(minutes=n),
+                        Channel.CHAT,
+                        "inbound" if inbound else "outbound",
+                        speaker,
+                        turn["text"],
+                    )
+                )
             repository.insert_interactions(session, rows)
             names.append(name)
     return names
@@ -254,8 +302,9 @@ def rouge_benchmark(args: argparse.Namespace, engines: list[str]) -> dict[str, A
             url = fresh_database(f"quality-{dataset}-{engine}", None)
             names = import_dialogues(url, dataset, records)
             started = time.perf_counter()
-            report = summarize(all_clients=True, engine_name=engine, languages=[LANGUAGE], as_of=AS_OF,
-                               database_url=url)
+            report = summarize(
+                all_clients=True, engine_name=engine, languages=[LANGUAGE], as_of=AS_OF, database_url=url
+            )
             seconds = time.perf_counter() - started
             by_name = {}
             for name in names:
@@ -264,16 +313,31 @@ def rouge_benchmark(args: argparse.Namespace, engines: list[str]) -> dict[str, A
             briefs = [plain_brief(by_name[n].markdown) if by_name[n] else "" for n in names]
             claims = [brief_claims_only(by_name[n].content) if by_name[n] else "" for n in names]
             scored = rouge_scores(scorer, briefs, references)
-            rows.append({"system": f"{engine} brief", **scored, "words": _mean_words(briefs),
-                         "seconds": seconds, "failed": len(report.failed),
-                         "ungrounded": sum(r.ungrounded for r in report.results),
-                         "fallbacks": report.usage.fallbacks,
-                         # the overview sentence always cites; nothing else cited = only fillers
-                         "briefs_with_overview_only": sum(
-                             1 for n in names if by_name[n] and sum(
-                                 1 for s in by_name[n].content.get("sentences", []) if s.get("citations")) <= 1)})
-            rows.append({"system": f"{engine} brief, cited sentences only (diagnostic)",
-                         **rouge_scores(scorer, claims, references), "words": _mean_words(claims)})
+            rows.append(
+                {
+                    "system": f"{engine} brief",
+                    **scored,
+                    "words": _mean_words(briefs),
+                    "seconds": seconds,
+                    "failed": len(report.failed),
+                    "ungrounded": sum(r.ungrounded for r in report.results),
+                    "fallbacks": report.usage.fallbacks,
+                    # the overview sentence always cites; nothing else cited = only fillers
+                    "briefs_with_overview_only": sum(
+                        1
+                        for n in names
+                        if by_name[n]
+                        and sum(1 for s in by_name[n].content.get("sentences", []) if s.get("citations")) <= 1
+                    ),
+                }
+            )
+            rows.append(
+                {
+                    "system": f"{engine} brief, cited sentences only (diagnostic)",
+                    **rouge_scores(scorer, claims, references),
+                    "words": _mean_words(claims),
+                }
+            )
             examples[f"{engine} brief"] = briefs[0]
             if report.failed:
                 examples[f"{engine} errors"] = sorted({r.error for r in report.failed})[:5]
@@ -289,24 +353,39 @@ def _mean_words(texts: list[str]) -> float:
 
 
 def _rouge_table(dataset: str, count: int, rows: list[dict[str, Any]]) -> None:
-    table = Table("system", "ROUGE-1", "ROUGE-2", "ROUGE-L", "R-1 / lead-3", "R-2 / lead-3", "R-L / lead-3",
-                  "words", "ungrounded", "overview-only briefs",
-                  title=f"{dataset} dev, first {count} dialogues (F1 x 100, best reference)")
+    table = Table(
+        "system",
+        "ROUGE-1",
+        "ROUGE-2",
+        "ROUGE-L",
+        "R-1 / lead-3",
+        "R-2 / lead-3",
+        "R-L / lead-3",
+        "words",
+        "ungrounded",
+        "overview-only briefs",
+        title=f"{dataset} dev, first {count} dialogues (F1 x 100, best reference)",
+    )
     for row in rows:
-        table.add_row(row["system"], *(f"{row[m]:.2f}" for m in MEASURES),
-                      *(f"{row[f'{m}/lead-3']:.2f}" for m in MEASURES), f"{row['words']:.0f}",
-                      str(row.get("ungrounded", "")), str(row.get("briefs_with_overview_only", "")))
+        table.add_row(
+            row["system"],
+            *(f"{row[m]:.2f}" for m in MEASURES),
+            *(f"{row[f'{m}/lead-3']:.2f}" for m in MEASURES),
+            f"{row['words']:.0f}",
+            str(row.get("ungrounded", "")),
+            str(row.get("briefs_with_overview_only", "")),
+        )
     console.print(table)
 
 
 # --- fact recall -----------------------------------------------------------------------------------
 
+
 def fact_benchmark(args: argparse.Namespace, engine: str) -> dict[str, Any]:
     url = fresh_database(f"quality-facts-{engine}", None)
     planted = create_histories(url, clients=args.clients, per_client=args.per_client, seed=args.seed)
     started = time.perf_counter()
-    report = summarize(all_clients=True, engine_name=engine, languages=[LANGUAGE], as_of=AS_OF,
-                       database_url=url)
+    report = summarize(all_clients=True, engine_name=engine, languages=[LANGUAGE], as_of=AS_OF, database_url=url)
     seconds = time.perf_counter() - started
     found = {fmt: defaultdict(int) for fmt in FORMATS}
     same_line = {fmt: defaultdict(int) for fmt in FORMATS}
@@ -343,29 +422,49 @@ def fact_benchmark(args: argparse.Namespace, engine: str) -> dict[str, Any]:
             "intended_kinds": list(intended),
             "per_kind": {kind: found[fmt][kind] / total for kind in FACT_KINDS},
             "person_with_role": person_role[fmt] / total,
-            "recall_person_with_role": (sum(found[fmt][k] for k in FACT_KINDS if k != "person")
-                                        + person_role[fmt]) / (total * len(FACT_KINDS)),
-            "missing_examples": {k: v for k, v in missing[fmt].items()},
+            "recall_person_with_role": (sum(found[fmt][k] for k in FACT_KINDS if k != "person") + person_role[fmt])
+            / (total * len(FACT_KINDS)),
+            "missing_examples": dict(missing[fmt]),
         }
-    result = {"engine": engine, "clients": total, "per_client": args.per_client, "seed": args.seed,
-              "languages": dict(languages), "seconds": seconds, "failed": len(report.failed),
-              "ungrounded": sum(r.ungrounded for r in report.results), "fallbacks": report.usage.fallbacks,
-              "formats": per_format}
+    result = {
+        "engine": engine,
+        "clients": total,
+        "per_client": args.per_client,
+        "seed": args.seed,
+        "languages": dict(languages),
+        "seconds": seconds,
+        "failed": len(report.failed),
+        "ungrounded": sum(r.ungrounded for r in report.results),
+        "fallbacks": report.usage.fallbacks,
+        "formats": per_format,
+    }
     _fact_table(result)
     return result
 
 
 def _fact_table(result: dict[str, Any]) -> None:
-    table = Table("format", "recall (all facts)", *FACT_KINDS, "person + role", "recall, person needs role",
-                  "recall, kinds the format shows",
-                  title=f"fact recall, {result['engine']}: {result['clients']} clients x {result['per_client']} "
-                        f"interactions ({', '.join(f'{k} {v}' for k, v in sorted(result['languages'].items()))}); "
-                        f"ungrounded claims: {result['ungrounded']}, failed clients: {result['failed']}")
+    table = Table(
+        "format",
+        "recall (all facts)",
+        *FACT_KINDS,
+        "person + role",
+        "recall, person needs role",
+        "recall, kinds the format shows",
+        title=f"fact recall, {result['engine']}: {result['clients']} clients x {result['per_client']} "
+        f"interactions ({', '.join(f'{k} {v}' for k, v in sorted(result['languages'].items()))}); "
+        f"ungrounded claims: {result['ungrounded']}, failed clients: {result['failed']}",
+    )
     for fmt, row in result["formats"].items():
         goal = " (goal >= 0.8)" if fmt == "structured" else ""
-        table.add_row(fmt, f"{row['recall']:.2f}{goal}", *(f"{row['per_kind'][k]:.2f}" for k in FACT_KINDS),
-                      f"{row['person_with_role']:.2f}", f"{row['recall_person_with_role']:.2f}",
-                      f"{row['recall_intended']:.2f} ({'/'.join(row['intended_kinds']) if fmt in ('timeline', 'actions') else 'all'})")
+        shown = "/".join(row["intended_kinds"]) if fmt in ("timeline", "actions") else "all"
+        table.add_row(
+            fmt,
+            f"{row['recall']:.2f}{goal}",
+            *(f"{row['per_kind'][k]:.2f}" for k in FACT_KINDS),
+            f"{row['person_with_role']:.2f}",
+            f"{row['recall_person_with_role']:.2f}",
+            f"{row['recall_intended']:.2f} ({shown})",
+        )
     console.print(table)
 
 
@@ -388,9 +487,12 @@ def main() -> None:
     os.environ.pop("DOSSIER_REDIS_URL", None)
     get_settings.cache_clear()
     engines = [e for e in args.engines.split(",") if e]
-    output: dict[str, Any] = {"command": " ".join(["python", "bench/quality.py", *sys.argv[1:]]),
-                              "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                              "as_of": AS_OF.isoformat(), "language": LANGUAGE}
+    output: dict[str, Any] = {
+        "command": " ".join(["python", "bench/quality.py", *sys.argv[1:]]),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "as_of": AS_OF.isoformat(),
+        "language": LANGUAGE,
+    }
     if not args.skip_cases:
         output["cases"] = [case_benchmark(args, e) for e in args.case_engines.split(",") if e]
     if not args.skip_rouge:

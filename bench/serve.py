@@ -119,9 +119,26 @@ def free_port() -> int:
 def start_server(url: str, port: int, workers: int) -> subprocess.Popen:
     """The app under uvicorn on loopback, as ``dossier serve`` runs it; returns once it answers."""
     env = {**os.environ, "DOSSIER_DATABASE_URL": url}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "dossier.web:create_app", "--factory",
-                               "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-                               "--no-access-log", "--log-level", "warning"], cwd=ROOT, env=env)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "dossier.web:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -149,13 +166,29 @@ def warm(base: str, path: str, token: str, requests: int = 50) -> float:
     return statistics.median(latencies)
 
 
-def run_wrk(base: str, path: str, token: str, *, connections: int, seconds: int, delay_ms: int,
-            scratch: Path) -> dict:
+def run_wrk(base: str, path: str, token: str, *, connections: int, seconds: int, delay_ms: int, scratch: Path) -> dict:
     script = scratch / f"wrk-{delay_ms}.lua"
     script.write_text(WRK_SCRIPT.format(token=token, delay_ms=delay_ms), encoding="utf-8")
-    result = subprocess.run(["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "5s",
-                             "-s", str(script), base + path], capture_output=True, text=True, check=True,
-                            timeout=seconds + 30)
+    result = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            "1",
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "--timeout",
+            "5s",
+            "-s",
+            str(script),
+            base + path,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 30,
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -171,19 +204,33 @@ def server_cpu_seconds(pid: int) -> float:
 
 def measure(endpoint: str, mode: str, connections: int, raw: dict, cpu_seconds: float) -> Run:
     seconds = raw["duration_us"] / 1e6
-    return Run(endpoint, mode, connections, raw["requests"], round(seconds, 1),
-               round(raw["requests"] / seconds, 1), raw["p50_us"] / 1000, raw["p90_us"] / 1000,
-               raw["p99_us"] / 1000, raw["max_us"] / 1000, raw["non_2xx"] + raw["errors"],
-               round(1000 * cpu_seconds / max(raw["requests"], 1), 2))
+    return Run(
+        endpoint,
+        mode,
+        connections,
+        raw["requests"],
+        round(seconds, 1),
+        round(raw["requests"] / seconds, 1),
+        raw["p50_us"] / 1000,
+        raw["p90_us"] / 1000,
+        raw["p99_us"] / 1000,
+        raw["max_us"] / 1000,
+        raw["non_2xx"] + raw["errors"],
+        round(1000 * cpu_seconds / max(raw["requests"], 1), 2),
+    )
 
 
 def markdown_table(runs: list[Run]) -> str:
-    header = ("| endpoint | load | connections | requests/s | p50 ms | p90 ms | p99 ms | max ms | failed "
-              "| server CPU ms/request |")
+    header = (
+        "| endpoint | load | connections | requests/s | p50 ms | p90 ms | p99 ms | max ms | failed "
+        "| server CPU ms/request |"
+    )
     rows = [header, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    rows += [f"| `{r.endpoint}` | {r.mode} | {r.connections} | {r.requests_per_s:.0f} | {r.p50_ms:.1f} | "
-             f"{r.p90_ms:.1f} | {r.p99_ms:.1f} | {r.max_ms:.1f} | {r.failed} | {r.server_cpu_ms_per_request:.2f} |"
-             for r in runs]
+    rows += [
+        f"| `{r.endpoint}` | {r.mode} | {r.connections} | {r.requests_per_s:.0f} | {r.p50_ms:.1f} | "
+        f"{r.p90_ms:.1f} | {r.p99_ms:.1f} | {r.max_ms:.1f} | {r.failed} | {r.server_cpu_ms_per_request:.2f} |"
+        for r in runs
+    ]
     return "\n".join(rows)
 
 
@@ -205,8 +252,10 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         server = start_server(url, port, args.workers)
         try:
-            endpoints = {"/api/clients/{id}": f"/api/clients/{client_id}",
-                         "/api/incoming-call?phone=…": f"/api/incoming-call?phone={phone.replace('+', '%2B')}"}
+            endpoints = {
+                "/api/clients/{id}": f"/api/clients/{client_id}",
+                "/api/incoming-call?phone=…": f"/api/incoming-call?phone={phone.replace('+', '%2B')}",
+            }
             runs = []
             for label, path in endpoints.items():
                 # a connection sends one request per (latency + delay): take the latency off the pause
@@ -215,8 +264,15 @@ def main() -> None:
                 for mode, delay_ms in ((f"paced {args.rate}/s", paced_delay), ("flat out", 0)):
                     console.print(f"wrk {label} {mode} for {args.duration} s…")
                     cpu_before = server_cpu_seconds(server.pid)
-                    raw = run_wrk(base, path, token, connections=args.connections, seconds=args.duration,
-                                  delay_ms=delay_ms, scratch=scratch)
+                    raw = run_wrk(
+                        base,
+                        path,
+                        token,
+                        connections=args.connections,
+                        seconds=args.duration,
+                        delay_ms=delay_ms,
+                        scratch=scratch,
+                    )
                     cpu_seconds = server_cpu_seconds(server.pid) - cpu_before
                     runs.append(measure(label, mode, args.connections, raw, cpu_seconds))
         finally:
@@ -225,8 +281,15 @@ def main() -> None:
     console.print(Markdown(markdown_table(runs)))
     console.print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (other processes share them)")
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    report = {"cpus": os.cpu_count(), "workers": args.workers, "rate": args.rate, "duration_s": args.duration,
-              "load_average": os.getloadavg(), "runs": [asdict(r) for r in runs], "markdown": markdown_table(runs)}
+    report = {
+        "cpus": os.cpu_count(),
+        "workers": args.workers,
+        "rate": args.rate,
+        "duration_s": args.duration,
+        "load_average": os.getloadavg(),
+        "runs": [asdict(r) for r in runs],
+        "markdown": markdown_table(runs),
+    }
     (OUT_DIR / "serve.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     console.print(f"written {OUT_DIR / 'serve.json'}")
 

@@ -22,12 +22,12 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.histories import add_messages, create_histories  # noqa: E402
-from dossier.engines import read_summary, summarize  # noqa: E402
-from dossier.settings import get_settings  # noqa: E402
-from storage.db import session_scope, upgrade_schema  # noqa: E402
-from storage.repository import find_client  # noqa: E402
-from summarizer.cache import RedisCache  # noqa: E402
+from bench.histories import add_messages, create_histories
+from dossier.engines import read_summary, summarize
+from dossier.settings import get_settings
+from storage.db import session_scope, upgrade_schema
+from storage.repository import find_client
+from summarizer.cache import RedisCache
 
 OUT = Path(__file__).resolve().parent / "out"
 AS_OF = date(2026, 11, 21)
@@ -72,10 +72,13 @@ def incremental(args: argparse.Namespace) -> None:
     update_s = time.perf_counter() - started
     token_ratio = update.prompt_tokens / max(full.prompt_tokens, 1)
     rows = [
-        ("engine", args.engine), ("interactions", str(full.interactions)),
+        ("engine", args.engine),
+        ("interactions", str(full.interactions)),
         ("full rebuild: nodes computed / tokens / s", f"{full.nodes_recomputed} / {full.prompt_tokens} / {full_s:.2f}"),
-        ("one new message: nodes computed / tokens / s",
-         f"{update.nodes_recomputed} / {update.prompt_tokens} / {update_s:.2f}"),
+        (
+            "one new message: nodes computed / tokens / s",
+            f"{update.nodes_recomputed} / {update.prompt_tokens} / {update_s:.2f}",
+        ),
         ("tokens, incremental / full", f"{token_ratio:.3f} (goal <= 0.05)"),
         ("nodes, incremental / full", f"{update.nodes_recomputed / max(full.nodes_recomputed, 1):.3f}"),
     ]
@@ -91,7 +94,7 @@ def scale(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     full = summarize(all_clients=True, as_of=AS_OF, workers=args.workers)
     full_s = time.perf_counter() - started
-    changed = [r.client_id for r in full.results[:: 20]]  # 5 %
+    changed = [r.client_id for r in full.results[::20]]  # 5 %
     add_messages(url, changed, 3)
     started = time.perf_counter()
     refresh = summarize(dirty=True, as_of=AS_OF, debounce=timedelta(0), workers=args.workers)
@@ -103,10 +106,14 @@ def scale(args: argparse.Namespace) -> None:
         ("insert (not summarization)", f"{load_s:.1f} s"),
         ("full build", f"{full_s:.1f} s ({interactions / full_s:.0f} interactions/s; goal <= 600 s)"),
         ("failed clients", str(len(full.failed))),
-        ("refresh after 5 % of clients got 3 messages",
-         f"{refresh_s:.1f} s for {len(refresh.results)} clients (goal <= 30 s)"),
-        ("refresh nodes recomputed / total", f"{sum(r.nodes_recomputed for r in refresh.results)} / "
-                                             f"{sum(r.nodes_total for r in refresh.results)}"),
+        (
+            "refresh after 5 % of clients got 3 messages",
+            f"{refresh_s:.1f} s for {len(refresh.results)} clients (goal <= 30 s)",
+        ),
+        (
+            "refresh nodes recomputed / total",
+            f"{sum(r.nodes_recomputed for r in refresh.results)} / {sum(r.nodes_total for r in refresh.results)}",
+        ),
     ]
     report("scale", rows, {"full_s": full_s, "refresh_s": refresh_s})
 

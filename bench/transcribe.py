@@ -66,7 +66,9 @@ from transcription.transcribe import WHISPER_OPTIONS  # noqa: E402
 CORPUS_DIR = BENCH_DIR / ".corpus" / "speech"
 OUT_DIR = BENCH_DIR / "out"
 SHARED_CLIPS = {  # file -> channel mapping of a two-party call, or None for one speaker
-    "en_jfk.flac": None, "en_new_home_in_the_stars.wav": None, "en_one_two_three.wav": None,
+    "en_jfk.flac": None,
+    "en_new_home_in_the_stars.wav": None,
+    "en_one_two_three.wav": None,
     "en_stereo_two_speakers.wav": {"left": "agent", "right": "client"},
 }
 console = Console(width=max(Console().width, 120))
@@ -75,7 +77,7 @@ console = Console(width=max(Console().width, 120))
 class Stopwatch:
     """Wall and CPU seconds (this process, all threads) between ``start`` and ``stop``."""
 
-    def start(self) -> "Stopwatch":
+    def start(self) -> Stopwatch:
         self._wall, self._cpu = time.perf_counter(), self._cpu_now()
         return self
 
@@ -118,7 +120,7 @@ class Result:
 def sources(scratch: Path) -> list[tuple[Path, dict[str, str]]]:
     """(audio file, reference per speaker) of every English source clip."""
     found = [(FIXTURE_CALL, FIXTURE_REFERENCE)]
-    for call, path in zip(SAMPLE_CALLS, synthesize_calls(scratch, SAMPLE_CALLS)):
+    for call, path in zip(SAMPLE_CALLS, synthesize_calls(scratch, SAMPLE_CALLS), strict=True):
         if call.language == "en":
             found.append((path, {s: call.reference(s) for s in ("agent", "client")}))
     if (SPEECH / "references.jsonl").is_file():
@@ -126,8 +128,12 @@ def sources(scratch: Path) -> list[tuple[Path, dict[str, str]]]:
         records = {Path(r["file"]).name: r for r in map(json.loads, lines)}
         for name, channels in SHARED_CLIPS.items():
             reference = records[name]["reference"]
-            found.append((SPEECH / "audio" / name, {channels[k]: v for k, v in reference.items()} if channels
-                          else {"unknown": reference}))
+            found.append(
+                (
+                    SPEECH / "audio" / name,
+                    {channels[k]: v for k, v in reference.items()} if channels else {"unknown": reference},
+                )
+            )
     return found
 
 
@@ -141,11 +147,12 @@ def build_corpus(repeat: int) -> list[Clip]:
         for source, reference in sources(Path(scratch)):
             two_party = "unknown" not in reference
             channels = list(decode_audio(str(source), split_stereo=True)) if two_party else [decode_audio(str(source))]
-            if FIXTURE_CALL == source:
+            if source == FIXTURE_CALL:
                 channels.reverse()  # its client is on the left; keep the agent left like the others
             for copy in range(repeat):
-                path = write_wav(CORPUS_DIR / f"{source.stem}_{copy}.wav",
-                                 [(1 - 0.05 * copy) * c for c in channels], 16000)
+                path = write_wav(
+                    CORPUS_DIR / f"{source.stem}_{copy}.wav", [(1 - 0.05 * copy) * c for c in channels], 16000
+                )
                 clips.append(Clip(path, reference, len(channels[0]) / 16000))
                 rows.append({"file": path.name, "client": "Bench Client", "language": "en"})
     with (CORPUS_DIR / "calls.csv").open("w", newline="") as manifest:
@@ -172,13 +179,20 @@ def bare(clips: list[Clip], model_path: Path) -> Result:
     hypotheses = {}
     for clip in clips:
         audio = decode_audio(str(clip.path), split_stereo=clip.two_party)
-        tracks = zip(("agent", "client"), audio) if clip.two_party else [("unknown", audio)]
-        hypotheses[clip.path] = {speaker: " ".join(s.text for s in model.transcribe(samples, language="en",
-                                                                                    **WHISPER_OPTIONS)[0])
-                                 for speaker, samples in tracks}
+        tracks = zip(("agent", "client"), audio, strict=True) if clip.two_party else [("unknown", audio)]
+        hypotheses[clip.path] = {
+            speaker: " ".join(s.text for s in model.transcribe(samples, language="en", **WHISPER_OPTIONS)[0])
+            for speaker, samples in tracks
+        }
     seconds, cpu_s = watch.stop()
-    return Result("bare faster-whisper, sequential", seconds, sum(c.audio_s for c in clips),
-                  corpus_wer(clips, hypotheses), cpu_s, os.getloadavg()[0])
+    return Result(
+        "bare faster-whisper, sequential",
+        seconds,
+        sum(c.audio_s for c in clips),
+        corpus_wer(clips, hypotheses),
+        cpu_s,
+        os.getloadavg()[0],
+    )
 
 
 def dossier(clips: list[Clip], model: str, workers: int) -> Result:
@@ -195,24 +209,44 @@ def dossier(clips: list[Clip], model: str, workers: int) -> Result:
         hypotheses: dict[Path, dict[str, str]] = {}
         with session_scope(url) as session:
             for path, speaker, text in session.execute(
-                    select(Recording.path, TranscriptSegment.speaker, TranscriptSegment.text)
-                    .join(TranscriptSegment, TranscriptSegment.recording_id == Recording.id)
-                    .order_by(Recording.id, TranscriptSegment.start_s)):
+                select(Recording.path, TranscriptSegment.speaker, TranscriptSegment.text)
+                .join(TranscriptSegment, TranscriptSegment.recording_id == Recording.id)
+                .order_by(Recording.id, TranscriptSegment.start_s)
+            ):
                 spoken = hypotheses.setdefault(Path(path), {})
                 spoken[speaker] = f"{spoken.get(speaker, '')} {text}".strip()
         get_engine(url).dispose()
     label = f"dossier transcribe, {workers} worker{'s' if workers > 1 else ''} x {max(1, 2 // workers)} threads"
-    return Result(label, seconds, sum(c.audio_s for c in clips), corpus_wer(clips, hypotheses), cpu_s,
-                  os.getloadavg()[0])
+    return Result(
+        label, seconds, sum(c.audio_s for c in clips), corpus_wer(clips, hypotheses), cpu_s, os.getloadavg()[0]
+    )
 
 
 def render(results: list[Result], baseline: Result) -> Table:
-    table = Table("run", "audio s", "seconds", "RTF", "WER", "throughput / bare", "CPU s", "CPU s / bare",
-                  "load", title="transcription")
+    table = Table(
+        "run",
+        "audio s",
+        "seconds",
+        "RTF",
+        "WER",
+        "throughput / bare",
+        "CPU s",
+        "CPU s / bare",
+        "load",
+        title="transcription",
+    )
     for result in results:
-        table.add_row(result.name, f"{result.audio_s:.0f}", f"{result.seconds:.1f}", f"{result.rtf:.3f}",
-                      f"{result.wer:.1%}", f"{baseline.seconds / result.seconds:.2f}", f"{result.cpu_s:.1f}",
-                      f"{result.cpu_s / baseline.cpu_s:.2f}", f"{result.load:.1f}")
+        table.add_row(
+            result.name,
+            f"{result.audio_s:.0f}",
+            f"{result.seconds:.1f}",
+            f"{result.rtf:.3f}",
+            f"{result.wer:.1%}",
+            f"{baseline.seconds / result.seconds:.2f}",
+            f"{result.cpu_s:.1f}",
+            f"{result.cpu_s / baseline.cpu_s:.2f}",
+            f"{result.load:.1f}",
+        )
     return table
 
 
@@ -220,16 +254,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="copies of each clip (default 3)")
     parser.add_argument("--model", default="tiny.en", help="model name or directory (default tiny.en)")
-    parser.add_argument("--rounds", type=int, default=2,
-                        help="times each run is repeated, in alternating order; the fastest counts (default 2)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="times each run is repeated, in alternating order; the fastest counts (default 2)",
+    )
     args = parser.parse_args(argv)
     clips = build_corpus(args.repeat)
-    console.print(f"{len(clips)} files, {sum(c.audio_s for c in clips):.0f} s of audio, model {args.model}, "
-                  f"{os.cpu_count()} cores, {args.rounds} rounds")
+    console.print(
+        f"{len(clips)} files, {sum(c.audio_s for c in clips):.0f} s of audio, model {args.model}, "
+        f"{os.cpu_count()} cores, {args.rounds} rounds"
+    )
     model_path = resolve_model(args.model, cache=get_settings().model_cache_dir()).path
     bare(clips[:1], model_path)  # warm-up: file cache, VAD model, first-call allocations
-    runs: list[Callable[[], Result]] = [lambda: bare(clips, model_path), lambda: dossier(clips, args.model, workers=1),
-            lambda: dossier(clips, args.model, workers=2)]
+    runs: list[Callable[[], Result]] = [
+        lambda: bare(clips, model_path),
+        lambda: dossier(clips, args.model, workers=1),
+        lambda: dossier(clips, args.model, workers=2),
+    ]
     best: dict[int, Result] = {}
     for round_number in range(args.rounds):
         order = range(len(runs)) if round_number % 2 == 0 else reversed(range(len(runs)))
@@ -241,10 +284,17 @@ def main(argv: list[str] | None = None) -> int:
     baseline = results[0]
     console.print(render(results, baseline))
     OUT_DIR.mkdir(exist_ok=True)
-    (OUT_DIR / "transcribe.json").write_text(json.dumps({
-        "model": args.model, "files": len(clips), "cores": os.cpu_count(),
-        "results": [{**asdict(r), "rtf": r.rtf, "ratio": baseline.seconds / r.seconds} for r in results],
-    }, indent=2))
+    (OUT_DIR / "transcribe.json").write_text(
+        json.dumps(
+            {
+                "model": args.model,
+                "files": len(clips),
+                "cores": os.cpu_count(),
+                "results": [{**asdict(r), "rtf": r.rtf, "ratio": baseline.seconds / r.seconds} for r in results],
+            },
+            indent=2,
+        )
+    )
     return 0
 
 

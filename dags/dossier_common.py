@@ -7,7 +7,7 @@ touches no database.
 import logging
 import os
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import Asset, XComArg, get_current_context, task
@@ -16,7 +16,7 @@ from airflow.sdk.exceptions import AirflowSkipException
 log = logging.getLogger(__name__)
 #: Updated whenever clients get new history (imports, transcribed calls); ``dossier_refresh`` runs on it.
 CLIENT_HISTORY = Asset("dossier_client_history")
-START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+START = datetime(2026, 1, 1, tzinfo=UTC)
 #: Refresh batches running at once across all workers (one worker slot each): about the workers' total
 #: cores. Read when the DAG files are parsed (set it on the DAG processor).
 REFRESH_CONCURRENCY = int(os.environ.get("DOSSIER_REFRESH_CONCURRENCY", "2"))
@@ -41,8 +41,10 @@ def announce(changed: Iterable[list[int]]) -> int:
     client_ids = sorted({client_id for ids in changed if ids for client_id in ids})
     if not client_ids:
         raise AirflowSkipException("no client got new history")
-    get_current_context()["outlet_events"][CLIENT_HISTORY].extra = {"clients": len(client_ids),
-                                                                    "client_ids": client_ids[:1000]}
+    get_current_context()["outlet_events"][CLIENT_HISTORY].extra = {
+        "clients": len(client_ids),
+        "client_ids": client_ids[:1000],
+    }
     return len(client_ids)
 
 

@@ -12,12 +12,19 @@ def handover_report(params: dict | None = None) -> int:
     return handover(params["client"], params["from_manager"], params["to_manager"], run_day())
 
 
-@dag(dag_id="dossier_handover", schedule=None, start_date=START, catchup=False, default_args=DEFAULT_ARGS,
-     tags=["dossier"], params={
-         "client": Param(type="string", minLength=1, description="Client id, name, e-mail, domain or phone."),
-         "from_manager": Param(type="string", minLength=1, description="Login or e-mail of the current owner."),
-         "to_manager": Param(type="string", minLength=1, description="Login or e-mail of the new owner."),
-     })
+@dag(
+    dag_id="dossier_handover",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    default_args=DEFAULT_ARGS,
+    tags=["dossier"],
+    params={
+        "client": Param(type="string", minLength=1, description="Client id, name, e-mail, domain or phone."),
+        "from_manager": Param(type="string", minLength=1, description="Login or e-mail of the current owner."),
+        "to_manager": Param(type="string", minLength=1, description="Login or e-mail of the new owner."),
+    },
+)
 def dossier_handover() -> None:
     handover_report()
 

@@ -12,8 +12,15 @@ def ingest() -> list[int]:
     return ingest_drop_folders()
 
 
-@dag(dag_id="dossier_ingest", schedule="*/15 * * * *", start_date=START, catchup=False, max_active_runs=1,
-     default_args=DEFAULT_ARGS, tags=["dossier"])
+@dag(
+    dag_id="dossier_ingest",
+    schedule="*/15 * * * *",
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["dossier"],
+)
 def dossier_ingest() -> None:
     announce([ingest()])
 

@@ -20,8 +20,15 @@ def digest(user_id: int) -> int:
     return build_digest(user_id, run_day())
 
 
-@dag(dag_id="dossier_monday_digest", schedule="0 6 * * 1", start_date=START, catchup=False, max_active_runs=1,
-     default_args=DEFAULT_ARGS, tags=["dossier"])
+@dag(
+    dag_id="dossier_monday_digest",
+    schedule="0 6 * * 1",
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["dossier"],
+)
 def dossier_monday_digest() -> None:
     digest.expand(user_id=managers())
 

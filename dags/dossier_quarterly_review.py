@@ -20,8 +20,15 @@ def review(client_id: int) -> int:
     return quarterly_review(client_id, run_day())
 
 
-@dag(dag_id="dossier_quarterly_review", schedule="0 3 1 1,4,7,10 *", start_date=START, catchup=False,
-     max_active_runs=1, default_args=DEFAULT_ARGS, tags=["dossier"])
+@dag(
+    dag_id="dossier_quarterly_review",
+    schedule="0 3 1 1,4,7,10 *",
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["dossier"],
+)
 def dossier_quarterly_review() -> None:
     clients = accounts()
     refresh_batch(clients) >> review.override(trigger_rule="all_done").expand(client_id=clients)

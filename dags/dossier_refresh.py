@@ -21,10 +21,15 @@ def notify(clients: list[list[int]]) -> int:
     return len(notify_events([client_id for batch in clients for client_id in batch]))
 
 
-@dag(dag_id="dossier_refresh",
-     schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("*/10 * * * *", timezone="UTC"),
-                                  assets=CLIENT_HISTORY),
-     start_date=START, catchup=False, max_active_runs=1, default_args=DEFAULT_ARGS, tags=["dossier"])
+@dag(
+    dag_id="dossier_refresh",
+    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("*/10 * * * *", timezone="UTC"), assets=CLIENT_HISTORY),
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["dossier"],
+)
 def dossier_refresh() -> None:
     clients = find_dirty()
     refresh_all(clients) >> notify(clients)

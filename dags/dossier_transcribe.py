@@ -20,8 +20,15 @@ def transcribe(recording_ids: list[int]) -> list[int]:
     return transcribe_batch(recording_ids)
 
 
-@dag(dag_id="dossier_transcribe", schedule="*/15 * * * *", start_date=START, catchup=False, max_active_runs=1,
-     default_args=DEFAULT_ARGS, tags=["dossier"])
+@dag(
+    dag_id="dossier_transcribe",
+    schedule="*/15 * * * *",
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["dossier"],
+)
 def dossier_transcribe() -> None:
     announce.override(trigger_rule="all_done")(transcribe.expand(recording_ids=find_recordings()))
 

@@ -12,8 +12,15 @@ def plan() -> list[list[int]]:
     return batches(active_clients())
 
 
-@dag(dag_id="dossier_weekly_refresh", schedule="0 23 * * 0", start_date=START, catchup=False, max_active_runs=1,
-     default_args=DEFAULT_ARGS, tags=["dossier"])
+@dag(
+    dag_id="dossier_weekly_refresh",
+    schedule="0 23 * * 0",
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["dossier"],
+)
 def dossier_weekly_refresh() -> None:
     refresh_all(plan())
 

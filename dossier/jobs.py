@@ -74,7 +74,7 @@ def batches(ids: Iterable[int], size: int | None = None) -> list[list[int]]:
     """``ids`` cut into lists of at most ``size`` (default ``DOSSIER_REFRESH_BATCH_SIZE``), order kept."""
     ids = list(ids)
     size = size or get_settings().refresh_batch_size
-    return [ids[start:start + size] for start in range(0, len(ids), size)]
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
 def _brief(session: Session, client_id: int, language: str) -> str:
@@ -99,8 +99,11 @@ def ingest_drop_folders(database_url: str | None = None) -> list[int]:
         raise DossierError(f"drop folder not found: {', '.join(missing)} (DOSSIER_DROP_DIRS)")
     if not folders:
         return []
-    return sorted(import_paths(folders, database_url=database_url or settings.database_url,
-                               options=settings.import_options()).changed_clients)
+    return sorted(
+        import_paths(
+            folders, database_url=database_url or settings.database_url, options=settings.import_options()
+        ).changed_clients
+    )
 
 
 # ---------------------------------------------------------------------------------------- transcribe
@@ -147,8 +150,9 @@ def active_clients(database_url: str | None = None) -> list[int]:
         return summaries.client_ids_with_history(session)
 
 
-def refresh_clients(client_ids: list[int], engine_name: str | None = None,
-                    database_url: str | None = None) -> BatchResult:
+def refresh_clients(
+    client_ids: list[int], engine_name: str | None = None, database_url: str | None = None
+) -> BatchResult:
     """Rebuild these clients' summaries (only changed tree nodes); a failing client is recorded, not raised.
 
     Then the summaries readers asked for of these clients are built (:func:`build_requested`); a client
@@ -174,8 +178,9 @@ def refresh_clients(client_ids: list[int], engine_name: str | None = None,
     return result
 
 
-def build_requested(client_ids: list[int] | None = None, engine_name: str | None = None,
-                    database_url: str | None = None) -> BuildResult:
+def build_requested(
+    client_ids: list[int] | None = None, engine_name: str | None = None, database_url: str | None = None
+) -> BuildResult:
     """Build the summaries readers asked for (the web service queues them), each once, and clear the requests.
 
     Only the requests of ``client_ids`` when given. A request whose summaries a refresh built meanwhile is
@@ -193,8 +198,14 @@ def build_requested(client_ids: list[int] | None = None, engine_name: str | None
                     if request.language not in engines:
                         engines[request.language] = make_engines(engine, [request.language])
                     started = utcnow()
-                    summarize_client(session, session.get_one(Client, request.client_id), engines[request.language],
-                                     languages=[request.language], scopes=request.scopes, cache=cache)
+                    summarize_client(
+                        session,
+                        session.get_one(Client, request.client_id),
+                        engines[request.language],
+                        languages=[request.language],
+                        scopes=request.scopes,
+                        cache=cache,
+                    )
                     build_requests.settle_refresh(session, request, settings.summary_languages, started_at=started)
                 build_requests.clear_build(session, request)
                 session.commit()
@@ -247,8 +258,7 @@ def recipients(session: Session, client: Client) -> list[User]:
     return users_with_role(session, MANAGER)
 
 
-def notify_events(client_ids: list[int], *, now: datetime | None = None,
-                  database_url: str | None = None) -> list[int]:
+def notify_events(client_ids: list[int], *, now: datetime | None = None, database_url: str | None = None) -> list[int]:
     """One ``notification`` delivery per recent important event and recipient; return the new delivery ids.
 
     Idempotent: an event already notified (same ``period_key``) is not sent again. Clients without fresh
@@ -270,10 +280,16 @@ def _notification(session: Session, client: Client, user: User, event: Event) ->
     """Queue the notification of ``event`` to ``user``; None when it was queued before (by any run)."""
 
     def compose() -> Message:
-        body = (f"{client.name}: {event.kind} on {event.occurred_at:%Y-%m-%d}.\n\n{event.text}\n\n"
-                f"Updated brief:\n{_brief(session, client.id, user.language)}\n")
-        return Message(recipient=user.email or user.login, subject=f"{client.name}: {event.kind}", text_body=body,
-                       client_id=client.id)
+        body = (
+            f"{client.name}: {event.kind} on {event.occurred_at:%Y-%m-%d}.\n\n{event.text}\n\n"
+            f"Updated brief:\n{_brief(session, client.id, user.language)}\n"
+        )
+        return Message(
+            recipient=user.email or user.login,
+            subject=f"{client.name}: {event.kind}",
+            text_body=body,
+            client_id=client.id,
+        )
 
     delivery, new = queue_once(session, DeliveryKey(NOTIFICATION, user.id, f"event:{event.interaction_id}"), compose)
     return delivery if new else None
@@ -316,8 +332,7 @@ def quarterly_review(client_id: int, day: date, database_url: str | None = None)
     return reports.make_report("quarterly", str(client_id), as_of=day, pdf=False, database_url=database_url).report_id
 
 
-def handover(client_ref: str, from_manager: str, to_manager: str, day: date,
-             database_url: str | None = None) -> int:
+def handover(client_ref: str, from_manager: str, to_manager: str, day: date, database_url: str | None = None) -> int:
     """The handover report (HTML) of a client from one manager to another, for the new one; return its id.
 
     Once per day and new manager: the same report made by ``dossier report handover --to`` counts (see
@@ -333,5 +348,6 @@ def handover(client_ref: str, from_manager: str, to_manager: str, day: date,
     failed = refresh_clients([client_id], database_url=database_url).failed
     if failed:
         raise DossierError(f"refreshing client {client_id} failed: {failed[client_id]}")
-    return reports.make_report("handover", str(client_id), to=to_manager, as_of=day, pdf=False,
-                               database_url=database_url).report_id
+    return reports.make_report(
+        "handover", str(client_id), to=to_manager, as_of=day, pdf=False, database_url=database_url
+    ).report_id

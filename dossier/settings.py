@@ -34,8 +34,7 @@ class Settings(BaseSettings):
     )
     internal_domains: CommaList = Field(
         default_factory=list,
-        description="E-mail domains of our own company (comma separated): their addresses are "
-        "agents, never clients.",
+        description="E-mail domains of our own company (comma separated): their addresses are agents, never clients.",
     )
     default_phone_region: str = Field(
         default=_IMPORT.default_phone_region,
@@ -50,17 +49,25 @@ class Settings(BaseSettings):
         description="Languages that language detection may choose from.",
     )
     import_batch_size: int = Field(default=_IMPORT.batch_size, ge=1, description="Interactions per DB commit.")
-    transcribe_model: str = Field(default="tiny.en", description="tiny.en (English), base (multilingual) or "
-                                  "a CTranslate2 model directory; base is used when a recording's language is "
-                                  "not English.")
+    transcribe_model: str = Field(
+        default="tiny.en",
+        description="tiny.en (English), base (multilingual) or "
+        "a CTranslate2 model directory; base is used when a recording's language is "
+        "not English.",
+    )
     transcribe_fallback_language: str = Field(default="en", description="Language used when detection is unsure.")
-    transcribe_language_threshold: float = Field(default=0.5, ge=0, le=1,
-                                                 description="Detection probability needed to trust it.")
-    transcribe_speakers: CommaList = Field(default_factory=lambda: ["agent", "client"],
-                                           description="Who speaks on stereo channels 0, 1 unless a recording says.")
+    transcribe_language_threshold: float = Field(
+        default=0.5, ge=0, le=1, description="Detection probability needed to trust it."
+    )
+    transcribe_speakers: CommaList = Field(
+        default_factory=lambda: ["agent", "client"],
+        description="Who speaks on stereo channels 0, 1 unless a recording says.",
+    )
     transcribe_workers: int = Field(default=2, ge=1, description="Recordings transcribed at once (one per core).")
-    model_cache: str | None = Field(default=None, description="Where Whisper models shipped in parts are assembled "
-                                    "once (default ~/.cache/dossier/models).")
+    model_cache: str | None = Field(
+        default=None,
+        description="Where Whisper models shipped in parts are assembled once (default ~/.cache/dossier/models).",
+    )
     redis_url: str | None = Field(
         default=None,
         description="Redis for the summary cache (redis://host:6379/0); without it a local cache is used.",
@@ -87,16 +94,19 @@ class Settings(BaseSettings):
     )
     llm_timeout_seconds: float = Field(default=120.0, gt=0, description="LLM engines: time limit of one model call.")
     llm_attempts: int = Field(
-        default=3, ge=1, description="LLM engines: tries per call before an invalid answer falls back to grounded "
-        "and a failing endpoint raises."
+        default=3,
+        ge=1,
+        description="LLM engines: tries per call before an invalid answer falls back to grounded "
+        "and a failing endpoint raises.",
     )
     llm_backoff_seconds: float = Field(
-        default=1.0, ge=0, description="LLM engines: first wait between tries, doubled after each (exponential "
-        "backoff)."
+        default=1.0,
+        ge=0,
+        description="LLM engines: first wait between tries, doubled after each (exponential backoff).",
     )
     llm_prices: dict[str, tuple[float, float]] = Field(
         default_factory=dict,
-        description='LLM engines: model name -> (prompt, completion) price per 1k tokens, as JSON: '
+        description="LLM engines: model name -> (prompt, completion) price per 1k tokens, as JSON: "
         '{"gpt-4o-mini": [0.00015, 0.0006]}. Models not listed cost 0.',
     )
     llamacpp_model: str | None = Field(
@@ -151,7 +161,9 @@ class Settings(BaseSettings):
     serve_port: int = Field(default=8000, ge=1, le=65535, description="`dossier serve`: TCP port.")
     serve_workers: int = Field(default=1, ge=1, description="`dossier serve`: uvicorn worker processes.")
     serve_local_cache_seconds: float = Field(
-        default=5.0, ge=0, description="`dossier serve` without Redis: how long a worker keeps a summary in memory "
+        default=5.0,
+        ge=0,
+        description="`dossier serve` without Redis: how long a worker keeps a summary in memory "
         "before re-reading it (so refreshes by other processes show within this time).",
     )
 
@@ -161,39 +173,61 @@ class Settings(BaseSettings):
         "chat exports, notes/deals CSVs, call recordings. Already imported content is skipped by its hash.",
     )
     refresh_batch_size: int = Field(
-        default=200, ge=1, description="Batch jobs: clients per mapped refresh task (each task also pays ~1-2 s to "
-        "start: keep its work well above that)."
+        default=200,
+        ge=1,
+        description="Batch jobs: clients per mapped refresh task (each task also pays ~1-2 s to "
+        "start: keep its work well above that).",
     )
-    transcribe_batch_size: int = Field(default=20, ge=1, description="Batch jobs: recordings per mapped transcribe task.")
+    transcribe_batch_size: int = Field(
+        default=20, ge=1, description="Batch jobs: recordings per mapped transcribe task."
+    )
     notify_max_age_days: int = Field(
-        default=14, ge=0, description="Batch jobs: important events (deal won/lost, complaint) older than this "
-        "are not notified (an import of old history sends nothing)."
+        default=14,
+        ge=0,
+        description="Batch jobs: important events (deal won/lost, complaint) older than this "
+        "are not notified (an import of old history sends nothing).",
     )
     key_accounts: int = Field(default=10, ge=1, description="Batch jobs: clients that get a quarterly review.")
-    reports_dir: str = Field(default="reports", description="Batch jobs: where quarterly and handover reports are written.")
+    reports_dir: str = Field(
+        default="reports", description="Batch jobs: where quarterly and handover reports are written."
+    )
     smtp_host: str = Field(default="localhost", description="Digest e-mail: SMTP server host.")
-    smtp_port: int = Field(default=25, ge=1, le=65535, description="Digest e-mail: SMTP port (465 with smtp_tls, 587 "
-                           "with smtp_starttls).")
+    smtp_port: int = Field(
+        default=25, ge=1, le=65535, description="Digest e-mail: SMTP port (465 with smtp_tls, 587 with smtp_starttls)."
+    )
     smtp_tls: bool = Field(default=False, description="Digest e-mail: implicit TLS from the first byte (SMTPS).")
     smtp_starttls: bool = Field(default=False, description="Digest e-mail: upgrade the connection with STARTTLS.")
     smtp_user: str | None = Field(default=None, description="Digest e-mail: SMTP login (no authentication when unset).")
     smtp_password: SecretStr | None = Field(default=None, description="Digest e-mail: SMTP password.")
     smtp_sender: str = Field(default="Dossier <dossier@localhost>", description="Digest e-mail: the From address.")
-    smtp_timeout_seconds: float = Field(default=30.0, gt=0, description="Digest e-mail: time limit of one SMTP session.")
-    smtp_attempts: int = Field(default=3, ge=1, description="Digest e-mail: tries per message in one send run; a "
-                               "message still unsent stays pending for the next run.")
-    smtp_backoff_seconds: float = Field(default=2.0, ge=0, description="Digest e-mail: first wait between tries, "
-                                        "doubled after each.")
+    smtp_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Digest e-mail: time limit of one SMTP session."
+    )
+    smtp_attempts: int = Field(
+        default=3,
+        ge=1,
+        description="Digest e-mail: tries per message in one send run; a "
+        "message still unsent stays pending for the next run.",
+    )
+    smtp_backoff_seconds: float = Field(
+        default=2.0, ge=0, description="Digest e-mail: first wait between tries, doubled after each."
+    )
 
     def model_cache_dir(self) -> Path:
         """Where transcription models are assembled (``DOSSIER_MODEL_CACHE``)."""
-        return Path(self.model_cache).expanduser() if self.model_cache else Path.home() / ".cache" / "dossier" / "models"
+        return (
+            Path(self.model_cache).expanduser() if self.model_cache else Path.home() / ".cache" / "dossier" / "models"
+        )
 
     def import_options(self) -> ImportOptions:
         """What ``ingest.pipeline.import_paths`` is told by this configuration (the one place that builds it)."""
-        return ImportOptions(internal_domains=tuple(self.internal_domains),
-                             default_phone_region=self.default_phone_region, source_timezone=self.source_timezone,
-                             languages=tuple(self.languages), batch_size=self.import_batch_size)
+        return ImportOptions(
+            internal_domains=tuple(self.internal_domains),
+            default_phone_region=self.default_phone_region,
+            source_timezone=self.source_timezone,
+            languages=tuple(self.languages),
+            batch_size=self.import_batch_size,
+        )
 
 
 @lru_cache(maxsize=1)

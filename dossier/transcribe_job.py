@@ -37,9 +37,11 @@ class TranscribeReport:
         """The one-line summary the CLI prints."""
         speed = f", {self.audio_s / self.elapsed_s:.1f}x real time" if self.elapsed_s and self.audio_s else ""
         model = f" with {self.model}" if self.model else ""
-        return (f"{self.transcribed} transcribed{model}, {self.quarantined} quarantined, {self.skipped} skipped, "
-                f"{self.dropped_segments} segments dropped as loops, hallucinations or echoes "
-                f"({self.audio_s:.0f} s of audio{speed})")
+        return (
+            f"{self.transcribed} transcribed{model}, {self.quarantined} quarantined, {self.skipped} skipped, "
+            f"{self.dropped_segments} segments dropped as loops, hallucinations or echoes "
+            f"({self.audio_s:.0f} s of audio{speed})"
+        )
 
 
 class TranscribeProgress(NamedTuple):
@@ -52,9 +54,14 @@ class TranscribeProgress(NamedTuple):
     quarantined: int
 
 
-def transcribe_recordings(*, database_url: str | None = None, recording_ids: list[int] | None = None,
-                          model: str | None = None, language: str | None = None,
-                          on_progress: Callable[[TranscribeProgress], None] | None = None) -> TranscribeReport:
+def transcribe_recordings(
+    *,
+    database_url: str | None = None,
+    recording_ids: list[int] | None = None,
+    model: str | None = None,
+    language: str | None = None,
+    on_progress: Callable[[TranscribeProgress], None] | None = None,
+) -> TranscribeReport:
     """Transcribe pending recordings (or ``recording_ids``: pending or quarantined ones) with one model load.
 
     Each recording is committed as soon as it is done, so a crash leaves the rest pending; bad audio is
@@ -71,8 +78,9 @@ def transcribe_recordings(*, database_url: str | None = None, recording_ids: lis
         try:  # the audio extra, imported only when there is something to transcribe
             from transcription.batch import AudioJob, transcribe_batch
         except ImportError as error:
-            raise DossierError(f"transcription needs the audio extra: pip install 'dossier[audio]' "
-                               f"({error})") from error
+            raise DossierError(
+                f"transcription needs the audio extra: pip install 'dossier[audio]' ({error})"
+            ) from error
         report.model = model or _default_model(settings.transcribe_model, [language or r.language for r in todo])
         transcriber = _load_transcriber(report.model, settings)
         if not transcriber.multilingual:
@@ -93,8 +101,11 @@ def transcribe_recordings(*, database_url: str | None = None, recording_ids: lis
                 report.audio_s += result.transcript.duration_s
             session.commit()
             if on_progress:
-                on_progress(TranscribeProgress(done, len(jobs), Path(recording.path).name, report.transcribed,
-                                               report.quarantined))
+                on_progress(
+                    TranscribeProgress(
+                        done, len(jobs), Path(recording.path).name, report.transcribed, report.quarantined
+                    )
+                )
     report.elapsed_s = time.perf_counter() - started
     return report
 
@@ -125,11 +136,16 @@ def _load_transcriber(name: str, settings: Settings) -> "Transcriber":
     from transcription.models import resolve_model
     from transcription.transcribe import LanguagePolicy, Transcriber, load_model
 
-    policy = LanguagePolicy(fallback=settings.transcribe_fallback_language,
-                            threshold=settings.transcribe_language_threshold,
-                            allowed=frozenset(get_settings().languages))
+    policy = LanguagePolicy(
+        fallback=settings.transcribe_fallback_language,
+        threshold=settings.transcribe_language_threshold,
+        allowed=frozenset(get_settings().languages),
+    )
     try:
-        return Transcriber(load_model(resolve_model(name, cache=settings.model_cache_dir()).path, workers=settings.transcribe_workers), policy)
+        return Transcriber(
+            load_model(resolve_model(name, cache=settings.model_cache_dir()).path, workers=settings.transcribe_workers),
+            policy,
+        )
     except ModelError as error:
         raise DossierError(str(error)) from error
 
@@ -141,8 +157,9 @@ def _english_only(todo: list[Recording], language: str | None, report: Transcrib
         wanted = language or recording.language
         if wanted and wanted != ENGLISH:
             report.skipped += 1
-            report.problems.append(f"recording {recording.id}: language {wanted} needs a multilingual model "
-                                   f"(--model base); left pending")
+            report.problems.append(
+                f"recording {recording.id}: language {wanted} needs a multilingual model (--model base); left pending"
+            )
         else:
             kept.append(recording)
     return kept
@@ -151,4 +168,3 @@ def _english_only(todo: list[Recording], language: str | None, report: Transcrib
 def _speakers(recording: Recording, defaults: dict[int, str]) -> dict[int, str]:
     mapping = recording.meta.get("channels") or {}
     return {**defaults, **{int(channel): speaker for channel, speaker in mapping.items()}}
-

@@ -25,8 +25,9 @@ from ingest.records import ParsedRecording, ParseError, ParseResult, Party
 from ingest.textfile import DEFAULT_ZONE, quarantine_file
 from storage.models import ContactKind
 
-AUDIO_SUFFIXES = frozenset({".wav", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".aiff", ".aif",
-                            ".wma", ".amr"})
+AUDIO_SUFFIXES = frozenset(
+    {".wav", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".aiff", ".aif", ".wma", ".amr"}
+)
 MANIFEST_NAME = "calls.csv"
 CHANNEL_NAMES = {"0": 0, "1": 1, "left": 0, "right": 1}
 DIRECTIONS = {"inbound": False, "incoming": False, "in": False, "outbound": True, "outgoing": True, "out": True}
@@ -73,11 +74,16 @@ def _recording(path: Path, digest: str, meta: dict[str, Any], zone: ZoneInfo) ->
     extra: dict[str, Any] = {"channels": _channels(meta.get("channels"))}
     extra.update({key: value for key, value in (("phone", phone), ("client_name", client)) if value})
     return ParsedRecording(
-        path=path, content_hash=digest,
+        path=path,
+        content_hash=digest,
         started_at=parse_datetime(meta["started_at"], zone).astimezone(UTC) if meta.get("started_at") else None,
         client=Party(name=client, kind=ContactKind.PHONE if phone else None, value=phone),
-        client_hint=client, agent=meta.get("agent") or None, outbound=DIRECTIONS.get(direction),
-        language=(meta.get("language") or "").strip().lower() or None, meta=extra)
+        client_hint=client,
+        agent=meta.get("agent") or None,
+        outbound=DIRECTIONS.get(direction),
+        language=(meta.get("language") or "").strip().lower() or None,
+        meta=extra,
+    )
 
 
 def _metadata(path: Path) -> dict[str, Any]:
@@ -106,14 +112,14 @@ def _channels(mapping: object) -> dict[str, str]:
     if mapping is None:
         return {"0": "agent", "1": "client"}
     if not isinstance(mapping, dict) or not all(str(k).lower() in CHANNEL_NAMES for k in mapping):
-        raise ParseError(f"bad channels mapping {mapping!r}: expected e.g. "
-                         '{"left": "agent", "right": "client"}')
+        raise ParseError(f'bad channels mapping {mapping!r}: expected e.g. {{"left": "agent", "right": "client"}}')
     return {str(CHANNEL_NAMES[str(k).lower()]): str(v).strip().lower() for k, v in mapping.items()}
 
 
 def _is_sidecar(path: Path) -> bool:
     return path.suffix.lower() == ".json" and any(
-        sibling.suffix.lower() in AUDIO_SUFFIXES for sibling in path.parent.glob(f"{_glob_escape(path.stem)}.*"))
+        sibling.suffix.lower() in AUDIO_SUFFIXES for sibling in path.parent.glob(f"{_glob_escape(path.stem)}.*")
+    )
 
 
 def _is_manifest(path: Path, head: bytes) -> bool:

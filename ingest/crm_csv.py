@@ -33,8 +33,13 @@ NOTES_REQUIRED_COLUMNS = ("client", "author", "created_at", "text")
 NOTES_OPTIONAL_COLUMNS = ("visibility", "privileged", "note_id")
 DEALS_REQUIRED_COLUMNS = ("client", "deal_id", "stage", "changed_at")
 DEALS_OPTIONAL_COLUMNS = ("deal_name", "amount", "currency", "author", "reason", "visibility")
-CLIENTS_CONTACT_COLUMNS = {"domains": ContactKind.DOMAIN, "emails": ContactKind.EMAIL, "phones": ContactKind.PHONE,
-                           "telegram": ContactKind.TELEGRAM, "whatsapp": ContactKind.WHATSAPP}
+CLIENTS_CONTACT_COLUMNS = {
+    "domains": ContactKind.DOMAIN,
+    "emails": ContactKind.EMAIL,
+    "phones": ContactKind.PHONE,
+    "telegram": ContactKind.TELEGRAM,
+    "whatsapp": ContactKind.WHATSAPP,
+}
 CLIENTS_OPTIONAL_COLUMNS = ("owner",)
 _MULTI_VALUE_SPLIT = re.compile(r"\s*[;,|]\s*|\s{2,}|\t")
 CSV_SUFFIXES = (".csv", ".tsv")
@@ -103,8 +108,11 @@ def sniff_deals(path: Path, head: bytes) -> bool:
 def sniff_clients(path: Path, head: bytes) -> bool:
     """A ``.csv``/``.tsv`` client directory: a ``client`` column and contact columns, nothing dated."""
     columns = _head_columns(path, head)
-    return ("client" in columns and bool(columns & set(CLIENTS_CONTACT_COLUMNS))
-            and not {"created_at", "changed_at"} & columns)
+    return (
+        "client" in columns
+        and bool(columns & set(CLIENTS_CONTACT_COLUMNS))
+        and not {"created_at", "changed_at"} & columns
+    )
 
 
 def parse_clients(path: Path, zone: ZoneInfo = DEFAULT_ZONE) -> Iterator[ParseResult]:
@@ -223,13 +231,18 @@ def _parse_rows(path: Path, required: tuple[str, ...], convert: RowConverter) ->
 def _layout(delimiter: str, columns: list[str], required: tuple[str, ...], line_break: str) -> _Layout:
     """The layout of a file whose header has every ``required`` column."""
     date_column = next((column for column in required if column in DATE_COLUMNS), None)
-    return _Layout(delimiter, columns, [columns.index(column) for column in required],
-                   columns.index(date_column) if date_column else None, line_break)
+    return _Layout(
+        delimiter,
+        columns,
+        [columns.index(column) for column in required],
+        columns.index(date_column) if date_column else None,
+        line_break,
+    )
 
 
 def _line_break(line: str) -> str:
     """The line ending a physical line ends with ("" for the last line of a file without one)."""
-    return line[len(line.rstrip("\r\n")):]
+    return line[len(line.rstrip("\r\n")) :]
 
 
 def _convert_record(
@@ -258,7 +271,7 @@ def _read_records(lines: list[str], start: int, delimiter: str) -> Iterator[_Rec
             line_number += len(consumed)
             consumed.clear()
     except csv.Error as error:
-        yield _Broken(line_number, consumed or lines[start:start + 1], f"malformed CSV: {error}")
+        yield _Broken(line_number, consumed or lines[start : start + 1], f"malformed CSV: {error}")
 
 
 def _checked_records(lines: list[str], start: int, layout: _Layout) -> Iterator[_Record | _Broken]:
@@ -311,8 +324,7 @@ def _continues(record: _Record, following: _Record, layout: _Layout) -> bool:
 def _join(record: _Record, following: _Record) -> _Record:
     """One record of ``record`` and the continuation of its last field."""
     last = record.cells[-1] + _line_break(record.lines[-1]) + following.cells[0]
-    return _Record(record.line_number, record.lines + following.lines,
-                   [*record.cells[:-1], last, *following.cells[1:]])
+    return _Record(record.line_number, record.lines + following.lines, [*record.cells[:-1], last, *following.cells[1:]])
 
 
 def _check_quotes(record: _Record, line_count: int, layout: _Layout) -> _Record | _Broken:
@@ -320,8 +332,10 @@ def _check_quotes(record: _Record, line_count: int, layout: _Layout) -> _Record 
     if len(record.lines) > 1 and (layout.date is not None or len(record.cells) < len(layout.columns)):
         for offset, line in enumerate(record.lines[1:], start=1):
             if _starts_row(line, layout):
-                reason = (f"unclosed quote: the quoted field opened on line {record.line_number} runs on into "
-                          f"line {record.line_number + offset}, which reads as a row of its own")
+                reason = (
+                    f"unclosed quote: the quoted field opened on line {record.line_number} runs on into "
+                    f"line {record.line_number + offset}, which reads as a row of its own"
+                )
                 return _Broken(record.line_number, record.lines[:offset], reason)
     reaches_end = record.line_number - 1 + len(record.lines) == line_count
     if reaches_end and _ends_inside_quotes("".join(record.lines), layout.delimiter):
@@ -360,7 +374,7 @@ def _row(columns: list[str], cells: list[str]) -> Row:
     """A record as {column: trimmed value}; raises ``ParseError`` if it has more cells than the header."""
     if len(cells) > len(columns):
         raise ParseError(f"row has {len(cells)} fields but the header has {len(columns)}")
-    return {column: cell.strip() for column, cell in zip(columns, cells)}
+    return {column: cell.strip() for column, cell in zip(columns, cells, strict=False)}
 
 
 def _required(row: Row, column: str) -> str:
@@ -375,13 +389,20 @@ def _optional(row: Row, column: str) -> str | None:
 
 
 def _client_from_row(row: Row, path: Path, line_number: int) -> ParsedClient:
-    contacts = [Party(kind=kind, value=value)
-                for column, kind in CLIENTS_CONTACT_COLUMNS.items()
-                for value in _MULTI_VALUE_SPLIT.split(row.get(column, "")) if value]
+    contacts = [
+        Party(kind=kind, value=value)
+        for column, kind in CLIENTS_CONTACT_COLUMNS.items()
+        for value in _MULTI_VALUE_SPLIT.split(row.get(column, ""))
+        if value
+    ]
     if not contacts:
         raise ParseError("no domain, e-mail, phone or messenger handle for the client")
-    return ParsedClient(name=_required(row, "client"), contacts=contacts, owner=_optional(row, "owner"),
-                        source_ref=f"{path}#line {line_number}")
+    return ParsedClient(
+        name=_required(row, "client"),
+        contacts=contacts,
+        owner=_optional(row, "owner"),
+        source_ref=f"{path}#line {line_number}",
+    )
 
 
 def _note_from_row(row: Row, path: Path, line_number: int, *, zone: ZoneInfo) -> ParsedInteraction:
@@ -402,8 +423,9 @@ def _note_from_row(row: Row, path: Path, line_number: int, *, zone: ZoneInfo) ->
 
 def _deal_from_row(row: Row, path: Path, line_number: int, *, zone: ZoneInfo) -> ParsedInteraction:
     amount_text = _optional(row, "amount")
+    deal_id = _required(row, "deal_id")
     meta = {
-        "deal_id": _required(row, "deal_id"),
+        "deal_id": deal_id,
         "deal_name": _optional(row, "deal_name"),
         "stage": _required(row, "stage"),
         "amount": parse_amount(amount_text) if amount_text else None,
@@ -419,7 +441,7 @@ def _deal_from_row(row: Row, path: Path, line_number: int, *, zone: ZoneInfo) ->
         author=Party(name=author) if author else Party(),
         client_hint=_required(row, "client"),
         scope=_optional(row, "visibility"),
-        external_id=meta["deal_id"],
+        external_id=deal_id,
         source_ref=f"{path}#line {line_number}",
         meta=meta,
     )

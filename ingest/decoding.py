@@ -26,9 +26,9 @@ BYTE_ORDER_MARKS: tuple[tuple[bytes, str], ...] = (
 #: Single-byte encodings our languages were written in before UTF-8, most common first.
 LEGACY_ENCODINGS = ("cp1251", "koi8-r", "cp1250", "iso-8859-2")
 #: The letters of our languages' alphabets (any other letter is foreign to them).
-OUR_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz" "ąćęłńóśźż" "абвгдеёжзийклмнопрстуфхцчшщъыьэюя")
+OUR_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyząćęłńóśźżабвгдеёжзийклмнопрстуфхцчшщъыьэюя")
 #: The fifteen most frequent letters of English, Polish and Russian text.
-FREQUENT_LETTERS = frozenset("etaoinshrdlcumw" "aioenrzwsctkydp" "оеаинтсрвлкмдпу")
+FREQUENT_LETTERS = frozenset("etaoinshrdlcumwaioenrzwsctkydpоеаинтсрвлкмдпу")
 #: Symbols that do stand next to letters in real text ("20°C", "Dossier™").
 WORD_SYMBOLS = frozenset("°№™®©€")
 #: Characters text does not contain: C0 controls other than tab, line and page breaks, DEL, C1 controls.
@@ -101,8 +101,13 @@ class _Candidate(NamedTuple):
     def rank(self) -> tuple[int, ...]:
         """Sort key, best first: clean, then our letters, then a usual encoding, then frequent letters."""
         score = self.score
-        return (score.control_characters, score.garbled_words, score.foreign_letters, not self.usual,
-                score.infrequent_letters)
+        return (
+            score.control_characters,
+            score.garbled_words,
+            score.foreign_letters,
+            not self.usual,
+            score.infrequent_letters,
+        )
 
 
 def split_byte_order_mark(data: bytes) -> tuple[bytes, str | None]:
@@ -160,8 +165,11 @@ def _utf8_or_declared(body: bytes, utf8: str, declared: str | None, declared_rea
     """
     if declared_reading is not None and declared_reading.text != utf8:
         multibyte = sum(1 for char in utf8 if char > "\x7f")
-        utf8_wins = (multibyte >= MIN_UTF8_EVIDENCE and declared_reading.score.problem() is not None
-                     and _score(utf8).problem() is None)
+        utf8_wins = (
+            multibyte >= MIN_UTF8_EVIDENCE
+            and declared_reading.score.problem() is not None
+            and _score(utf8).problem() is None
+        )
         if not utf8_wins:
             return _as_declared(body, declared_reading)
     return Decoded(utf8, "utf-8", _binary_reason(utf8) or _declared_mismatch(body, declared, utf8))

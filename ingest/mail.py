@@ -15,7 +15,7 @@ import mailbox
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import errors
 from email.charset import UNKNOWN8BIT
 from email.header import Header, decode_header
@@ -69,8 +69,21 @@ MIN_BASE64_DECODED_SHARE = 0.9
 INVALID_QP_ESCAPE = re.compile(r"=(?![0-9A-Fa-f]{2}|[ \t]*(?:\r?\n|\Z))")
 #: The same right after a letter or digit: an escaped character inside a word that was damaged.
 INVALID_QP_ESCAPE_IN_WORD = re.compile(r"(?<=\w)=(?![0-9A-Fa-f]{2}|[ \t]*(?:\r?\n|\Z))")
-WANTED_HEADERS = frozenset({"from", "to", "cc", "subject", "date", "message-id", "references", "in-reply-to",
-                            "list-id", "list-unsubscribe", "precedence"})
+WANTED_HEADERS = frozenset(
+    {
+        "from",
+        "to",
+        "cc",
+        "subject",
+        "date",
+        "message-id",
+        "references",
+        "in-reply-to",
+        "list-id",
+        "list-unsubscribe",
+        "precedence",
+    }
+)
 #: Headers only mailing lists and mass mailings carry (RFC 2369, RFC 2919).
 LIST_HEADERS = ("list-id", "list-unsubscribe")
 BULK_PRECEDENCE = frozenset({"bulk", "list", "junk"})
@@ -230,8 +243,9 @@ def parse_mbox(path: Path, zone: ZoneInfo) -> Iterator[ParseResult]:
 def parse_mbox_message(raw_with_from_line: bytes, origin: MessageOrigin) -> ParseResult:
     """Parse one message of an mbox; its ``From`` line dates it when the Date header is unusable."""
     from_line, _, raw = raw_with_from_line.partition(b"\n")
-    dated = replace(origin, fallback_date=lambda: mbox_from_line_date(from_line, origin.zone),
-                    fallback_date_source="mbox From line")
+    dated = replace(
+        origin, fallback_date=lambda: mbox_from_line_date(from_line, origin.zone), fallback_date_source="mbox From line"
+    )
     return parse_message(lambda: email.message_from_bytes(raw), dated, lambda: raw)
 
 
@@ -248,8 +262,11 @@ def parse_maildir_message(box: mailbox.Maildir, key: str, origin: MessageOrigin)
         message = box.get_message(key)
     except OSError as exc:
         return Quarantined(str(origin.path), f"cannot read message file {key}: {exc}", origin.item_ref)
-    dated = replace(origin, fallback_date=lambda: datetime.fromtimestamp(message.get_date(), timezone.utc),
-                    fallback_date_source="maildir file time")
+    dated = replace(
+        origin,
+        fallback_date=lambda: datetime.fromtimestamp(message.get_date(), UTC),
+        fallback_date_source="maildir file time",
+    )
     return parse_message(lambda: message, dated, lambda: box.get_bytes(key))
 
 
@@ -262,15 +279,13 @@ def mbox_from_line_date(from_line: bytes, zone: ZoneInfo) -> datetime | None:
 # ---------------------------------------------------------------- one message
 
 
-def parse_message(
-    load: Callable[[], Message], origin: MessageOrigin, read_raw: Callable[[], bytes]
-) -> ParseResult:
+def parse_message(load: Callable[[], Message], origin: MessageOrigin, read_raw: Callable[[], bytes]) -> ParseResult:
     """Turn one message into an interaction, or quarantine it with the reason and its bytes."""
     try:
         return message_to_interaction(load(), origin)
     except ParseError as exc:
         reason = str(exc)
-    except Exception as exc:  # the email package can fail in many ways on hostile input
+    except Exception as exc:  # noqa: BLE001 - the email package can fail in many ways on hostile input
         reason = f"message failed to parse: {type(exc).__name__}: {exc}"
     return Quarantined(
         source_path=str(origin.path),
@@ -305,8 +320,9 @@ def message_to_interaction(message: Message, origin: MessageOrigin) -> ParsedInt
     message_id = normalize_space(header_text(first_value(headers, "message-id"), "Message-ID", issues)) or None
     charset = body_charset(message)  # raw 8-bit headers are mostly in the charset of the body
     author = first_party(headers.get("from", []), "From", issues, charset)
-    recipients = (parties(headers.get("to", []), "To", issues, charset)
-                  + parties(headers.get("cc", []), "Cc", issues, charset))
+    recipients = parties(headers.get("to", []), "To", issues, charset) + parties(
+        headers.get("cc", []), "Cc", issues, charset
+    )
     subject = normalize_space(header_text(first_value(headers, "subject"), "Subject", issues, charset)) or None
     return ParsedInteraction(
         channel=Channel.EMAIL,
@@ -370,8 +386,14 @@ def first_value(headers: dict[str, list[HeaderValue]], name: str) -> HeaderValue
 
 def body_charset(message: Message) -> str | None:
     """The charset the message's first text part declares (None: none declared)."""
-    return next((part.get_content_charset() for part in leaf_parts(message)
-                 if part.get_content_maintype() == "text" and part.get_content_charset()), None)
+    return next(
+        (
+            part.get_content_charset()
+            for part in leaf_parts(message)
+            if part.get_content_maintype() == "text" and part.get_content_charset()
+        ),
+        None,
+    )
 
 
 def header_text(value: HeaderValue | None, where: str, issues: list[str], raw_charset: str | None = None) -> str:
@@ -403,11 +425,13 @@ def normalize_space(text: str) -> str:
     return " ".join(text.split())
 
 
-def address_pairs(values: list[HeaderValue], where: str, issues: list[str],
-                  raw_charset: str | None = None) -> list[tuple[str, str]]:
+def address_pairs(
+    values: list[HeaderValue], where: str, issues: list[str], raw_charset: str | None = None
+) -> list[tuple[str, str]]:
     """(decoded display name, address) pairs of address header values (``raw_charset``: see ``header_text``)."""
-    raw_values = [value if isinstance(value, str) else header_text(value, where, issues, raw_charset)
-                  for value in values]
+    raw_values = [
+        value if isinstance(value, str) else header_text(value, where, issues, raw_charset) for value in values
+    ]
     pairs = [
         (normalize_space(header_text(name, where, issues, raw_charset)), address.strip())
         for value in raw_values
@@ -488,8 +512,9 @@ def parse_date(value: str, zone: ZoneInfo) -> datetime | None:
         return None
 
 
-def message_date(headers: dict[str, list[HeaderValue]], origin: MessageOrigin, meta: dict[str, Any],
-                 issues: list[str]) -> datetime:
+def message_date(
+    headers: dict[str, list[HeaderValue]], origin: MessageOrigin, meta: dict[str, Any], issues: list[str]
+) -> datetime:
     """The Date header, else the mailbox date (noted in ``meta['date_source']``)."""
     header_date = parse_date(header_text(first_value(headers, "date"), "Date", issues), origin.zone)
     if header_date is not None:
@@ -609,14 +634,18 @@ def transfer_encoding_issue(part: Message, decoded: bytes) -> str | None:
     if errors.InvalidBase64CharactersDefect in defects:
         expected = len(BASE64_LETTERS.findall(encoded_payload(part).encode("ascii", "replace"))) * 3 // 4
         if len(decoded) < MIN_BASE64_DECODED_SHARE * expected:
-            raise ParseError(f"body is not valid base64: only {len(decoded)} of about {expected} bytes decode "
-                             "(invalid characters or padding inside it)")
+            raise ParseError(
+                f"body is not valid base64: only {len(decoded)} of about {expected} bytes decode "
+                "(invalid characters or padding inside it)"
+            )
         return "base64 with invalid characters"
     if str(part.get("content-transfer-encoding", "")).strip().lower() == "quoted-printable":
         encoded = encoded_payload(part)
         if INVALID_QP_ESCAPE_IN_WORD.search(encoded):
-            raise ParseError("body is not valid quoted-printable: an escape inside a word is damaged, a character "
-                             f"of the text is lost (declared charset {part.get_content_charset() or 'none'})")
+            raise ParseError(
+                "body is not valid quoted-printable: an escape inside a word is damaged, a character "
+                f"of the text is lost (declared charset {part.get_content_charset() or 'none'})"
+            )
         if INVALID_QP_ESCAPE.search(encoded):
             return "quoted-printable with invalid escapes"
     return None
@@ -631,8 +660,9 @@ def decode_bytes(data: bytes, declared: str | None, where: str, *, strict: bool 
     """
     decoded = read_as_declared(data, declared) or decode_text(data, declared=declared)
     if decoded.suspect_reason is not None and (strict or not is_plausible(decoded.text)):
-        raise ParseError(f"{where} is not decodable text: {decoded.suspect_reason} "
-                         f"(declared charset {declared or 'none'})")
+        raise ParseError(
+            f"{where} is not decodable text: {decoded.suspect_reason} (declared charset {declared or 'none'})"
+        )
     reason = decoded.suspect_reason
     if reason is None and declared is None and decoded.encoding != "utf-8":
         reason = "no charset declared"
@@ -773,9 +803,7 @@ def last_lines_start(text: str, count: int) -> int:
 def is_short_block(text: str) -> bool:
     """True for a few short lines, like a name, title and phone number."""
     lines = [line for line in text.split("\n") if line.strip()]
-    return len(lines) <= MAX_SIGNATURE_LINES and all(
-        len(line) <= MAX_SIGNATURE_LINE_LENGTH for line in lines
-    )
+    return len(lines) <= MAX_SIGNATURE_LINES and all(len(line) <= MAX_SIGNATURE_LINE_LENGTH for line in lines)
 
 
 def keep_nonempty_body(body: str, signature: str, text: str) -> tuple[str, str]:

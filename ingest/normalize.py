@@ -3,7 +3,7 @@
 import hashlib
 import json
 from collections.abc import Sequence
-from datetime import timezone
+from datetime import UTC
 from functools import cache, lru_cache
 from typing import TypeGuard
 
@@ -102,7 +102,7 @@ def content_hash(item: ParsedInteraction, occurrence: int) -> str:
     else:
         identity = [
             item.channel.value,
-            item.occurred_at.astimezone(timezone.utc).isoformat(),
+            item.occurred_at.astimezone(UTC).isoformat(),
             item.author.value or item.author.name,
             item.subject,
             item.body,

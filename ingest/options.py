@@ -20,8 +20,9 @@ class ImportOptions:
         try:
             ZoneInfo(self.source_timezone)
         except (ZoneInfoNotFoundError, ValueError, OSError) as error:
-            raise DossierError(f"unknown source time zone {self.source_timezone!r}: expected an IANA name "
-                               "such as Europe/Warsaw") from error
+            raise DossierError(
+                f"unknown source time zone {self.source_timezone!r}: expected an IANA name such as Europe/Warsaw"
+            ) from error
         if self.batch_size < 1:
             raise DossierError(f"import batch size must be at least 1, not {self.batch_size}")
 

@@ -55,8 +55,10 @@ class ImportReport:
     def summary(self) -> str:
         """The one-line summary the CLI prints."""
         directory = f", {self.directory_entries} client directory entries" if self.directory_entries else ""
-        return (f"{self.sources} sources: {self.imported} imported, {self.duplicates} duplicates, "
-                f"{self.quarantined} quarantined{directory}")
+        return (
+            f"{self.sources} sources: {self.imported} imported, {self.duplicates} duplicates, "
+            f"{self.quarantined} quarantined{directory}"
+        )
 
 
 class ImportProgress(NamedTuple):
@@ -106,8 +108,12 @@ class Importer:
         self._options = options
         self._zone = options.zone
         self._run_id = run_id
-        self._resolver = ClientResolver(session, internal_domains=options.internal_domains,
-                                        phone_region=options.default_phone_region, forced_client=forced_client)
+        self._resolver = ClientResolver(
+            session,
+            internal_domains=options.internal_domains,
+            phone_region=options.default_phone_region,
+            forced_client=forced_client,
+        )
         self._languages = LanguageDetector(options.languages)
         self._scopes: set[str] = {PUBLIC_SCOPE}
         self._pending: dict[str, tuple[ParsedInteraction, Path, str]] = {}  # digest -> item, source, kind
@@ -136,9 +142,15 @@ class Importer:
                     self._add_directory_entry(result, path, kind)
                 else:
                     self._add(result, path, kind, occurrences)
-        except Exception as error:  # a parser bug or I/O error must not end the whole import
-            self.quarantine(Quarantined(str(path), f"{kind} parser failed after {parsed} items: "
-                                        f"{type(error).__name__}: {error}", item_ref=f"after item {parsed}"), kind)
+        except Exception as error:  # noqa: BLE001 - a parser bug or I/O error must not end the whole import
+            self.quarantine(
+                Quarantined(
+                    str(path),
+                    f"{kind} parser failed after {parsed} items: {type(error).__name__}: {error}",
+                    item_ref=f"after item {parsed}",
+                ),
+                kind,
+            )
 
     def _add(self, item: ParsedInteraction, path: Path, kind: str, occurrences: Counter[str]) -> None:
         region = self._options.default_phone_region
@@ -161,8 +173,7 @@ class Importer:
         try:
             resolution = self._resolver.resolve(item)
         except ParseError as error:
-            self.quarantine(Quarantined(str(path), str(error), item_ref=item.source_ref,
-                                        raw=_item_as_json(item)), kind)
+            self.quarantine(Quarantined(str(path), str(error), item_ref=item.source_ref, raw=_item_as_json(item)), kind)
             return None
         return self._row(item, digest, resolution.client_id, resolution.direction)
 
@@ -170,27 +181,46 @@ class Importer:
         try:
             self._resolver.register(entry)
         except ParseError as error:
-            self.quarantine(Quarantined(str(path), str(error), item_ref=entry.source_ref,
-                                        raw=json.dumps(asdict(entry), default=str).encode()), kind)
+            self.quarantine(
+                Quarantined(
+                    str(path),
+                    str(error),
+                    item_ref=entry.source_ref,
+                    raw=json.dumps(asdict(entry), default=str).encode(),
+                ),
+                kind,
+            )
             return
         self.report.directory_entries += 1
 
     def _add_recording(self, recording: ParsedRecording, kind: str) -> None:
         party = normalize_party(recording.client, self._options.default_phone_region)
         as_call = ParsedInteraction(
-            channel=Channel.CALL, occurred_at=recording.started_at or utcnow(), body="",
-            source_kind=kind, source_ref=str(recording.path), author=party,
-            client_hint=recording.client_hint, outbound=recording.outbound)
+            channel=Channel.CALL,
+            occurred_at=recording.started_at or utcnow(),
+            body="",
+            source_kind=kind,
+            source_ref=str(recording.path),
+            author=party,
+            client_hint=recording.client_hint,
+            outbound=recording.outbound,
+        )
         try:
             resolution = self._resolver.resolve(as_call)
         except ParseError as error:
             self.quarantine(Quarantined(str(recording.path), str(error)), kind)
             return
         added = repository.add_recording(
-            self._session, client_id=resolution.client_id,
+            self._session,
+            client_id=resolution.client_id,
             path=repository.storable_text(str(recording.path.resolve())),
-            content_hash=recording.content_hash, started_at=recording.started_at, agent=recording.agent,
-            direction=str(resolution.direction), language=recording.language, meta=recording.meta)
+            content_hash=recording.content_hash,
+            started_at=recording.started_at,
+            agent=recording.agent,
+            direction=str(resolution.direction),
+            language=recording.language,
+            meta=recording.meta,
+        )
         if added:
             self.report.imported += 1
         else:
@@ -204,21 +234,41 @@ class Importer:
         deal_id = None
         if item.channel is Channel.DEAL_EVENT and item.external_id:
             deal_id = repository.upsert_deal(
-                self._session, client_id, item.external_id, name=item.meta.get("deal_name"),
-                stage=item.meta.get("stage"), amount=item.meta.get("amount"),
-                currency=item.meta.get("currency"), at=item.occurred_at)
+                self._session,
+                client_id,
+                item.external_id,
+                name=item.meta.get("deal_name"),
+                stage=item.meta.get("stage"),
+                amount=item.meta.get("amount"),
+                currency=item.meta.get("currency"),
+                at=item.occurred_at,
+            )
         participants = [asdict(p) for p in (item.author, *item.recipients)]
         return {
-            "client_id": client_id, "channel": item.channel.value, "direction": str(direction),
-            "author": item.author.name or item.author.value, "author_contact": item.author.value,
-            "participants": participants, "occurred_at": item.occurred_at,
+            "client_id": client_id,
+            "channel": item.channel.value,
+            "direction": str(direction),
+            "author": item.author.name or item.author.value,
+            "author_contact": item.author.value,
+            "participants": participants,
+            "occurred_at": item.occurred_at,
             "language": item.language or self._languages.detect(item.body or item.subject or ""),
-            "subject": item.subject, "body": item.body, "quoted_text": item.quoted_text,
-            "signature": item.signature, "attachments": item.attachments, "source_kind": item.source_kind,
-            "source_ref": repository.storable_text(item.source_ref), "external_id": item.external_id,
+            "subject": item.subject,
+            "body": item.body,
+            "quoted_text": item.quoted_text,
+            "signature": item.signature,
+            "attachments": item.attachments,
+            "source_kind": item.source_kind,
+            "source_ref": repository.storable_text(item.source_ref),
+            "external_id": item.external_id,
             "thread_ref": item.thread_ref,
-            "content_hash": digest, "scope": scope, "privileged": item.privileged, "deal_id": deal_id,
-            "meta": item.meta, "import_run_id": self._run_id, "imported_at": utcnow(),
+            "content_hash": digest,
+            "scope": scope,
+            "privileged": item.privileged,
+            "deal_id": deal_id,
+            "meta": item.meta,
+            "import_run_id": self._run_id,
+            "imported_at": utcnow(),
             "decode_issue": item.decode_issue,
         }
 
@@ -227,19 +277,35 @@ class Importer:
         raw: bytes | Path | None = item.raw
         if raw is None and item.item_ref is None and Path(item.source_path).is_file():
             raw = Path(item.source_path)
-        repository.add_quarantine(self._session, source_path=item.source_path, source_kind=kind,
-                                  item_ref=item.item_ref, reason=item.reason, raw=raw, import_run_id=self._run_id)
+        repository.add_quarantine(
+            self._session,
+            source_path=item.source_path,
+            source_kind=kind,
+            item_ref=item.item_ref,
+            reason=item.reason,
+            raw=raw,
+            import_run_id=self._run_id,
+        )
         self.report.quarantined += 1
 
     def flush(self) -> None:
         """Write pending interactions and commit; ones stored before are counted, not resolved again."""
         known = repository.existing_hashes(self._session, list(self._pending))
-        new_rows = [row for digest, pending in self._pending.items() if digest not in known
-                    if (row := self._resolved_row(digest, *pending)) is not None]
+        new_rows = [
+            row
+            for digest, pending in self._pending.items()
+            if digest not in known
+            if (row := self._resolved_row(digest, *pending)) is not None
+        ]
         repository.insert_interactions(self._session, new_rows)
         changed = {row["client_id"] for row in new_rows} | self._resolver.merged
-        record_change(self._session, [*map(interaction_change, new_rows),
-                                      *(Change(client_id, ChangeKind.MERGE) for client_id in self._resolver.merged)])
+        record_change(
+            self._session,
+            [
+                *map(interaction_change, new_rows),
+                *(Change(client_id, ChangeKind.MERGE) for client_id in self._resolver.merged),
+            ],
+        )
         self.report.changed_clients |= changed
         self._resolver.merged.clear()
         self.report.imported += len(new_rows)
@@ -253,9 +319,15 @@ def _item_as_json(item: ParsedInteraction) -> bytes:
     return json.dumps(fields, default=str, ensure_ascii=False).encode("utf-8", "backslashreplace")
 
 
-def import_paths(paths: list[Path], *, database_url: str, options: ImportOptions = ImportOptions(),
-                 kind: str | None = None, client: str | None = None,
-                 on_progress: ProgressCallback | None = None) -> ImportReport:
+def import_paths(
+    paths: list[Path],
+    *,
+    database_url: str,
+    options: ImportOptions = ImportOptions(),
+    kind: str | None = None,
+    client: str | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> ImportReport:
     """Import every file and folder in ``paths`` into ``database_url``; re-importing the same data adds nothing.
 
     ``kind`` forces one source kind (default: detected per file); ``client`` assigns everything to
@@ -275,8 +347,9 @@ def import_paths(paths: list[Path], *, database_url: str, options: ImportOptions
             tell(_progress(importer.report, done, len(sources), source.name))
         importer.flush()
         report = importer.report
-        repository.finish_import_run(session, run_id, imported=report.imported,
-                                     duplicates=report.duplicates, quarantined=report.quarantined)
+        repository.finish_import_run(
+            session, run_id, imported=report.imported, duplicates=report.duplicates, quarantined=report.quarantined
+        )
     tell(_progress(report, len(sources), len(sources), None))
     return report
 

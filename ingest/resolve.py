@@ -56,8 +56,14 @@ class ClientResolver:
     parties stay participants and never become contacts.
     """
 
-    def __init__(self, session: Session, *, internal_domains: Collection[str], phone_region: str,
-                 forced_client: str | None = None):
+    def __init__(
+        self,
+        session: Session,
+        *,
+        internal_domains: Collection[str],
+        phone_region: str,
+        forced_client: str | None = None,
+    ):
         self._session = session
         self._region = phone_region
         self._contacts = repository.load_contacts(session)
@@ -83,8 +89,11 @@ class ClientResolver:
     def resolve(self, item: ParsedInteraction) -> Resolution:
         """The client and direction of ``item``; raises ParseError when no client can be told."""
         author_ours = self.is_ours(item.author)
-        counterparts = [] if item.channel in INTERNAL_CHANNELS else [
-            p for p in (item.author, *item.recipients) if not self.is_ours(p)]
+        counterparts = (
+            []
+            if item.channel in INTERNAL_CHANNELS
+            else [p for p in (item.author, *item.recipients) if not self.is_ours(p)]
+        )
         bulk = is_bulk(item)
         identifying = ([] if author_ours else counterparts[:1]) if bulk else counterparts
         client_id = self._forced_id or self._known_client(identifying, item.client_hint)
@@ -123,11 +132,15 @@ class ClientResolver:
         if label := next(filter(None, (p.name or p.value for p in counterparts)), None):
             return self._client_by_name(label)
         if bulk:
-            raise ParseError("cannot tell which client this belongs to: bulk mail is identified only by its "
-                             "sender, which is in our company or missing, and there is no client hint "
-                             "(use --client NAME)")
-        raise ParseError("cannot tell which client this belongs to: no counterpart outside our "
-                         "company and no client hint (use --client NAME)")
+            raise ParseError(
+                "cannot tell which client this belongs to: bulk mail is identified only by its "
+                "sender, which is in our company or missing, and there is no client hint "
+                "(use --client NAME)"
+            )
+        raise ParseError(
+            "cannot tell which client this belongs to: no counterpart outside our "
+            "company and no client hint (use --client NAME)"
+        )
 
     def _client_for_hint(self, hint: str) -> int:
         """A new client from a hint; a hint that is an address, domain or phone becomes its contact."""

@@ -4,7 +4,7 @@ import codecs
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
@@ -220,7 +220,7 @@ def _occurred_at(message: dict[str, Any], zone: ZoneInfo) -> datetime:
     unixtime = message.get("date_unixtime")
     if unixtime is not None:
         try:
-            return datetime.fromtimestamp(int(unixtime), tz=timezone.utc)
+            return datetime.fromtimestamp(int(unixtime), tz=UTC)
         except (TypeError, ValueError, OverflowError) as error:
             raise ParseError(f"date_unixtime {unixtime!r} is not a Unix time") from error
     date = message.get("date")

@@ -110,8 +110,9 @@ def parse(path: Path, zone: ZoneInfo = DEFAULT_ZONE) -> Iterator[ParseResult]:
         else:
             yield interaction
     if system_lines == len(messages) and not stray_lines:
-        yield quarantine_file(path, f"no messages: the chat has only {system_lines} system lines "
-                              "(encryption notice, group events)")
+        yield quarantine_file(
+            path, f"no messages: the chat has only {system_lines} system lines (encryption notice, group events)"
+        )
 
 
 def chat_name_from_path(path: Path) -> str:

@@ -71,9 +71,13 @@ def grant_scope(session: Session, scope: str, *, team: str | None = None, user: 
     scope_id = session.scalar(select(Scope.id).where(Scope.name == scope))
     team_id = ensure_team(session, team).id if team else None
     user_id = get_user(session, user).id if user else None
-    exists = session.scalar(select(ScopeGrant.id).where(ScopeGrant.scope_id == scope_id,
-                                                        ScopeGrant.team_id.is_not_distinct_from(team_id),
-                                                        ScopeGrant.user_id.is_not_distinct_from(user_id)))
+    exists = session.scalar(
+        select(ScopeGrant.id).where(
+            ScopeGrant.scope_id == scope_id,
+            ScopeGrant.team_id.is_not_distinct_from(team_id),
+            ScopeGrant.user_id.is_not_distinct_from(user_id),
+        )
+    )
     if exists is not None:
         return False
     session.add(ScopeGrant(scope_id=scope_id, team_id=team_id, user_id=user_id))
@@ -86,8 +90,7 @@ def readable_scopes(session: Session, user: User) -> tuple[str, ...]:
     holders = [ScopeGrant.user_id == user.id]
     if user.team_id is not None:
         holders.append(ScopeGrant.team_id == user.team_id)
-    granted = session.scalars(select(Scope.name).join(ScopeGrant, ScopeGrant.scope_id == Scope.id)
-                              .where(or_(*holders)))
+    granted = session.scalars(select(Scope.name).join(ScopeGrant, ScopeGrant.scope_id == Scope.id).where(or_(*holders)))
     return tuple(sorted({PUBLIC_SCOPE, *granted}))
 
 
@@ -110,9 +113,16 @@ class Credential(NamedTuple):
 def authenticate(session: Session, token: str, kind: str = API_TOKEN) -> Credential | None:
     """The user of a valid token of ``kind`` (unrevoked, unexpired), or None."""
     now = utcnow()
-    row = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(
-        ApiToken.token_hash == token_hash(token), ApiToken.kind == kind, ApiToken.revoked.is_(False),
-        or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now))).first()
+    row = session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(
+            ApiToken.token_hash == token_hash(token),
+            ApiToken.kind == kind,
+            ApiToken.revoked.is_(False),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
+        )
+    ).first()
     if row is None:
         return None
     api_token, user = row
@@ -124,31 +134,54 @@ def authenticate(session: Session, token: str, kind: str = API_TOKEN) -> Credent
 def create_session(session: Session, user_id: int, lifetime: timedelta) -> str:
     """A new web login session of ``user_id`` valid for ``lifetime``: its secret (only the hash is stored)."""
     secret = secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user_id, token_hash=token_hash(secret), name="web login", kind=WEB_SESSION,
-                         expires_at=utcnow() + lifetime))
+    session.add(
+        ApiToken(
+            user_id=user_id,
+            token_hash=token_hash(secret),
+            name="web login",
+            kind=WEB_SESSION,
+            expires_at=utcnow() + lifetime,
+        )
+    )
     session.flush()
     return secret
 
 
 def revoke_session(session: Session, secret: str) -> None:
     """End the web login session with this secret (nothing happens when there is none)."""
-    session.execute(update(ApiToken).where(
-        ApiToken.token_hash == token_hash(secret), ApiToken.kind == WEB_SESSION).values(revoked=True))
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.token_hash == token_hash(secret), ApiToken.kind == WEB_SESSION)
+        .values(revoked=True)
+    )
 
 
-def record_audit(session: Session, *, user_id: int | None, action: str, client_id: int | None,
-                 **detail: Any) -> None:
+def record_audit(session: Session, *, user_id: int | None, action: str, client_id: int | None, **detail: Any) -> None:
     """Record that a user did ``action`` on a client (or tried to: ``client_id`` None)."""
     session.execute(insert(AuditEvent).values(user_id=user_id, action=action, client_id=client_id, detail=detail))
 
 
-def store_feedback(session: Session, *, user_id: int, client_id: int, format: str, verdict: str,
-                   root_hash: str | None, comment: str | None) -> Feedback:
+def store_feedback(
+    session: Session,
+    *,
+    user_id: int,
+    client_id: int,
+    format: str,
+    verdict: str,
+    root_hash: str | None,
+    comment: str | None,
+) -> Feedback:
     """Store a reader's verdict on a summary: ``useful`` or ``missing`` (something is missing)."""
     if verdict not in VERDICTS:
         raise DossierError(f"unknown verdict {verdict!r}; expected one of: {', '.join(VERDICTS)}")
-    feedback = Feedback(user_id=user_id, client_id=client_id, format=format, verdict=verdict,
-                        root_hash=root_hash, comment=(comment or "").strip() or None)
+    feedback = Feedback(
+        user_id=user_id,
+        client_id=client_id,
+        format=format,
+        verdict=verdict,
+        root_hash=root_hash,
+        comment=(comment or "").strip() or None,
+    )
     session.add(feedback)
     session.flush()
     return feedback
@@ -156,8 +189,9 @@ def store_feedback(session: Session, *, user_id: int, client_id: int, format: st
 
 def recent_feedback_count(session: Session, user_id: int, since: datetime) -> int:
     """How many feedback rows ``user_id`` has stored since ``since`` (for rate limits across processes)."""
-    return session.execute(select(func.count()).select_from(Feedback).where(
-        Feedback.user_id == user_id, Feedback.at >= since)).scalar_one()
+    return session.execute(
+        select(func.count()).select_from(Feedback).where(Feedback.user_id == user_id, Feedback.at >= since)
+    ).scalar_one()
 
 
 class ClientRef(NamedTuple):
@@ -173,8 +207,11 @@ def find_client_ref(session: Session, ref: str) -> ClientRef | None:
     if (client_id := repository.row_id(ref)) is not None:
         query = select(Client.id, Client.name).where(Client.id == client_id)
     elif "@" in ref:
-        query = select(Client.id, Client.name).join(Contact).where(
-            Contact.kind == ContactKind.EMAIL.value, Contact.value == ref.lower())
+        query = (
+            select(Client.id, Client.name)
+            .join(Contact)
+            .where(Contact.kind == ContactKind.EMAIL.value, Contact.value == ref.lower())
+        )
     else:
         query = None
     if query is not None and (row := session.execute(query.limit(1)).first()) is not None:
@@ -185,8 +222,12 @@ def find_client_ref(session: Session, ref: str) -> ClientRef | None:
 
 def find_client_by_phone(session: Session, number: str) -> ClientRef | None:
     """The client that has the phone ``number`` (E.164, as ``ingest.normalize.normalize_phone`` writes it)."""
-    row = session.execute(select(Client.id, Client.name).join(Contact).where(
-        Contact.kind.in_(PHONE_KINDS), Contact.value == number).limit(1)).first()
+    row = session.execute(
+        select(Client.id, Client.name)
+        .join(Contact)
+        .where(Contact.kind.in_(PHONE_KINDS), Contact.value == number)
+        .limit(1)
+    ).first()
     return ClientRef(*row) if row else None
 
 
@@ -194,8 +235,11 @@ def readable_interaction(session: Session, interaction_id: int, scopes: tuple[st
     """The interaction if ``scopes`` may read it; privileged items are never served."""
     if repository.row_id(interaction_id) is None:
         return None
-    return session.scalar(select(Interaction).where(
-        Interaction.id == interaction_id, Interaction.scope.in_(scopes), Interaction.privileged.is_(False)))
+    return session.scalar(
+        select(Interaction).where(
+            Interaction.id == interaction_id, Interaction.scope.in_(scopes), Interaction.privileged.is_(False)
+        )
+    )
 
 
 def transcript(session: Session, interaction: Interaction) -> list[TranscriptSegment]:
@@ -203,5 +247,10 @@ def transcript(session: Session, interaction: Interaction) -> list[TranscriptSeg
     if interaction.channel != Channel.CALL:
         return []
     recording_id = CallMeta.model_validate(interaction.meta).recording_id
-    return list(session.scalars(select(TranscriptSegment).where(TranscriptSegment.recording_id == recording_id)
-                                .order_by(TranscriptSegment.start_s, TranscriptSegment.id)))
+    return list(
+        session.scalars(
+            select(TranscriptSegment)
+            .where(TranscriptSegment.recording_id == recording_id)
+            .order_by(TranscriptSegment.start_s, TranscriptSegment.id)
+        )
+    )

@@ -110,7 +110,8 @@ def _mark_stale(session: Session, client_ids: list[int], *, reason: str, importa
     session.execute(update(RenderedSummary).where(RenderedSummary.client_id.in_(client_ids)).values(stale=True))
     for client_id in client_ids:
         statement = dialect_insert(session, RefreshRequest).values(
-            client_id=client_id, requested_at=now, last_change_at=now, reason=reason, important=important)
+            client_id=client_id, requested_at=now, last_change_at=now, reason=reason, important=important
+        )
         changes: dict[str, Any] = {"last_change_at": now}
         if important:
             changes.update(important=True, reason=reason)
@@ -121,6 +122,8 @@ def _queue_unless_queued(session: Session, client_ids: list[int], *, reason: str
     """Queue the clients for a refresh; a queued client stays as it is."""
     now = utcnow()
     for client_id in client_ids:
-        session.execute(dialect_insert(session, RefreshRequest).values(
-            client_id=client_id, requested_at=now, last_change_at=now, reason=reason)
-            .on_conflict_do_nothing(index_elements=["client_id"]))
+        session.execute(
+            dialect_insert(session, RefreshRequest)
+            .values(client_id=client_id, requested_at=now, last_change_at=now, reason=reason)
+            .on_conflict_do_nothing(index_elements=["client_id"])
+        )

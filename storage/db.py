@@ -10,7 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session as Session  # re-exported: the type every caller of session_scope holds
+from sqlalchemy.orm import sessionmaker
 
 MIGRATIONS = "storage:migrations"  # the package resource, as Alembic reads it (importlib.resources)
 

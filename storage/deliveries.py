@@ -36,8 +36,11 @@ class Message(NamedTuple):
 
 def find_delivery(session: Session, key: DeliveryKey) -> Delivery | None:
     """The message stored for ``key``, or None."""
-    return session.scalar(select(Delivery).where(Delivery.kind == key.kind, Delivery.user_id == key.user_id,
-                                                 Delivery.period_key == key.period_key))
+    return session.scalar(
+        select(Delivery).where(
+            Delivery.kind == key.kind, Delivery.user_id == key.user_id, Delivery.period_key == key.period_key
+        )
+    )
 
 
 def queue_once(session: Session, key: DeliveryKey, compose: Callable[[], Message]) -> tuple[Delivery, bool]:
@@ -58,4 +61,3 @@ def queue_once(session: Session, key: DeliveryKey, compose: Callable[[], Message
             raise
         return concurrent, False
     return delivery, True
-

@@ -1,8 +1,8 @@
 """SQLAlchemy 2 typed models: the whole Dossier schema (migrations live in ``migrations/``)."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -37,7 +37,7 @@ PUBLIC_SCOPE = "all"
 
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -55,17 +55,21 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: store timezone-aware times only")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: UTCDateTime()}
+    type_annotation_map: ClassVar[dict[object, type[TypeEngine[Any]] | TypeEngine[Any]]] = {
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        datetime: UTCDateTime(),
+    }
 
 
 class Channel(StrEnum):
@@ -224,7 +228,8 @@ class Interaction(Base):
     import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id", ondelete="SET NULL"))
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
     decode_issue: Mapped[str | None] = mapped_column(
-        Text, doc="decode_suspect: why the decoded text may not be what was written (None when it decoded cleanly)")
+        Text, doc="decode_suspect: why the decoded text may not be what was written (None when it decoded cleanly)"
+    )
 
 
 class Recording(Base):
@@ -344,7 +349,8 @@ class QuarantineItem(Base):
     item_ref: Mapped[str | None] = mapped_column(Text, doc="which part of the source: message 17, line 40")
     reason: Mapped[str] = mapped_column(Text)
     raw: Mapped[bytes | None] = mapped_column(
-        LargeBinary, doc="the bytes that failed, when small; larger inputs are kept in quarantine_blobs")
+        LargeBinary, doc="the bytes that failed, when small; larger inputs are kept in quarantine_blobs"
+    )
     import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved: Mapped[bool] = mapped_column(Boolean, default=False)

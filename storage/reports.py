@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import Client, Deal, Interaction, Report
+from storage.models import Client, Deal, Interaction, RenderedSummary, Report
 from storage.vocabulary import WON_STAGE_SPELLINGS
 
 
@@ -28,8 +28,11 @@ class ReportKey(NamedTuple):
 
 def find_report(session: Session, key: ReportKey) -> Report | None:
     """The report recorded for ``key``, or None."""
-    rows = session.scalars(select(Report).where(Report.client_id == key.client_id, Report.kind == key.kind,
-                                                Report.period == key.period).order_by(Report.id))
+    rows = session.scalars(
+        select(Report)
+        .where(Report.client_id == key.client_id, Report.kind == key.kind, Report.period == key.period)
+        .order_by(Report.id)
+    )
     return next((row for row in rows if _reader_and_language(row.params) == (key.reader, key.language)), None)
 
 
@@ -37,12 +40,32 @@ def _reader_and_language(params: dict[str, Any]) -> tuple[str | None, str | None
     return params.get("to"), params.get("language")
 
 
-def save_report(session: Session, key: ReportKey, *, as_of: date, html_path: Path,
-                pdf_path: Path | None) -> Report:
+def history_mark(session: Session, client_id: int) -> str:
+    """When what a report reads of the client last changed (history imported, deals, summaries rendered):
+    a recorded report whose mark differs is out of date."""
+    moments = [
+        session.scalar(select(func.max(Interaction.imported_at)).where(Interaction.client_id == client_id)),
+        session.scalar(select(func.max(Deal.updated_at)).where(Deal.client_id == client_id)),
+        session.scalar(select(func.max(RenderedSummary.generated_at)).where(RenderedSummary.client_id == client_id)),
+    ]
+    return "|".join(moment.isoformat() if moment else "" for moment in moments)
+
+
+def is_current(session: Session, report: Report) -> bool:
+    """Whether nothing the report reads has changed since it was written."""
+    return report.params.get("history") == history_mark(session, report.client_id)
+
+
+def save_report(session: Session, key: ReportKey, *, as_of: date, html_path: Path, pdf_path: Path | None) -> Report:
     """Record the files just written for ``key`` (the PDF may be left out): the row of ``key`` is updated,
     or added when there is none."""
     row = find_report(session, key) or Report(client_id=key.client_id, kind=key.kind, period=key.period)
-    row.params = {"to": key.reader, "language": key.language, "as_of": as_of.isoformat()}
+    row.params = {
+        "to": key.reader,
+        "language": key.language,
+        "as_of": as_of.isoformat(),
+        "history": history_mark(session, key.client_id),
+    }
     row.html_path = str(html_path.resolve())
     row.pdf_path = str(pdf_path.resolve()) if pdf_path is not None else None
     session.add(row)
@@ -52,11 +75,20 @@ def save_report(session: Session, key: ReportKey, *, as_of: date, html_path: Pat
 
 def key_accounts(session: Session, *, limit: int) -> list[int]:
     """Up to ``limit`` active clients with history: the most won deal value first, then the most history."""
-    won = (select(Deal.client_id, func.sum(Deal.amount).label("value"))
-           .where(func.lower(Deal.stage).in_(sorted(WON_STAGE_SPELLINGS))).group_by(Deal.client_id).subquery())
-    history = (select(Interaction.client_id, func.count().label("n"))
-               .group_by(Interaction.client_id).subquery())
-    return list(session.scalars(
-        select(Client.id).join(history, history.c.client_id == Client.id)
-        .outerjoin(won, won.c.client_id == Client.id).where(Client.is_active.is_(True))
-        .order_by(func.coalesce(won.c.value, 0).desc(), history.c.n.desc(), Client.id).limit(limit)))
+    won = (
+        select(Deal.client_id, func.sum(Deal.amount).label("value"))
+        .where(func.lower(Deal.stage).in_(sorted(WON_STAGE_SPELLINGS)))
+        .group_by(Deal.client_id)
+        .subquery()
+    )
+    history = select(Interaction.client_id, func.count().label("n")).group_by(Interaction.client_id).subquery()
+    return list(
+        session.scalars(
+            select(Client.id)
+            .join(history, history.c.client_id == Client.id)
+            .outerjoin(won, won.c.client_id == Client.id)
+            .where(Client.is_active.is_(True))
+            .order_by(func.coalesce(won.c.value, 0).desc(), history.c.n.desc(), Client.id)
+            .limit(limit)
+        )
+    )

@@ -56,13 +56,15 @@ def dialect_insert(session: Session, model: type) -> Any:
 
 def load_contacts(session: Session) -> dict[tuple[str, str], int]:
     """Every known contact as {(kind, value): client_id}."""
-    return {(kind, value): client_id for kind, value, client_id in session.execute(
-        select(Contact.kind, Contact.value, Contact.client_id))}
+    return {
+        (kind, value): client_id
+        for kind, value, client_id in session.execute(select(Contact.kind, Contact.value, Contact.client_id))
+    }
 
 
 def load_client_names(session: Session) -> dict[str, int]:
     """Every client as {name_key: client_id}."""
-    return {key: client_id for key, client_id in session.execute(select(Client.name_key, Client.id))}
+    return dict(session.execute(select(Client.name_key, Client.id)).all())
 
 
 def load_internal_identities(session: Session) -> tuple[set[str], set[str], set[str]]:
@@ -95,8 +97,9 @@ def get_or_create_client(session: Session, name: str) -> int:
         return concurrent
 
 
-def add_contact(session: Session, client_id: int, kind: ContactKind, value: str,
-                display_name: str | None = None) -> int:
+def add_contact(
+    session: Session, client_id: int, kind: ContactKind, value: str, display_name: str | None = None
+) -> int:
     """Attach a contact to a client unless it already identifies one; return its client's id."""
     owner = session.scalar(select(Contact.client_id).where(Contact.kind == kind, Contact.value == value))
     if owner is not None:
@@ -117,8 +120,17 @@ def ensure_scope(session: Session, name: str) -> None:
     session.execute(dialect_insert(session, Scope).values(name=name).on_conflict_do_nothing(index_elements=["name"]))
 
 
-def upsert_deal(session: Session, client_id: int, external_id: str, *, name: str | None,
-                stage: str | None, amount: float | None, currency: str | None, at: datetime) -> int:
+def upsert_deal(
+    session: Session,
+    client_id: int,
+    external_id: str,
+    *,
+    name: str | None,
+    stage: str | None,
+    amount: float | None,
+    currency: str | None,
+    at: datetime,
+) -> int:
     """Record a deal's state as of ``at`` (older events do not overwrite newer ones); return its id."""
     deal = session.scalar(select(Deal).where(Deal.client_id == client_id, Deal.external_id == external_id))
     if deal is None:
@@ -134,14 +146,36 @@ def upsert_deal(session: Session, client_id: int, external_id: str, *, name: str
     return deal.id
 
 
-def add_recording(session: Session, *, client_id: int, path: str, content_hash: str,
-                  started_at: datetime | None, agent: str | None, direction: str, language: str | None,
-                  meta: dict[str, Any]) -> bool:
+def add_recording(
+    session: Session,
+    *,
+    client_id: int,
+    path: str,
+    content_hash: str,
+    started_at: datetime | None,
+    agent: str | None,
+    direction: str,
+    language: str | None,
+    meta: dict[str, Any],
+) -> bool:
     """Register a recording to transcribe; False when the same audio is registered already."""
-    inserted = session.execute(dialect_insert(session, Recording).values(
-        client_id=client_id, path=path, content_hash=content_hash, started_at=started_at, agent=agent,
-        direction=direction, language=language, status="pending", meta=meta, created_at=utcnow(),
-    ).on_conflict_do_nothing(index_elements=["content_hash"]).returning(Recording.id))
+    inserted = session.execute(
+        dialect_insert(session, Recording)
+        .values(
+            client_id=client_id,
+            path=path,
+            content_hash=content_hash,
+            started_at=started_at,
+            agent=agent,
+            direction=direction,
+            language=language,
+            status="pending",
+            meta=meta,
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["content_hash"])
+        .returning(Recording.id)
+    )
     return inserted.scalar_one_or_none() is not None
 
 
@@ -149,7 +183,7 @@ def existing_hashes(session: Session, hashes: Sequence[str]) -> set[str]:
     """Which of ``hashes`` are already stored."""
     found: set[str] = set()
     for start in range(0, len(hashes), IN_CHUNK):
-        chunk = hashes[start:start + IN_CHUNK]
+        chunk = hashes[start : start + IN_CHUNK]
         found.update(session.scalars(select(Interaction.content_hash).where(Interaction.content_hash.in_(chunk))))
     return found
 
@@ -157,7 +191,9 @@ def existing_hashes(session: Session, hashes: Sequence[str]) -> set[str]:
 def insert_interactions(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert interaction rows; a row whose content hash exists already is skipped."""
     if rows:
-        session.execute(dialect_insert(session, Interaction).on_conflict_do_nothing(index_elements=["content_hash"]), rows)
+        session.execute(
+            dialect_insert(session, Interaction).on_conflict_do_nothing(index_elements=["content_hash"]), rows
+        )
 
 
 def storable_text(text: str) -> str:
@@ -169,8 +205,16 @@ def storable_text(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def add_quarantine(session: Session, *, source_path: str, source_kind: str | None, item_ref: str | None,
-                   reason: str, raw: bytes | Path | None, import_run_id: int | None) -> None:
+def add_quarantine(
+    session: Session,
+    *,
+    source_path: str,
+    source_kind: str | None,
+    item_ref: str | None,
+    reason: str,
+    raw: bytes | Path | None,
+    import_run_id: int | None,
+) -> None:
     """Store a quarantined input once (re-importing the same bad input adds nothing).
 
     ``raw`` is the input's bytes, or a file to copy them from (read in pieces, so memory stays
@@ -182,11 +226,21 @@ def add_quarantine(session: Session, *, source_path: str, source_kind: str | Non
     size, raw_digest = _size_and_digest(raw)
     fingerprint = hashlib.sha256("\x00".join([source_path, item_ref or "", reason, raw_digest]).encode()).hexdigest()
     inline = size is not None and size <= QUARANTINE_PIECE_BYTES
-    inserted = session.execute(dialect_insert(session, QuarantineItem).values(
-        fingerprint=fingerprint, source_path=source_path, source_kind=source_kind, item_ref=item_ref,
-        reason=reason, raw=b"".join(_pieces(raw)) if inline else None,
-        import_run_id=import_run_id, created_at=utcnow(),
-    ).on_conflict_do_nothing(index_elements=["fingerprint"]).returning(QuarantineItem.id)).scalar_one_or_none()
+    inserted = session.execute(
+        dialect_insert(session, QuarantineItem)
+        .values(
+            fingerprint=fingerprint,
+            source_path=source_path,
+            source_kind=source_kind,
+            item_ref=item_ref,
+            reason=reason,
+            raw=b"".join(_pieces(raw)) if inline else None,
+            import_run_id=import_run_id,
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["fingerprint"])
+        .returning(QuarantineItem.id)
+    ).scalar_one_or_none()
     if inserted is not None and size is not None and not inline:
         for seq, piece in enumerate(_pieces(raw)):
             session.execute(dialect_insert(session, QuarantineBlob).values(quarantine_id=inserted, seq=seq, data=piece))
@@ -196,7 +250,7 @@ def _pieces(raw: bytes | Path | None) -> Iterator[bytes]:
     """``raw`` in pieces of at most ``QUARANTINE_PIECE_BYTES`` (a file is read piece by piece)."""
     if isinstance(raw, bytes):
         for start in range(0, len(raw), QUARANTINE_PIECE_BYTES):
-            yield raw[start:start + QUARANTINE_PIECE_BYTES]
+            yield raw[start : start + QUARANTINE_PIECE_BYTES]
     elif raw is not None:
         with raw.open("rb") as handle:
             while piece := handle.read(QUARANTINE_PIECE_BYTES):
@@ -245,21 +299,32 @@ def client_overviews(session: Session) -> list[ClientOverview]:
     counts: dict[int, dict[str, int]] = {}
     last: dict[int, datetime] = {}
     for client_id, channel, count, latest in session.execute(
-        select(Interaction.client_id, Interaction.channel, func.count(), func.max(Interaction.occurred_at))
-        .group_by(Interaction.client_id, Interaction.channel)
+        select(Interaction.client_id, Interaction.channel, func.count(), func.max(Interaction.occurred_at)).group_by(
+            Interaction.client_id, Interaction.channel
+        )
     ):
         counts.setdefault(client_id, {})[channel] = count
         last[client_id] = max(last.get(client_id, latest), latest)
     contacts: dict[int, list[str]] = {}
-    for client_id, kind, value in session.execute(select(Contact.client_id, Contact.kind, Contact.value)
-                                                  .order_by(Contact.id)):
+    for client_id, kind, value in session.execute(
+        select(Contact.client_id, Contact.kind, Contact.value).order_by(Contact.id)
+    ):
         contacts.setdefault(client_id, []).append(f"{kind}:{value}")
     overviews = [
-        ClientOverview(id=cid, name=name, counts=counts.get(cid, {}), total=sum(counts.get(cid, {}).values()),
-                       last_contact=last.get(cid), contacts=contacts.get(cid, []))
+        ClientOverview(
+            id=cid,
+            name=name,
+            counts=counts.get(cid, {}),
+            total=sum(counts.get(cid, {}).values()),
+            last_contact=last.get(cid),
+            contacts=contacts.get(cid, []),
+        )
         for cid, name in session.execute(select(Client.id, Client.name))
     ]
-    return sorted(overviews, key=lambda o: (o.last_contact is None, -(o.last_contact.timestamp() if o.last_contact else 0), o.name))
+    return sorted(
+        overviews,
+        key=lambda o: (o.last_contact is None, -(o.last_contact.timestamp() if o.last_contact else 0), o.name),
+    )
 
 
 def row_id(ref: str | int) -> int | None:
@@ -291,30 +356,43 @@ def find_client(session: Session, ref: str) -> Client | None:
     by_name = session.scalar(select(Client).where(Client.name_key == name_key(ref)))
     if by_name:
         return by_name
-    return session.scalar(select(Client).join(Contact).where(
-        or_(Contact.value == ref, Contact.value == ref.lower())).limit(1))
+    return session.scalar(
+        select(Client).join(Contact).where(or_(Contact.value == ref, Contact.value == ref.lower())).limit(1)
+    )
 
 
 def public_interactions_since(session: Session, client_ids: Iterable[int], *, since: datetime) -> list[Interaction]:
     """The interactions of these clients that occurred at or after ``since`` and every reader may see (the
     public scope, nothing privileged), oldest first."""
-    return list(session.scalars(select(Interaction).where(
-        Interaction.client_id.in_(list(client_ids)), Interaction.occurred_at >= since,
-        Interaction.scope == PUBLIC_SCOPE, Interaction.privileged.is_(False))
-        .order_by(Interaction.occurred_at, Interaction.id)))
+    return list(
+        session.scalars(
+            select(Interaction)
+            .where(
+                Interaction.client_id.in_(list(client_ids)),
+                Interaction.occurred_at >= since,
+                Interaction.scope == PUBLIC_SCOPE,
+                Interaction.privileged.is_(False),
+            )
+            .order_by(Interaction.occurred_at, Interaction.id)
+        )
+    )
 
 
 def client_history(session: Session, client_id: int) -> list[Interaction]:
     """A client's interactions, oldest first."""
-    query: Select[Interaction] = (select(Interaction).where(Interaction.client_id == client_id)
-                                  .order_by(Interaction.occurred_at, Interaction.id))
+    query: Select[Interaction] = (
+        select(Interaction).where(Interaction.client_id == client_id).order_by(Interaction.occurred_at, Interaction.id)
+    )
     return list(session.scalars(query))
 
 
 def quarantine_items(session: Session) -> list[QuarantineItem]:
     """Unresolved quarantined inputs, newest first."""
-    return list(session.scalars(select(QuarantineItem).where(QuarantineItem.resolved.is_(False))
-                                .order_by(QuarantineItem.id.desc())))
+    return list(
+        session.scalars(
+            select(QuarantineItem).where(QuarantineItem.resolved.is_(False)).order_by(QuarantineItem.id.desc())
+        )
+    )
 
 
 def quarantine_bytes(session: Session, quarantine_id: int) -> Iterator[bytes]:
@@ -323,28 +401,48 @@ def quarantine_bytes(session: Session, quarantine_id: int) -> Iterator[bytes]:
     if inline is not None:
         yield inline
         return
-    seqs = session.scalars(select(QuarantineBlob.seq).where(QuarantineBlob.quarantine_id == quarantine_id)
-                           .order_by(QuarantineBlob.seq)).all()
+    seqs = session.scalars(
+        select(QuarantineBlob.seq).where(QuarantineBlob.quarantine_id == quarantine_id).order_by(QuarantineBlob.seq)
+    ).all()
     for seq in seqs:  # one piece in memory at a time
-        yield session.execute(select(QuarantineBlob.data).where(QuarantineBlob.quarantine_id == quarantine_id,
-                                                                QuarantineBlob.seq == seq)).scalar_one()
+        yield session.execute(
+            select(QuarantineBlob.data).where(QuarantineBlob.quarantine_id == quarantine_id, QuarantineBlob.seq == seq)
+        ).scalar_one()
 
 
 def kept_sizes(session: Session, quarantine_ids: Sequence[int]) -> dict[int, int]:
     """{quarantine id: size of its kept bytes} for the given items that kept any."""
     sizes: dict[int, int] = {}
     for start in range(0, len(quarantine_ids), IN_CHUNK):
-        chunk = quarantine_ids[start:start + IN_CHUNK]
-        sizes.update(session.execute(select(QuarantineItem.id, func.length(QuarantineItem.raw))
-                                     .where(QuarantineItem.id.in_(chunk), QuarantineItem.raw.is_not(None))).all())
-        sizes.update(session.execute(select(QuarantineBlob.quarantine_id, func.sum(func.length(QuarantineBlob.data)))
-                                     .where(QuarantineBlob.quarantine_id.in_(chunk))
-                                     .group_by(QuarantineBlob.quarantine_id)).all())
+        chunk = quarantine_ids[start : start + IN_CHUNK]
+        sizes.update(
+            session.execute(
+                select(QuarantineItem.id, func.length(QuarantineItem.raw)).where(
+                    QuarantineItem.id.in_(chunk), QuarantineItem.raw.is_not(None)
+                )
+            ).all()
+        )
+        sizes.update(
+            session.execute(
+                select(QuarantineBlob.quarantine_id, func.sum(func.length(QuarantineBlob.data)))
+                .where(QuarantineBlob.quarantine_id.in_(chunk))
+                .group_by(QuarantineBlob.quarantine_id)
+            ).all()
+        )
     return sizes
 
 
-def upsert_user(session: Session, *, login: str, name: str, email: str | None = None, phone: str | None = None,
-                role: str = "rep", team: str | None = None, language: str = "en") -> int:
+def upsert_user(
+    session: Session,
+    *,
+    login: str,
+    name: str,
+    email: str | None = None,
+    phone: str | None = None,
+    role: str = "rep",
+    team: str | None = None,
+    language: str = "en",
+) -> int:
     """Create or update one of our users (and their team); return the user id."""
     team_id = None
     if team:
@@ -352,7 +450,13 @@ def upsert_user(session: Session, *, login: str, name: str, email: str | None = 
         team_id = session.scalar(select(Team.id).where(Team.name == team))
     user = session.scalar(select(User).where(User.login == login)) or User(login=login)
     user.name, user.email, user.phone, user.role, user.team_id, user.language = (
-        name, email.lower() if email else None, phone, role, team_id, language)
+        name,
+        email.lower() if email else None,
+        phone,
+        role,
+        team_id,
+        language,
+    )
     session.add(user)
     session.flush()
     return user.id

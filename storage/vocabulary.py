@@ -10,8 +10,11 @@ WON_STAGES = frozenset({"won", "closed won"})
 LOST_STAGES = frozenset({"lost", "closed lost"})
 CLOSED_STAGES = WON_STAGES | LOST_STAGES | {"closed"}
 #: Every spelling of a won stage that ``deal_stage`` folds to one of ``WON_STAGES``, for SQL filters.
-WON_STAGE_SPELLINGS = frozenset(f"{words[0]}{separator}{words[1]}" if len(words) == 2 else words[0]
-                                for words in (stage.split() for stage in WON_STAGES) for separator in " _-")
+WON_STAGE_SPELLINGS = frozenset(
+    f"{words[0]}{separator}{words[1]}" if len(words) == 2 else words[0]
+    for words in (stage.split() for stage in WON_STAGES)
+    for separator in " _-"
+)
 
 #: Directions of messages whose text can carry a client's complaint: theirs, and our internal notes about them.
 CLIENT_SIDE = frozenset({"inbound", "internal"})
@@ -20,8 +23,11 @@ CLIENT_SIDE = frozenset({"inbound", "internal"})
 AGENT_SPEAKER = "agent"
 
 #: Words that make a client-side message an important event (regenerate at once, notify the owner).
-ESCALATION = re.compile(r"\b(?:complain\w*|escalat\w*|жалоб\w*|претензи\w*|эскалаци\w*|reklamacj\w*|skarg\w*|"
-                        r"eskalacj\w*)", re.IGNORECASE)
+ESCALATION = re.compile(
+    r"\b(?:complain\w*|escalat\w*|жалоб\w*|претензи\w*|эскалаци\w*|reklamacj\w*|skarg\w*|"
+    r"eskalacj\w*)",
+    re.IGNORECASE,
+)
 
 
 def deal_stage(stage: str | None) -> str:

@@ -24,7 +24,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 import redis
@@ -34,7 +34,7 @@ from redis.retry import Retry
 log = logging.getLogger(__name__)
 
 PREFIX = "dossier"
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _T = TypeVar("_T")
 
 #: Store ``ARGV[2]`` as the entry unless the stored one is newer and was confirmed within ``ARGV[5]``
@@ -135,10 +135,18 @@ class CircuitBreaker:
 class RedisCache:
     """Summaries in Redis: ``get`` is one round trip."""
 
-    def __init__(self, url: str, *, ttl_seconds: int = 30 * 86400, timeout_seconds: float = 0.05,
-                 cooldown_seconds: float = 10.0, verify_seconds: float = 10.0):
-        self._redis = redis.Redis.from_url(url, socket_timeout=timeout_seconds,
-                                           socket_connect_timeout=timeout_seconds, retry=Retry(NoBackoff(), 0))
+    def __init__(
+        self,
+        url: str,
+        *,
+        ttl_seconds: int = 30 * 86400,
+        timeout_seconds: float = 0.05,
+        cooldown_seconds: float = 10.0,
+        verify_seconds: float = 10.0,
+    ):
+        self._redis = redis.Redis.from_url(
+            url, socket_timeout=timeout_seconds, socket_connect_timeout=timeout_seconds, retry=Retry(NoBackoff(), 0)
+        )
         self._ttl = ttl_seconds
         self._verify_seconds = verify_seconds
         self._breaker = CircuitBreaker(cooldown_seconds)
@@ -155,8 +163,13 @@ class RedisCache:
         return CachedSummary.from_json(raw)
 
     def put(self, key: SummaryKey, summary: CachedSummary) -> None:
-        self._call("write", lambda: self._put_script(keys=[key.entry()], args=[
-            summary.version, summary.to_json(), time.time(), self._ttl, self._verify_seconds]))
+        self._call(
+            "write",
+            lambda: self._put_script(
+                keys=[key.entry()],
+                args=[summary.version, summary.to_json(), time.time(), self._ttl, self._verify_seconds],
+            ),
+        )
 
     def _read(self, key: SummaryKey) -> list[Any]:
         return self._redis.hmget(key.entry(), "summary", "checked")
@@ -175,8 +188,12 @@ class RedisCache:
         except redis.RedisError as error:
             self._breaker.failed()
             self._missed_at = time.time()
-            log.warning("redis %s failed, the database answers; redis is skipped for %g s: %s",
-                        action, self._breaker.cooldown_seconds, error)
+            log.warning(
+                "redis %s failed, the database answers; redis is skipped for %g s: %s",
+                action,
+                self._breaker.cooldown_seconds,
+                error,
+            )
             return None
         self._breaker.succeeded()
         return result
@@ -204,7 +221,6 @@ class LocalCache:
         self._entries.move_to_end(key)
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
-
 
 
 def make_cache(redis_url: str | None) -> SummaryCache:

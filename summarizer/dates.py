@@ -54,16 +54,20 @@ WEEKDAYS = (
 # Relative phrases dateparser resolves against the day they were written.
 RELATIVE = (
     r"\b(?:today|tomorrow|day after tomorrow|next week|this week|in \d+ days|in a week|in two weeks)\b",
-    (r"\b(?:сегодня|послезавтра|завтра|(?:на )?следующ(?:ей|ую) недел[юе]|на этой неделе|через неделю|"
-     r"через \d+ дн\w*)"),
+    (
+        r"\b(?:сегодня|послезавтра|завтра|(?:на )?следующ(?:ей|ую) недел[юе]|на этой неделе|через неделю|"
+        r"через \d+ дн\w*)"
+    ),
     r"\b(?:dzisiaj|dziś|pojutrze|jutro|(?:w )?przyszłym tygodniu|przyszły tydzień|w tym tygodniu|za \d+ dni)",
 )
 NEXT_WEEK = re.compile(r"next week|следующ(?:ей|ую) недел|przyszł(?:ym|y) ty")  # any day of next week
 THIS_WEEK = re.compile(r"this week|этой неделе|tym tygodniu")  # any day of this week
 # The end of the current week or month, said without naming either; the end of a named month; a month alone.
 WEEK_END = r"\b(?:end of (?:the |this )?week|конц[аеу] (?:этой )?недели|(?:koniec|końca|końcu) (?:tego )?tygodnia)"
-THIS_MONTH_END = (r"\b(?:end of (?:the |this )?month|конц[аеу] (?:этого )?месяца|"
-                  r"(?:koniec|końca|końcu) (?:tego )?miesiąca)")
+THIS_MONTH_END = (
+    r"\b(?:end of (?:the |this )?month|конц[аеу] (?:этого )?месяца|"
+    r"(?:koniec|końca|końcu) (?:tego )?miesiąca)"
+)
 MONTH_END = r"\b(?:end of|конц[ае]|końca|koniec)\s+(?:the\s+)?(?P<month>[^\W\d_]{3,12})"
 MONTH_ALONE = r"\b(?:in|by|until|before|в|во|до|к|w|we|do|od|przed)\s+(?P<month>[^\W\d_]{3,12})\b"
 #: Words before "may" that make it the month, not the English modal verb ("we may have dinner").
@@ -71,8 +75,10 @@ MAY_AS_MONTH_AFTER = frozenset({"in", "by", "until", "before", "end"})
 
 _ISO = re.compile(r"\b(?P<y>\d{4})[-./](?P<m>\d{1,2})[-./](?P<d>\d{1,2})\b")
 _NUMERIC = re.compile(r"\b(?P<a>\d{1,2})(?P<sep>[./-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})\b")
-_DAY_MONTH = re.compile(r"\b(?P<d>\d{1,2})(?:st|nd|rd|th|-?го|-?е|\.)?\s+(?:of\s+)?(?P<month>[^\W\d_]{3,12})\.?"
-                        r"(?:,?\s+(?P<y>\d{4}))?\b")
+_DAY_MONTH = re.compile(
+    r"\b(?P<d>\d{1,2})(?:st|nd|rd|th|-?го|-?е|\.)?\s+(?:of\s+)?(?P<month>[^\W\d_]{3,12})\.?"
+    r"(?:,?\s+(?P<y>\d{4}))?\b"
+)
 _MONTH_DAY = re.compile(r"\b(?P<month>[^\W\d_]{3,12})\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(?P<y>\d{4}))?")
 _WEEKDAY = re.compile("|".join(f"(?P<d{index}>\\b(?:{names})\\b)" for index, names in enumerate(WEEKDAYS)))
 _WEEKDAY_WORDS = [re.compile(names) for names in WEEKDAYS]
@@ -97,18 +103,36 @@ class _Meaning(NamedTuple):
 
 # --- words ---------------------------------------------------------------------------------------
 
+
 def _locale_month_forms() -> dict[str, int]:
     """Month names of ``MONTH_LANGUAGES`` as dateparser's locale data lists them, without the abbreviations
     that begin a longer form ("лист" is also a letter, "sie" a pronoun): ``MONTH_STEMS`` has the ones kept."""
-    names = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-             "november", "december")
+    names = (
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    )
     forms: dict[str, int] = {}
     for language in MONTH_LANGUAGES:
         info = importlib.import_module(f"dateparser.data.date_translation_data.{language}").info
         for number, name in enumerate(names, 1):
             written = {form.casefold() for form in info[name]}
-            forms.update({form: number for form in written
-                          if len(form) >= 3 and not any(other != form and other.startswith(form) for other in written)})
+            forms.update(
+                {
+                    form: number
+                    for form in written
+                    if len(form) >= 3 and not any(other != form and other.startswith(form) for other in written)
+                }
+            )
     return forms
 
 
@@ -135,19 +159,22 @@ def is_relative_wording(wording: str) -> bool:
     """Whether a date wording means something only with the day it was written ("tomorrow", "Friday", "w piątek"):
     it names neither a number nor a month."""
     return not any(char.isdigit() for char in wording) and not any(
-        month_number(word) for word in re.findall(r"[^\W\d_]+", wording.lower()))
+        month_number(word) for word in re.findall(r"[^\W\d_]+", wording.lower())
+    )
 
 
 @lru_cache(maxsize=1024)
 def relative_offset(phrase: str, weekday: int) -> int | None:
     """Days from a moment on ``weekday`` to what ``phrase`` ("next week", "завтра") means then."""
     base = REFERENCE_MONDAY + timedelta(days=weekday)
-    parsed = dateparser.parse(phrase, languages=list(DATE_LANGUAGES),
-                              settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "future"})
+    parsed = dateparser.parse(
+        phrase, languages=list(DATE_LANGUAGES), settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "future"}
+    )
     return (parsed.date() - base.date()).days if parsed else None
 
 
 # --- calendar ------------------------------------------------------------------------------------
+
 
 def _valid(year: int, month: int, day: int) -> date | None:
     try:
@@ -188,6 +215,7 @@ def _meaning(keys: set[DateKey | None], due: date | None) -> _Meaning | None:
 
 
 # --- readers: each reads one kind of wording, given the day it was written when known ---------------
+
 
 def _iso(match: re.Match[str], written: date | None) -> _Meaning | None:
     year, month, day = int(match["y"]), int(match["m"]), int(match["d"])
@@ -230,8 +258,13 @@ def _relative(match: re.Match[str], written: date | None) -> _Meaning | None:
     offset = relative_offset(match.group(), written.weekday())
     due = written + timedelta(days=offset) if offset is not None else None
     monday = week_start(written)
-    week = (monday + timedelta(days=7) if NEXT_WEEK.search(match.group()) else
-            monday if THIS_WEEK.search(match.group()) else None)
+    week = (
+        monday + timedelta(days=7)
+        if NEXT_WEEK.search(match.group())
+        else monday
+        if THIS_WEEK.search(match.group())
+        else None
+    )
     days = {_as_key(week + timedelta(days=offset)) for offset in range(7)} if week else set()
     return _meaning(set(days), due) or _Meaning(frozenset(), None)
 
@@ -259,13 +292,21 @@ def _month(match: re.Match[str], written: date | None) -> _Meaning | None:
 Reader = Callable[[re.Match[str], date | None], _Meaning | None]
 # In the order a deadline is looked for: the first wording (of the first pattern) that gives one wins.
 _READERS: tuple[tuple[re.Pattern[str], Reader], ...] = (
-    (_ISO, _iso), (_NUMERIC, _numeric), (_DAY_MONTH, _named), (_MONTH_DAY, _named),
-    (re.compile(WEEK_END), _week_end), (re.compile(THIS_MONTH_END), _this_month_end), (_RELATIVE, _relative),
-    (_WEEKDAY, _weekday), (re.compile(MONTH_END), _month), (re.compile(MONTH_ALONE), _month),
+    (_ISO, _iso),
+    (_NUMERIC, _numeric),
+    (_DAY_MONTH, _named),
+    (_MONTH_DAY, _named),
+    (re.compile(WEEK_END), _week_end),
+    (re.compile(THIS_MONTH_END), _this_month_end),
+    (_RELATIVE, _relative),
+    (_WEEKDAY, _weekday),
+    (re.compile(MONTH_END), _month),
+    (re.compile(MONTH_ALONE), _month),
 )
 
 
 # --- the readers' one entry --------------------------------------------------------------------------
+
 
 def read_dates(text: str, written: date | None = None) -> list[DateMention]:
     """Every wording of ``text`` that names a date, in the order a deadline is looked for (numeric, named,
@@ -293,8 +334,8 @@ def due_wording(text: str) -> str | None:
     if mention is None:
         return None
     if len(text.lower()) != len(text):
-        return text.lower()[mention.start:mention.end].strip()
-    return text[mention.start:mention.end].strip()
+        return text.lower()[mention.start : mention.end].strip()
+    return text[mention.start : mention.end].strip()
 
 
 def date_found(keys: frozenset[DateKey] | set[DateKey], known: set[DateKey]) -> bool:

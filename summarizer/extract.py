@@ -27,12 +27,32 @@ SIGNATURE_LINE_CHARS = 80  # a longer line ends a signature's person block
 FIRST_CONTACT_MIN_WORDS = 4
 
 WEIGHTS = {
-    "critical": 1.0, "competitor": 0.8, "warning": 0.8, "complaint": 0.7, "purchase": 0.7, "role": 0.6,
-    "preference": 0.6, "promise": 0.5, "agreement": 0.6, "deal_closed": 0.6, "signature": 0.5,
-    "status": 0.5, "interest": 0.5, "incident": 0.5, "resolution": 0.5, "first_contact": 0.5,
-    "deal_stage": 0.4, "price": 0.4, "done": 0.3, "event": 0.5, "churn": 0.75, "question": 0.4, "thread": 0.45,
+    "critical": 1.0,
+    "competitor": 0.8,
+    "warning": 0.8,
+    "complaint": 0.7,
+    "purchase": 0.7,
+    "role": 0.6,
+    "preference": 0.6,
+    "promise": 0.5,
+    "agreement": 0.6,
+    "deal_closed": 0.6,
+    "signature": 0.5,
+    "status": 0.5,
+    "interest": 0.5,
+    "incident": 0.5,
+    "resolution": 0.5,
+    "first_contact": 0.5,
+    "deal_stage": 0.4,
+    "price": 0.4,
+    "done": 0.3,
+    "event": 0.5,
+    "churn": 0.75,
+    "question": 0.4,
+    "thread": 0.45,
     "author": 0.3,
-    "fact": 0.4, "gist": 0.35,
+    "fact": 0.4,
+    "gist": 0.35,
 }
 QUOTED_FACTOR = 0.6  # claims from quoted or forwarded history weigh less than the message's own words
 QUOTED_KINDS = frozenset({ClaimKind.EVENT, ClaimKind.PURCHASE})  # all that quoted history may contribute
@@ -40,8 +60,9 @@ QUESTION_MIN_WORDS = 4  # "Comments?" is not an open question
 DUE_BONUS = 0.1
 AMOUNT_BONUS = 0.1
 # A message with a claim of one of these kinds (not a question) needs no gist (``gist_claim``).
-GIST_COVERED_KINDS = frozenset({ClaimKind.EVENT, ClaimKind.STATUS, ClaimKind.AGREEMENT, ClaimKind.ACTION,
-                                ClaimKind.RISK, ClaimKind.PURCHASE})
+GIST_COVERED_KINDS = frozenset(
+    {ClaimKind.EVENT, ClaimKind.STATUS, ClaimKind.AGREEMENT, ClaimKind.ACTION, ClaimKind.RISK, ClaimKind.PURCHASE}
+)
 GIST_MIN_WORDS = 6
 GIST_MAX_WORDS = 60
 GIST_MIN_SPECIFICITY = 3
@@ -78,8 +99,10 @@ SIGN_OFF = _compile(lex.SIGN_OFF, re.IGNORECASE)
 PREFERENCE = _compile(lex.PREFERENCE)
 TONE_POSITIVE = _compile(lex.TONE_POSITIVE)
 TONE_NEGATIVE = _compile(lex.TONE_NEGATIVE)
-AMOUNT = re.compile(rf"(?:{lex.CURRENCY_BEFORE})(?:{lex.NUMBER}){lex.MULTIPLIER}|"
-                    rf"(?<![\d.,])(?:{lex.NUMBER}){lex.MULTIPLIER}{lex.CURRENCY_AFTER}")
+AMOUNT = re.compile(
+    rf"(?:{lex.CURRENCY_BEFORE})(?:{lex.NUMBER}){lex.MULTIPLIER}|"
+    rf"(?<![\d.,])(?:{lex.NUMBER}){lex.MULTIPLIER}{lex.CURRENCY_AFTER}"
+)
 EMAIL = re.compile(lex.EMAIL)
 PHONE_CANDIDATE = re.compile(lex.PHONE_CANDIDATE)
 DEAL_EVENT = re.compile(lex.DEAL_EVENT, re.DOTALL)
@@ -101,10 +124,14 @@ CONTACT_WORD = _compile(lex.CONTACT_WORD)
 PLACE = re.compile(lex.PLACE)
 NEGATED = re.compile(r"\b(?:not|no|не|nie)\s+(?:[^\W\d_]+\s+)?$")  # "not", "не", "nie" just before a phrase
 # An English future that is a commitment only when a verb of substance follows it ("I will send ...").
-GENERIC_FUTURE = re.compile(r"(?:(?:i|we|he|she|they|our \w+)\s*(?:'ll|’ll|\s+will|\s+shall|\s+am going to|"
-                            r"\s+are going to|\s+plan (?:on|to))|let me)\b")
-COMMITMENT_NEXT = re.compile(r"\s*(?:(?:also|then|definitely|gladly|soon|shortly|personally|now|still|just)\s+)*"
-                             rf"(?:{'|'.join(lex.COMMITMENT)})")
+GENERIC_FUTURE = re.compile(
+    r"(?:(?:i|we|he|she|they|our \w+)\s*(?:'ll|’ll|\s+will|\s+shall|\s+am going to|"
+    r"\s+are going to|\s+plan (?:on|to))|let me)\b"
+)
+COMMITMENT_NEXT = re.compile(
+    r"\s*(?:(?:also|then|definitely|gladly|soon|shortly|personally|now|still|just)\s+)*"
+    rf"(?:{'|'.join(lex.COMMITMENT)})"
+)
 
 BLOCK_BREAK = re.compile(r"\n\s*\n|\n(?=[^a-zа-яёąćęłńóśźż\s])")
 WRAPPED_LINE_CHARS = 60  # a line at least this long that ends mid-sentence was wrapped: the next continues it
@@ -209,7 +236,7 @@ def own_and_quoted(text: str) -> list[tuple[str, bool]]:
     inline "> " quote (up to its first sentence end when the quote ends the passage). Header lines of the
     history ("To: ...", "cc:") are left out."""
     header = REPLY_HEADER.search(text)
-    own, history = (text[:header.start()], text[header.start():]) if header else (text, "")
+    own, history = (text[: header.start()], text[header.start() :]) if header else (text, "")
     found: list[tuple[str, bool]] = []
     for block in blocks(_without_header_lines(own)):
         for piece, quoted in _inline_quotes(block):
@@ -230,10 +257,10 @@ def _inline_quotes(block: str) -> list[tuple[str, bool]]:
     markers = list(QUOTE_MARKER.finditer(block))
     if not markers:
         return [(block, False)]
-    found = [(block[:markers[0].start()], False)]
+    found = [(block[: markers[0].start()], False)]
     for index, marker in enumerate(markers):
         end = markers[index + 1].start() if index + 1 < len(markers) else len(block)
-        piece = block[marker.end():end]
+        piece = block[marker.end() : end]
         if index + 1 < len(markers):
             found.append((piece, True))
             continue
@@ -277,14 +304,14 @@ def segments(item: SourceItem) -> list[Segment]:
         side = item_side(item)
         return [Segment(sentence, side, item.author, quoted=quoted) for sentence, quoted in own_and_quoted(item.text)]
     starts = item.segment_starts if len(item.segment_starts) == len(lines) else None
-    found = []
+    found: list[Segment] = []
     for index, line in enumerate(lines):
         end = lines[index + 1].start() if index + 1 < len(lines) else len(item.text)
         hours, minutes, seconds, speaker = line.groups()
         at = starts[index] if starts else int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)
         side = _speaker_side(speaker)
         owner = item.author if side is not None and side == item_side(item) else speaker.strip()
-        found.extend(Segment(sentence, side, owner, float(at)) for sentence in sentences(item.text[line.end():end]))
+        found.extend(Segment(sentence, side, owner, float(at)) for sentence in sentences(item.text[line.end() : end]))
     return found
 
 
@@ -296,7 +323,7 @@ def _speaker_side(speaker: str) -> Side | None:
 
 
 def _other(side: Side | None) -> Side | None:
-    return {Side.US: Side.CLIENT, Side.CLIENT: Side.US}.get(side)
+    return None if side is None else {Side.US: Side.CLIENT, Side.CLIENT: Side.US}[side]
 
 
 # ------------------------------------------------------------------ amounts, phones, e-mails
@@ -325,11 +352,18 @@ def phones(text: str, region: str = "US") -> list[str]:
 # ------------------------------------------------------------------ claims
 
 
-def _claim(kind: ClaimKind, text: str, item: SourceItem, segment: Segment | None, weight: float,
-           **fields: object) -> Claim:
+def _claim(
+    kind: ClaimKind, text: str, item: SourceItem, segment: Segment | None, weight: float, **fields: object
+) -> Claim:
     at = segment.at_seconds if segment else None
-    return Claim(kind=kind, text=text, date=item.occurred_at.date(), weight=weight,
-                 sources=[Citation(interaction_id=item.interaction_id, at_seconds=at)], **fields)
+    return Claim(
+        kind=kind,
+        text=text,
+        date=item.occurred_at.date(),
+        weight=weight,
+        sources=[Citation(interaction_id=item.interaction_id, at_seconds=at)],
+        **fields,
+    )
 
 
 def _plus(weight: float, bonus: float) -> float:
@@ -375,8 +409,15 @@ def action_claim(segment: Segment, item: SourceItem) -> Claim | None:
     """
     trigger, how = action_trigger(segment.lower)
     if how == "question":
-        return _claim(ClaimKind.ACTION, segment.text, item, segment, WEIGHTS["question"],
-                      owner_side=_other(segment.side), topic=None)
+        return _claim(
+            ClaimKind.ACTION,
+            segment.text,
+            item,
+            segment,
+            WEIGHTS["question"],
+            owner_side=_other(segment.side),
+            topic=None,
+        )
     if trigger is None:
         return None
     about = concept(segment.lower, trigger.start())
@@ -387,9 +428,18 @@ def action_claim(segment: Segment, item: SourceItem) -> Claim | None:
     side = _other(segment.side) if theirs else segment.side
     due = None if settled else due_date(segment.lower, item.occurred_at)
     weight = _plus(WEIGHTS["done" if settled else "promise"], DUE_BONUS if due else 0.0)
-    return _claim(ClaimKind.ACTION, segment.text, item, segment, weight, owner=None if theirs else segment.owner,
-                  owner_side=side, due=due, done=settled,
-                  topic=f"action:{side}:{about}" if about and side else None)
+    return _claim(
+        ClaimKind.ACTION,
+        segment.text,
+        item,
+        segment,
+        weight,
+        owner=None if theirs else segment.owner,
+        owner_side=side,
+        due=due,
+        done=settled,
+        topic=f"action:{side}:{about}" if about and side else None,
+    )
 
 
 def product_slug(code: str) -> str:
@@ -413,11 +463,12 @@ def purchase_claim(segment: Segment, item: SourceItem) -> Claim | None:
     weight = WEIGHTS["purchase"]
     if not match:
         match, weight = INTEREST.search(segment.lower), WEIGHTS["interest"]
-    if not match or (weight == WEIGHTS["interest"] and NEGATED.search(segment.lower[:match.start()])):
+    if not match or (weight == WEIGHTS["interest"] and NEGATED.search(segment.lower[: match.start()])):
         return None
     product = product_key(segment.text, match.end())
-    return _claim(ClaimKind.PURCHASE, segment.text, item, segment, weight,
-                  topic=f"product:{product}" if product else None)
+    return _claim(
+        ClaimKind.PURCHASE, segment.text, item, segment, weight, topic=f"product:{product}" if product else None
+    )
 
 
 def status_claim(segment: Segment, item: SourceItem) -> Claim | None:
@@ -434,14 +485,25 @@ def role_claim(segment: Segment, item: SourceItem) -> Claim | None:
         return None
     first_person = FIRST_PERSON.match(match.group())
     name = (signature_name(item) or segment.owner) if first_person else None
-    return _claim(ClaimKind.PERSON, segment.text, item, segment, WEIGHTS["role"],
-                  owner=name, owner_side=segment.side if first_person else None)
+    return _claim(
+        ClaimKind.PERSON,
+        segment.text,
+        item,
+        segment,
+        WEIGHTS["role"],
+        owner=name,
+        owner_side=segment.side if first_person else None,
+    )
 
 
 def signature_name(item: SourceItem) -> str | None:
     """The name line of the item's signature, if it has one."""
-    lines = [part.strip() for line in signature_lines(item.signature) if not SIGN_OFF.search(line)
-             for part in _split_name_and_title(line)]
+    lines = [
+        part.strip()
+        for line in signature_lines(item.signature)
+        if not SIGN_OFF.search(line)
+        for part in _split_name_and_title(line)
+    ]
     return next((line for line in lines if NAME_LINE.match(line)), None)
 
 
@@ -487,8 +549,10 @@ def issue_claims(segment: Segment, item: SourceItem) -> list[Claim]:
         kind, weight = ClaimKind.RISK, WEIGHTS["complaint"]
     else:
         return []
-    return [_claim(kind, segment.text, item, segment, weight, topic="issue"),
-            _claim(ClaimKind.EVENT, segment.text, item, segment, WEIGHTS["incident"])]
+    return [
+        _claim(kind, segment.text, item, segment, weight, topic="issue"),
+        _claim(ClaimKind.EVENT, segment.text, item, segment, WEIGHTS["incident"]),
+    ]
 
 
 def sentence_claims(segment: Segment, item: SourceItem, rules: Rules, *, with_issue: bool) -> list[Claim]:
@@ -501,20 +565,35 @@ def sentence_claims(segment: Segment, item: SourceItem, rules: Rules, *, with_is
         return []
     if BOILERPLATE.search(segment.lower) and not AMOUNT.search(segment.text):
         return [claim for claim in [preference_claim(segment, item, rules)] if claim and not segment.quoted]
-    found = [claim for claim in (action_claim(segment, item), purchase_claim(segment, item),
-                                 status_claim(segment, item), role_claim(segment, item),
-                                 preference_claim(segment, item, rules), agreement_claim(segment, item),
-                                 risk_claim(segment, item, rules))
-             if claim]
+    found = [
+        claim
+        for claim in (
+            action_claim(segment, item),
+            purchase_claim(segment, item),
+            status_claim(segment, item),
+            role_claim(segment, item),
+            preference_claim(segment, item, rules),
+            agreement_claim(segment, item),
+            risk_claim(segment, item, rules),
+        )
+        if claim
+    ]
     if with_issue and not segment.quoted:
         found += issue_claims(segment, item)
     found += filter(None, [event_claim(segment, item, found)])
     if AMOUNT.search(segment.text):
-        found = [claim if claim.kind == ClaimKind.RISK else
-                 claim.model_copy(update={"weight": _plus(claim.weight, AMOUNT_BONUS)}) for claim in found]
+        found = [
+            claim
+            if claim.kind == ClaimKind.RISK
+            else claim.model_copy(update={"weight": _plus(claim.weight, AMOUNT_BONUS)})
+            for claim in found
+        ]
     if segment.quoted:
-        found = [claim.model_copy(update={"weight": round(claim.weight * QUOTED_FACTOR, 2)})
-                 for claim in found if claim.kind in QUOTED_KINDS]
+        found = [
+            claim.model_copy(update={"weight": round(claim.weight * QUOTED_FACTOR, 2)})
+            for claim in found
+            if claim.kind in QUOTED_KINDS
+        ]
     return found
 
 
@@ -538,25 +617,36 @@ def event_claim(segment: Segment, item: SourceItem, found: list[Claim]) -> Claim
 
 def signature_claim(item: SourceItem) -> Claim | None:
     """A person from a signature: name line, then title, company and phone lines, as one claim."""
-    lines = [line for line in signature_lines(item.signature)
-             if not SIGN_OFF.search(line) and not HEADER_RESIDUE.search(line)]
+    lines = [
+        line
+        for line in signature_lines(item.signature)
+        if not SIGN_OFF.search(line) and not HEADER_RESIDUE.search(line)
+    ]
     lines = list(dict.fromkeys(part.strip() for line in lines for part in _split_name_and_title(line)))
     start = next((index for index, line in enumerate(lines) if NAME_LINE.match(line)), None)
     if start is None:
         return None
     block = [lines[start]]
-    for line in lines[start + 1:start + 4]:
+    for line in lines[start + 1 : start + 4]:
         if CONTACT_LINE.search(line) or len(line) > SIGNATURE_LINE_CHARS:
             break
         block.append(line)
     if len(block) < 2:
         return None
-    return _claim(ClaimKind.PERSON, ", ".join(block), item, None, WEIGHTS["signature"], owner=lines[start],
-                  owner_side=item_side(item), topic=f"person:{lines[start].casefold()}")
+    return _claim(
+        ClaimKind.PERSON,
+        ", ".join(block),
+        item,
+        None,
+        WEIGHTS["signature"],
+        owner=lines[start],
+        owner_side=item_side(item),
+        topic=f"person:{lines[start].casefold()}",
+    )
 
 
 def _split_name_and_title(line: str) -> list[str]:
-    """"Emily Clarke, Head of Procurement" -> the name line and the title line, as in a block."""
+    """ "Emily Clarke, Head of Procurement" -> the name line and the title line, as in a block."""
     name, comma, rest = line.partition(",")
     return [name, rest] if comma and rest.strip() and NAME_LINE.match(name.strip()) else [line]
 
@@ -570,19 +660,31 @@ def deal_claims(item: SourceItem, rules: Rules) -> list[Claim] | None:
     statement = sentences(body)[0]
     deal, stage = match["deal"], match["stage"].strip().casefold()
     has_id = deal.endswith(")") and "(" in deal
-    deal_id = deal[deal.rindex("(") + 1:-1] if has_id else deal
-    deal_name = deal[:deal.rindex("(")] if has_id else deal
+    deal_id = deal[deal.rindex("(") + 1 : -1] if has_id else deal
+    deal_name = deal[: deal.rindex("(")] if has_id else deal
     closed = closes_deal(stage)
-    found = [_claim(ClaimKind.EVENT, statement, item, None, WEIGHTS["deal_closed" if closed else "deal_stage"]),
-             _claim(ClaimKind.STATUS, body, item, None, WEIGHTS["status"], topic=f"deal:{deal_id}")]
+    found = [
+        _claim(ClaimKind.EVENT, statement, item, None, WEIGHTS["deal_closed" if closed else "deal_stage"]),
+        _claim(ClaimKind.STATUS, body, item, None, WEIGHTS["status"], topic=f"deal:{deal_id}"),
+    ]
     code = PRODUCT_CODE.search(deal_name)
     if wins_deal(stage) and code:
-        found.append(_claim(ClaimKind.PURCHASE, statement, item, None, WEIGHTS["purchase"],
-                            topic=f"product:{product_slug(code.group())}"))
+        found.append(
+            _claim(
+                ClaimKind.PURCHASE,
+                statement,
+                item,
+                None,
+                WEIGHTS["purchase"],
+                topic=f"product:{product_slug(code.group())}",
+            )
+        )
     if match["reason"]:
         reason = Segment(match["reason"], item_side(item), item.author)
-        found += [*filter(None, [action_claim(reason, item), risk_claim(reason, item, rules)]),
-                  *issue_claims(reason, item)]
+        found += [
+            *filter(None, [action_claim(reason, item), risk_claim(reason, item, rules)]),
+            *issue_claims(reason, item),
+        ]
     return found
 
 
@@ -619,9 +721,14 @@ def gist_claim(item: SourceItem, rules: Rules) -> Claim | None:
 
 def _gist_eligible(segment: Segment) -> bool:
     words = len(segment.text.split())
-    return (GIST_MIN_WORDS <= words <= GIST_MAX_WORDS and not segment.lower.rstrip().endswith("?")
-            and not BOILERPLATE.search(segment.lower) and not HEADER_RESIDUE.search(segment.text)
-            and not SIGN_OFF.search(segment.text) and not CONTACT_LINE.search(segment.text))
+    return (
+        GIST_MIN_WORDS <= words <= GIST_MAX_WORDS
+        and not segment.lower.rstrip().endswith("?")
+        and not BOILERPLATE.search(segment.lower)
+        and not HEADER_RESIDUE.search(segment.text)
+        and not SIGN_OFF.search(segment.text)
+        and not CONTACT_LINE.search(segment.text)
+    )
 
 
 def specificity(text: str) -> int:
@@ -639,9 +746,16 @@ def author_claim(item: SourceItem) -> Claim | None:
     name = flatten(item.author or "")
     if item.channel not in ("email", "chat") or not NAME_LINE.match(name):
         return None
-    return Claim(kind=ClaimKind.PERSON, text=name, date=item.occurred_at.date(), weight=WEIGHTS["author"],
-                 owner=name, owner_side=item_side(item), topic=f"person:{name.casefold()}",
-                 sources=[Citation(interaction_id=item.interaction_id)])
+    return Claim(
+        kind=ClaimKind.PERSON,
+        text=name,
+        date=item.occurred_at.date(),
+        weight=WEIGHTS["author"],
+        owner=name,
+        owner_side=item_side(item),
+        topic=f"person:{name.casefold()}",
+        sources=[Citation(interaction_id=item.interaction_id)],
+    )
 
 
 def thread_claim(item: SourceItem) -> Claim | None:
@@ -656,7 +770,8 @@ def thread_claim(item: SourceItem) -> Claim | None:
 def first_contact_claim(item: SourceItem) -> Claim | None:
     """The earliest item's subject (or its first real sentence) as the first-contact event."""
     text = SUBJECT_PREFIX.sub("", flatten(item.subject or "")) or next(
-        (segment.text for segment in segments(item) if len(segment.text.split()) >= FIRST_CONTACT_MIN_WORDS), None)
+        (segment.text for segment in segments(item) if len(segment.text.split()) >= FIRST_CONTACT_MIN_WORDS), None
+    )
     if not text:
         return None
     return _claim(ClaimKind.EVENT, text, item, None, WEIGHTS["first_contact"], topic="first:contact")
@@ -715,8 +830,11 @@ def notes_for(items: list[SourceItem], rules: Rules = DEFAULT_RULES, budget_toke
     groups = [extract(item, rules) for item in items]
     groups[0] += filter(None, [first_contact_claim(items[0])])
     last_at = items[-1].occurred_at
-    return Notes(claims=consolidate(groups, last_at.date(), budget_tokens), interactions=len(items),
-                 first_at=items[0].occurred_at, last_at=last_at,
-                 channels=dict(sorted(Counter(item.channel for item in items).items())),
-                 tone=month_tone(items))
-
+    return Notes(
+        claims=consolidate(groups, last_at.date(), budget_tokens),
+        interactions=len(items),
+        first_at=items[0].occurred_at,
+        last_at=last_at,
+        channels=dict(sorted(Counter(item.channel for item in items).items())),
+        tone=month_tone(items),
+    )

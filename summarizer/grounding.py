@@ -27,10 +27,15 @@ _OPENERS = " \t\"'«“„(*•-–—"
 _PHONE_DIGITS = 9  # numbers this long compare on their last digits: +48 600 123 456 is 600 123 456
 
 _CURRENCIES = {
-    "pln": ("pln", "zł", "zl", "złot"), "rub": ("rub", "руб", "₽"), "usd": ("usd", "$", "dollar", "доллар"),
-    "eur": ("eur", "€", "euro", "евро"), "руб": ("rub", "руб", "₽"), "zł": ("pln", "zł", "złot"),
+    "pln": ("pln", "zł", "zl", "złot"),
+    "rub": ("rub", "руб", "₽"),
+    "usd": ("usd", "$", "dollar", "доллар"),
+    "eur": ("eur", "€", "euro", "евро"),
+    "руб": ("rub", "руб", "₽"),
+    "zł": ("pln", "zł", "złot"),
 }
-_STOP_WORDS = frozenset("""
+_STOP_WORDS = frozenset(
+    """
 the a an i we you they he she it our your their his her this that these those and or but if as at by for from
 in of on to with not no yes ok okay please thanks thank hello hi dear regards best re fw fwd subject
 client customer company manager team sales support mr mrs ms dr ceo cfo cto coo vat
@@ -39,12 +44,28 @@ client customer company manager team sales support mr mrs ms dr ceo cfo cto coo 
 господин госпожа ооо оао зао ао ип ндс
 ja my wy on ona oni ono to ten ta i a ale w we na z ze do od dla o po za pan pani panu panią panie państwo państwa
 państwu szanowny szanowna szanowni dzień dobry dziękuję dziękujemy pozdrawiam klient klienta firma sp
-""".split())
+""".split()
+)
+_TRAILING_WORD = re.compile(r"[\w-]*$")
 _TITLES = frozenset({"mr", "mrs", "ms", "dr", "pan", "pani", "г-н", "г-жа"})
 # Names are compared in Latin letters without diacritics, so "Ivanov" finds "Иванову" and "Wisniewski" "Wiśniewski".
-_LATIN = str.maketrans({**dict(zip("абвгдезийклмнопрстуфыэ", "abvgdeziyklmnoprstufye", strict=True)),
-                        "ё": "e", "ж": "zh", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "",
-                        "ь": "", "ю": "yu", "я": "ya", **dict(zip("ąćęłńóśźż", "acelnoszz", strict=True))})
+_LATIN = str.maketrans(
+    {
+        **dict(zip("абвгдезийклмнопрстуфыэ", "abvgdeziyklmnoprstufye", strict=True)),
+        "ё": "e",
+        "ж": "zh",
+        "х": "kh",
+        "ц": "ts",
+        "ч": "ch",
+        "ш": "sh",
+        "щ": "shch",
+        "ъ": "",
+        "ь": "",
+        "ю": "yu",
+        "я": "ya",
+        **dict(zip("ąćęłńóśźż", "acelnoszz", strict=True)),
+    }
+)
 
 
 @dataclass(slots=True)
@@ -91,8 +112,8 @@ def check_grounding(notes: Notes, source_texts: dict[int, str]) -> GroundingResu
     kept: list[Claim] = []
     dropped: list[Claim] = []
     for claim in notes.claims:
-        cited = [facts.get(citation.interaction_id) for citation in claim.sources]
-        grounded = None not in cited and _is_grounded(claim, cited) and not _steers(claim)
+        cited = [facts[citation.interaction_id] for citation in claim.sources if citation.interaction_id in facts]
+        grounded = len(cited) == len(claim.sources) and _is_grounded(claim, cited) and not _steers(claim)
         (kept if grounded else dropped).append(claim)
     return GroundingResult(notes.model_copy(update={"claims": kept}), dropped)
 
@@ -112,12 +133,13 @@ def _is_grounded(claim: Claim, sources: list[_SourceFacts]) -> bool:
     text, emails = _take(_EMAIL, text)
     text, text_dates = _take_dates(text)
     field_dates = [frozenset({(day.year, day.month, day.day)}) for day in (claim.date, claim.due) if day]
-    return (all(email.casefold() in folded for email in emails)
-            and all(date_found(keys, dates) for keys in text_dates + field_dates)
-            and all(_number_grounded(number, numbers) for number in _numbers(text))
-            and all(_name_grounded(name, folded, latin) for name in _names(text, skip_sentence_starts=True))
-            and all(_name_grounded(name, folded, latin)
-                    for name in _names(claim.owner or "", skip_sentence_starts=False)))
+    return (
+        all(email.casefold() in folded for email in emails)
+        and all(date_found(keys, dates) for keys in text_dates + field_dates)
+        and all(_number_grounded(number, numbers) for number in _numbers(text))
+        and all(_name_grounded(name, folded, latin) for name in _names(text, skip_sentence_starts=True))
+        and all(_name_grounded(name, folded, latin) for name in _names(claim.owner or "", skip_sentence_starts=False))
+    )
 
 
 def _source_facts(text: str) -> _SourceFacts:
@@ -139,11 +161,12 @@ def _take_dates(text: str) -> tuple[str, list[frozenset[DateKey]]]:
     mentions = [mention for mention in read_dates(text) if mention.keys]
     chars = list(text)
     for mention in mentions:
-        chars[mention.start:mention.end] = " " * (mention.end - mention.start)
+        chars[mention.start : mention.end] = " " * (mention.end - mention.start)
     return "".join(chars), [mention.keys for mention in mentions]
 
 
 # --- numbers -------------------------------------------------------------------------------------
+
 
 def _groups(run: str) -> list[str]:
     return re.findall(r"\d+", _ZERO_DECIMALS.sub("", run))
@@ -177,14 +200,15 @@ def _same_phone(a: str, b: str) -> bool:
 
 # --- names ---------------------------------------------------------------------------------------
 
+
 def _at_sentence_start(text: str, start: int) -> bool:
     before = text[:start].rstrip(_OPENERS)
     if not before or before[-1] in "\n!?…:":
         return True
     if before[-1] != ".":
         return False
-    word = re.search(r"[\w-]*$", before[:-1]).group().casefold()
-    return word not in _TITLES
+    word = _TRAILING_WORD.search(before[:-1])
+    return word is None or word.group().casefold() not in _TITLES
 
 
 def _is_common(word: str) -> bool:
@@ -194,8 +218,11 @@ def _is_common(word: str) -> bool:
 
 def _names(text: str, *, skip_sentence_starts: bool) -> list[str]:
     """Capitalized tokens that are not common words (nor, optionally, the first word of a sentence)."""
-    return [match.group() for match in _NAME.finditer(text)
-            if not _is_common(match.group()) and not (skip_sentence_starts and _at_sentence_start(text, match.start()))]
+    return [
+        match.group()
+        for match in _NAME.finditer(text)
+        if not _is_common(match.group()) and not (skip_sentence_starts and _at_sentence_start(text, match.start()))
+    ]
 
 
 def _name_grounded(name: str, folded: str, latin: str) -> bool:
@@ -205,5 +232,5 @@ def _name_grounded(name: str, folded: str, latin: str) -> bool:
     if word in _CURRENCIES:
         return any(alias in folded for alias in _CURRENCIES[word])
     word = word.translate(_LATIN)
-    stem = word[:max(len(word) - 3, min(len(word), 5))]
+    stem = word[: max(len(word) - 3, min(len(word), 5))]
     return re.search(rf"(?<!\w){re.escape(stem)}", latin) is not None

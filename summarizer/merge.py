@@ -38,8 +38,16 @@ COOLING_WEIGHT = 0.85
 RECENCY_DAYS = 90
 CLAIM_JSON_TOKENS = 45  # keys, kind, date, flags of a claim's JSON
 CITATION_JSON_TOKENS = 12
-KIND_ORDER = (ClaimKind.RISK, ClaimKind.STATUS, ClaimKind.ACTION, ClaimKind.AGREEMENT, ClaimKind.PURCHASE,
-              ClaimKind.EVENT, ClaimKind.PERSON, ClaimKind.PREFERENCE)
+KIND_ORDER = (
+    ClaimKind.RISK,
+    ClaimKind.STATUS,
+    ClaimKind.ACTION,
+    ClaimKind.AGREEMENT,
+    ClaimKind.PURCHASE,
+    ClaimKind.EVENT,
+    ClaimKind.PERSON,
+    ClaimKind.PREFERENCE,
+)
 SETTLED = re.compile("|".join(f"(?:{fragment})" for fragment in SETTLED_WORDS))
 SUBJECT_WORD = re.compile(r"[^\W\d_]{5,}")
 SUBJECT_STEM = 5
@@ -72,14 +80,17 @@ def union_sources(first: list[Citation], second: list[Citation]) -> list[Citatio
     for citation in [*first, *second]:
         seen.setdefault((citation.interaction_id, citation.at_seconds), citation)
     found = list(seen.values())
-    return found if len(found) <= MAX_CITATIONS else [found[0], *found[-(MAX_CITATIONS - 1):]]
+    return found if len(found) <= MAX_CITATIONS else [found[0], *found[-(MAX_CITATIONS - 1) :]]
 
 
 def consolidate(groups: list[list[Claim]], latest: date | None, budget_tokens: int | None = None) -> list[Claim]:
     """One list of claims from chronological ``groups`` (children's claims, or items' claims), ranked
     against the ``latest`` date and fitted to ``budget_tokens`` when given."""
-    entries = [Entry(claim, (claim.date or date.min, group_index, position))
-               for group_index, group in enumerate(groups) for position, claim in enumerate(group)]
+    entries = [
+        Entry(claim, (claim.date or date.min, group_index, position))
+        for group_index, group in enumerate(groups)
+        for position, claim in enumerate(group)
+    ]
     tone = [entry for entry in entries if entry.claim.topic in (TONE_WARM, TONE_COOLING)]
     plain = [entry for entry in entries if entry.claim.topic not in (TONE_WARM, TONE_COOLING)]
     return rank([*settle_by_later(resolve_topics(dedupe(plain))), *cooling(tone)], latest, budget_tokens)
@@ -95,8 +106,11 @@ def settle_by_later(entries: list[Entry]) -> list[Entry]:
     """Open actions that a later message settled, marked done and citing it: the later claim (from another
     interaction) says it was confirmed, moved, booked, done or cancelled, and shares at least
     ``SETTLING_SHARED_STEMS`` subject words with the action. An answered question becomes an event."""
-    settling = [entry for entry in entries if not entry.claim.text.rstrip().endswith("?")
-                and SETTLED.search(entry.claim.text.casefold())]
+    settling = [
+        entry
+        for entry in entries
+        if not entry.claim.text.rstrip().endswith("?") and SETTLED.search(entry.claim.text.casefold())
+    ]
     found = []
     for entry in entries:
         claim = entry.claim
@@ -104,15 +118,22 @@ def settle_by_later(entries: list[Entry]) -> list[Entry]:
             found.append(entry)
             continue
         stems = subject_stems(claim.text)
-        settler = next((other for other in settling if _after(other.claim, claim)
-                        and len(stems & subject_stems(other.claim.text)) >= SETTLING_SHARED_STEMS), None)
+        settler = next(
+            (
+                other
+                for other in settling
+                if _after(other.claim, claim) and len(stems & subject_stems(other.claim.text)) >= SETTLING_SHARED_STEMS
+            ),
+            None,
+        )
         if settler is None:
             found.append(entry)
             continue
         sources = union_sources(claim.sources, settler.claim.sources[:1])
         answered = claim.text.rstrip().endswith("?")  # an answered question is history, not a task
-        update: dict[str, object] = ({"kind": ClaimKind.EVENT, "owner": None, "owner_side": None} if answered
-                                     else {"done": True})
+        update: dict[str, object] = (
+            {"kind": ClaimKind.EVENT, "owner": None, "owner_side": None} if answered else {"done": True}
+        )
         found.append(Entry(claim.model_copy(update={**update, "sources": sources}), entry.key))
     return found
 
@@ -139,11 +160,13 @@ def dedupe(entries: list[Entry]) -> list[Entry]:
 
 def _combine(earlier: Entry, later: Entry) -> Entry:
     keep = earlier if earlier.claim.kind == ClaimKind.EVENT else later
-    claim = keep.claim.model_copy(update={
-        "sources": union_sources(earlier.claim.sources, later.claim.sources),
-        "weight": max(earlier.claim.weight, later.claim.weight),
-        "done": earlier.claim.done or later.claim.done,
-    })
+    claim = keep.claim.model_copy(
+        update={
+            "sources": union_sources(earlier.claim.sources, later.claim.sources),
+            "weight": max(earlier.claim.weight, later.claim.weight),
+            "done": earlier.claim.done or later.claim.done,
+        }
+    )
     return Entry(claim, keep.key)
 
 
@@ -209,8 +232,14 @@ def cooling(entries: list[Entry]) -> list[Entry]:
     child is not earlier than the child of the latest warm reply.
     """
     warm = max((entry for entry in entries if entry.claim.topic == TONE_WARM), key=lambda e: e.key, default=None)
-    dry = sorted((entry for entry in entries if entry.claim.topic == TONE_COOLING
-                  and (warm is None or entry.key[1] >= warm.key[1])), key=lambda entry: entry.key)
+    dry = sorted(
+        (
+            entry
+            for entry in entries
+            if entry.claim.topic == TONE_COOLING and (warm is None or entry.key[1] >= warm.key[1])
+        ),
+        key=lambda entry: entry.key,
+    )
     found = [warm] if warm else []
     if not dry:
         return found
@@ -233,14 +262,22 @@ def salience(claim: Claim, latest: date | None) -> float:
 
 def is_protected(claim: Claim) -> bool:
     """Claims no cap or budget drops: evidence, rare critical risks, and the one ``first:`` claim each."""
-    return (is_evidence(claim) or (claim.kind == ClaimKind.RISK and claim.weight >= HIGH_RISK_WEIGHT)
-            or (claim.topic or "").startswith("first:"))
+    return (
+        is_evidence(claim)
+        or (claim.kind == ClaimKind.RISK and claim.weight >= HIGH_RISK_WEIGHT)
+        or (claim.topic or "").startswith("first:")
+    )
 
 
 def claim_tokens(claim: Claim) -> int:
     """A cheap, generous estimate of the tokens a claim costs in the notes' JSON."""
-    return (estimate_tokens(claim.text) + estimate_tokens(claim.owner or "") + len(claim.topic or "") // 2
-            + CLAIM_JSON_TOKENS + CITATION_JSON_TOKENS * len(claim.sources))
+    return (
+        estimate_tokens(claim.text)
+        + estimate_tokens(claim.owner or "")
+        + len(claim.topic or "") // 2
+        + CLAIM_JSON_TOKENS
+        + CITATION_JSON_TOKENS * len(claim.sources)
+    )
 
 
 def rank(entries: Iterable[Entry], latest: date | None, budget_tokens: int | None = None) -> list[Claim]:
@@ -256,7 +293,8 @@ def rank(entries: Iterable[Entry], latest: date | None, budget_tokens: int | Non
         protected += [pair for pair in ranked if is_protected(pair[1])]
         cap = MAX_PER_KIND_OVERRIDES.get(kind, MAX_PER_KIND)
         capped.append([pair for pair in ranked if not is_protected(pair[1])][:cap])
-    kept = protected + _fit(capped, budget_tokens) if budget_tokens is not None else protected + sum(capped, [])
+    rest = _fit(capped, budget_tokens) if budget_tokens is not None else [pair for group in capped for pair in group]
+    kept = protected + rest
     return [claim for _, claim in sorted(kept, key=lambda pair: (_kind_position(pair[1].kind), *_rank_key(pair)))]
 
 
@@ -305,8 +343,12 @@ def merge(children: list[Notes], budget_tokens: int | None = None) -> Notes:
             channels[channel] = channels.get(channel, 0) + count
     latest = max(lasts) if lasts else None
     claims = consolidate([child.claims for child in children], latest.date() if latest else None, budget_tokens)
-    return Notes(claims=claims,
-                 interactions=sum(child.interactions for child in children),
-                 first_at=min(firsts) if firsts else None, last_at=latest,
-                 channels=dict(sorted(channels.items())), tone=merge_tone(children),
-                 fallbacks=sum(child.fallbacks for child in children))
+    return Notes(
+        claims=claims,
+        interactions=sum(child.interactions for child in children),
+        first_at=min(firsts) if firsts else None,
+        last_at=latest,
+        channels=dict(sorted(channels.items())),
+        tone=merge_tone(children),
+        fallbacks=sum(child.fallbacks for child in children),
+    )

@@ -120,7 +120,7 @@ def _identify(number: str, label: _Number | None) -> str | None:
 def _longest_identifier(run: str, groups: list[re.Match[str]], label: _Number | None) -> tuple[int, str] | None:
     """(number of groups, placeholder) of the longest identifier made of the first of ``groups``, if any."""
     for count in range(len(groups), 0, -1):
-        if placeholder := _identify(run[groups[0].start():groups[count - 1].end()], label):
+        if placeholder := _identify(run[groups[0].start() : groups[count - 1].end()], label):
             return count, placeholder
     return None
 
@@ -131,7 +131,7 @@ def _redact_numbers(run: str, label: _Number | None = None) -> str:
     pieces, copied, first = [], 0, 0
     while first < len(groups) and (found := _longest_identifier(run, groups[first:], label)):
         count, placeholder = found
-        pieces += [run[copied:groups[first].start()], placeholder]
+        pieces += [run[copied : groups[first].start()], placeholder]
         copied, first = groups[first + count - 1].end(), first + count
     return "".join(pieces) + run[copied:]
 
@@ -155,34 +155,70 @@ class _Field:
 
 _PHONE = r"\(?\+?\d(?:[ ().\-\u00a0]{0,3}\d){5,14}(?!\d)"
 _FIELDS = (
-    _Field("number_kw", "", _DIGIT_RUN, "|".join(kind.keyword for kind in _NUMBERS if kind.keyword),
-           reads_numbers=True),
-    _Field("phone_kw", "", _PHONE,
-           r"(?i:tel|тел|телефон[а-я]*|phone|telefon[a-z]*|mobile|mob|моб|kom|komórk[a-z]*|сотов[а-я]*|whatsapp)",
-           _never),
+    _Field(
+        "number_kw", "", _DIGIT_RUN, "|".join(kind.keyword for kind in _NUMBERS if kind.keyword), reads_numbers=True
+    ),
+    _Field(
+        "phone_kw",
+        "",
+        _PHONE,
+        r"(?i:tel|тел|телефон[а-я]*|phone|telefon[a-z]*|mobile|mob|моб|kom|komórk[a-z]*|сотов[а-я]*|whatsapp)",
+        _never,
+    ),
     _Field("cvv", "[cvv]", r"\d{3,4}\b", r"(?i:(?:cvv2?|cvc2?)(?:/(?:cvv2?|cvc2?))?(?:\s+(?:code|kod|код))?|csc)"),
-    _Field("passport", "[passport]", r"[A-ZА-Я]{0,3}[ -]?\d(?:[ -]?\d){3,11}(?:\s*(?:номер|№|nr\.?|no\.?)\s*\d{6})?",
-           r"(?i:passport|паспорт[а-я]*|paszport[a-z]*|серия)"),
-    _Field("id_number", "[id number]", r"[A-ZА-Я]{0,3}[ -]?\d(?:[ -]?\d){4,11}",
-           r"(?i:dow[oó]d(?:u|em)?\s+osobist[a-z]*|nr\s+dowodu|id\s+card|identity\s+card|id\s+number|"
-           r"national\s+id|personal\s+id|удостоверени[а-я]*\s+личности)"),
-    _Field("address_kw", "[address]", rf"(?:{_ABBREVIATION}|[^\n.;]){{4,120}}",
-           r"(?i:home\s+address|residential\s+address|adres\s+zamieszkania|adres\s+domowy|mieszka\s+(?:przy|na)|"
-           r"домашний\s+адрес|адрес\s+проживания|адрес\s+регистрации|проживает\s+по\s+адресу)", _has_digit),
+    _Field(
+        "passport",
+        "[passport]",
+        r"[A-ZА-Я]{0,3}[ -]?\d(?:[ -]?\d){3,11}(?:\s*(?:номер|№|nr\.?|no\.?)\s*\d{6})?",
+        r"(?i:passport|паспорт[а-я]*|paszport[a-z]*|серия)",
+    ),
+    _Field(
+        "id_number",
+        "[id number]",
+        r"[A-ZА-Я]{0,3}[ -]?\d(?:[ -]?\d){4,11}",
+        r"(?i:dow[oó]d(?:u|em)?\s+osobist[a-z]*|nr\s+dowodu|id\s+card|identity\s+card|id\s+number|"
+        r"national\s+id|personal\s+id|удостоверени[а-я]*\s+личности)",
+    ),
+    _Field(
+        "address_kw",
+        "[address]",
+        rf"(?:{_ABBREVIATION}|[^\n.;]){{4,120}}",
+        r"(?i:home\s+address|residential\s+address|adres\s+zamieszkania|adres\s+domowy|mieszka\s+(?:przy|na)|"
+        r"домашний\s+адрес|адрес\s+проживания|адрес\s+регистрации|проживает\s+по\s+адресу)",
+        _has_digit,
+    ),
     _Field("health", "[health]", r"[^\n.,;!?]{3,60}", _HEALTH_KEYWORDS),
-    _Field("street_pl", "[address]", rf"\b(?:ul|al|os|pl)\.\s?{_CAP_WORDS}\s\d+[A-Za-z]?"
-                                     r"(?:\s?/\s?\d+[A-Za-z]?|\s?(?:m|lok)\.\s?\d+)?(?:,?\s\d{2}-\d{3}(?:\s[\w-]+)?)?"),
-    _Field("street_ru", "[address]", r"(?:\b(?:улица|проспект|переулок|бульвар|шоссе|набережная)\s|"
-                                     r"\b(?:ул|пр|просп|пер|наб|пр-т|б-р)\.?\s?)"
-                                     rf"{_CAP_WORDS},?\s(?:(?:д\.|дом)\s?)?\d+[а-яА-Я]?"
-                                     r"(?:,?\s?(?:корп\.|к\.|стр\.|корпус|строение)\s?\d+)?(?:,?\s?(?:кв\.|квартира)\s?\d+)?"),
-    _Field("street_en", "[address]", r"\d{1,5}\s(?:[A-Z][a-z]+\s){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|"
-                                     r"Boulevard|Blvd|Drive|Dr|Court|Ct|Place|Way|Terrace|Close)\b\.?"
-                                     r"(?:,?\s(?:Apt|Apartment|Suite|Unit|Flat)\.?\s?#?\w+)?", first=r"\d"),
-    _Field("vat_pl", "[nip]", rf"PL ?\d(?:{_SEPARATOR}?\d){{9}}(?!\w|{_SEPARATOR}?\d)",
-           is_valid=lambda value: nip.is_valid(_digits(value))),
-    _Field("iban", "[iban]", r"\b[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?[A-Z0-9]{1,3})?\b",
-           is_valid=iban.is_valid),
+    _Field(
+        "street_pl",
+        "[address]",
+        rf"\b(?:ul|al|os|pl)\.\s?{_CAP_WORDS}\s\d+[A-Za-z]?"
+        r"(?:\s?/\s?\d+[A-Za-z]?|\s?(?:m|lok)\.\s?\d+)?(?:,?\s\d{2}-\d{3}(?:\s[\w-]+)?)?",
+    ),
+    _Field(
+        "street_ru",
+        "[address]",
+        r"(?:\b(?:улица|проспект|переулок|бульвар|шоссе|набережная)\s|"
+        r"\b(?:ул|пр|просп|пер|наб|пр-т|б-р)\.?\s?)"
+        rf"{_CAP_WORDS},?\s(?:(?:д\.|дом)\s?)?\d+[а-яА-Я]?"
+        r"(?:,?\s?(?:корп\.|к\.|стр\.|корпус|строение)\s?\d+)?(?:,?\s?(?:кв\.|квартира)\s?\d+)?",
+    ),
+    _Field(
+        "street_en",
+        "[address]",
+        r"\d{1,5}\s(?:[A-Z][a-z]+\s){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|"
+        r"Boulevard|Blvd|Drive|Dr|Court|Ct|Place|Way|Terrace|Close)\b\.?"
+        r"(?:,?\s(?:Apt|Apartment|Suite|Unit|Flat)\.?\s?#?\w+)?",
+        first=r"\d",
+    ),
+    _Field(
+        "vat_pl",
+        "[nip]",
+        rf"PL ?\d(?:{_SEPARATOR}?\d){{9}}(?!\w|{_SEPARATOR}?\d)",
+        is_valid=lambda value: nip.is_valid(_digits(value)),
+    ),
+    _Field(
+        "iban", "[iban]", r"\b[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?[A-Z0-9]{1,3})?\b", is_valid=iban.is_valid
+    ),
     _Field("phone", "", _PHONE, is_valid=_never, first=r"\+"),  # +48 600 123 456, +7 (916) 123-45-67
     _Field("numbers", "", rf"(?<![+#/.,-]){_DIGIT_RUN}", first=r"\d", reads_numbers=True),
 )
@@ -196,8 +232,9 @@ def _alternative(field: _Field) -> str:
 def _compile() -> re.Pattern[str]:
     """One alternation tried only at word starts, dispatched on the first character: digit, plus or letter."""
     starts = dict.fromkeys(field.first for field in _FIELDS)
-    branches = ("(?={})(?:{})".format(first, "|".join(_alternative(f) for f in _FIELDS if f.first == first))
-                for first in starts)
+    branches = (
+        "(?={})(?:{})".format(first, "|".join(_alternative(f) for f in _FIELDS if f.first == first)) for first in starts
+    )
     return re.compile(rf"(?<!\w)(?:{'|'.join(branches)})")
 
 
@@ -208,8 +245,10 @@ _BY_NAME = {field.name: field for field in _FIELDS}
 # A card's expiry date (MM/YY, MM/YYYY) within a few words of the card: same sentence, next line at most.
 _MONTH_YEAR = r"(?<![\d/.])(?:0?[1-9]|1[0-2]) ?/ ?(?:\d{2}|20\d{2})(?![\d/])"
 _NEAR = r"(?:[^\n.!?\[\]]|\n(?!\s*\n)|\.(?!\s)|\.(?=\s+[a-zа-яёąćęłńóśźż\d])|\[cvv\]){0,40}?"
-_CARD_EXPIRY = re.compile(rf"(?P<after>\[card\]{_NEAR})(?P<expiry>{_MONTH_YEAR})|"
-                          rf"(?P<expiry_first>{_MONTH_YEAR})(?P<before>{_NEAR}\[card\])")
+_CARD_EXPIRY = re.compile(
+    rf"(?P<after>\[card\]{_NEAR})(?P<expiry>{_MONTH_YEAR})|"
+    rf"(?P<expiry_first>{_MONTH_YEAR})(?P<before>{_NEAR}\[card\])"
+)
 
 
 def _replace(match: re.Match[str]) -> str:
@@ -226,8 +265,9 @@ def _replace(match: re.Match[str]) -> str:
 
 def _redact_card_expiry(text: str) -> str:
     """``text`` with each expiry date next to a redacted card replaced."""
-    return _CARD_EXPIRY.sub(lambda m: f"{m['after']}[card expiry]" if m["after"] is not None
-                            else f"[card expiry]{m['before']}", text)
+    return _CARD_EXPIRY.sub(
+        lambda m: f"{m['after']}[card expiry]" if m["after"] is not None else f"[card expiry]{m['before']}", text
+    )
 
 
 def redact(text: str) -> str:

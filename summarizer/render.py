@@ -87,12 +87,17 @@ def render(format: str, notes: Notes, *, client: ClientInfo, language: str, as_o
     if format not in FORMATS:
         raise ValueError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
     labels = load_labels(language)
-    notes = notes.model_copy(update={"claims": [_localized(claim, labels) for claim in notes.claims
-                                                if not is_evidence(claim)]})
+    notes = notes.model_copy(
+        update={"claims": [_localized(claim, labels) for claim in notes.claims if not is_evidence(claim)]}
+    )
     header = _header(labels["titles"][format], client, labels, as_of)
-    content: dict[str, Any] = {"format": format, "language": language, "as_of": as_of.isoformat(),
-                               "client": {"id": client.id, "name": client.name, "contacts": client.contacts},
-                               "empty": _is_empty(notes)}
+    content: dict[str, Any] = {
+        "format": format,
+        "language": language,
+        "as_of": as_of.isoformat(),
+        "client": {"id": client.id, "name": client.name, "contacts": client.contacts},
+        "empty": _is_empty(notes),
+    }
     if content["empty"]:
         content.update(_EMPTY_CONTENT[format](), message=labels["text"]["empty_history"])
         return Rendered(f"{header}\n\n{labels['text']['empty_history']}\n", content)
@@ -102,6 +107,7 @@ def render(format: str, notes: Notes, *, client: ClientInfo, language: str, as_o
 
 
 # --- citations and lines -------------------------------------------------------------------------
+
 
 def citation_marker(citation: Citation) -> str:
     """``[#123]``, or ``[#123 @04:12]`` for a moment in a call recording."""
@@ -151,6 +157,7 @@ def _compose(template: str, parts: list[tuple[str, Claim]], **values: str) -> _L
 
 # --- claims --------------------------------------------------------------------------------------
 
+
 def _localized(claim: Claim, labels: Labels) -> Claim:
     """``claim``, a steering risk worded in the labels' language (the tree words it in the engine's)."""
     return claim.model_copy(update={"text": labels["text"]["steering"]}) if is_steering_risk(claim) else claim
@@ -176,8 +183,9 @@ def _salient(claims: list[Claim], count: int) -> list[Claim]:
 def _chronological(claims: list[Claim]) -> list[Claim]:
     """Oldest first; a first contact that only repeats a thread's subject goes (the thread cites more)."""
     threads = {normalize(claim.text) for claim in claims if (claim.topic or "").startswith("thread:")}
-    claims = [claim for claim in claims
-              if not ((claim.topic or "").startswith("first:") and normalize(claim.text) in threads)]
+    claims = [
+        claim for claim in claims if not ((claim.topic or "").startswith("first:") and normalize(claim.text) in threads)
+    ]
     return sorted(claims, key=lambda claim: (claim.date or date.min, claim.sources[0].interaction_id))
 
 
@@ -190,8 +198,15 @@ def action_status(claim: Claim, as_of: date) -> str:
 
 def _by_due(actions: list[Claim], as_of: date) -> list[Claim]:
     """Overdue first, then open, then done; within each the nearest due date first, undated last."""
-    return sorted(actions, key=lambda claim: (STATUS_ORDER.index(action_status(claim, as_of)),
-                                              claim.due is None, claim.due or date.max, -claim.weight))
+    return sorted(
+        actions,
+        key=lambda claim: (
+            STATUS_ORDER.index(action_status(claim, as_of)),
+            claim.due is None,
+            claim.due or date.max,
+            -claim.weight,
+        ),
+    )
 
 
 def _who(claim: Claim, labels: Labels) -> str:
@@ -224,11 +239,16 @@ def due_text(claim: Claim, labels: Labels) -> str:
 
 
 def _action_fields(claim: Claim, as_of: date) -> dict[str, Any]:
-    return {"owner": claim.owner, "side": claim.owner_side.value if claim.owner_side else None,
-            "due": claim.due.isoformat() if claim.due else None, "status": action_status(claim, as_of)}
+    return {
+        "owner": claim.owner,
+        "side": claim.owner_side.value if claim.owner_side else None,
+        "due": claim.due.isoformat() if claim.due else None,
+        "status": action_status(claim, as_of),
+    }
 
 
 # --- shared pieces -------------------------------------------------------------------------------
+
 
 def _header(title: str, client: ClientInfo, labels: Labels, as_of: date) -> str:
     meta = [labels["text"]["as_of"].format(date=as_of.isoformat())]
@@ -240,12 +260,16 @@ def _header(title: str, client: ClientInfo, labels: Labels, as_of: date) -> str:
 def _overview(notes: Notes, client: ClientInfo, labels: Labels) -> _Line:
     """Who the client is: since when, how much and by which channels; cites the first and last claims."""
     unknown = labels["text"]["unknown_date"]
-    channels = ", ".join(labels["channels"].get(name, name)
-                         for name, _count in sorted(notes.channels.items(), key=lambda item: -item[1]))
+    channels = ", ".join(
+        labels["channels"].get(name, name) for name, _count in sorted(notes.channels.items(), key=lambda item: -item[1])
+    )
     text = labels["text"]["overview"].format(
-        name=client.name, count=notes.interactions, channels=channels or labels["text"]["no_channels"],
+        name=client.name,
+        count=notes.interactions,
+        channels=channels or labels["text"]["no_channels"],
         since=notes.first_at.date().isoformat() if notes.first_at else unknown,
-        last=notes.last_at.date().isoformat() if notes.last_at else unknown)
+        last=notes.last_at.date().isoformat() if notes.last_at else unknown,
+    )
     dated = _chronological(notes.claims)
     citations = _unique(c for claim in dated[:1] + dated[-1:] for c in claim.sources[:1])
     return _Line(text, _cited(text, citations), citations)
@@ -266,6 +290,7 @@ def _dated_line(claim: Claim, **fields: Any) -> _Line:
 
 
 # --- brief ---------------------------------------------------------------------------------------
+
 
 def _brief_sentence(labels: Labels, key: str, parts: list[tuple[str, Claim]]) -> _Line:
     if parts:
@@ -313,8 +338,14 @@ def _render_brief(notes: Notes, client: ClientInfo, labels: Labels, as_of: date)
         _with_topics(_overview(notes, client, labels), _threads(notes), frames),
         _brief_sentence(labels, "status", [(_news_item(c, frames, risk=c in risks), c) for c in status]),
         _brief_sentence(labels, "agreed" if settled else "buys", [(_dated_item(c, frames), c) for c in settled]),
-        _brief_sentence(labels, "next", [(frames["action"].format(what=key_phrase(c.text), who=_who(c, labels),
-                                                                  due=_due(c, labels, as_of)), c) for c in tasks]),
+        _brief_sentence(
+            labels,
+            "next",
+            [
+                (frames["action"].format(what=key_phrase(c.text), who=_who(c, labels), due=_due(c, labels, as_of)), c)
+                for c in tasks
+            ],
+        ),
         _brief_sentence(labels, "contact", [(key_phrase(_person_text(c)), c) for c in people]),
     ]
     return " ".join(line.markdown for line in sentences), {"sentences": [line.as_json() for line in sentences]}
@@ -331,8 +362,11 @@ def _with_topics(overview: _Line, threads: list[Claim], frames: dict[str, str]) 
     if not threads:
         return overview
     topics = _compose(frames["topics"], [(key_phrase(claim.text), claim) for claim in threads])
-    return _Line(f"{overview.text} {topics.text}", f"{overview.markdown} {topics.markdown}",
-                 _unique([*overview.citations, *topics.citations]))
+    return _Line(
+        f"{overview.text} {topics.text}",
+        f"{overview.markdown} {topics.markdown}",
+        _unique([*overview.citations, *topics.citations]),
+    )
 
 
 def _is_question(claim: Claim) -> bool:
@@ -344,15 +378,20 @@ def _brief_news(notes: Notes, exclude: list[Claim]) -> list[Claim]:
     thread topics, not in ``exclude``) of distinct days first, so that a history of many episodes shows each
     of them, then the next weightiest up to ``BRIEF_NEWS``; newest first."""
     latest = current_claims(notes)[:1]
-    candidates = _by_weight([claim for claim in _of_kind(notes, ClaimKind.EVENT)
-                             if not _is_topic(claim) and claim not in latest and claim not in exclude])
+    candidates = _by_weight(
+        [
+            claim
+            for claim in _of_kind(notes, ClaimKind.EVENT)
+            if not _is_topic(claim) and claim not in latest and claim not in exclude
+        ]
+    )
     days = {claim.date for claim in latest}
     picked: list[Claim] = []
     for claim in candidates:
         if len(picked) < BRIEF_NEWS and claim.date not in days:
             picked.append(claim)
             days.add(claim.date)
-    picked += [claim for claim in candidates if claim not in picked][:BRIEF_NEWS - len(picked)]
+    picked += [claim for claim in candidates if claim not in picked][: BRIEF_NEWS - len(picked)]
     return latest + sorted(picked, key=lambda claim: claim.date or date.min, reverse=True)
 
 
@@ -373,25 +412,30 @@ def key_phrase(text: str, max_words: int = KEY_PHRASE_WORDS) -> str:
     if len(words) > max_words:
         head = " ".join(words[:max_words])
         breaks = [match.start() for match in CLAUSE_END.finditer(head) if match.start() >= len(head) // 2]
-        return f"{head[:breaks[-1]] if breaks else head}…"
+        return f"{head[: breaks[-1]] if breaks else head}…"
     phrase = " ".join(words)
     return phrase if phrase.endswith("?") else phrase.rstrip(".;,:")
 
 
 # --- structured ----------------------------------------------------------------------------------
 
+
 def _section_lines(notes: Notes, client: ClientInfo, labels: Labels, as_of: date) -> dict[str, list[_Line]]:
     actions = [claim for claim in _of_kind(notes, ClaimKind.ACTION) if not claim.done]
     return {
         "current_status": [_dated_line(c) for c in current_claims(notes)],
         "relationship_history": [_overview(notes, client, labels)]
-        + [_dated_line(c, kind=c.kind.value)
-           for c in _chronological(_of_kind(notes, ClaimKind.EVENT, ClaimKind.PURCHASE) + _done(notes))],
+        + [
+            _dated_line(c, kind=c.kind.value)
+            for c in _chronological(_of_kind(notes, ClaimKind.EVENT, ClaimKind.PURCHASE) + _done(notes))
+        ],
         "key_agreements": [_dated_line(c) for c in _chronological(_of_kind(notes, ClaimKind.AGREEMENT))],
         "risks": [_dated_line(c) for c in _by_weight(_of_kind(notes, ClaimKind.RISK))],
         "next_steps": [_action_line(c, labels, as_of) for c in _by_due(actions, as_of)],
-        "people": [_claim_line(c, _person_text(c), kind=c.kind.value)
-                   for c in _of_kind(notes, ClaimKind.PERSON, ClaimKind.PREFERENCE)],
+        "people": [
+            _claim_line(c, _person_text(c), kind=c.kind.value)
+            for c in _of_kind(notes, ClaimKind.PERSON, ClaimKind.PREFERENCE)
+        ],
     }
 
 
@@ -407,12 +451,15 @@ def _render_structured(notes: Notes, client: ClientInfo, labels: Labels, as_of: 
     """Current status, relationship history, key agreements, risks, next steps, people."""
     lines = _section_lines(notes, client, labels, as_of)
     markdown = "\n\n".join(f"### {labels['sections'][key]}\n{_bullets(lines[key], labels)}" for key in SECTIONS)
-    sections = [{"key": key, "title": labels["sections"][key], "items": [line.as_json() for line in lines[key]]}
-                for key in SECTIONS]
+    sections = [
+        {"key": key, "title": labels["sections"][key], "items": [line.as_json() for line in lines[key]]}
+        for key in SECTIONS
+    ]
     return markdown, {"sections": sections}
 
 
 # --- timeline and actions ------------------------------------------------------------------------
+
 
 def _done(notes: Notes) -> list[Claim]:
     """Actions that were carried out: part of the history (a sent contract, a booked visit)."""
@@ -437,16 +484,24 @@ def _render_actions(notes: Notes, _client: ClientInfo, labels: Labels, as_of: da
     if not lines:
         return f"_{labels['text']['nothing_recorded']}_", {"actions": []}
     head = labels["actions"]
-    rows = [f"| {head['status']} | {head['what']} | {head['who']} | {head['due']} | {head['sources']} |",
-            "|---|---|---|---|---|"]
-    rows += [f"| {labels['statuses'][line.fields['status']]} | {_table_cell(line.text)} | "
-             f"{_table_cell(_who(claim, labels))} | {_table_cell(due_text(claim, labels)) or '—'} | "
-             f"{_markers(line.citations)} |" for claim, line in zip(actions, lines, strict=True)]
+    rows = [
+        f"| {head['status']} | {head['what']} | {head['who']} | {head['due']} | {head['sources']} |",
+        "|---|---|---|---|---|",
+    ]
+    rows += [
+        f"| {labels['statuses'][line.fields['status']]} | {_table_cell(line.text)} | "
+        f"{_table_cell(_who(claim, labels))} | {_table_cell(due_text(claim, labels)) or '—'} | "
+        f"{_markers(line.citations)} |"
+        for claim, line in zip(actions, lines, strict=True)
+    ]
     return "\n".join(rows), {"actions": [line.as_json() for line in lines]}
 
 
 _RENDERERS: dict[str, Callable[[Notes, ClientInfo, Labels, date], tuple[str, dict[str, Any]]]] = {
-    "brief": _render_brief, "structured": _render_structured, "timeline": _render_timeline, "actions": _render_actions,
+    "brief": _render_brief,
+    "structured": _render_structured,
+    "timeline": _render_timeline,
+    "actions": _render_actions,
 }
 _EMPTY_CONTENT: dict[str, Callable[[], dict[str, Any]]] = {
     "brief": lambda: {"sentences": []},

@@ -60,9 +60,11 @@ class SummarizeReport:
         done = len(self.results) - len(self.failed)
         recomputed = sum(r.nodes_recomputed for r in self.results)
         total = sum(r.nodes_total for r in self.results)
-        return (f"{done} clients summarized with {self.engine}, {len(self.failed)} failed; "
-                f"{recomputed}/{total} tree nodes recomputed, {self.usage.prompt_tokens} prompt tokens, "
-                f"{sum(r.ungrounded for r in self.results)} ungrounded claims dropped")
+        return (
+            f"{done} clients summarized with {self.engine}, {len(self.failed)} failed; "
+            f"{recomputed}/{total} tree nodes recomputed, {self.usage.prompt_tokens} prompt tokens, "
+            f"{sum(r.ungrounded for r in self.results)} ungrounded claims dropped"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,9 +84,16 @@ def make_engines(engine: EngineSpec, languages: Sequence[str]) -> list[Engine]:
     return [engine.build(language) for language in (languages if engine.engine.translates else languages[:1])]
 
 
-def summarize_client(session: Session, client: Client, engines: list[Engine], *, languages: list[str],
-                     scopes: tuple[str, ...] = (PUBLIC_SCOPE,), as_of: date | None = None,
-                     cache: SummaryCache | None = None) -> ClientResult:
+def summarize_client(
+    session: Session,
+    client: Client,
+    engines: list[Engine],
+    *,
+    languages: list[str],
+    scopes: tuple[str, ...] = (PUBLIC_SCOPE,),
+    as_of: date | None = None,
+    cache: SummaryCache | None = None,
+) -> ClientResult:
     """Build or update one client's tree(s) and render every format in ``languages``.
 
     Only tree nodes whose inputs changed are recomputed. An engine that translates has one tree per
@@ -101,7 +110,7 @@ def summarize_client(session: Session, client: Client, engines: list[Engine], *,
         result.nodes_recomputed += tree.recomputed
         result.ungrounded += tree.ungrounded
         root = tree.root.notes if tree.root else Notes()
-        for language in ([engine.language] if engine.translates else languages):
+        for language in [engine.language] if engine.translates else languages:
             _render_all(session, client, root, language, tree, engine, scopes, as_of, cache)
     result.prompt_tokens = sum(e.usage.prompt_tokens for e in engines) - tokens_before
     return result
@@ -117,11 +126,19 @@ def _build_tree(session: Session, client: Client, engine: Engine, items: list[So
         node_key = (node.level, node.start, node.chunk)
         kept.add(node_key)
         if node.changed:
-            values = {"client_id": client.id, "scope_key": tree_key, "level": node.level, "bucket_start": node.start,
-                      "bucket_end": bucket_end(node.level, node.start), "chunk": node.chunk,
-                      "input_hash": node.input_hash, "engine": engine.version,
-                      "notes": node.notes.model_dump(mode="json"), "prompt_tokens": node.prompt_tokens,
-                      "completion_tokens": node.completion_tokens}
+            values = {
+                "client_id": client.id,
+                "scope_key": tree_key,
+                "level": node.level,
+                "bucket_start": node.start,
+                "bucket_end": bucket_end(node.level, node.start),
+                "chunk": node.chunk,
+                "input_hash": node.input_hash,
+                "engine": engine.version,
+                "notes": node.notes.model_dump(mode="json"),
+                "prompt_tokens": node.prompt_tokens,
+                "completion_tokens": node.completion_tokens,
+            }
             if node_key in stored_rows:
                 changed.append((stored_rows[node_key], values))
             else:
@@ -131,21 +148,46 @@ def _build_tree(session: Session, client: Client, engine: Engine, items: list[So
     return tree
 
 
-def _render_all(session: Session, client: Client, notes: Notes, language: str, tree: Tree, engine: Engine,
-                scopes: tuple[str, ...], as_of: date | None, cache: SummaryCache | None) -> None:
-    info = ClientInfo(id=client.id, name=client.name,
-                      contacts=[f"{c.kind}:{c.value}" for c in client.contacts])
+def _render_all(
+    session: Session,
+    client: Client,
+    notes: Notes,
+    language: str,
+    tree: Tree,
+    engine: Engine,
+    scopes: tuple[str, ...],
+    as_of: date | None,
+    cache: SummaryCache | None,
+) -> None:
+    info = ClientInfo(id=client.id, name=client.name, contacts=[f"{c.kind}:{c.value}" for c in client.contacts])
     root_hash = tree.root.input_hash if tree.root else "empty"
     key = summaries.scope_key(scopes)
     written = []
     for format_name in FORMATS:
         rendered = render(format_name, notes, client=info, language=language, as_of=as_of or date.today())
-        row = summaries.save_rendered(session, client_id=client.id, key=key, format=format_name,
-                                      language=language, root_hash=root_hash, engine=engine.version,
-                                      markdown=rendered.markdown, content=rendered.content)
-        written.append((SummaryKey(client.id, key, format_name, language), CachedSummary(
-            markdown=row.markdown, content=row.content, root_hash=root_hash, engine=row.engine,
-            generated_at=row.generated_at)))
+        row = summaries.save_rendered(
+            session,
+            client_id=client.id,
+            key=key,
+            format=format_name,
+            language=language,
+            root_hash=root_hash,
+            engine=engine.version,
+            markdown=rendered.markdown,
+            content=rendered.content,
+        )
+        written.append(
+            (
+                SummaryKey(client.id, key, format_name, language),
+                CachedSummary(
+                    markdown=row.markdown,
+                    content=row.content,
+                    root_hash=root_hash,
+                    engine=row.engine,
+                    generated_at=row.generated_at,
+                ),
+            )
+        )
     if cache is not None:
         _cache_after_commit(session, cache, written)
 
@@ -178,8 +220,9 @@ def _drop_pending(session: Session, _rolled_back: SessionTransaction) -> None:
     session.info[_PENDING] = []  # a savepoint's rollback too: the cache then misses writes, the reads repair them
 
 
-def select_clients(session: Session, refs: list[str], *, all_clients: bool, dirty: bool,
-                   debounce: timedelta = DEFAULT_DEBOUNCE) -> list[Client]:
+def select_clients(
+    session: Session, refs: list[str], *, all_clients: bool, dirty: bool, debounce: timedelta = DEFAULT_DEBOUNCE
+) -> list[Client]:
     """Clients named by id/name/contact, every client with history, or those due a refresh."""
     if all_clients:
         ids = summaries.client_ids_with_history(session)
@@ -221,8 +264,15 @@ def summarize_batch(client_ids: list[int], options: RunOptions) -> tuple[list[Cl
             client = session.get_one(Client, client_id)
             started = utcnow()
             try:
-                result = summarize_client(session, client, engines, languages=list(options.languages),
-                                          scopes=options.scopes, as_of=options.as_of, cache=cache)
+                result = summarize_client(
+                    session,
+                    client,
+                    engines,
+                    languages=list(options.languages),
+                    scopes=options.scopes,
+                    as_of=options.as_of,
+                    cache=cache,
+                )
                 summaries.clear_refresh(session, client.id, started_at=started)
                 session.commit()
             except Exception as error:  # noqa: BLE001 - one client's failure never fails the batch
@@ -235,22 +285,33 @@ def summarize_batch(client_ids: list[int], options: RunOptions) -> tuple[list[Cl
     return results, usage
 
 
-def summarize(refs: list[str] | None = None, *, database_url: str, all_clients: bool = False, dirty: bool = False,
-              engine: EngineSpec = DEFAULT_ENGINE, languages: Sequence[str] = DEFAULT_LANGUAGES,
-              scopes: tuple[str, ...] = (PUBLIC_SCOPE,), as_of: date | None = None,
-              debounce: timedelta = DEFAULT_DEBOUNCE, redis_url: str | None = None, workers: int = 1,
-              on_client: Callable[[ClientResult], None] | None = None) -> SummarizeReport:
+def summarize(
+    refs: list[str] | None = None,
+    *,
+    database_url: str,
+    all_clients: bool = False,
+    dirty: bool = False,
+    engine: EngineSpec = DEFAULT_ENGINE,
+    languages: Sequence[str] = DEFAULT_LANGUAGES,
+    scopes: tuple[str, ...] = (PUBLIC_SCOPE,),
+    as_of: date | None = None,
+    debounce: timedelta = DEFAULT_DEBOUNCE,
+    redis_url: str | None = None,
+    workers: int = 1,
+    on_client: Callable[[ClientResult], None] | None = None,
+) -> SummarizeReport:
     """Summarize the selected clients, in ``workers`` processes; one client's failure never stops the run.
 
     ``redis_url`` is the cache the summaries are also written to (after each client's commit).
     """
     options = RunOptions(engine, tuple(languages), scopes, as_of, database_url, redis_url)
     with session_scope(database_url) as session:
-        ids = [c.id for c in select_clients(session, refs or [], all_clients=all_clients, dirty=dirty,
-                                            debounce=debounce)]
+        ids = [
+            c.id for c in select_clients(session, refs or [], all_clients=all_clients, dirty=dirty, debounce=debounce)
+        ]
         run = summaries.start_summary_run(session, engine.name)
     report = SummarizeReport(run_id=run.id, engine=run.engine)
-    batches = [ids[i:i + WORKER_BATCH] for i in range(0, len(ids), WORKER_BATCH)]
+    batches = [ids[i : i + WORKER_BATCH] for i in range(0, len(ids), WORKER_BATCH)]
     for results, usage in _run_batches(batches, options, workers):
         report.results.extend(results)
         report.usage.add(usage)
@@ -262,8 +323,9 @@ def summarize(refs: list[str] | None = None, *, database_url: str, all_clients: 
     return report
 
 
-def _run_batches(batches: list[list[int]], options: RunOptions,
-                 workers: int) -> Iterator[tuple[list[ClientResult], Usage]]:
+def _run_batches(
+    batches: list[list[int]], options: RunOptions, workers: int
+) -> Iterator[tuple[list[ClientResult], Usage]]:
     if workers <= 1 or len(batches) <= 1:
         yield from (summarize_batch(batch, options) for batch in batches)
         return
@@ -293,16 +355,24 @@ def require_language(language: str) -> None:
         raise DossierError(f"summaries cannot be written in {language!r}; supported languages: {', '.join(supported)}")
 
 
-def refresh_builds(scopes: tuple[str, ...], language: str, *,
-                   refresh_languages: Sequence[str] = DEFAULT_LANGUAGES) -> bool:
+def refresh_builds(
+    scopes: tuple[str, ...], language: str, *, refresh_languages: Sequence[str] = DEFAULT_LANGUAGES
+) -> bool:
     """Whether a queued refresh (``dossier summarize --dirty``, rendering ``refresh_languages``) renders
     summaries of ``scopes`` in ``language``."""
     return summaries.scope_key(scopes) == PUBLIC_SCOPE and language in refresh_languages
 
 
-def read_summary(ref: str, format_name: str, language: str, *, database_url: str,
-                 scopes: tuple[str, ...] = (PUBLIC_SCOPE,), cache: SummaryCache | None = None,
-                 refresh_languages: Sequence[str] = DEFAULT_LANGUAGES) -> SummaryView | None:
+def read_summary(
+    ref: str,
+    format_name: str,
+    language: str,
+    *,
+    database_url: str,
+    scopes: tuple[str, ...] = (PUBLIC_SCOPE,),
+    cache: SummaryCache | None = None,
+    refresh_languages: Sequence[str] = DEFAULT_LANGUAGES,
+) -> SummaryView | None:
     """The summary from ``cache`` (none: a local one), else the stored one; None when none was built yet.
 
     By client id a confirmed cache entry answers without the database. Otherwise the stored row answers
@@ -333,7 +403,13 @@ def read_summary(ref: str, format_name: str, language: str, *, database_url: str
             if refresh_builds(scopes, language, refresh_languages=refresh_languages):
                 record_change(session, [Change(client.id, ChangeKind.SUMMARY_REQUESTED)])
             return None
-        stored = CachedSummary(markdown=row.markdown, content=row.content, root_hash=row.root_hash,
-                               engine=row.engine, generated_at=row.generated_at, stale=row.stale)
+        stored = CachedSummary(
+            markdown=row.markdown,
+            content=row.content,
+            root_hash=row.root_hash,
+            engine=row.engine,
+            generated_at=row.generated_at,
+            stale=row.stale,
+        )
         cache.put(key, stored)
         return SummaryView(client.id, client.name, format_name, language, stored, "database")

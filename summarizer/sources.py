@@ -16,12 +16,20 @@ SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 
 def to_source_item(interaction: Interaction) -> SourceItem:
     """The engine's view of an interaction: personal data redacted, quoted text and steering left out."""
-    return without_steering(SourceItem(
-        interaction_id=interaction.id, occurred_at=interaction.occurred_at, channel=interaction.channel,
-        direction=interaction.direction, author=interaction.author,
-        subject=redact(interaction.subject) if interaction.subject else None, text=redact(interaction.body),
-        signature=redact(interaction.signature), language=interaction.language,
-        segment_starts=segment_starts(interaction)))
+    return without_steering(
+        SourceItem(
+            interaction_id=interaction.id,
+            occurred_at=interaction.occurred_at,
+            channel=interaction.channel,
+            direction=interaction.direction,
+            author=interaction.author,
+            subject=redact(interaction.subject) if interaction.subject else None,
+            text=redact(interaction.body),
+            signature=redact(interaction.signature),
+            language=interaction.language,
+            segment_starts=segment_starts(interaction),
+        )
+    )
 
 
 def segment_starts(interaction: Interaction) -> list[float]:
@@ -36,8 +44,15 @@ def without_steering(item: SourceItem) -> SourceItem:
     author_steers = item.author is not None and is_steering(item.author)
     if not (subject.spans or text.spans or signature.spans or author_steers):
         return item
-    return item.model_copy(update={"subject": subject.text or None, "text": text.text, "signature": signature.text,
-                                   "author": None if author_steers else item.author, "steering": True})
+    return item.model_copy(
+        update={
+            "subject": subject.text or None,
+            "text": text.text,
+            "signature": signature.text,
+            "author": None if author_steers else item.author,
+            "steering": True,
+        }
+    )
 
 
 def format_source(item: SourceItem) -> str:

@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 
 from storage.periods import month_start, next_month_start, week_start, year_start
@@ -35,7 +35,7 @@ from summarizer.sources import format_source, split_item
 from summarizer.steering import is_steering
 
 LEVELS = ("chunk", "day", "week", "month", "year", "root")
-ROOT_BUCKET = datetime(1970, 1, 1, tzinfo=timezone.utc)
+ROOT_BUCKET = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_STEERING_RISKS = 5  # per node: the latest messages that tried to steer the summary
 STEERING_WEIGHT = 0.6  # ranks below complaints (0.7) and competitors (0.8)
 
@@ -46,7 +46,7 @@ class SummarizeError(Exception):
 
 def bucket_start(level: str, moment: datetime) -> datetime:
     """Start (UTC) of the ``level`` bucket holding ``moment``."""
-    day = moment.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    day = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     if level in ("chunk", "day"):
         return day
     if level == "week":
@@ -68,7 +68,7 @@ def bucket_end(level: str, start: datetime) -> datetime:
         return next_month_start(start)
     if level == "year":
         return start.replace(year=start.year + 1)
-    return datetime(9999, 1, 1, tzinfo=timezone.utc)
+    return datetime(9999, 1, 1, tzinfo=UTC)
 
 
 @dataclass(slots=True)
@@ -122,9 +122,14 @@ def digest(*parts: object) -> str:
 
 def steering_risk(item: SourceItem, text: str) -> Claim:
     """The one risk of a message that tried to steer the summary: ``text`` (a label), citing the message."""
-    return Claim(kind=ClaimKind.RISK, text=text, date=item.occurred_at.date(), weight=STEERING_WEIGHT,
-                 topic=f"{STEERING_TOPIC}:{item.interaction_id}",
-                 sources=[Citation(interaction_id=item.interaction_id)])
+    return Claim(
+        kind=ClaimKind.RISK,
+        text=text,
+        date=item.occurred_at.date(),
+        weight=STEERING_WEIGHT,
+        topic=f"{STEERING_TOPIC}:{item.interaction_id}",
+        sources=[Citation(interaction_id=item.interaction_id)],
+    )
 
 
 def without_steering_risks(notes: Notes) -> Notes:
@@ -155,8 +160,10 @@ def chunk_items(items: list[SourceItem], engine: Engine, *, client: str) -> list
         for part in split_item(item, budget, engine.count_tokens):
             cost = engine.count_tokens(format_source(part))
             if cost > budget:
-                raise SummarizeError(f"client {client}: interaction {item.interaction_id} has a passage of "
-                                     f"{cost} tokens, more than the engine's {budget}-token context")
+                raise SummarizeError(
+                    f"client {client}: interaction {item.interaction_id} has a passage of "
+                    f"{cost} tokens, more than the engine's {budget}-token context"
+                )
             if used + cost > budget and chunks[-1]:
                 chunks.append([])
                 used = 0
@@ -185,8 +192,10 @@ class TreeBuilder:
             days.setdefault(bucket_start("day", item.occurred_at), []).append(item)
         level_nodes = []
         for day, day_items in sorted(days.items()):
-            chunk_nodes = [self._map_node(day, index, chunk)
-                           for index, chunk in enumerate(chunk_items(day_items, self.engine, client=self.client))]
+            chunk_nodes = [
+                self._map_node(day, index, chunk)
+                for index, chunk in enumerate(chunk_items(day_items, self.engine, client=self.client))
+            ]
             level_nodes.append(self._reduce_node("day", day, chunk_nodes))
         for level in ("week", "month", "year", "root"):
             groups: dict[datetime, list[Node]] = {}
@@ -225,8 +234,9 @@ class TreeBuilder:
         for position, child in enumerate(children[1:], start=2):
             input_hash = digest(self.engine.version, level, folded.input_hash, child.input_hash)
             chunk = 0 if position == len(children) else position - 1
-            folded = self._node(level, start, chunk, input_hash,
-                                partial(self._collapse, [folded.notes, child.notes], level))
+            folded = self._node(
+                level, start, chunk, input_hash, partial(self._collapse, [folded.notes, child.notes], level)
+            )
         return folded
 
     def _collapse(self, notes: list[Notes], level: str) -> Notes:
@@ -244,8 +254,16 @@ class TreeBuilder:
             notes = [group[0] if len(group) == 1 else self._reduce(group, level) for group in groups]
         return notes[0]
 
-    def _node(self, level: str, start: datetime, chunk: int, input_hash: str, compute: Callable[[], Notes],
-              *, free: bool = False) -> Node:
+    def _node(
+        self,
+        level: str,
+        start: datetime,
+        chunk: int,
+        input_hash: str,
+        compute: Callable[[], Notes],
+        *,
+        free: bool = False,
+    ) -> Node:
         previous = self.stored.get((level, start, chunk))
         if previous is not None and previous.input_hash == input_hash:
             node = Node(level, start, chunk, input_hash, previous.notes, changed=False, recomputed=False)
@@ -255,9 +273,18 @@ class TreeBuilder:
             if not free:  # a reused child's notes were checked when it was built
                 checked = check_grounding(notes, self.sources)
                 notes, dropped = checked.notes, len(checked.dropped)
-            node = Node(level, start, chunk, input_hash, notes, changed=True, recomputed=not free,
-                        prompt_tokens=self.engine.usage.prompt_tokens - before[0],
-                        completion_tokens=self.engine.usage.completion_tokens - before[1], ungrounded=dropped)
+            node = Node(
+                level,
+                start,
+                chunk,
+                input_hash,
+                notes,
+                changed=True,
+                recomputed=not free,
+                prompt_tokens=self.engine.usage.prompt_tokens - before[0],
+                completion_tokens=self.engine.usage.completion_tokens - before[1],
+                ungrounded=dropped,
+            )
         self.tree.nodes.append(node)
         return node
 

@@ -19,9 +19,12 @@ FIXTURE_REFERENCE = {
     "agent": "Sure, I will send you the updated price list tomorrow morning.",
 }
 SPEECH = Path(__file__).resolve().parents[2] / "shared" / "data" / "speech"
-NUMBER_WORDS = dict(enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split()))
+NUMBER_WORDS = dict(
+    enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+        "seventeen eighteen nineteen twenty".split()
+    )
+)
 
 
 def normalize(text: str) -> str:
@@ -69,8 +72,17 @@ def write_unsupported_codec(path: Path) -> Path:
     """A WAV whose format tag (0x7777) no decoder knows."""
     data = b"\x01\x02" * 8000
     fmt = struct.pack("<HHIIHH", 0x7777, 1, 8000, 16000, 2, 16)
-    path.write_bytes(b"RIFF" + struct.pack("<I", 4 + 8 + len(fmt) + 8 + len(data)) + b"WAVE"
-                     + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)) + data)
+    path.write_bytes(
+        b"RIFF"
+        + struct.pack("<I", 4 + 8 + len(fmt) + 8 + len(data))
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<I", len(fmt))
+        + fmt
+        + b"data"
+        + struct.pack("<I", len(data))
+        + data
+    )
     return path
 
 

@@ -13,6 +13,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from dossier.demo import register_team
+from dossier.demo.sample import generate_broken_inputs, generate_sample
 from dossier.settings import get_settings
 from storage.db import get_engine, upgrade_schema
 
@@ -79,3 +81,16 @@ def isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def drop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A drop folder holding the sample and some broken inputs; our team registered; every event recent."""
+    folder = tmp_path / "drop"
+    register_team(generate_sample(folder / "sample"))
+    generate_broken_inputs(folder / "broken")
+    monkeypatch.setenv("DOSSIER_DROP_DIRS", str(folder))
+    monkeypatch.setenv("DOSSIER_NOTIFY_MAX_AGE_DAYS", "3650")
+    monkeypatch.setenv("DOSSIER_REPORTS_DIR", str(tmp_path / "reports"))
+    get_settings.cache_clear()
+    return folder

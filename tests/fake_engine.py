@@ -35,15 +35,26 @@ class FakeEngine(Engine):
     def map(self, items: list[SourceItem]) -> Notes:
         self.map_calls += 1
         self.usage.prompt_tokens += sum(self.count_tokens(i.text) for i in items)
-        return Notes(claims=[Claim(kind=ClaimKind.EVENT, text=i.text[:80], date=i.occurred_at.date(),
-                                   sources=[Citation(interaction_id=i.interaction_id)]) for i in items],
-                     interactions=len(items))
+        return Notes(
+            claims=[
+                Claim(
+                    kind=ClaimKind.EVENT,
+                    text=i.text[:80],
+                    date=i.occurred_at.date(),
+                    sources=[Citation(interaction_id=i.interaction_id)],
+                )
+                for i in items
+            ],
+            interactions=len(items),
+        )
 
     def reduce(self, children: list[Notes], *, level: str) -> Notes:
         self.reduce_calls += 1
         self.usage.prompt_tokens += sum(self.count_tokens(c.model_dump_json()) for c in children)
-        return Notes(claims=[claim for child in children for claim in child.claims][-8:],
-                     interactions=sum(c.interactions for c in children))
+        return Notes(
+            claims=[claim for child in children for claim in child.claims][-8:],
+            interactions=sum(c.interactions for c in children),
+        )
 
 
 def register(monkeypatch: pytest.MonkeyPatch, engine: type[Engine]) -> None:

@@ -29,7 +29,7 @@ import traceback
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.header import Header
 from email.utils import format_datetime
 from pathlib import Path
@@ -53,13 +53,13 @@ HUGE_LINE_BYTES = (1_500_000, 2_500_000)
 
 WORDS = {
     "en": "invoice delivery contract meeting pallet order quote discount warehouse schedule renewal payment "
-          "shipment licence printer module budget forecast sample pricing update review".split(),
+    "shipment licence printer module budget forecast sample pricing update review".split(),
     "ru": "счёт поставка договор встреча поддон заказ скидка склад график продление оплата отгрузка "
-          "лицензия принтер модуль бюджет прогноз образец цена обновление".split(),
+    "лицензия принтер модуль бюджет прогноз образец цена обновление".split(),
     "pl": "faktura dostawa umowa spotkanie paleta zamówienie rabat magazyn harmonogram przedłużenie "
-          "płatność wysyłka licencja drukarka moduł budżet prognoza próbka cennik źródło".split(),
+    "płatność wysyłka licencja drukarka moduł budżet prognoza próbka cennik źródło".split(),
     "de": "Rechnung Lieferung Vertrag Besprechung Palette Bestellung Angebot Rabatt Lager Zeitplan "
-          "Verlängerung Zahlung Sendung Lizenz Drucker Modul Größe Prognose Muster Übersicht".split(),
+    "Verlängerung Zahlung Sendung Lizenz Drucker Modul Größe Prognose Muster Übersicht".split(),
 }
 CHARSETS = {
     "en": ("utf-8", "iso-8859-1", "us-ascii"),
@@ -68,8 +68,10 @@ CHARSETS = {
     "de": ("utf-8", "iso-8859-1", "windows-1252"),
 }
 TRANSFER_ENCODINGS = ("8bit", "base64", "quoted-printable")
-COMPANY_WORDS = ("amber birch cobalt delta ember fjord granite harbor indigo juniper kestrel lumen meridian "
-                 "nimbus orchid pioneer quartz riverside summit tundra").split()
+COMPANY_WORDS = (
+    "amber birch cobalt delta ember fjord granite harbor indigo juniper kestrel lumen meridian "
+    "nimbus orchid pioneer quartz riverside summit tundra"
+).split()
 COMPANY_KINDS = "logistics systems trading foods metals textiles labs energy print motors".split()
 FIRST_NAMES = "Anna Piotr Olga Dmitri Maria Jan Elena Tomasz Sophie Lukas Irina Marek".split()
 LAST_NAMES = "Nowak Ivanova Kowalski Petrov Schmidt Wagner Lewandowska Smirnov Fischer Zielinski".split()
@@ -202,7 +204,7 @@ class _Writer:
         return f"{first.capitalize()} {kind.capitalize()} {number}", f"{first}-{kind}-{number}.example"
 
     def moment(self) -> datetime:
-        start = datetime(2023, 1, 1, tzinfo=timezone.utc)
+        start = datetime(2023, 1, 1, tzinfo=UTC)
         return start + timedelta(minutes=self.rng.randrange(3 * 365 * 24 * 60))
 
     def garbage(self, size: int) -> bytes:
@@ -240,8 +242,14 @@ def _mail(w: _Writer, language: str | None = None, lines: int = 2) -> _Mail:
     _, domain = w.company()
     sender = w.person()
     local = sender.lower().replace(" ", ".")
-    return _Mail(token, sender, f"{local}@{domain}", f"{w.sentence(language, (2, 5))} {token}",
-                 w.text(language, token, lines), w.moment())
+    return _Mail(
+        token,
+        sender,
+        f"{local}@{domain}",
+        f"{w.sentence(language, (2, 5))} {token}",
+        w.text(language, token, lines),
+        w.moment(),
+    )
 
 
 def _encoded_subject(subject: str, charset: str) -> bytes:
@@ -274,8 +282,9 @@ def _encode_body(text: str, charset: str, transfer_encoding: str) -> bytes:
     return data + b"\n"
 
 
-def _text_part(text: str, charset: str | None, transfer_encoding: str, subtype: str = "plain",
-               encode_as: str | None = None) -> tuple[list[tuple[str, bytes]], bytes]:
+def _text_part(
+    text: str, charset: str | None, transfer_encoding: str, subtype: str = "plain", encode_as: str | None = None
+) -> tuple[list[tuple[str, bytes]], bytes]:
     """Headers and body of a text part; ``encode_as`` writes the bytes in another charset than declared."""
     content_type = f"text/{subtype}" + (f'; charset="{charset}"' if charset else "")
     headers = [("Content-Type", content_type.encode()), ("Content-Transfer-Encoding", transfer_encoding.encode())]
@@ -287,8 +296,9 @@ def _single_part(mail: _Mail, charset: str, transfer_encoding: str, **part: str 
     return _header_block(_envelope(mail, _encoded_subject(mail.subject, charset)) + headers) + b"\n" + body
 
 
-def _multipart(mail: _Mail, subtype: str, parts: list[tuple[list[tuple[str, bytes]], bytes]],
-               boundary: str, charset: str = "utf-8") -> bytes:
+def _multipart(
+    mail: _Mail, subtype: str, parts: list[tuple[list[tuple[str, bytes]], bytes]], boundary: str, charset: str = "utf-8"
+) -> bytes:
     headers = _envelope(mail, _encoded_subject(mail.subject, charset))
     headers.append(("Content-Type", f'multipart/{subtype}; boundary="{boundary}"'.encode()))
     chunks = [_header_block(headers), b"\nThis is a multi-part message in MIME format.\n"]
@@ -300,9 +310,11 @@ def _multipart(mail: _Mail, subtype: str, parts: list[tuple[list[tuple[str, byte
 
 def _attachment(w: _Writer) -> tuple[list[tuple[str, bytes]], bytes]:
     name = f"offer-{w.rng.randint(1, 999)}.pdf"
-    headers = [("Content-Type", f'application/pdf; name="{name}"'.encode()),
-               ("Content-Transfer-Encoding", b"base64"),
-               ("Content-Disposition", f'attachment; filename="{name}"'.encode())]
+    headers = [
+        ("Content-Type", f'application/pdf; name="{name}"'.encode()),
+        ("Content-Transfer-Encoding", b"base64"),
+        ("Content-Disposition", f'attachment; filename="{name}"'.encode()),
+    ]
     return headers, base64.encodebytes(b"%PDF-1.4\n" + w.rng.randbytes(w.rng.randint(300, 3000)))
 
 
@@ -331,8 +343,15 @@ def _cut_multipart(w: _Writer) -> bytes:
 Case = Callable[[_Writer], list[FuzzInput]]
 
 
-def _eml(w: _Writer, slug: str, data: bytes, *, messages: tuple[ExpectedMessage, ...] = (),
-         quarantined: bool = False, file_name: str = "message.eml") -> list[FuzzInput]:
+def _eml(
+    w: _Writer,
+    slug: str,
+    data: bytes,
+    *,
+    messages: tuple[ExpectedMessage, ...] = (),
+    quarantined: bool = False,
+    file_name: str = "message.eml",
+) -> list[FuzzInput]:
     folder, name = w.folder(slug)
     (folder / file_name).write_bytes(data)
     return [FuzzInput(f"{name}/{file_name}", slug.replace("-", "/", 1), messages, quarantined)]
@@ -351,8 +370,10 @@ def email_crlf(w: _Writer) -> list[FuzzInput]:
 def email_alternative(w: _Writer) -> list[FuzzInput]:
     mail = _mail(w)
     html_body = f"<html><body><p>{html.escape(mail.text)}</p></body></html>"
-    parts = [_text_part(mail.text, "utf-8", w.rng.choice(TRANSFER_ENCODINGS)),
-             _text_part(html_body, "utf-8", "quoted-printable", subtype="html")]
+    parts = [
+        _text_part(mail.text, "utf-8", w.rng.choice(TRANSFER_ENCODINGS)),
+        _text_part(html_body, "utf-8", "quoted-printable", subtype="html"),
+    ]
     data = _multipart(mail, "alternative", parts, f"alt-{mail.token}")
     return _eml(w, "email-alternative", data, messages=(ExpectedMessage(mail.token, mail.text, mail.subject),))
 
@@ -361,8 +382,12 @@ def email_html_only(w: _Writer) -> list[FuzzInput]:
     language = w.language()
     mail = _mail(w, language, lines=1)
     text = f"{mail.text} & {w.sentence(language, (2, 4))}"
-    headers, body = _text_part(f"<html><head><style>p {{}}</style></head><body><p>{html.escape(text)}</p>"
-                               "</body></html>", "utf-8", w.rng.choice(TRANSFER_ENCODINGS), subtype="html")
+    headers, body = _text_part(
+        f"<html><head><style>p {{}}</style></head><body><p>{html.escape(text)}</p></body></html>",
+        "utf-8",
+        w.rng.choice(TRANSFER_ENCODINGS),
+        subtype="html",
+    )
     data = _header_block(_envelope(mail, _encoded_subject(mail.subject, "utf-8")) + headers) + b"\n" + body
     return _eml(w, "email-html-only", data, messages=(ExpectedMessage(mail.token, text, mail.subject),))
 
@@ -378,11 +403,11 @@ def email_mislabelled_charset(w: _Writer) -> list[FuzzInput]:
     """Russian text in windows-1251 or koi8-r, declared as UTF-8 or an unknown charset, or not at all."""
     mail = _mail(w, "ru", lines=4)
     declared = w.rng.choice(["utf-8", "x-unknown-charset", None])
-    headers, body = _text_part(mail.text, declared, w.rng.choice(["8bit", "base64"]),
-                               encode_as=w.rng.choice(["windows-1251", "koi8-r"]))
+    headers, body = _text_part(
+        mail.text, declared, w.rng.choice(["8bit", "base64"]), encode_as=w.rng.choice(["windows-1251", "koi8-r"])
+    )
     data = _header_block(_envelope(mail, _encoded_subject(mail.subject, "utf-8")) + headers) + b"\n" + body
-    return _eml(w, "email-mislabelled-charset", data,
-                messages=(ExpectedMessage(mail.token, mail.text, mail.subject),))
+    return _eml(w, "email-mislabelled-charset", data, messages=(ExpectedMessage(mail.token, mail.text, mail.subject),))
 
 
 def email_unknown_charset_utf8(w: _Writer) -> list[FuzzInput]:
@@ -409,15 +434,16 @@ def email_bogus_encoded_word(w: _Writer) -> list[FuzzInput]:
     mail = _mail(w, w.rng.choice(["ru", "pl", "de"]))
     encoded = base64.b64encode(mail.subject.encode()).decode()
     data = _single_part(mail, "utf-8", "8bit").replace(
-        b"Subject: " + _encoded_subject(mail.subject, "utf-8"), f"Subject: =?x-bogus?B?{encoded}?=".encode())
-    return _eml(w, "email-bogus-encoded-word", data,
-                messages=(ExpectedMessage(mail.token, mail.text, mail.subject),))
+        b"Subject: " + _encoded_subject(mail.subject, "utf-8"), f"Subject: =?x-bogus?B?{encoded}?=".encode()
+    )
+    return _eml(w, "email-bogus-encoded-word", data, messages=(ExpectedMessage(mail.token, mail.text, mail.subject),))
 
 
 def email_non_utf8_file_name(w: _Writer) -> list[FuzzInput]:
     data, expected = _random_plain_mail(w)
-    return _eml(w, "email-non-utf8-name", data, messages=(expected,),
-                file_name=os.fsdecode(b"oferta-\xb3\xf3d\xbf-\xff.eml"))
+    return _eml(
+        w, "email-non-utf8-name", data, messages=(expected,), file_name=os.fsdecode(b"oferta-\xb3\xf3d\xbf-\xff.eml")
+    )
 
 
 def email_cut_mid_header(w: _Writer) -> list[FuzzInput]:
@@ -448,7 +474,7 @@ def email_invalid_base64(w: _Writer) -> list[FuzzInput]:
         position = w.rng.randrange(body_start, len(data) - 1)
         if data[position] != ord("\n"):
             data[position] = w.rng.choice(b"!*%$#~^")
-    data[body_start + 4: body_start + 4] = b"===="
+    data[body_start + 4 : body_start + 4] = b"===="
     return _eml(w, "email-invalid-base64", bytes(data), quarantined=True)
 
 
@@ -472,36 +498,44 @@ def email_empty(w: _Writer) -> list[FuzzInput]:
 
 def email_no_from_no_date(w: _Writer) -> list[FuzzInput]:
     mail = _mail(w)
-    data = (f"Subject: {mail.subject}\nMessage-ID: <{mail.token}@nowhere.example>\nMIME-Version: 1.0\n\n"
-            f"{mail.text}\n").encode()
+    data = (
+        f"Subject: {mail.subject}\nMessage-ID: <{mail.token}@nowhere.example>\nMIME-Version: 1.0\n\n{mail.text}\n"
+    ).encode()
     return _eml(w, "email-no-from-no-date", data, quarantined=True)
 
 
 def email_headers_only(w: _Writer) -> list[FuzzInput]:
     mail = _mail(w)
-    return _eml(w, "email-headers-only", _header_block(_envelope(mail, mail.subject.encode())) + b"\n",
-                quarantined=True)
+    return _eml(
+        w, "email-headers-only", _header_block(_envelope(mail, mail.subject.encode())) + b"\n", quarantined=True
+    )
 
 
 def email_binary_text_part(w: _Writer) -> list[FuzzInput]:
     mail = _mail(w)
-    headers = _envelope(mail, mail.subject.encode()) + [("Content-Type", b"text/plain; charset=utf-8"),
-                                                        ("Content-Transfer-Encoding", b"8bit")]
+    headers = [
+        *_envelope(mail, mail.subject.encode()),
+        ("Content-Type", b"text/plain; charset=utf-8"),
+        ("Content-Transfer-Encoding", b"8bit"),
+    ]
     return _eml(w, "email-binary-text-part", _header_block(headers) + b"\n" + w.garbage(2000), quarantined=True)
 
 
 def email_undecodable_body(w: _Writer) -> list[FuzzInput]:
     """High bytes without any structure under a charset that does not exist."""
     mail = _mail(w)
-    headers = _envelope(mail, mail.subject.encode()) + [("Content-Type", b'text/plain; charset="x-garbled"'),
-                                                        ("Content-Transfer-Encoding", b"8bit")]
+    headers = [
+        *_envelope(mail, mail.subject.encode()),
+        ("Content-Type", b'text/plain; charset="x-garbled"'),
+        ("Content-Transfer-Encoding", b"8bit"),
+    ]
     noise = bytes(w.rng.randrange(0x80, 0x100) for _ in range(w.rng.randint(200, 1500)))
     return _eml(w, "email-undecodable-body", _header_block(headers) + b"\n" + noise, quarantined=True)
 
 
 def email_multipart_without_boundary(w: _Writer) -> list[FuzzInput]:
     mail = _mail(w)
-    headers = _envelope(mail, mail.subject.encode()) + [("Content-Type", b"multipart/mixed")]
+    headers = [*_envelope(mail, mail.subject.encode()), ("Content-Type", b"multipart/mixed")]
     body = f"--nowhere\nContent-Type: text/plain\n\n{mail.text}\n--nowhere--\n".encode()
     return _eml(w, "email-multipart-without-boundary", _header_block(headers) + b"\n" + body, quarantined=True)
 
@@ -528,12 +562,17 @@ def mbox_good(w: _Writer) -> list[FuzzInput]:
 
 def _bad_message(w: _Writer) -> bytes:
     mail = _mail(w)
-    return w.rng.choice([
-        lambda: _cut_multipart(w),
-        lambda: _header_block(_envelope(mail, mail.subject.encode()) + [("Content-Type", b"text/plain")])
-        + b"\n" + w.garbage(800),
-        lambda: f"X-Note: {mail.token}\n\n{mail.text}\n".encode(),
-    ])()
+    return w.rng.choice(
+        [
+            lambda: _cut_multipart(w),
+            lambda: (
+                _header_block([*_envelope(mail, mail.subject.encode()), ("Content-Type", b"text/plain")])
+                + b"\n"
+                + w.garbage(800)
+            ),
+            lambda: f"X-Note: {mail.token}\n\n{mail.text}\n".encode(),
+        ]
+    )()
 
 
 def mbox_partly_bad(w: _Writer) -> list[FuzzInput]:
@@ -545,8 +584,9 @@ def mbox_partly_bad(w: _Writer) -> list[FuzzInput]:
             data, message = _random_plain_mail(w)
             expected.append(message)
         chunks.append(f"From someone@example.org {w.moment():%a %b %d %H:%M:%S %Y}\n".encode() + data + b"\n")
-    return _eml(w, "mbox-partly-bad", b"".join(chunks), messages=tuple(expected), quarantined=True,
-                file_name="archive.mbox")
+    return _eml(
+        w, "mbox-partly-bad", b"".join(chunks), messages=tuple(expected), quarantined=True, file_name="archive.mbox"
+    )
 
 
 def mbox_cut_last_message(w: _Writer) -> list[FuzzInput]:
@@ -559,8 +599,14 @@ def mbox_cut_last_message(w: _Writer) -> list[FuzzInput]:
     expected.pop()
     header_end = last.index(b"\n\n")
     chunks.append(last[: w.rng.randint(last.index(b"\n") + 20, header_end - 1)])
-    return _eml(w, "mbox-cut-last-message", b"".join(chunks), messages=tuple(expected), quarantined=True,
-                file_name="archive.mbox")
+    return _eml(
+        w,
+        "mbox-cut-last-message",
+        b"".join(chunks),
+        messages=tuple(expected),
+        quarantined=True,
+        file_name="archive.mbox",
+    )
 
 
 def mbox_binary(w: _Writer) -> list[FuzzInput]:
@@ -569,8 +615,13 @@ def mbox_binary(w: _Writer) -> list[FuzzInput]:
 
 def mbox_separator_then_binary(w: _Writer) -> list[FuzzInput]:
     data = b"From nobody@example.org Mon Jan  1 00:00:00 2024\n" + w.garbage(w.rng.randint(200, 3000))
-    return _eml(w, "mbox-separator-then-binary", data.replace(b"\nFrom ", b"\nfrom "), quarantined=True,
-                file_name="archive.mbox")
+    return _eml(
+        w,
+        "mbox-separator-then-binary",
+        data.replace(b"\nFrom ", b"\nfrom "),
+        quarantined=True,
+        file_name="archive.mbox",
+    )
 
 
 def _maildir(w: _Writer, slug: str, extra: Callable[[Path], None] | None, quarantined: bool) -> list[FuzzInput]:
@@ -581,8 +632,11 @@ def _maildir(w: _Writer, slug: str, extra: Callable[[Path], None] | None, quaran
     expected = []
     for number in range(w.rng.randint(1, 3)):
         data, message = _random_plain_mail(w)
-        target = box / "new" / f"17000{number:05d}.M{number}P1.fuzz" if number % 2 else \
-            box / "cur" / f"17000{number:05d}.M{number}P1.fuzz:2,S"
+        target = (
+            box / "new" / f"17000{number:05d}.M{number}P1.fuzz"
+            if number % 2
+            else box / "cur" / f"17000{number:05d}.M{number}P1.fuzz:2,S"
+        )
         target.write_bytes(data)
         expected.append(message)
     if extra:
@@ -595,18 +649,27 @@ def maildir_good(w: _Writer) -> list[FuzzInput]:
 
 
 def maildir_with_binary_file(w: _Writer) -> list[FuzzInput]:
-    return _maildir(w, "maildir-with-binary-file",
-                    lambda box: (box / "cur" / "1700099999.M9P9.fuzz:2,S").write_bytes(w.garbage(1500)), True)
+    return _maildir(
+        w,
+        "maildir-with-binary-file",
+        lambda box: (box / "cur" / "1700099999.M9P9.fuzz:2,S").write_bytes(w.garbage(1500)),
+        True,
+    )
 
 
 def maildir_with_empty_file(w: _Writer) -> list[FuzzInput]:
-    return _maildir(w, "maildir-with-empty-file",
-                    lambda box: (box / "new" / "1700099998.M8P8.fuzz").write_bytes(b""), True)
+    return _maildir(
+        w, "maildir-with-empty-file", lambda box: (box / "new" / "1700099998.M8P8.fuzz").write_bytes(b""), True
+    )
 
 
 def maildir_with_cut_message(w: _Writer) -> list[FuzzInput]:
-    return _maildir(w, "maildir-with-cut-message",
-                    lambda box: (box / "cur" / "1700099997.M7P7.fuzz:2,S").write_bytes(_cut_multipart(w)), True)
+    return _maildir(
+        w,
+        "maildir-with-cut-message",
+        lambda box: (box / "cur" / "1700099997.M7P7.fuzz:2,S").write_bytes(_cut_multipart(w)),
+        True,
+    )
 
 
 # ---------------------------------------------------------------- cases: WhatsApp
@@ -621,14 +684,17 @@ def _whatsapp_stamp(moment: datetime, layout: str) -> str:
     return f"{moment.month}/{moment.day}/{moment:%y}, {hour}:{moment:%M} {'PM' if moment.hour >= 12 else 'AM'} - "
 
 
-def _chat(w: _Writer, layout: str, count: int, language: str | None = None,
-          system_lines: bool = True) -> tuple[list[str], list[ExpectedMessage]]:
+def _chat(
+    w: _Writer, layout: str, count: int, language: str | None = None, system_lines: bool = True
+) -> tuple[list[str], list[ExpectedMessage]]:
     """The lines of a chat export and the messages they hold."""
     moment = w.moment().replace(second=0) if layout != "ios" else w.moment()
     lines: list[str] = []
     if system_lines:
-        lines.append(_whatsapp_stamp(moment, layout) + "Messages and calls are end-to-end encrypted. "
-                     "No one outside of this chat can read them. Tap to learn more.")
+        lines.append(
+            _whatsapp_stamp(moment, layout) + "Messages and calls are end-to-end encrypted. "
+            "No one outside of this chat can read them. Tap to learn more."
+        )
     expected = []
     for _ in range(count):
         moment += timedelta(minutes=w.rng.randint(1, 600))
@@ -642,14 +708,22 @@ def _chat(w: _Writer, layout: str, count: int, language: str | None = None,
     return "\n".join(lines).split("\n"), expected
 
 
-def _whatsapp(w: _Writer, slug: str, data_of: Callable[[list[str]], bytes], *, layout: str | None = None,
-              count: int | None = None, language: str | None = None, file_name: str | None = None,
-              keep: Callable[[list[ExpectedMessage]], list[ExpectedMessage]] | None = None,
-              quarantined: bool = False, lines_of: Callable[[list[str]], list[str]] | None = None) -> list[FuzzInput]:
+def _whatsapp(
+    w: _Writer,
+    slug: str,
+    data_of: Callable[[list[str]], bytes],
+    *,
+    layout: str | None = None,
+    count: int | None = None,
+    language: str | None = None,
+    file_name: str | None = None,
+    keep: Callable[[list[ExpectedMessage]], list[ExpectedMessage]] | None = None,
+    quarantined: bool = False,
+    lines_of: Callable[[list[str]], list[str]] | None = None,
+) -> list[FuzzInput]:
     folder, name = w.folder(slug)
     company, _ = w.company()
-    lines, expected = _chat(w, layout or w.rng.choice(["android", "ios", "us"]), count or w.rng.randint(2, 8),
-                            language)
+    lines, expected = _chat(w, layout or w.rng.choice(["android", "ios", "us"]), count or w.rng.randint(2, 8), language)
     if lines_of:
         lines = lines_of(lines)
     file_name = file_name or f"WhatsApp Chat with {company}.txt"
@@ -679,22 +753,26 @@ def whatsapp_utf16(w: _Writer) -> list[FuzzInput]:
 
 
 def whatsapp_cp1251(w: _Writer) -> list[FuzzInput]:
-    return _whatsapp(w, "whatsapp-cp1251", lambda lines: "\r\n".join(lines).encode("windows-1251"),
-                     language="ru", count=8)
+    return _whatsapp(
+        w, "whatsapp-cp1251", lambda lines: "\r\n".join(lines).encode("windows-1251"), language="ru", count=8
+    )
 
 
 def whatsapp_line_endings(w: _Writer) -> list[FuzzInput]:
     """CR-only or mixed CR, LF and CRLF line endings."""
+
     def join(lines: list[str]) -> bytes:
         if w.rng.random() < 0.5:
             return "\r".join(lines).encode()
         return "".join(line + w.rng.choice(["\n", "\r\n", "\r"]) for line in lines).encode()
+
     return _whatsapp(w, "whatsapp-line-endings", join)
 
 
 def whatsapp_non_utf8_file_name(w: _Writer) -> list[FuzzInput]:
-    return _whatsapp(w, "whatsapp-non-utf8-name", _utf8,
-                     file_name=os.fsdecode(b"WhatsApp Chat with Firma \xb3\xf3d\xbf.txt"))
+    return _whatsapp(
+        w, "whatsapp-non-utf8-name", _utf8, file_name=os.fsdecode(b"WhatsApp Chat with Firma \xb3\xf3d\xbf.txt")
+    )
 
 
 def whatsapp_only_system_lines(w: _Writer) -> list[FuzzInput]:
@@ -703,20 +781,30 @@ def whatsapp_only_system_lines(w: _Writer) -> list[FuzzInput]:
     lines = [_whatsapp_stamp(moment, "android") + "Messages and calls are end-to-end encrypted. Tap to learn more."]
     for _ in range(w.rng.randint(1, 5)):
         moment += timedelta(minutes=w.rng.randint(1, 90))
-        lines.append(_whatsapp_stamp(moment, "android") + w.rng.choice(
-            [f"{w.person()} added {w.person()}", f"{w.person()} left", f'{w.person()} created group "Team"']))
+        lines.append(
+            _whatsapp_stamp(moment, "android")
+            + w.rng.choice(
+                [f"{w.person()} added {w.person()}", f"{w.person()} left", f'{w.person()} created group "Team"']
+            )
+        )
     (folder / "WhatsApp Chat with Group.txt").write_bytes(_utf8(lines))
     return [FuzzInput(f"{name}/WhatsApp Chat with Group.txt", "whatsapp/only-system-lines", quarantined=True)]
 
 
 def whatsapp_text_before_first_message(w: _Writer) -> list[FuzzInput]:
-    return _whatsapp(w, "whatsapp-text-before-first", _utf8, quarantined=True,
-                     lines_of=lambda lines: [f"Exported chat, {w.sentence('en')}", *lines])
+    return _whatsapp(
+        w,
+        "whatsapp-text-before-first",
+        _utf8,
+        quarantined=True,
+        lines_of=lambda lines: [f"Exported chat, {w.sentence('en')}", *lines],
+    )
 
 
 def whatsapp_invalid_date(w: _Writer) -> list[FuzzInput]:
     def corrupt(lines: list[str]) -> list[str]:
         return [*lines, f"31.02.24, 10:15 - {w.person()}: {w.sentence('en')}", "25:99 is not a time either"]
+
     return _whatsapp(w, "whatsapp-invalid-date", _utf8, layout="android", quarantined=True, lines_of=corrupt)
 
 
@@ -727,8 +815,13 @@ def whatsapp_binary(w: _Writer) -> list[FuzzInput]:
 
 
 def whatsapp_nul_after_head(w: _Writer) -> list[FuzzInput]:
-    return _whatsapp(w, "whatsapp-binary-after-head", lambda lines: _utf8(lines) + w.garbage(1000),
-                     quarantined=True, keep=lambda expected: [])
+    return _whatsapp(
+        w,
+        "whatsapp-binary-after-head",
+        lambda lines: _utf8(lines) + w.garbage(1000),
+        quarantined=True,
+        keep=lambda expected: [],
+    )
 
 
 def whatsapp_empty(w: _Writer) -> list[FuzzInput]:
@@ -744,8 +837,9 @@ def whatsapp_huge_line(w: _Writer) -> list[FuzzInput]:
     text = w.huge_words("pl", token)
     lines.append(_whatsapp_stamp(datetime(2026, 1, 2, 12, 0), "android") + f"{w.person()}: {text}")
     (folder / "WhatsApp Chat with Big.txt").write_bytes(_utf8(lines))
-    return [FuzzInput(f"{name}/WhatsApp Chat with Big.txt", "whatsapp/huge-line",
-                      (*expected, ExpectedMessage(token, text)))]
+    return [
+        FuzzInput(f"{name}/WhatsApp Chat with Big.txt", "whatsapp/huge-line", (*expected, ExpectedMessage(token, text)))
+    ]
 
 
 def text_huge_line(w: _Writer) -> list[FuzzInput]:
@@ -759,20 +853,29 @@ def text_huge_line(w: _Writer) -> list[FuzzInput]:
 
 def _telegram_message(w: _Writer, number: int, language: str) -> tuple[dict, ExpectedMessage | None]:
     moment = w.moment()
-    base = {"id": number, "date": moment.replace(tzinfo=None).isoformat(),
-            "date_unixtime": str(int(moment.timestamp()))}
+    base = {
+        "id": number,
+        "date": moment.replace(tzinfo=None).isoformat(),
+        "date_unixtime": str(int(moment.timestamp())),
+    }
     if w.rng.random() < 0.12:
         return {**base, "type": "service", "actor": w.person(), "action": "invite_members"}, None
     token = w.token()
     text = w.text(language, token, w.rng.choice([1, 1, 2]))
     if w.rng.random() < 0.4:
         cut = text.index(token)
-        value: str | list = [text[:cut], {"type": "bold", "text": token}, text[cut + len(token):]]
+        value: str | list = [text[:cut], {"type": "bold", "text": token}, text[cut + len(token) :]]
     else:
         value = text
     sender = w.person()
-    return {**base, "type": "message", "from": sender, "from_id": f"user{w.rng.randint(10**6, 10**9)}",
-            "text": value, "text_entities": []}, ExpectedMessage(token, text)
+    return {
+        **base,
+        "type": "message",
+        "from": sender,
+        "from_id": f"user{w.rng.randint(10**6, 10**9)}",
+        "text": value,
+        "text_entities": [],
+    }, ExpectedMessage(token, text)
 
 
 def _telegram_chat(w: _Writer, count: int) -> tuple[dict, list[ExpectedMessage | None]]:
@@ -780,20 +883,26 @@ def _telegram_chat(w: _Writer, count: int) -> tuple[dict, list[ExpectedMessage |
     company, _ = w.company()
     language = w.language()
     pairs = [_telegram_message(w, number, language) for number in range(1, count + 1)]
-    chat = {"name": company, "type": "personal_chat", "id": w.rng.randint(10**6, 10**9),
-            "messages": [message for message, _ in pairs]}
+    chat = {
+        "name": company,
+        "type": "personal_chat",
+        "id": w.rng.randint(10**6, 10**9),
+        "messages": [message for message, _ in pairs],
+    }
     return chat, [wanted for _, wanted in pairs]
 
 
-def _wanted(yields: list[ExpectedMessage | None], ends: list[int] | None = None,
-            limit: int | None = None) -> list[ExpectedMessage]:
+def _wanted(
+    yields: list[ExpectedMessage | None], ends: list[int] | None = None, limit: int | None = None
+) -> list[ExpectedMessage]:
     """The expected messages, only those ending at or before byte ``limit`` when it is given."""
     ends = ends or [0] * len(yields)
-    return [wanted for wanted, end in zip(yields, ends) if wanted and (limit is None or end <= limit)]
+    return [wanted for wanted, end in zip(yields, ends, strict=True) if wanted and (limit is None or end <= limit)]
 
 
-def _telegram_file(w: _Writer, slug: str, data: bytes, expected: Iterable[ExpectedMessage] = (),
-                   quarantined: bool = False) -> list[FuzzInput]:
+def _telegram_file(
+    w: _Writer, slug: str, data: bytes, expected: Iterable[ExpectedMessage] = (), quarantined: bool = False
+) -> list[FuzzInput]:
     folder, name = w.folder(slug)
     (folder / "result.json").write_bytes(data)
     return [FuzzInput(f"{name}/result.json", slug.replace("-", "/", 1), tuple(expected), quarantined)]
@@ -820,10 +929,17 @@ def telegram_single_chat(w: _Writer) -> list[FuzzInput]:
 
 def telegram_account_export(w: _Writer) -> list[FuzzInput]:
     chats = [_telegram_chat(w, w.rng.randint(1, 5)) for _ in range(w.rng.randint(1, 3))]
-    export = {"about": "Here is the data you requested.", "personal_information": {"user_id": 1},
-              "chats": {"about": "chats", "list": [chat for chat, _ in chats]}}
-    return _telegram_file(w, "telegram-account-export", json.dumps(export, ensure_ascii=False).encode(),
-                          [wanted for _, yields in chats for wanted in _wanted(yields)])
+    export = {
+        "about": "Here is the data you requested.",
+        "personal_information": {"user_id": 1},
+        "chats": {"about": "chats", "list": [chat for chat, _ in chats]},
+    }
+    return _telegram_file(
+        w,
+        "telegram-account-export",
+        json.dumps(export, ensure_ascii=False).encode(),
+        [wanted for _, yields in chats for wanted in _wanted(yields)],
+    )
 
 
 def telegram_truncated(w: _Writer) -> list[FuzzInput]:
@@ -840,20 +956,30 @@ def telegram_invalid_utf8(w: _Writer) -> list[FuzzInput]:
     data, ends = _chat_bytes(chat)
     victim = w.rng.choice(_wanted(yields))
     position = data.index(victim.token.encode())
-    return _telegram_file(w, "telegram-invalid-utf8", data[:position] + b"\xff\xc3(" + data[position:],
-                          _wanted(yields, ends, position), quarantined=True)
+    return _telegram_file(
+        w,
+        "telegram-invalid-utf8",
+        data[:position] + b"\xff\xc3(" + data[position:],
+        _wanted(yields, ends, position),
+        quarantined=True,
+    )
 
 
 def telegram_bad_message(w: _Writer) -> list[FuzzInput]:
     chat, yields = _telegram_chat(w, w.rng.randint(3, 8))
-    broken = w.rng.choice([{"id": "seven", "type": "message", "date": "2024-01-01T10:00:00", "text": "x"},
-                           {"id": 99999, "type": "message", "text": "no date at all"},
-                           {"id": 99998, "type": "message", "date": "2024-01-01T10:00:00", "text": 12},
-                           {"id": 99997, "type": "message", "date": "yesterday", "text": "bad date"},
-                           "a message that is a string"])
+    broken = w.rng.choice(
+        [
+            {"id": "seven", "type": "message", "date": "2024-01-01T10:00:00", "text": "x"},
+            {"id": 99999, "type": "message", "text": "no date at all"},
+            {"id": 99998, "type": "message", "date": "2024-01-01T10:00:00", "text": 12},
+            {"id": 99997, "type": "message", "date": "yesterday", "text": "bad date"},
+            "a message that is a string",
+        ]
+    )
     chat["messages"].insert(w.rng.randrange(len(chat["messages"]) + 1), broken)
-    return _telegram_file(w, "telegram-bad-message", json.dumps(chat, ensure_ascii=False).encode(),
-                          _wanted(yields), quarantined=True)
+    return _telegram_file(
+        w, "telegram-bad-message", json.dumps(chat, ensure_ascii=False).encode(), _wanted(yields), quarantined=True
+    )
 
 
 def telegram_binary(w: _Writer) -> list[FuzzInput]:
@@ -861,8 +987,14 @@ def telegram_binary(w: _Writer) -> list[FuzzInput]:
 
 
 def telegram_wrong_shape(w: _Writer) -> list[FuzzInput]:
-    data = json.dumps({"name": "x", "type": "personal_chat", "id": 5,
-                       "messages": {"date_unixtime": "1700000000", "text": "not a list"}}).encode()
+    data = json.dumps(
+        {
+            "name": "x",
+            "type": "personal_chat",
+            "id": 5,
+            "messages": {"date_unixtime": "1700000000", "text": "not a list"},
+        }
+    ).encode()
     return _telegram_file(w, "telegram-wrong-shape", data, quarantined=True)
 
 
@@ -919,10 +1051,20 @@ def _deal_rows(w: _Writer, count: int) -> tuple[list[list[str]], list[ExpectedMe
     return rows, expected
 
 
-def _csv_input(w: _Writer, slug: str, header: list[str], rows: list[list[str]], *, file_name: str,
-               expected: Iterable[ExpectedMessage] = (), quarantined: bool = False,
-               encoding: str = "utf-8", terminators: tuple[str, ...] = ("\r\n",), delimiter: str | None = None,
-               insert: Callable[[list[str]], list[str]] | None = None) -> list[FuzzInput]:
+def _csv_input(
+    w: _Writer,
+    slug: str,
+    header: list[str],
+    rows: list[list[str]],
+    *,
+    file_name: str,
+    expected: Iterable[ExpectedMessage] = (),
+    quarantined: bool = False,
+    encoding: str = "utf-8",
+    terminators: tuple[str, ...] = ("\r\n",),
+    delimiter: str | None = None,
+    insert: Callable[[list[str]], list[str]] | None = None,
+) -> list[FuzzInput]:
     folder, name = w.folder(slug)
     delimiter = delimiter or w.rng.choice(",;")
     lines = [_csv_line(row, delimiter, w.rng.choice(terminators)) for row in [header, *rows]]
@@ -936,8 +1078,7 @@ def notes_good(w: _Writer) -> list[FuzzInput]:
     encoding = w.rng.choice(["utf-8", "utf-8-sig", "utf-16", "windows-1251"])
     language = "ru" if encoding == "windows-1251" else w.language()
     rows, expected = _note_rows(w, w.rng.randint(2, 8) if encoding != "windows-1251" else 8, language)
-    return _csv_input(w, "notes-good", NOTES_HEADER, rows, file_name="notes.csv", expected=expected,
-                      encoding=encoding)
+    return _csv_input(w, "notes-good", NOTES_HEADER, rows, file_name="notes.csv", expected=expected, encoding=encoding)
 
 
 def notes_stray_quote(w: _Writer) -> list[FuzzInput]:
@@ -945,8 +1086,16 @@ def notes_stray_quote(w: _Writer) -> list[FuzzInput]:
     token = w.token()
     text = f'Screen size 5" and 7" {token} in stock'
     stray = f"{rows[0][0]},{w.person()},2024-05-01T10:00:00,{text},N-{token}\r\n"
-    return _csv_input(w, "notes-stray-quote", NOTES_HEADER, rows, file_name="notes.csv", delimiter=",",
-                      expected=[*expected, ExpectedMessage(token, text)], insert=lambda lines: [*lines, stray])
+    return _csv_input(
+        w,
+        "notes-stray-quote",
+        NOTES_HEADER,
+        rows,
+        file_name="notes.csv",
+        delimiter=",",
+        expected=[*expected, ExpectedMessage(token, text)],
+        insert=lambda lines: [*lines, stray],
+    )
 
 
 def deals_good(w: _Writer) -> list[FuzzInput]:
@@ -964,19 +1113,28 @@ def clients_good(w: _Writer) -> list[FuzzInput]:
 
 def notes_line_endings(w: _Writer) -> list[FuzzInput]:
     rows, expected = _note_rows(w, w.rng.randint(2, 6), w.language())
-    return _csv_input(w, "notes-line-endings", NOTES_HEADER, rows, file_name="notes.csv", expected=expected,
-                      terminators=w.rng.choice([("\r",), ("\r", "\n", "\r\n")]))
+    return _csv_input(
+        w,
+        "notes-line-endings",
+        NOTES_HEADER,
+        rows,
+        file_name="notes.csv",
+        expected=expected,
+        terminators=w.rng.choice([("\r",), ("\r", "\n", "\r\n")]),
+    )
 
 
 def deals_cr_only(w: _Writer) -> list[FuzzInput]:
     rows, expected = _deal_rows(w, w.rng.randint(2, 6))
-    return _csv_input(w, "deals-cr-only", DEALS_HEADER, rows, file_name="deals.csv", expected=expected,
-                      terminators=("\r",))
+    return _csv_input(
+        w, "deals-cr-only", DEALS_HEADER, rows, file_name="deals.csv", expected=expected, terminators=("\r",)
+    )
 
 
 def csv_header_only(w: _Writer) -> list[FuzzInput]:
-    header, file_name = w.rng.choice([(NOTES_HEADER, "notes.csv"), (DEALS_HEADER, "deals.csv"),
-                                      (CLIENTS_HEADER, "clients.csv")])
+    header, file_name = w.rng.choice(
+        [(NOTES_HEADER, "notes.csv"), (DEALS_HEADER, "deals.csv"), (CLIENTS_HEADER, "clients.csv")]
+    )
     return _csv_input(w, "csv-header-only", header, [], file_name=file_name, quarantined=True)
 
 
@@ -985,21 +1143,40 @@ def notes_unclosed_quote(w: _Writer) -> list[FuzzInput]:
     rows, expected = _note_rows(w, w.rng.randint(3, 6), "en")
     broken_at = w.rng.randrange(1, len(rows))
     broken = f'{rows[0][0]},{w.person()},2024-01-01T10:00:00,"never closed {w.sentence("en")}\r\n'
-    return _csv_input(w, "notes-unclosed-quote", NOTES_HEADER, rows, file_name="notes.csv", delimiter=",",
-                      expected=expected[:broken_at], quarantined=True,
-                      insert=lambda lines: [*lines[: broken_at + 1], broken, *lines[broken_at + 1:]])
+    return _csv_input(
+        w,
+        "notes-unclosed-quote",
+        NOTES_HEADER,
+        rows,
+        file_name="notes.csv",
+        delimiter=",",
+        expected=expected[:broken_at],
+        quarantined=True,
+        insert=lambda lines: [*lines[: broken_at + 1], broken, *lines[broken_at + 1 :]],
+    )
 
 
 def notes_bad_rows(w: _Writer) -> list[FuzzInput]:
     rows, expected = _note_rows(w, w.rng.randint(2, 5), w.language())
     client = rows[0][0]
-    bad = w.rng.choice([[client, w.person(), "31.02.2024 25:61", "a note with an impossible date"],
-                        [client, w.person(), "2024-03-01T10:00:00", ""],
-                        [client, w.person(), "2024-03-01T10:00:00", "one", "two", "three", "four"],
-                        [client]])
+    bad = w.rng.choice(
+        [
+            [client, w.person(), "31.02.2024 25:61", "a note with an impossible date"],
+            [client, w.person(), "2024-03-01T10:00:00", ""],
+            [client, w.person(), "2024-03-01T10:00:00", "one", "two", "three", "four"],
+            [client],
+        ]
+    )
     spot = w.rng.randrange(len(rows) + 1)
-    return _csv_input(w, "notes-bad-rows", NOTES_HEADER, [*rows[:spot], bad, *rows[spot:]], file_name="notes.csv",
-                      expected=expected, quarantined=True)
+    return _csv_input(
+        w,
+        "notes-bad-rows",
+        NOTES_HEADER,
+        [*rows[:spot], bad, *rows[spot:]],
+        file_name="notes.csv",
+        expected=expected,
+        quarantined=True,
+    )
 
 
 def csv_binary(w: _Writer) -> list[FuzzInput]:
@@ -1018,8 +1195,14 @@ def notes_with_nul(w: _Writer) -> list[FuzzInput]:
 def clients_unknown_owner(w: _Writer) -> list[FuzzInput]:
     company, domain = w.company()
     header = [*CLIENTS_HEADER, "owner"]
-    return _csv_input(w, "clients-unknown-owner", header, [[company, domain, f"info@{domain}", "nobody-at-all"]],
-                      file_name="clients.csv", quarantined=True)
+    return _csv_input(
+        w,
+        "clients-unknown-owner",
+        header,
+        [[company, domain, f"info@{domain}", "nobody-at-all"]],
+        file_name="clients.csv",
+        quarantined=True,
+    )
 
 
 def notes_huge_cell(w: _Writer) -> list[FuzzInput]:
@@ -1027,15 +1210,29 @@ def notes_huge_cell(w: _Writer) -> list[FuzzInput]:
     token = w.token()
     text = w.huge_words("en", token)
     rows.insert(1, [rows[0][0], w.person(), "2024-06-01T09:00:00", text, f"N-{token}"])
-    return _csv_input(w, "notes-huge-cell", NOTES_HEADER, rows, file_name="notes.csv",
-                      expected=[*expected, ExpectedMessage(token, text)])
+    return _csv_input(
+        w,
+        "notes-huge-cell",
+        NOTES_HEADER,
+        rows,
+        file_name="notes.csv",
+        expected=[*expected, ExpectedMessage(token, text)],
+    )
 
 
 def notes_huge_garbage_line(w: _Writer) -> list[FuzzInput]:
     rows, expected = _note_rows(w, 3, "en")
     garbage = w.huge_words("en", w.token()).replace(",", "").replace(";", "") + "\r\n"
-    return _csv_input(w, "notes-huge-garbage-line", NOTES_HEADER, rows, file_name="notes.csv", expected=expected,
-                      quarantined=True, insert=lambda lines: [*lines[:2], garbage, *lines[2:]])
+    return _csv_input(
+        w,
+        "notes-huge-garbage-line",
+        NOTES_HEADER,
+        rows,
+        file_name="notes.csv",
+        expected=expected,
+        quarantined=True,
+        insert=lambda lines: [*lines[:2], garbage, *lines[2:]],
+    )
 
 
 # ---------------------------------------------------------------- cases: symlinks
@@ -1043,20 +1240,26 @@ def notes_huge_garbage_line(w: _Writer) -> list[FuzzInput]:
 
 def dangling_symlinks(w: _Writer) -> list[FuzzInput]:
     folder, name = w.folder("symlink-dangling")
-    targets = {"missing-absolute.eml": f"/nonexistent/fuzz-{w.token()}/message.eml",
-               "missing-relative.txt": "gone/WhatsApp Chat with Gone.txt"}
+    targets = {
+        "missing-absolute.eml": f"/nonexistent/fuzz-{w.token()}/message.eml",
+        "missing-relative.txt": "gone/WhatsApp Chat with Gone.txt",
+    }
     for link, target in targets.items():
         (folder / link).symlink_to(target)
-    return [FuzzInput(f"{name}/{link}", "symlink/dangling", quarantined=True, link_target=target)
-            for link, target in targets.items()]
+    return [
+        FuzzInput(f"{name}/{link}", "symlink/dangling", quarantined=True, link_target=target)
+        for link, target in targets.items()
+    ]
 
 
 def symlink_file_loop(w: _Writer) -> list[FuzzInput]:
     folder, name = w.folder("symlink-file-loop")
     (folder / "loop-a.eml").symlink_to("loop-b.eml")
     (folder / "loop-b.eml").symlink_to("loop-a.eml")
-    return [FuzzInput(f"{name}/loop-{own}.eml", "symlink/file-loop", quarantined=True, link_target=f"loop-{other}.eml")
-            for own, other in (("a", "b"), ("b", "a"))]
+    return [
+        FuzzInput(f"{name}/loop-{own}.eml", "symlink/file-loop", quarantined=True, link_target=f"loop-{other}.eml")
+        for own, other in (("a", "b"), ("b", "a"))
+    ]
 
 
 def symlink_directory_loop(w: _Writer) -> list[FuzzInput]:
@@ -1070,25 +1273,82 @@ def symlink_directory_loop(w: _Writer) -> list[FuzzInput]:
 
 #: Cases written once per corpus: huge lines (a few MB each) and symlinks.
 ONCE: tuple[Case, ...] = (
-    email_huge_line, whatsapp_huge_line, notes_huge_cell, notes_huge_garbage_line, text_huge_line,
-    dangling_symlinks, symlink_file_loop, symlink_directory_loop,
+    email_huge_line,
+    whatsapp_huge_line,
+    notes_huge_cell,
+    notes_huge_garbage_line,
+    text_huge_line,
+    dangling_symlinks,
+    symlink_file_loop,
+    symlink_directory_loop,
 )
 #: Cases repeated, with fresh random content, until the corpus has enough inputs.
 REPEATED: tuple[Case, ...] = (
-    email_plain, email_crlf, email_alternative, email_html_only, email_with_attachment, email_mislabelled_charset,
-    email_unknown_charset_utf8, email_raw_8bit_headers, email_bogus_encoded_word, email_non_utf8_file_name,
-    email_cut_mid_header, email_cut_mid_boundary, email_cut_mid_base64, email_invalid_base64,
-    email_broken_quoted_printable, email_binary, email_empty, email_no_from_no_date, email_headers_only,
-    email_binary_text_part, email_undecodable_body, email_multipart_without_boundary,
-    mbox_good, mbox_partly_bad, mbox_cut_last_message, mbox_binary, mbox_separator_then_binary,
-    maildir_good, maildir_with_binary_file, maildir_with_empty_file, maildir_with_cut_message,
-    whatsapp_android, whatsapp_ios, whatsapp_us_clock, whatsapp_utf16, whatsapp_cp1251, whatsapp_line_endings,
-    whatsapp_non_utf8_file_name, whatsapp_only_system_lines, whatsapp_text_before_first_message,
-    whatsapp_invalid_date, whatsapp_binary, whatsapp_nul_after_head, whatsapp_empty,
-    telegram_single_chat, telegram_account_export, telegram_truncated, telegram_invalid_utf8, telegram_bad_message,
-    telegram_binary, telegram_wrong_shape, unknown_json, binary_no_extension,
-    notes_good, notes_stray_quote, deals_good, clients_good, notes_line_endings, deals_cr_only, csv_header_only,
-    notes_unclosed_quote, notes_bad_rows, csv_binary, notes_with_nul, clients_unknown_owner,
+    email_plain,
+    email_crlf,
+    email_alternative,
+    email_html_only,
+    email_with_attachment,
+    email_mislabelled_charset,
+    email_unknown_charset_utf8,
+    email_raw_8bit_headers,
+    email_bogus_encoded_word,
+    email_non_utf8_file_name,
+    email_cut_mid_header,
+    email_cut_mid_boundary,
+    email_cut_mid_base64,
+    email_invalid_base64,
+    email_broken_quoted_printable,
+    email_binary,
+    email_empty,
+    email_no_from_no_date,
+    email_headers_only,
+    email_binary_text_part,
+    email_undecodable_body,
+    email_multipart_without_boundary,
+    mbox_good,
+    mbox_partly_bad,
+    mbox_cut_last_message,
+    mbox_binary,
+    mbox_separator_then_binary,
+    maildir_good,
+    maildir_with_binary_file,
+    maildir_with_empty_file,
+    maildir_with_cut_message,
+    whatsapp_android,
+    whatsapp_ios,
+    whatsapp_us_clock,
+    whatsapp_utf16,
+    whatsapp_cp1251,
+    whatsapp_line_endings,
+    whatsapp_non_utf8_file_name,
+    whatsapp_only_system_lines,
+    whatsapp_text_before_first_message,
+    whatsapp_invalid_date,
+    whatsapp_binary,
+    whatsapp_nul_after_head,
+    whatsapp_empty,
+    telegram_single_chat,
+    telegram_account_export,
+    telegram_truncated,
+    telegram_invalid_utf8,
+    telegram_bad_message,
+    telegram_binary,
+    telegram_wrong_shape,
+    unknown_json,
+    binary_no_extension,
+    notes_good,
+    notes_stray_quote,
+    deals_good,
+    clients_good,
+    notes_line_endings,
+    deals_cr_only,
+    csv_header_only,
+    notes_unclosed_quote,
+    notes_bad_rows,
+    csv_binary,
+    notes_with_nul,
+    clients_unknown_owner,
 )
 
 
@@ -1137,7 +1397,7 @@ def import_corpus(corpus: Corpus, database_url: str, options: ImportOptions) -> 
     try:
         import_paths([corpus.root], database_url=database_url, options=options)
         return ImportOutcome([], time.perf_counter() - started, False)
-    except Exception as error:  # the measurement: an exception escaping the import is a finding
+    except Exception as error:  # noqa: BLE001 - the measurement: an exception escaping the import is a finding
         errors = [Finding("(the whole corpus in one run)", "import", _error_summary(error))]
     cases: dict[str, set[str]] = defaultdict(set)
     for item in corpus.inputs:
@@ -1146,12 +1406,13 @@ def import_corpus(corpus: Corpus, database_url: str, options: ImportOptions) -> 
     return ImportOutcome(errors, time.perf_counter() - started, True)
 
 
-def _import_halving(units: list[Path], database_url: str, options: ImportOptions, errors: list[Finding],
-                    cases: dict[str, set[str]]) -> None:
+def _import_halving(
+    units: list[Path], database_url: str, options: ImportOptions, errors: list[Finding], cases: dict[str, set[str]]
+) -> None:
     try:
         import_paths(units, database_url=database_url, options=options)
         return
-    except Exception as error:  # recorded once it is pinned to one folder
+    except Exception as error:  # noqa: BLE001 - recorded once it is pinned to one folder
         if len(units) == 1:
             errors.append(Finding(units[0].name, ", ".join(sorted(cases[units[0].name])), _error_summary(error)))
             return
@@ -1172,12 +1433,14 @@ def _stored(database_url: str) -> _Stored:
     texts: dict[str, list[tuple[str, str | None, str | None]]] = defaultdict(list)
     quarantine: dict[str, list[tuple[str | None, str, bytes | None]]] = defaultdict(list)
     with session_scope(database_url) as session:
-        for body, subject, issue in session.execute(select(Interaction.body, Interaction.subject,
-                                                           Interaction.decode_issue)):
+        for body, subject, issue in session.execute(
+            select(Interaction.body, Interaction.subject, Interaction.decode_issue)
+        ):
             for token in set(TOKEN.findall(body or "")) | set(TOKEN.findall(subject or "")):
                 texts[token].append((body, subject, issue))
-        rows = session.execute(select(QuarantineItem.id, QuarantineItem.source_path, QuarantineItem.item_ref,
-                                      QuarantineItem.reason)).all()
+        rows = session.execute(
+            select(QuarantineItem.id, QuarantineItem.source_path, QuarantineItem.item_ref, QuarantineItem.reason)
+        ).all()
         for quarantine_id, source_path, item_ref, reason in rows:
             pieces = list(repository.quarantine_bytes(session, quarantine_id))
             quarantine[source_path].append((item_ref, reason, b"".join(pieces) if pieces else None))
@@ -1186,9 +1449,12 @@ def _stored(database_url: str) -> _Stored:
 
 def _difference(stored: str | None, expected: str) -> str:
     stored = stored or ""
-    at = next((i for i, (a, b) in enumerate(zip(stored, expected)) if a != b), min(len(stored), len(expected)))
-    return (f"stored {stored[max(0, at - 20): at + 40]!r} where {expected[max(0, at - 20): at + 40]!r} was "
-            f"expected (at character {at}; lengths {len(stored)} / {len(expected)})")
+    shortest = min(len(stored), len(expected))
+    at = next((i for i, (a, b) in enumerate(zip(stored, expected, strict=False)) if a != b), shortest)
+    return (
+        f"stored {stored[max(0, at - 20) : at + 40]!r} where {expected[max(0, at - 20) : at + 40]!r} was "
+        f"expected (at character {at}; lengths {len(stored)} / {len(expected)})"
+    )
 
 
 def _check_messages(item: FuzzInput, stored: _Stored, findings: Findings) -> None:
@@ -1203,8 +1469,9 @@ def _check_messages(item: FuzzInput, stored: _Stored, findings: Findings) -> Non
         if body != message.body:
             findings.wrongly_decoded.append(Finding(item.name, item.case, "body: " + _difference(body, message.body)))
         if message.subject is not None and subject != message.subject:
-            findings.wrongly_decoded.append(Finding(item.name, item.case,
-                                                    "subject: " + _difference(subject, message.subject)))
+            findings.wrongly_decoded.append(
+                Finding(item.name, item.case, "subject: " + _difference(subject, message.subject))
+            )
 
 
 def _file_bytes(path: Path) -> bytes | None:
@@ -1222,8 +1489,10 @@ def _imported_instead(path: Path, item: FuzzInput, stored: _Stored) -> str:
     if not found:
         return ""
     issues = sorted({str(issue) for _, _, issue in found})
-    return (f"; imported instead as {len(found)} interaction(s), e.g. {found[0][0][:60]!r}, "
-            f"decode_issue: {' | '.join(issues)[:200]}")
+    return (
+        f"; imported instead as {len(found)} interaction(s), e.g. {found[0][0][:60]!r}, "
+        f"decode_issue: {' | '.join(issues)[:200]}"
+    )
 
 
 def _check_quarantine(corpus: Corpus, item: FuzzInput, stored: _Stored, findings: Findings) -> None:
@@ -1233,8 +1502,13 @@ def _check_quarantine(corpus: Corpus, item: FuzzInput, stored: _Stored, findings
             findings.false_quarantine.append(Finding(item.name, item.case, f"quarantined ({item_ref}): {reason}"))
         return
     if not entries:
-        findings.unkept.append(Finding(item.name, item.case, "bad input has no quarantine entry"
-                                       + _imported_instead(corpus.path(item), item, stored)))
+        findings.unkept.append(
+            Finding(
+                item.name,
+                item.case,
+                "bad input has no quarantine entry" + _imported_instead(corpus.path(item), item, stored),
+            )
+        )
         return
     whole = _file_bytes(corpus.path(item))
     for item_ref, reason, kept in entries:
@@ -1247,8 +1521,9 @@ def _check_quarantine(corpus: Corpus, item: FuzzInput, stored: _Stored, findings
         elif kept is None:
             findings.unkept.append(Finding(item.name, item.case, f"{where} kept no bytes: {reason}"))
         elif item_ref is None and whole is not None and kept != whole:
-            findings.unkept.append(Finding(item.name, item.case,
-                                         f"{where} kept {len(kept)} bytes, not the file's {len(whole)}"))
+            findings.unkept.append(
+                Finding(item.name, item.case, f"{where} kept {len(kept)} bytes, not the file's {len(whole)}")
+            )
 
 
 def check_import(corpus: Corpus, database_url: str, outcome: ImportOutcome | None = None) -> Findings:
@@ -1263,8 +1538,13 @@ def check_import(corpus: Corpus, database_url: str, outcome: ImportOutcome | Non
         for item_ref, reason, _ in entries:
             if PARSER_FAILED.search(reason):
                 item = by_path.get(source_path)
-                findings.crashes.append(Finding(item.name if item else source_path, item.case if item else "?",
-                                                f"{CAUGHT} ({item_ref}): {reason}"))
+                findings.crashes.append(
+                    Finding(
+                        item.name if item else source_path,
+                        item.case if item else "?",
+                        f"{CAUGHT} ({item_ref}): {reason}",
+                    )
+                )
     return findings
 
 
@@ -1277,6 +1557,17 @@ def database_counts(database_url: str) -> tuple[int, int]:
 
 
 __all__ = [
-    "CAUGHT", "OUR_DOMAIN", "Corpus", "ExpectedMessage", "Finding", "Findings", "FuzzInput", "ImportOutcome",
-    "check_import", "database_counts", "describe", "generate_corpus", "import_corpus",
+    "CAUGHT",
+    "OUR_DOMAIN",
+    "Corpus",
+    "ExpectedMessage",
+    "Finding",
+    "Findings",
+    "FuzzInput",
+    "ImportOutcome",
+    "check_import",
+    "database_counts",
+    "describe",
+    "generate_corpus",
+    "import_corpus",
 ]

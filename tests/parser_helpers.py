@@ -19,5 +19,7 @@ def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path
 def split(results: Iterable) -> tuple[list[ParsedInteraction], list[Quarantined]]:
     """A parser's results as (interactions, quarantined)."""
     results = list(results)
-    return ([r for r in results if isinstance(r, ParsedInteraction)],
-            [r for r in results if isinstance(r, Quarantined)])
+    return (
+        [r for r in results if isinstance(r, ParsedInteraction)],
+        [r for r in results if isinstance(r, Quarantined)],
+    )

@@ -45,7 +45,9 @@ def test_notes_with_cr_only_line_endings_are_read_row_by_row(tmp_path: Path) -> 
     notes, quarantined = split(crm_csv.parse_notes(path))
     assert quarantined == []
     assert [(n.body, n.source_ref) for n in notes] == [
-        ("First note", f"{path}#line 2"), ("Two\rlines", f"{path}#line 3")]
+        ("First note", f"{path}#line 2"),
+        ("Two\rlines", f"{path}#line 3"),
+    ]
 
 
 def test_binary_csv_is_quarantined_alone_with_its_bytes(database_url: str, tmp_path: Path) -> None:
@@ -63,18 +65,21 @@ def test_binary_csv_is_quarantined_alone_with_its_bytes(database_url: str, tmp_p
 # --- 2. Short legacy-encoded texts --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "encoding"), [
-    ("Заметка в cp1251", "cp1251"),
-    ("Клиент просит скидку на следующий квартал", "cp1251"),
-    ("ООО РОМАШКА", "cp1251"),
-    ("привет как дела", "cp1251"),
-    ("Заметка в koi8", "koi8-r"),
-    ("привет как дела", "koi8-r"),
-    ("Spotkanie w środę", "cp1250"),
-    ("Klient prosi o rabat, Łódź", "cp1250"),
-    ("Spotkanie w środę", "iso-8859-2"),
-    ("Zażółć gęślą jaźń, Śląsk", "iso-8859-2"),
-])
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("Заметка в cp1251", "cp1251"),
+        ("Клиент просит скидку на следующий квартал", "cp1251"),
+        ("ООО РОМАШКА", "cp1251"),
+        ("привет как дела", "cp1251"),
+        ("Заметка в koi8", "koi8-r"),
+        ("привет как дела", "koi8-r"),
+        ("Spotkanie w środę", "cp1250"),
+        ("Klient prosi o rabat, Łódź", "cp1250"),
+        ("Spotkanie w środę", "iso-8859-2"),
+        ("Zażółć gęślą jaźń, Śląsk", "iso-8859-2"),
+    ],
+)
 def test_short_legacy_texts_decode_to_what_was_written(text: str, encoding: str) -> None:
     decoded = decode_text(text.encode(encoding))
     assert (decoded.text, decoded.suspect_reason) == (text, None)
@@ -118,8 +123,11 @@ def test_undecodable_notes_file_is_quarantined_with_the_reason(tmp_path: Path) -
 
 
 def test_unclosed_quote_does_not_merge_rows(tmp_path: Path) -> None:
-    text = (NOTES_HEADER + 'Alpha,Anna,2025-03-01,"Opened and never closed\n'
-            "Alpha,Anna,2025-03-02,Second note\n" 'Alpha,Anna,2025-03-03,"Quoted, properly"\n')
+    text = (
+        NOTES_HEADER + 'Alpha,Anna,2025-03-01,"Opened and never closed\n'
+        "Alpha,Anna,2025-03-02,Second note\n"
+        'Alpha,Anna,2025-03-03,"Quoted, properly"\n'
+    )
     path = write(tmp_path, "notes.csv", text)
     notes, quarantined = split(crm_csv.parse_notes(path))
     assert [n.body for n in notes] == ["Second note", "Quoted, properly"]
@@ -156,8 +164,11 @@ def test_malformed_line_is_quarantined_and_reading_goes_on(tmp_path: Path) -> No
 
 
 def test_chat_of_only_system_lines_is_quarantined_with_the_reason(tmp_path: Path) -> None:
-    text = ("31.12.21, 21:15 - Messages and calls are end-to-end encrypted. Tap to learn more.\n"
-            "31.12.21, 21:15 - Anna created group \"Alpha\"\n" "31.12.21, 21:16 - Anna added Ivan\n")
+    text = (
+        "31.12.21, 21:15 - Messages and calls are end-to-end encrypted. Tap to learn more.\n"
+        '31.12.21, 21:15 - Anna created group "Alpha"\n'
+        "31.12.21, 21:16 - Anna added Ivan\n"
+    )
     [result] = whatsapp.parse(write(tmp_path, "WhatsApp Chat with Alpha.txt", text))
     assert result.item_ref is None and "no messages" in result.reason and "3 system lines" in result.reason
 
@@ -212,8 +223,15 @@ def test_large_single_line_file_is_kept_whole(database_url: str, tmp_path: Path)
 
 def test_small_quarantined_bytes_read_back_the_same_way(database_url: str) -> None:
     with session_scope(database_url) as session:
-        repository.add_quarantine(session, source_path="a.csv", source_kind="notes", item_ref="line 2",
-                                  reason="unreadable date", raw=b"row\n", import_run_id=None)
+        repository.add_quarantine(
+            session,
+            source_path="a.csv",
+            source_kind="notes",
+            item_ref="line 2",
+            reason="unreadable date",
+            raw=b"row\n",
+            import_run_id=None,
+        )
         [item] = repository.quarantine_items(session)
         assert list(repository.quarantine_bytes(session, item.id)) == [b"row\n"]
 

@@ -37,16 +37,17 @@ class Clients:
 
     def queued(self) -> set[tuple[int, str, str]]:
         with session_scope(self.url) as session:
-            return set(session.execute(select(BuildRequest.client_id, BuildRequest.scope_key,
-                                              BuildRequest.language)))
+            return set(session.execute(select(BuildRequest.client_id, BuildRequest.scope_key, BuildRequest.language)))
 
     def rendered(self, client_id: int) -> dict[tuple[str, str], bool]:
         """(scope key, language) of the client's rendered summaries -> whether any of them is stale."""
         found: dict[tuple[str, str], bool] = {}
         with session_scope(self.url) as session:
-            for key, language, stale in session.execute(select(
-                    RenderedSummary.scope_key, RenderedSummary.language, RenderedSummary.stale)
-                    .where(RenderedSummary.client_id == client_id)):
+            for key, language, stale in session.execute(
+                select(RenderedSummary.scope_key, RenderedSummary.language, RenderedSummary.stale).where(
+                    RenderedSummary.client_id == client_id
+                )
+            ):
                 found[(key, language)] = found.get((key, language), False) or stale
         return found
 
@@ -73,10 +74,11 @@ def clients(database_url: str, tmp_path: Path) -> Clients:
     """Public summaries in English built for both clients; nothing queued."""
     with session_scope(database_url) as session:
         repository.upsert_user(session, login="rrep", name="Robin Rep", email=REP_EMAIL)
-    made = Clients(database_url,
-                   import_mail(database_url, tmp_path, 2, "We would like to order 5 pallets by 30 November.",
-                               "Pallet Buyers Ltd"),
-                   import_mail(database_url, tmp_path, 3, "Please quote 20 crates.", "Crate Makers Ltd"))
+    made = Clients(
+        database_url,
+        import_mail(database_url, tmp_path, 2, "We would like to order 5 pallets by 30 November.", "Pallet Buyers Ltd"),
+        import_mail(database_url, tmp_path, 3, "Please quote 20 crates.", "Crate Makers Ltd"),
+    )
     assert not summarize([str(made.pallets), str(made.crates)], languages=["en"], database_url=database_url).failed
     with session_scope(database_url) as session:
         session.execute(RefreshRequest.__table__.delete())

@@ -11,7 +11,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -60,9 +60,23 @@ def redis_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Re
     if binary is None:
         pytest.skip("redis-server is not installed (apt-get install redis-server); these tests need a real one")
     port = _free_port()
-    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no", "--dir", str(tmp_path)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         url = f"redis://127.0.0.1:{port}/0"
         _wait_until_up(url, process)
@@ -153,7 +167,7 @@ def summary(generated_at: datetime, root_hash: str) -> CachedSummary:
 def test_an_older_write_never_replaces_a_newer_entry(redis_server):
     cache = RedisCache(redis_server.url)
     key = SummaryKey(7, "public", "brief", "en")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     cache.put(key, summary(now, "new"))
     cache.put(key, summary(now - timedelta(seconds=1), "old"))  # a reader that read the row before the refresh
     assert cache.get(key).root_hash == "new"
@@ -164,7 +178,7 @@ def test_an_older_write_never_replaces_a_newer_entry(redis_server):
 def test_an_unconfirmed_newer_entry_gives_way_to_the_database_row(redis_server):
     cache = RedisCache(redis_server.url, verify_seconds=0.2)
     key = SummaryKey(7, "public", "brief", "en")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     cache.put(key, summary(now, "rolled-back"))  # its database write never committed
     time.sleep(0.25)
     assert cache.get(key) is None  # unconfirmed for too long: the caller reads the database
@@ -175,8 +189,7 @@ def test_an_unconfirmed_newer_entry_gives_way_to_the_database_row(redis_server):
 def test_local_cache_keeps_the_newer_summary():
     cache = LocalCache()
     key = SummaryKey(9, "public", "brief", "en")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     cache.put(key, summary(now, "new"))
     cache.put(key, summary(now - timedelta(seconds=1), "old"))
     assert cache.get(key).root_hash == "new"
-

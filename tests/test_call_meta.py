@@ -15,11 +15,21 @@ from transcription.results import Segment, Transcript
 
 
 def transcript() -> Transcript:
-    segments = (Segment(0.0, 4.5, "Good morning, this is Dana from sales.", "agent", 0, -0.2, 0.01),
-                Segment(4.5, 11.0, "We will order 40 pallets next week.", "client", 1, -0.2, 0.01),
-                Segment(71.25, 80.0, "Then I send the contract on Friday.", "agent", 0, -0.2, 0.01))
-    return Transcript(segments=segments, language="en", language_probability=0.99, language_source="given",
-                      duration_s=80.0, speech_s=24.0, channels=2, sample_rate=8000)
+    segments = (
+        Segment(0.0, 4.5, "Good morning, this is Dana from sales.", "agent", 0, -0.2, 0.01),
+        Segment(4.5, 11.0, "We will order 40 pallets next week.", "client", 1, -0.2, 0.01),
+        Segment(71.25, 80.0, "Then I send the contract on Friday.", "agent", 0, -0.2, 0.01),
+    )
+    return Transcript(
+        segments=segments,
+        language="en",
+        language_probability=0.99,
+        language_source="given",
+        duration_s=80.0,
+        speech_s=24.0,
+        channels=2,
+        sample_rate=8000,
+    )
 
 
 def test_a_transcribed_call_gives_engines_the_start_of_every_line(database_url: str, tmp_path: Path) -> None:

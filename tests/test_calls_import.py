@@ -1,7 +1,7 @@
 """Call recordings as an import source: sniffing, metadata from sidecars and manifests, registration."""
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -18,9 +18,11 @@ from tests.audio_files import (
 )
 from tests.db import import_paths, session_scope
 
-MANIFEST = ("file,client,phone,agent,started_at,direction,language\n"
-            "a.mp3,Omega Bank,+48 22 555 0100,Jan Nowak,2025-12-02 14:05,inbound,pl\n"
-            "b.ogg,Omega Bank,,Jan Nowak,2025-12-03T09:00:00+01:00,outbound,\n")
+MANIFEST = (
+    "file,client,phone,agent,started_at,direction,language\n"
+    "a.mp3,Omega Bank,+48 22 555 0100,Jan Nowak,2025-12-02 14:05,inbound,pl\n"
+    "b.ogg,Omega Bank,,Jan Nowak,2025-12-03T09:00:00+01:00,outbound,\n"
+)
 
 
 def only(results: list) -> ParsedRecording | Quarantined:
@@ -33,9 +35,12 @@ def test_sidecar_metadata_and_content_hash(tmp_path: Path) -> None:
     recording = only(list(calls.parse(audio)))
     assert isinstance(recording, ParsedRecording)
     assert recording.content_hash == hashlib.sha256(FIXTURE_CALL.read_bytes()).hexdigest()
-    assert recording.started_at == datetime(2025, 11, 20, 17, 30, tzinfo=timezone.utc)
+    assert recording.started_at == datetime(2025, 11, 20, 17, 30, tzinfo=UTC)
     assert (recording.client.value, recording.client_hint, recording.agent) == (
-        "+1 415 555 0123", "Delta Retail", "Sara Lee")
+        "+1 415 555 0123",
+        "Delta Retail",
+        "Sara Lee",
+    )
     assert recording.outbound is False and recording.language == "en"
     assert recording.meta["channels"] == {"0": "client", "1": "agent"}
 
@@ -47,7 +52,11 @@ def test_manifest_rows_by_file_name(tmp_path: Path) -> None:
     first = only(list(calls.parse(tmp_path / "a.mp3")))
     second = only(list(calls.parse(tmp_path / "b.ogg")))
     assert (first.client_hint, first.client.value, first.language, first.outbound) == (
-        "Omega Bank", "+48 22 555 0100", "pl", False)
+        "Omega Bank",
+        "+48 22 555 0100",
+        "pl",
+        False,
+    )
     assert first.started_at.tzinfo is not None  # naive manifest times are read in the source time zone
     assert (second.client.value, second.language, second.outbound) == (None, None, True)
     assert second.meta["channels"] == {"0": "agent", "1": "client"}

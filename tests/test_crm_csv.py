@@ -1,6 +1,6 @@
 """CRM CSV parsing: notes and deal-stage history, delimiters, encodings, bad rows."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -35,7 +35,7 @@ def test_notes_with_semicolons_and_bom(tmp_path: Path) -> None:
     assert multi_line.body == "Multi-line note;\r\nwith a semicolon"
     assert multi_line.occurred_at == datetime(2025, 3, 21, 15, 30, tzinfo=WARSAW)
     assert (multi_line.scope, multi_line.privileged) == ("legal", True)
-    assert short.occurred_at == datetime(2025, 3, 22, 9, 0, tzinfo=timezone.utc)
+    assert short.occurred_at == datetime(2025, 3, 22, 9, 0, tzinfo=UTC)
     assert short.privileged and short.source_ref == f"{path}#line 7"
     [bad] = quarantined
     assert bad.item_ref == "line 5"
@@ -47,7 +47,7 @@ def test_notes_in_cp1251_with_written_dates(tmp_path: Path) -> None:
     text = (
         "client,author,created_at,text,privileged\n"
         "ООО Ромашка,Иван Петров,3 марта 2025,Клиент просит скидку на следующий квартал,да\n"
-        "ООО Ромашка,Иван Петров,\"March 3, 2025\",Отправили коммерческое предложение,нет\n"
+        'ООО Ромашка,Иван Петров,"March 3, 2025",Отправили коммерческое предложение,нет\n'
         "ООО Ромашка,,2025-03-04,Нет автора,нет\n"
         "ООО Ромашка,Иван Петров,2025-03-05,Неверный флаг,может быть\n"
     )
@@ -107,8 +107,16 @@ def test_deals(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "amount"),
-    [("12 000,50", 12000.5), ("12,000.50", 12000.5), ("12.000,50", 12000.5), ("12000", 12000.0),
-     ("1,5", 1.5), ("0.125", 0.125), ("1.234.567", 1234567.0), ("-300.25", -300.25)],
+    [
+        ("12 000,50", 12000.5),
+        ("12,000.50", 12000.5),
+        ("12.000,50", 12000.5),
+        ("12000", 12000.0),
+        ("1,5", 1.5),
+        ("0.125", 0.125),
+        ("1.234.567", 1234567.0),
+        ("-300.25", -300.25),
+    ],
 )
 def test_amounts(text: str, amount: float) -> None:
     assert crm_csv.parse_amount(text) == amount
@@ -126,7 +134,7 @@ def test_bad_amounts(text: str) -> None:
         ("03.04.2025 10:00", datetime(2025, 4, 3, 10, 0, tzinfo=WARSAW)),
         ("2025-04-03", datetime(2025, 4, 3, tzinfo=WARSAW)),
         ("3 kwietnia 2025", datetime(2025, 4, 3, tzinfo=WARSAW)),
-        ("2025-04-03T10:00:00Z", datetime(2025, 4, 3, 10, 0, tzinfo=timezone.utc)),
+        ("2025-04-03T10:00:00Z", datetime(2025, 4, 3, 10, 0, tzinfo=UTC)),
     ],
 )
 def test_dates(text: str, expected: datetime) -> None:
@@ -176,13 +184,22 @@ def test_sniff() -> None:
 @pytest.mark.parametrize("row_break", ["\r", "\r\n"])
 def test_a_line_break_left_unquoted_inside_a_note_stays_in_its_text(tmp_path: Path, row_break: str) -> None:
     """Writers quote only fields holding their own line ending: a CR-ended row may hold a bare LF."""
-    rows = ["client,author,created_at,text,note_id", "Alpha,Anna,2025-03-01T10:00:00,First line\nsecond line,N-1",
-            "Alpha,Anna,2025-03-02T10:00:00,Next note,N-2", ""]
-    path = write(tmp_path, "notes.csv", row_break.join(rows) if row_break == "\r" else
-                 "\r".join(rows[:2]) + "\r\n" + "\r\n".join(rows[2:]))
+    rows = [
+        "client,author,created_at,text,note_id",
+        "Alpha,Anna,2025-03-01T10:00:00,First line\nsecond line,N-1",
+        "Alpha,Anna,2025-03-02T10:00:00,Next note,N-2",
+        "",
+    ]
+    path = write(
+        tmp_path,
+        "notes.csv",
+        row_break.join(rows) if row_break == "\r" else "\r".join(rows[:2]) + "\r\n" + "\r\n".join(rows[2:]),
+    )
     notes, quarantined = split(crm_csv.parse_notes(path))
-    assert [(note.body, note.external_id) for note in notes] == [("First line\nsecond line", "N-1"),
-                                                                   ("Next note", "N-2")]
+    assert [(note.body, note.external_id) for note in notes] == [
+        ("First line\nsecond line", "N-1"),
+        ("Next note", "N-2"),
+    ]
     assert not quarantined
 
 

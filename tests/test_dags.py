@@ -36,7 +36,7 @@ from storage.models import (
 )
 from tests.conftest import POSTGRES_ADMIN_URL, REPO_ROOT, _admin_execute, _database_url
 from tests.db import session_scope
-from tests.test_jobs import client_id, count, drop  # noqa: F401 - ``drop`` is a fixture
+from tests.test_jobs import client_id, count
 
 if importlib.util.find_spec("airflow") is None:
     pytest.skip("apache-airflow is not installed: pip install 'dossier[airflow]'", allow_module_level=True)
@@ -65,9 +65,13 @@ def airflow_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         url = _database_url(name)
     else:
         url = f"sqlite:///{home / 'airflow.db'}"
-    env = {"AIRFLOW_HOME": str(home), "AIRFLOW_CONFIG": str(DAGS / "airflow.cfg"),
-           "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-           "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": url}
+    env = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW_CONFIG": str(DAGS / "airflow.cfg"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": url,
+    }
     if POSTGRES_ADMIN_URL:  # psycopg 3 serves both; Airflow would otherwise ask for asyncpg
         env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] = url
     with pytest.MonkeyPatch.context() as patch:
@@ -123,10 +127,14 @@ def snapshot() -> dict[str, Any]:
     """Everything a refresh produces, without timestamps: trees, renderings, the queue."""
     with session_scope() as session:
         names = dict(session.execute(select(Client.id, Client.name)).all())
-        rendered = {(names[r.client_id], r.format, r.language, r.stale): (r.root_hash, r.markdown)
-                    for r in session.scalars(select(RenderedSummary))}
-        nodes = {(names[n.client_id], n.scope_key, n.level, n.bucket_start, n.chunk): n.input_hash
-                 for n in session.scalars(select(SummaryNode))}
+        rendered = {
+            (names[r.client_id], r.format, r.language, r.stale): (r.root_hash, r.markdown)
+            for r in session.scalars(select(RenderedSummary))
+        }
+        nodes = {
+            (names[n.client_id], n.scope_key, n.level, n.bucket_start, n.chunk): n.input_hash
+            for n in session.scalars(select(SummaryNode))
+        }
         queue = sorted(names[cid] for cid in session.scalars(select(RefreshRequest.client_id)))
     return {"rendered": rendered, "nodes": nodes, "queue": queue}
 
@@ -151,16 +159,23 @@ def test_dagbag_has_no_errors_and_the_schedules(airflow_env: dict[str, str]) -> 
 
 
 def test_parsing_the_dags_imports_no_library_code(airflow_env: dict[str, str]) -> None:
-    code = ("import sys; from airflow.dag_processing.dagbag import DagBag; bag = DagBag(sys.argv[1]); "
-            "assert not bag.import_errors, bag.import_errors; "
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'dossier', 'storage', 'summarizer', 'ingest'}))")
-    result = subprocess.run([sys.executable, "-c", code, str(DAGS)], capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "PYTHONPATH": str(DAGS)})
+    code = (
+        "import sys; from airflow.dag_processing.dagbag import DagBag; bag = DagBag(sys.argv[1]); "
+        "assert not bag.import_errors, bag.import_errors; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'dossier', 'storage', 'summarizer', 'ingest'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(DAGS)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(DAGS)},
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
-def test_ingest_then_refresh_and_notify(dagbag: Any, drop: Path, fast: None) -> None:  # noqa: F811
+def test_ingest_then_refresh_and_notify(dagbag: Any, drop: Path, fast: None) -> None:
     from airflow.models.asset import AssetEvent
     from airflow.utils.session import create_session
 
@@ -175,8 +190,12 @@ def test_ingest_then_refresh_and_notify(dagbag: Any, drop: Path, fast: None) -> 
 
     state, tasks = run(dagbag, "dossier_refresh")
     assert state == "success"
-    assert tasks == {"find_dirty": ["success"], "refresh_batch": ["success"] * 3, "tally": ["success"],
-                     "notify": ["success"]}
+    assert tasks == {
+        "find_dirty": ["success"],
+        "refresh_batch": ["success"] * 3,
+        "tally": ["success"],
+        "notify": ["success"],
+    }
     assert len(fresh_clients()) == 5 and count(RefreshRequest) == 0
     notifications = count(Delivery)
     assert notifications > 0
@@ -187,8 +206,12 @@ def test_ingest_then_refresh_and_notify(dagbag: Any, drop: Path, fast: None) -> 
     assert (count(Interaction), count(Delivery)) == (interactions, notifications)
 
 
-def test_a_failing_client_fails_only_its_own_task_instance(dagbag: Any, drop: Path, fast: None,  # noqa: F811
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_client_fails_only_its_own_task_instance(
+    dagbag: Any,
+    drop: Path,
+    fast: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from summarizer import service
 
     jobs.ingest_drop_folders()
@@ -216,8 +239,12 @@ class Killed(BaseException):
     """The worker dies mid-batch: not an error the library may catch and record."""
 
 
-def test_a_refresh_killed_mid_run_then_rerun_equals_a_clean_run(dagbag: Any, drop: Path, fast: None,  # noqa: F811
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_refresh_killed_mid_run_then_rerun_equals_a_clean_run(
+    dagbag: Any,
+    drop: Path,
+    fast: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from summarizer import service
 
     changed = jobs.ingest_drop_folders()
@@ -250,7 +277,7 @@ def test_a_refresh_killed_mid_run_then_rerun_equals_a_clean_run(dagbag: Any, dro
 
 
 @pytest.mark.skipif(importlib.util.find_spec("faster_whisper") is None, reason="needs the audio extra")
-def test_transcribe_maps_batches_and_announces(dagbag: Any, drop: Path) -> None:  # noqa: F811
+def test_transcribe_maps_batches_and_announces(dagbag: Any, drop: Path) -> None:
     from tests.audio_files import copy_fixture_call, write_corrupt, write_sidecar
 
     copy_fixture_call(drop / "calls")
@@ -259,8 +286,10 @@ def test_transcribe_maps_batches_and_announces(dagbag: Any, drop: Path) -> None:
     with session_scope() as session:
         session.execute(delete(RefreshRequest))
     state, tasks = run(dagbag, "dossier_transcribe")
-    assert (state, tasks) == ("success", {"find_recordings": ["success"], "transcribe": ["success"],
-                                          "announce": ["success"]})
+    assert (state, tasks) == (
+        "success",
+        {"find_recordings": ["success"], "transcribe": ["success"], "announce": ["success"]},
+    )
     with session_scope() as session:
         statuses = sorted(session.scalars(select(Recording.status)))
     assert statuses == ["done", "quarantined"]
@@ -269,11 +298,13 @@ def test_transcribe_maps_batches_and_announces(dagbag: Any, drop: Path) -> None:
 
 
 def test_no_recordings_nothing_to_transcribe(dagbag: Any) -> None:
-    assert run(dagbag, "dossier_transcribe") == ("success", {"find_recordings": ["success"],
-                                                             "transcribe": ["skipped"], "announce": ["skipped"]})
+    assert run(dagbag, "dossier_transcribe") == (
+        "success",
+        {"find_recordings": ["success"], "transcribe": ["skipped"], "announce": ["skipped"]},
+    )
 
 
-def test_weekly_refresh_digest_quarterly_and_handover(dagbag: Any, drop: Path, fast: None) -> None:  # noqa: F811
+def test_weekly_refresh_digest_quarterly_and_handover(dagbag: Any, drop: Path, fast: None) -> None:
     jobs.ingest_drop_folders()
     state, tasks = run(dagbag, "dossier_weekly_refresh")
     assert (state, tasks["refresh_batch"], tasks["tally"]) == ("success", ["success"] * 3, ["success"])
@@ -281,8 +312,10 @@ def test_weekly_refresh_digest_quarterly_and_handover(dagbag: Any, drop: Path, f
 
     recipients = len(jobs.digest_managers())  # 2 managers and the 4 reps who own clients
     for _ in range(2):
-        assert run(dagbag, "dossier_monday_digest") == ("success", {"managers": ["success"],
-                                                                    "digest": ["success"] * recipients})
+        assert run(dagbag, "dossier_monday_digest") == (
+            "success",
+            {"managers": ["success"], "digest": ["success"] * recipients},
+        )
         with session_scope() as session:
             digests = session.scalars(select(Delivery).where(Delivery.kind == "digest")).all()
         assert len(digests) == recipients == 6 and all(d.text_body for d in digests)
@@ -300,8 +333,9 @@ def test_weekly_refresh_digest_quarterly_and_handover(dagbag: Any, drop: Path, f
     assert (state, tasks) == ("failed", {"handover_report": ["failed"]})
 
 
-def test_dossier_airflow_runs_standalone_on_loopback_with_the_project_config(monkeypatch: pytest.MonkeyPatch,
-                                                                            tmp_path: Path) -> None:
+def test_dossier_airflow_runs_standalone_on_loopback_with_the_project_config(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     from dossier.cli import airflow as airflow_command
     from dossier.cli.airflow import absolute_database_url, airflow_environment
 

@@ -13,34 +13,127 @@ from summarizer.grounding import check_grounding, source_texts
 from summarizer.notes import Citation, Claim, ClaimKind, Notes, SourceItem
 
 MONTHS = {  # the month name as written after a day number, per language
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"),
-    "ru": ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября",
-           "ноября", "декабря"),
-    "pl": ("stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca", "lipca", "sierpnia", "września",
-           "października", "listopada", "grudnia"),
-    "uk": ("січня", "лютого", "березня", "квітня", "травня", "червня", "липня", "серпня", "вересня", "жовтня",
-           "листопада", "грудня"),
-    "de": ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
-           "November", "Dezember"),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+    "ru": (
+        "января",
+        "февраля",
+        "марта",
+        "апреля",
+        "мая",
+        "июня",
+        "июля",
+        "августа",
+        "сентября",
+        "октября",
+        "ноября",
+        "декабря",
+    ),
+    "pl": (
+        "stycznia",
+        "lutego",
+        "marca",
+        "kwietnia",
+        "maja",
+        "czerwca",
+        "lipca",
+        "sierpnia",
+        "września",
+        "października",
+        "listopada",
+        "grudnia",
+    ),
+    "uk": (
+        "січня",
+        "лютого",
+        "березня",
+        "квітня",
+        "травня",
+        "червня",
+        "липня",
+        "серпня",
+        "вересня",
+        "жовтня",
+        "листопада",
+        "грудня",
+    ),
+    "de": (
+        "Januar",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
+    ),
 }
-PROMISE = {"en": "I will send the signed contract {}.", "ru": "Отправлю подписанный договор {}.",
-           "pl": "Wyślę podpisaną umowę {}.", "uk": "I will send the signed contract {}.",
-           "de": "I will send the signed contract {}."}
+PROMISE = {
+    "en": "I will send the signed contract {}.",
+    "ru": "Отправлю подписанный договор {}.",
+    "pl": "Wyślę podpisaną umowę {}.",
+    "uk": "I will send the signed contract {}.",
+    "de": "I will send the signed contract {}.",
+}
 BY = {"en": "by", "ru": "до", "pl": "do", "uk": "до", "de": "bis"}
 RELATIVE = {
-    "en": ("tomorrow", "the day after tomorrow", "next week", "in 3 days", "in a week", "in two weeks", "by Friday",
-           "by Monday", "by the end of the week", "by the end of the month", "this week"),
-    "ru": ("завтра", "послезавтра", "на следующей неделе", "через неделю", "через 5 дней", "до пятницы",
-           "в понедельник", "до конца недели", "до конца месяца"),
-    "pl": ("jutro", "pojutrze", "w przyszłym tygodniu", "za 3 dni", "do piątku", "we wtorek", "do końca tygodnia",
-           "do końca miesiąca"),
+    "en": (
+        "tomorrow",
+        "the day after tomorrow",
+        "next week",
+        "in 3 days",
+        "in a week",
+        "in two weeks",
+        "by Friday",
+        "by Monday",
+        "by the end of the week",
+        "by the end of the month",
+        "this week",
+    ),
+    "ru": (
+        "завтра",
+        "послезавтра",
+        "на следующей неделе",
+        "через неделю",
+        "через 5 дней",
+        "до пятницы",
+        "в понедельник",
+        "до конца недели",
+        "до конца месяца",
+    ),
+    "pl": (
+        "jutro",
+        "pojutrze",
+        "w przyszłym tygodniu",
+        "za 3 dni",
+        "do piątku",
+        "we wtorek",
+        "do końca tygodnia",
+        "do końca miesiąca",
+    ),
 }
 MONTH_END = {"en": ("by the end of {}", "in {}"), "ru": ("до конца {}",), "pl": ("do końca {}",)}
 
 days = st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31))
 written_at = st.datetimes(min_value=datetime(2021, 1, 1), max_value=datetime(2029, 12, 31)).map(
-    lambda moment: moment.replace(tzinfo=UTC))
+    lambda moment: moment.replace(tzinfo=UTC)
+)
 
 
 @st.composite
@@ -80,8 +173,15 @@ wordings = st.one_of(numeric(), named(), relative(), month_end())
 
 
 def promise(sentence: str, at: datetime) -> SourceItem:
-    return SourceItem(interaction_id=1, occurred_at=at, channel="email", direction="outbound",
-                      author="Jan Kowalski", subject=None, text=sentence)
+    return SourceItem(
+        interaction_id=1,
+        occurred_at=at,
+        channel="email",
+        direction="outbound",
+        author="Jan Kowalski",
+        subject=None,
+        text=sentence,
+    )
 
 
 def kept(claim: Claim, item: SourceItem) -> bool:
@@ -114,18 +214,24 @@ def test_a_made_up_due_date_is_not_grounded(wording: tuple[str, str], at: dateti
         made_up = claim.due + timedelta(days=shift)
         assume(made_up != at.date())
         assert not kept(claim.model_copy(update={"due": made_up}), item), (item.text, at.date(), made_up)
-        stated = Claim(kind=ClaimKind.ACTION, text=f"The contract is due on {made_up.isoformat()}.",
-                       sources=[Citation(interaction_id=1)])
+        stated = Claim(
+            kind=ClaimKind.ACTION,
+            text=f"The contract is due on {made_up.isoformat()}.",
+            sources=[Citation(interaction_id=1)],
+        )
         assert not kept(stated, item), (item.text, made_up)
 
 
-@pytest.mark.parametrize(("text", "due"), [
-    ("I will send the contract by the end of May.", date(2024, 5, 31)),
-    ("I will send the contract in June.", date(2024, 6, 30)),
-    ("Пришлём счёт через неделю.", date(2024, 3, 20)),
-    ("Wyślę umowę do końca maja.", date(2024, 5, 31)),
-    ("I will send the quote in 3 days.", date(2024, 3, 16)),
-])
+@pytest.mark.parametrize(
+    ("text", "due"),
+    [
+        ("I will send the contract by the end of May.", date(2024, 5, 31)),
+        ("I will send the contract in June.", date(2024, 6, 30)),
+        ("Пришлём счёт через неделю.", date(2024, 3, 20)),
+        ("Wyślę umowę do końca maja.", date(2024, 5, 31)),
+        ("I will send the quote in 3 days.", date(2024, 3, 16)),
+    ],
+)
 def test_month_ends_and_relative_phrases_ground(text: str, due: date) -> None:
     """Extraction read these due dates before, and grounding then dropped the claim quoting them."""
     item = promise(text, datetime(2024, 3, 13, 10, tzinfo=UTC))
@@ -134,24 +240,37 @@ def test_month_ends_and_relative_phrases_ground(text: str, due: date) -> None:
     assert kept(claims[0], item)
 
 
-@pytest.mark.parametrize(("source", "claimed", "grounded"), [
-    ("Поставка 15 березня 2024 року.", "Delivery on 2024-03-15.", True),  # uk
-    ("Lieferung am 5. März 2024.", "Delivery on 2024-03-05.", True),  # de
-    ("Dostawa 5 października 2024.", "Delivery on 05.10.2024.", True),
-    ("Поставка 15 березня 2024 року.", "Delivery on 2024-03-16.", False),
-    ("Lieferung am 5. März 2024.", "Delivery on 2024-05-03.", False),
-])
+@pytest.mark.parametrize(
+    ("source", "claimed", "grounded"),
+    [
+        ("Поставка 15 березня 2024 року.", "Delivery on 2024-03-15.", True),  # uk
+        ("Lieferung am 5. März 2024.", "Delivery on 2024-03-05.", True),  # de
+        ("Dostawa 5 października 2024.", "Delivery on 05.10.2024.", True),
+        ("Поставка 15 березня 2024 року.", "Delivery on 2024-03-16.", False),
+        ("Lieferung am 5. März 2024.", "Delivery on 2024-05-03.", False),
+    ],
+)
 def test_month_names_in_more_languages_ground(source: str, claimed: str, grounded: bool) -> None:
-    item = SourceItem(interaction_id=1, occurred_at=datetime(2024, 1, 10, tzinfo=UTC), channel="email",
-                      direction="inbound", author=None, subject=None, text=source)
+    item = SourceItem(
+        interaction_id=1,
+        occurred_at=datetime(2024, 1, 10, tzinfo=UTC),
+        channel="email",
+        direction="inbound",
+        author=None,
+        subject=None,
+        text=source,
+    )
     claim = Claim(kind=ClaimKind.EVENT, text=claimed, sources=[Citation(interaction_id=1)])
     assert kept(claim, item) is grounded
 
 
-@pytest.mark.parametrize(("text", "wording"), [
-    ("We will, in this case, send it in June.", "in June"),  # "in this" names no month
-    ("Отправлю договор до 15 березня.", "15 березня"),
-    ("Wyślę umowę do piątku.", "piątku"),
-])
+@pytest.mark.parametrize(
+    ("text", "wording"),
+    [
+        ("We will, in this case, send it in June.", "in June"),  # "in this" names no month
+        ("Отправлю договор до 15 березня.", "15 березня"),
+        ("Wyślę umowę do piątku.", "piątku"),
+    ],
+)
 def test_due_wording_is_a_date_the_text_names(text: str, wording: str) -> None:
     assert due_wording(text) == wording

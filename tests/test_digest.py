@@ -44,8 +44,15 @@ def load_summarized_sample(folder: Path) -> Sample:
     sample = generate_sample(folder)
     with session_scope() as session:
         for user in sample.users:
-            repository.upsert_user(session, login=user.login, name=user.name, email=user.email, role=user.role,
-                                   team=user.team, language=user.language)
+            repository.upsert_user(
+                session,
+                login=user.login,
+                name=user.name,
+                email=user.email,
+                role=user.role,
+                team=user.team,
+                language=user.language,
+            )
     import_paths(sample.paths)
     report = summarize(all_clients=True, as_of=AS_OF, languages=["en"])
     assert not report.failed
@@ -130,7 +137,8 @@ def client_of(interaction_id: int) -> str:
 
 
 def test_the_managers_digest_arrives_as_text_and_html_with_their_clients_and_cited_overdue_promises(
-        summarized_sample, smtp_server):
+    summarized_sample, smtp_server
+):
     output = run_digest("--manager", "pnowak", "--send")
 
     assert "1 sent" in output
@@ -153,9 +161,15 @@ def test_the_managers_digest_arrives_as_text_and_html_with_their_clients_and_cit
     assert all(client_of(int(i)) == "Bałtyk Logistyka" for i in MARKER.findall(ours))
     # this week's change, cited
     assert "Co się zmieniło w tym tygodniu" in text and "Есть новости по бюджету на LP-40?" in text
-    assert re.search(r'Есть новости по бюджету на LP-40\? <cite>\[#\d+\]</cite>', html)
+    assert re.search(r"Есть новости по бюджету на LP-40\? <cite>\[#\d+\]</cite>", html)
     [row] = deliveries()
-    assert (row.kind, row.period_key, row.status, row.attempts, row.last_error) == ("digest", "2026-W45", "sent", 1, None)
+    assert (row.kind, row.period_key, row.status, row.attempts, row.last_error) == (
+        "digest",
+        "2026-W45",
+        "sent",
+        1,
+        None,
+    )
 
 
 def test_smtp_down_keeps_the_digest_pending_and_a_later_send_delivers_it_once(summarized_sample, smtp_port):

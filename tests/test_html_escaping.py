@@ -19,9 +19,9 @@ from storage.models import Interaction, User
 
 pytest.importorskip("fastapi", reason="the web extra is not installed: pip install -e '.[web]'")
 
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from dossier.web import create_app  # noqa: E402
+from dossier.web import create_app
 from tests.db import import_paths, session_scope
 
 SCRIPT = "<script>alert(1)</script>"
@@ -30,10 +30,18 @@ ESCAPED = {SCRIPT: "&lt;script&gt;alert(1)&lt;/script&gt;", IMAGE: "&lt;img src=
 CLIENT = f"Hostile {IMAGE} Trading"
 AS_OF = date(2026, 11, 9)  # a Monday: its digest covers 2026-11-02 .. 2026-11-08
 MAILS = (  # (day, subject, body): each body sentence is one the grounded engine quotes as a claim
-    ("2026-11-03", f"Order {SCRIPT}",
-     f"We will send the signed contract {IMAGE} by 2026-11-12.\n\nWe bought 40 terminals {SCRIPT} for the warehouse.\n"),
-    ("2026-11-04", f"Complaint {IMAGE}",
-     f"We are unhappy: the delivery {SCRIPT} was late again.\n\nWe went with another provider {IMAGE} for support.\n"),
+    (
+        "2026-11-03",
+        f"Order {SCRIPT}",
+        f"We will send the signed contract {IMAGE} by 2026-11-12.\n\n"
+        f"We bought 40 terminals {SCRIPT} for the warehouse.\n",
+    ),
+    (
+        "2026-11-04",
+        f"Complaint {IMAGE}",
+        f"We are unhappy: the delivery {SCRIPT} was late again.\n\n"
+        f"We went with another provider {IMAGE} for support.\n",
+    ),
 )
 
 
@@ -61,16 +69,20 @@ def hostile_mail(folder: Path, number: int, day: str, subject: str, body: str) -
 @pytest.fixture
 def hostile(database_url: str, tmp_path: Path) -> Hostile:
     with session_scope() as session:
-        manager_id = repository.upsert_user(session, login="mia", name="Mia Manager",
-                                            email="mia.manager@northwind.example", role="manager", team="East")
+        manager_id = repository.upsert_user(
+            session, login="mia", name="Mia Manager", email="mia.manager@northwind.example", role="manager", team="East"
+        )
     paths = [hostile_mail(tmp_path, number, *mail) for number, mail in enumerate(MAILS)]
     assert import_paths(paths, client=CLIENT).imported == len(MAILS)
     with session_scope() as session:
         client = repository.find_client(session, CLIENT)
         assert client.name == CLIENT
         repository.set_client_owner(session, client.id, "mia")
-        ids = list(session.scalars(select(Interaction.id).where(Interaction.client_id == client.id)
-                                   .order_by(Interaction.occurred_at)))
+        ids = list(
+            session.scalars(
+                select(Interaction.id).where(Interaction.client_id == client.id).order_by(Interaction.occurred_at)
+            )
+        )
     assert not summarize([str(client.id)], languages=["en"], as_of=AS_OF).failed
     return Hostile(client.id, manager_id, ids)
 
@@ -104,8 +116,9 @@ def test_quarterly_and_handover_reports_escape_names_subjects_and_statements(hos
     with session_scope() as session:
         client = repository.get_client(session, hostile.client_id)
         quarterly = build_quarterly_review(session, client, "quarterly", "2026Q4", {})
-        handover = build_handover_report(session, client, "handover", AS_OF.isoformat(),
-                                         {"to_manager": hostile.manager_id})
+        handover = build_handover_report(
+            session, client, "handover", AS_OF.isoformat(), {"to_manager": hostile.manager_id}
+        )
 
     for html in (quarterly, handover):
         assert_escaped(html, IMAGE, SCRIPT)  # the client's name; the mails' subjects in the sources

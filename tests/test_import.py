@@ -25,8 +25,9 @@ runner = CliRunner()
 def register_users(sample) -> None:
     with session_scope() as session:
         for user in sample.users:
-            repository.upsert_user(session, login=user.login, name=user.name, email=user.email,
-                                   role=user.role, team=user.team)
+            repository.upsert_user(
+                session, login=user.login, name=user.name, email=user.email, role=user.role, team=user.team
+            )
 
 
 def counts_by_client(database_url) -> dict[str, dict[str, int]]:
@@ -84,8 +85,11 @@ def test_broken_files_are_quarantined_with_reasons_and_the_rest_imports(database
     with session_scope(database_url) as session:
         items = repository.quarantine_items(session)
     assert report.quarantined == len(items) > 0
-    by_file = {Path(item.source_path).relative_to(tmp_path / "broken").as_posix() for item in items
-               if Path(item.source_path).is_relative_to(tmp_path / "broken")}
+    by_file = {
+        Path(item.source_path).relative_to(tmp_path / "broken").as_posix()
+        for item in items
+        if Path(item.source_path).is_relative_to(tmp_path / "broken")
+    }
     with session_scope(database_url) as session:
         bodies = [body for (body,) in session.query(Interaction.body)]
     for entry in broken:
@@ -192,9 +196,12 @@ def test_cli_errors_are_one_line(database_url, tmp_path):
 
     from dossier.cli import main
 
-    result = subprocess.run([sys.executable, "-c", "from dossier.cli import main; main()", "history", "Nobody"],
-                            capture_output=True, text=True, env={**__import__("os").environ,
-                                                                  "DOSSIER_DATABASE_URL": database_url})
+    result = subprocess.run(
+        [sys.executable, "-c", "from dossier.cli import main; main()", "history", "Nobody"],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "DOSSIER_DATABASE_URL": database_url},
+    )
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "no client matches" in result.stderr
     assert main  # the entry point is importable
@@ -210,8 +217,7 @@ def test_commands_require_an_initialised_database(tmp_path, monkeypatch):
     assert "dossier init" in str(result.exception)
 
 
-@pytest.mark.parametrize("command", ["init", "import", "clients", "history", "quarantine", "demo",
-                                     "summarize", "show"])
+@pytest.mark.parametrize("command", ["init", "import", "clients", "history", "quarantine", "demo", "summarize", "show"])
 def test_every_command_has_help(command):
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0 and "Usage" in result.output

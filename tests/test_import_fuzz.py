@@ -87,12 +87,23 @@ class DatabaseState(NamedTuple):
 
 def database_state(url: str) -> DatabaseState:
     with session_scope(url) as session:
-        interactions = {content_hash: (client, hashlib.sha256((body or "").encode("utf-8", "replace")).hexdigest())
-                        for content_hash, client, body in session.execute(
-                            select(Interaction.content_hash, Client.name, Interaction.body).join(Client))}
-        quarantine = {fingerprint: (path, item, reason) for fingerprint, path, item, reason in session.execute(
-            select(QuarantineItem.fingerprint, QuarantineItem.source_path, QuarantineItem.item_ref,
-                   QuarantineItem.reason))}
+        interactions = {
+            content_hash: (client, hashlib.sha256((body or "").encode("utf-8", "replace")).hexdigest())
+            for content_hash, client, body in session.execute(
+                select(Interaction.content_hash, Client.name, Interaction.body).join(Client)
+            )
+        }
+        quarantine = {
+            fingerprint: (path, item, reason)
+            for fingerprint, path, item, reason in session.execute(
+                select(
+                    QuarantineItem.fingerprint,
+                    QuarantineItem.source_path,
+                    QuarantineItem.item_ref,
+                    QuarantineItem.reason,
+                )
+            )
+        }
         clients = frozenset(session.scalars(select(Client.name)))
     return DatabaseState(interactions, quarantine, clients)
 
@@ -100,12 +111,17 @@ def database_state(url: str) -> DatabaseState:
 def state_differences(state: DatabaseState, reference: DatabaseState) -> list[str]:
     """What ``state`` has or lacks compared with ``reference``, readable."""
     lines = []
-    for label, mine, theirs in (("interaction", state.interactions, reference.interactions),
-                                ("quarantine row", state.quarantine, reference.quarantine)):
+    for label, mine, theirs in (
+        ("interaction", state.interactions, reference.interactions),
+        ("quarantine row", state.quarantine, reference.quarantine),
+    ):
         lines += [f"extra {label}: {mine[key]}" for key in sorted(mine.keys() - theirs.keys())[:10]]
         lines += [f"missing {label}: {theirs[key]}" for key in sorted(theirs.keys() - mine.keys())[:10]]
-        lines += [f"different {label}: {mine[key]} instead of {theirs[key]}"
-                  for key in sorted(mine.keys() & theirs.keys()) if mine[key] != theirs[key]][:10]
+        lines += [
+            f"different {label}: {mine[key]} instead of {theirs[key]}"
+            for key in sorted(mine.keys() & theirs.keys())
+            if mine[key] != theirs[key]
+        ][:10]
     lines += [f"extra client: {name}" for name in sorted(state.clients - reference.clients)[:10]]
     lines += [f"missing client: {name}" for name in sorted(reference.clients - state.clients)[:10]]
     return lines
@@ -148,8 +164,9 @@ def databases(tmp_path_factory: pytest.TempPathFactory, postgres_template: str |
 
 
 @pytest.fixture(scope="module")
-def imported(import_environment: Path, databases: FreshDatabases,
-             tmp_path_factory: pytest.TempPathFactory) -> ImportedCorpus:
+def imported(
+    import_environment: Path, databases: FreshDatabases, tmp_path_factory: pytest.TempPathFactory
+) -> ImportedCorpus:
     corpus = generate_corpus(tmp_path_factory.mktemp("fuzz") / "corpus", seed=CORPUS_SEED, count=CORPUS_SIZE)
     url = databases.new()
     outcome = import_corpus(corpus, url, IMPORT_OPTIONS)
@@ -159,17 +176,35 @@ def imported(import_environment: Path, databases: FreshDatabases,
     try:
         import_paths([corpus.root], database_url=url, options=IMPORT_OPTIONS)
         reimport_error = None
-    except Exception as error:  # reported by test_reimport_adds_nothing
+    except Exception as error:  # noqa: BLE001 - reported by test_reimport_adds_nothing
         reimport_error = f"{type(error).__name__}: {error}"
     after = database_counts(url)
-    return ImportedCorpus(corpus, import_environment, outcome, findings, reference,
-                          (after[0] - before[0], after[1] - before[1]), reimport_error)
+    return ImportedCorpus(
+        corpus,
+        import_environment,
+        outcome,
+        findings,
+        reference,
+        (after[0] - before[0], after[1] - before[1]),
+        reimport_error,
+    )
 
 
 def test_corpus_covers_every_importer_with_enough_inputs(imported: ImportedCorpus) -> None:
     cases = {item.case.split("/")[0] for item in imported.corpus.inputs}
-    assert {"email", "mbox", "maildir", "whatsapp", "telegram", "notes", "deals", "clients", "csv",
-            "symlink", "unknown"} <= cases
+    assert {
+        "email",
+        "mbox",
+        "maildir",
+        "whatsapp",
+        "telegram",
+        "notes",
+        "deals",
+        "clients",
+        "csv",
+        "symlink",
+        "unknown",
+    } <= cases
     bad = [item for item in imported.corpus.inputs if item.quarantined]
     assert len(bad) >= 100 and len(imported.corpus.inputs) >= 200
     assert imported.corpus.expected_messages >= 200
@@ -178,7 +213,8 @@ def test_corpus_covers_every_importer_with_enough_inputs(imported: ImportedCorpu
 def test_no_exception_escapes_the_import(imported: ImportedCorpus) -> None:
     assert not imported.outcome.errors, (
         "import raised (the folders were then imported in halves to pin each exception to one):\n"
-        + describe(imported.outcome.errors))
+        + describe(imported.outcome.errors)
+    )
 
 
 def test_no_parser_raises_midway(imported: ImportedCorpus) -> None:
@@ -199,26 +235,31 @@ def test_dangling_and_looping_symlinks_are_quarantined_with_their_target(importe
 
 def test_every_good_message_is_imported_exactly_once(imported: ImportedCorpus) -> None:
     wrong = imported.findings.lost_messages + imported.findings.duplicated
-    assert not wrong, (f"of {imported.corpus.expected_messages} good messages, "
-                       f"{len(imported.findings.lost_messages)} missing and "
-                       f"{len(imported.findings.duplicated)} duplicated:\n" + describe(wrong))
+    assert not wrong, (
+        f"of {imported.corpus.expected_messages} good messages, "
+        f"{len(imported.findings.lost_messages)} missing and "
+        f"{len(imported.findings.duplicated)} duplicated:\n" + describe(wrong)
+    )
 
 
 def test_good_messages_keep_their_text(imported: ImportedCorpus) -> None:
-    assert not imported.findings.wrongly_decoded, (
-        "stored text differs from the text written:\n" + describe(imported.findings.wrongly_decoded))
+    assert not imported.findings.wrongly_decoded, "stored text differs from the text written:\n" + describe(
+        imported.findings.wrongly_decoded
+    )
 
 
 def test_good_inputs_are_not_quarantined(imported: ImportedCorpus) -> None:
-    assert not imported.findings.false_quarantine, (
-        "good inputs quarantined:\n" + describe(imported.findings.false_quarantine))
+    assert not imported.findings.false_quarantine, "good inputs quarantined:\n" + describe(
+        imported.findings.false_quarantine
+    )
 
 
 def test_reimport_adds_nothing(imported: ImportedCorpus) -> None:
     assert imported.reimport_error is None
     interactions, quarantined = imported.reimport_added
     assert (interactions, quarantined) == (0, 0), (
-        f"re-import added {interactions} interactions and {quarantined} quarantine rows")
+        f"re-import added {interactions} interactions and {quarantined} quarantine rows"
+    )
 
 
 # ---------------------------------------------------------------- killed and re-run
@@ -226,15 +267,23 @@ def test_reimport_adds_nothing(imported: ImportedCorpus) -> None:
 
 def _cli_environment(workdir: Path, url: str) -> dict[str, str]:
     environment = {key: value for key, value in os.environ.items() if not key.startswith("DOSSIER_")}
-    environment.update(IMPORT_ENVIRONMENT, DOSSIER_DATABASE_URL=url,
-                       PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), environment.get("PYTHONPATH")])))
+    environment.update(
+        IMPORT_ENVIRONMENT,
+        DOSSIER_DATABASE_URL=url,
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), environment.get("PYTHONPATH")])),
+    )
     return environment
 
 
 def _start_cli(corpus: Corpus, workdir: Path, url: str, log: Path) -> subprocess.Popen:
     with log.open("ab") as stderr:
-        return subprocess.Popen([*CLI, str(corpus.root)], cwd=workdir, env=_cli_environment(workdir, url),
-                                stdout=subprocess.DEVNULL, stderr=stderr)
+        return subprocess.Popen(
+            [*CLI, str(corpus.root)],
+            cwd=workdir,
+            env=_cli_environment(workdir, url),
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
 
 
 def _kill_during_import(corpus: Corpus, workdir: Path, url: str, log: Path, delay: float) -> tuple[int, int]:
@@ -254,8 +303,10 @@ def _tail(log: Path) -> str:
 
 def test_killed_import_then_rerun_equals_clean_import(imported: ImportedCorpus, databases: FreshDatabases) -> None:
     if imported.outcome.errors:
-        pytest.fail("the clean import itself raised, so a killed one cannot be compared with it:\n"
-                    + describe(imported.outcome.errors))
+        pytest.fail(
+            "the clean import itself raised, so a killed one cannot be compared with it:\n"
+            + describe(imported.outcome.errors)
+        )
     rng = random.Random(KILL_SEED)
     complete = len(imported.reference.interactions) + len(imported.reference.quarantine)
     killed_midway = 0
@@ -268,6 +319,8 @@ def test_killed_import_then_rerun_equals_clean_import(imported: ImportedCorpus, 
         rerun = _start_cli(imported.corpus, imported.workdir, url, log)
         assert rerun.wait(timeout=300) == 0, f"the re-run after a kill at {delay:.1f} s failed:\n{_tail(log)}"
         differences = state_differences(database_state(url), imported.reference)
-        assert not differences, (f"killed {delay:.1f} s after its first commit ({rows_left} rows stored) and "
-                                 "re-run, the database differs from a clean import:\n" + "\n".join(differences))
+        assert not differences, (
+            f"killed {delay:.1f} s after its first commit ({rows_left} rows stored) and "
+            "re-run, the database differs from a clean import:\n" + "\n".join(differences)
+        )
     assert killed_midway, "no trial killed the import between its first and last commit; the delays are off"

@@ -41,17 +41,22 @@ def stored_times(database_url: str) -> dict[str, datetime]:
 def test_zone_less_csv_and_chat_times_are_read_in_the_options_zone(database_url: str, tmp_path: Path) -> None:
     report = import_paths([write_inputs(tmp_path / "in")], database_url=database_url, options=WARSAW_OPTIONS)
     assert report.imported == 2
-    assert stored_times(database_url) == {"note": datetime(2025, 3, 21, 13, 0, tzinfo=UTC),
-                                          "chat": datetime(2025, 3, 21, 14, 30, tzinfo=UTC)}
+    assert stored_times(database_url) == {
+        "note": datetime(2025, 3, 21, 13, 0, tzinfo=UTC),
+        "chat": datetime(2025, 3, 21, 14, 30, tzinfo=UTC),
+    }
 
 
-def test_default_options_read_zone_less_times_as_utc(database_url: str, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_options_read_zone_less_times_as_utc(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DOSSIER_SOURCE_TIMEZONE", "Europe/Warsaw")  # the importer never reads it
     get_settings.cache_clear()
     import_paths([write_inputs(tmp_path / "in")], database_url=database_url)
-    assert stored_times(database_url) == {"note": datetime(2025, 3, 21, 14, 0, tzinfo=UTC),
-                                          "chat": datetime(2025, 3, 21, 15, 30, tzinfo=UTC)}
+    assert stored_times(database_url) == {
+        "note": datetime(2025, 3, 21, 14, 0, tzinfo=UTC),
+        "chat": datetime(2025, 3, 21, 15, 30, tzinfo=UTC),
+    }
 
 
 def test_settings_build_the_options_the_application_passes(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -63,8 +68,10 @@ def test_settings_build_the_options_the_application_passes(monkeypatch: pytest.M
     assert options.source_timezone == "Europe/Warsaw"
     assert options.internal_domains == (OUR_DOMAIN, "other-office.example")
     assert options.batch_size == 7
-    assert (options.default_phone_region, options.languages) == (ImportOptions().default_phone_region,
-                                                                  ImportOptions().languages)
+    assert (options.default_phone_region, options.languages) == (
+        ImportOptions().default_phone_region,
+        ImportOptions().languages,
+    )
 
 
 def test_an_unknown_time_zone_is_a_clear_error() -> None:
@@ -101,16 +108,18 @@ def test_internal_domains_given_as_options_mark_our_side(database_url: str, tmp_
 def many_notes(folder: Path, files: int, rows: int) -> Path:
     folder.mkdir()
     for number in range(files):
-        lines = [f"Torvik Tools,Anna,2025-03-{number + 1:02d}T{hour:02d}:00:00Z,Note {number}-{hour}"
-                 for hour in range(rows)]
+        lines = [
+            f"Torvik Tools,Anna,2025-03-{number + 1:02d}T{hour:02d}:00:00Z,Note {number}-{hour}" for hour in range(rows)
+        ]
         (folder / f"notes-{number}.csv").write_text("client,author,created_at,text\n" + "\n".join(lines) + "\n")
     return folder
 
 
 def test_the_last_progress_event_carries_the_totals(database_url: str, tmp_path: Path) -> None:
     events: list[ImportProgress] = []
-    report = import_paths([many_notes(tmp_path / "in", files=3, rows=4)], database_url=database_url,
-                          on_progress=events.append)
+    report = import_paths(
+        [many_notes(tmp_path / "in", files=3, rows=4)], database_url=database_url, on_progress=events.append
+    )
     assert report.imported == 12
     assert [event.done for event in events[:3]] == [1, 2, 3] and {event.total for event in events} == {3}
     last = events[-1]
@@ -121,8 +130,7 @@ def test_the_progress_bar_ends_on_the_totals(database_url: str, tmp_path: Path) 
     output = io.StringIO()
     console = Console(file=output, width=120, force_terminal=False)
     with import_progress(console) as on_progress:
-        import_paths([many_notes(tmp_path / "in", files=3, rows=4)], database_url=database_url,
-                     on_progress=on_progress)
+        import_paths([many_notes(tmp_path / "in", files=3, rows=4)], database_url=database_url, on_progress=on_progress)
     final_line = output.getvalue().strip().splitlines()[-1]
     assert "12 new, 0 dup, 0 quar." in final_line and "3/3" in final_line
 

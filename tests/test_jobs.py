@@ -11,8 +11,6 @@ from sqlalchemy import func, select
 from dossier import jobs
 from dossier.delivery import digest
 from dossier.delivery.reports import make_report, parse_quarter, previous_quarter
-from dossier.demo import register_team
-from dossier.demo.sample import generate_broken_inputs, generate_sample
 from dossier.settings import get_settings
 from storage import repository
 from storage.errors import DossierError
@@ -38,19 +36,6 @@ def count(model) -> int:
 def client_id(name: str) -> int:
     with session_scope() as session:
         return repository.find_client(session, name).id
-
-
-@pytest.fixture
-def drop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A drop folder holding the sample and some broken inputs; our team registered; every event recent."""
-    folder = tmp_path / "drop"
-    register_team(generate_sample(folder / "sample"))
-    generate_broken_inputs(folder / "broken")
-    monkeypatch.setenv("DOSSIER_DROP_DIRS", str(folder))
-    monkeypatch.setenv("DOSSIER_NOTIFY_MAX_AGE_DAYS", "3650")
-    monkeypatch.setenv("DOSSIER_REPORTS_DIR", str(tmp_path / "reports"))
-    get_settings.cache_clear()
-    return folder
 
 
 @pytest.fixture
@@ -90,11 +75,12 @@ def test_complaints_are_important_and_come_first(ingested: list[int]) -> None:
     assert "complaint" in {queue[cid].reason for cid in important}
     assert sorted(jobs.dirty_clients(debounce=timedelta(days=1))) == sorted(important)
     due = jobs.dirty_clients(debounce=timedelta(0))
-    assert sorted(due) == sorted(ingested) and set(due[:len(important)]) == set(important)
+    assert sorted(due) == sorted(ingested) and set(due[: len(important)]) == set(important)
 
 
-def test_refresh_reports_a_failing_client_and_keeps_it_queued(ingested: list[int],
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_refresh_reports_a_failing_client_and_keeps_it_queued(
+    ingested: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from summarizer import service
 
     bad = client_id("Harbor & Finch")
@@ -203,10 +189,21 @@ def account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> int:
         repository.upsert_user(session, login="rep-b", name="Rep B", email="rep-b@example.test", language="ru")
         account_id = repository.get_or_create_client(session, "Generated Client 7")
         repository.set_client_owner(session, account_id, "rep-a")
-        repository.insert_interactions(session, [{
-            "client_id": account_id, "channel": "note", "direction": "internal", "occurred_at": repository.utcnow(),
-            "body": "Generated note: the client asked for a price list.", "source_kind": "notes",
-            "source_ref": "generated#1", "content_hash": "generated-note-1"}])
+        repository.insert_interactions(
+            session,
+            [
+                {
+                    "client_id": account_id,
+                    "channel": "note",
+                    "direction": "internal",
+                    "occurred_at": repository.utcnow(),
+                    "body": "Generated note: the client asked for a price list.",
+                    "source_kind": "notes",
+                    "source_ref": "generated#1",
+                    "content_hash": "generated-note-1",
+                }
+            ],
+        )
     return account_id
 
 
@@ -229,3 +226,24 @@ def test_the_same_report_asked_twice_from_the_cli_or_a_job_is_one_report_row(acc
 
     assert make_report("handover", ref, to="rep-a", as_of=day).report_id != handover  # another reader: another one
     assert count(Report) == 3
+
+
+def test_a_recorded_report_is_written_again_once_the_client_history_changed(account: int) -> None:
+    day, ref = date(2026, 11, 21), str(account)
+    first = make_report("quarterly", ref, as_of=day, pdf=False)
+    assert not make_report("quarterly", ref, as_of=day, pdf=False).new  # nothing changed: the same files
+    with session_scope() as session:
+        note = {
+            "client_id": account,
+            "channel": "note",
+            "direction": "internal",
+            "occurred_at": repository.utcnow(),
+            "body": "Generated note: the client signed the renewal.",
+            "source_kind": "notes",
+            "source_ref": "generated#2",
+            "content_hash": "generated-note-2",
+        }
+        repository.insert_interactions(session, [note])
+    again = make_report("quarterly", ref, as_of=day, pdf=False)
+    assert again.new and again.report_id == first.report_id  # written anew, still one report row
+    assert count(Report) == 1

@@ -36,8 +36,11 @@ def queued(client_id: int) -> bool:
 
 def stale_rows(client_id: int) -> int:
     with session_scope() as session:
-        return session.scalar(select(func.count()).select_from(RenderedSummary).where(
-            RenderedSummary.client_id == client_id, RenderedSummary.stale.is_(True)))
+        return session.scalar(
+            select(func.count())
+            .select_from(RenderedSummary)
+            .where(RenderedSummary.client_id == client_id, RenderedSummary.stale.is_(True))
+        )
 
 
 def configure_languages(monkeypatch: pytest.MonkeyPatch, languages: str) -> None:

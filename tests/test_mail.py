@@ -4,7 +4,7 @@ import json
 import mailbox
 import random
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.header import Header
 from email.message import EmailMessage, Message
 from email.utils import format_datetime, getaddresses
@@ -20,8 +20,7 @@ from storage.models import Channel, Contact, ContactKind, Interaction
 from tests.db import import_paths, session_scope
 
 BC3_THREADS = (
-    Path(__file__).resolve().parents[1].parent
-    / "shared/data/bc3_email_threads/dev/bc3_email_threads_dev.jsonl"
+    Path(__file__).resolve().parents[1].parent / "shared/data/bc3_email_threads/dev/bc3_email_threads_dev.jsonl"
 )
 DATE = "Mon, 03 Mar 2025 10:15:00 +0100"
 RUSSIAN_TEXT = (
@@ -149,7 +148,7 @@ def test_plain_message_fields(tmp_path: Path) -> None:
     item = parse_one(write_eml(tmp_path, message))
     assert item.channel is Channel.EMAIL
     assert item.source_kind == "email"
-    assert item.occurred_at == datetime(2025, 3, 3, 9, 15, tzinfo=timezone.utc)
+    assert item.occurred_at == datetime(2025, 3, 3, 9, 15, tzinfo=UTC)
     assert item.occurred_at.utcoffset() is not None
     assert item.author == Party("Anna Smith", ContactKind.EMAIL, "anna@client.com")
     assert item.recipients == [
@@ -178,8 +177,9 @@ def test_in_reply_to_is_thread_ref_without_references_and_path_is_source_ref_wit
 
 
 def test_naive_date_uses_source_timezone(tmp_path: Path) -> None:
-    [item] = mail.parse(write_eml(tmp_path, make_message(date="Mon, 03 Mar 2025 10:15:00 -0000")),
-                        ZoneInfo("Europe/Warsaw"))
+    [item] = mail.parse(
+        write_eml(tmp_path, make_message(date="Mon, 03 Mar 2025 10:15:00 -0000")), ZoneInfo("Europe/Warsaw")
+    )
     assert item.occurred_at == datetime(2025, 3, 3, 10, 15, tzinfo=ZoneInfo("Europe/Warsaw"))
 
 
@@ -200,9 +200,7 @@ def test_rfc2047_subject_and_names_are_decoded(tmp_path: Path) -> None:
 def test_encoded_word_in_koi8r_subject_and_comma_in_encoded_name(tmp_path: Path) -> None:
     subject = Header("Договор поставки", "koi8-r").encode()
     name = Header("Petrov, Ivan", "utf-8").encode()  # the comma must not split the address
-    raw = (
-        f"From: {name} <ivan@client.ru>\nTo: a@b.com\nSubject: {subject}\nDate: {DATE}\n\nhi\n"
-    ).encode("ascii")
+    raw = (f"From: {name} <ivan@client.ru>\nTo: a@b.com\nSubject: {subject}\nDate: {DATE}\n\nhi\n").encode("ascii")
     item = parse_one(write_eml(tmp_path, raw))
     assert item.subject == "Договор поставки"
     assert item.author == Party("Petrov, Ivan", ContactKind.EMAIL, "ivan@client.ru")
@@ -240,7 +238,7 @@ def test_raw_8bit_utf8_headers_are_decoded(tmp_path: Path) -> None:
     raw = (
         f"From: Łukasz Wójcik <lukasz@client.pl>\nTo: Иван <ivan@ours.ru>\nSubject: Zamówienie №7\n"
         f"Date: {DATE}\n\nTreść.\n"
-    ).encode("utf-8")
+    ).encode()
     item = parse_one(write_eml(tmp_path, raw))
     assert item.subject == "Zamówienie №7"
     assert item.author == Party("Łukasz Wójcik", ContactKind.EMAIL, "lukasz@client.pl")
@@ -515,8 +513,7 @@ def test_long_text_after_a_thanks_line_is_not_a_signature(tmp_path: Path) -> Non
 
 def test_mbox_with_several_messages(tmp_path: Path) -> None:
     messages = [
-        bytes(make_message(f"Message number {n}.", subject=f"S{n}", message_id=f"<m{n}@c.com>"))
-        for n in range(1, 4)
+        bytes(make_message(f"Message number {n}.", subject=f"S{n}", message_id=f"<m{n}@c.com>")) for n in range(1, 4)
     ]
     results = parse_all(write_mbox(tmp_path, messages))
     assert [item.subject for item in results] == ["S1", "S2", "S3"]
@@ -528,8 +525,8 @@ def test_mbox_from_line_date_when_date_header_missing(tmp_path: Path) -> None:
     messages = [bytes(make_message(date=None)), bytes(make_message(date="not a date"))]
     path = write_mbox(tmp_path, messages, ["Tue Mar  4 08:30:00 2025", "Wed Mar  5 09:00:00 2025"])
     first, second = parse_all(path)
-    assert first.occurred_at == datetime(2025, 3, 4, 8, 30, tzinfo=timezone.utc)
-    assert second.occurred_at == datetime(2025, 3, 5, 9, 0, tzinfo=timezone.utc)
+    assert first.occurred_at == datetime(2025, 3, 4, 8, 30, tzinfo=UTC)
+    assert second.occurred_at == datetime(2025, 3, 5, 9, 0, tzinfo=UTC)
     assert first.meta["date_source"] == second.meta["date_source"] == "mbox From line"
 
 
@@ -556,7 +553,7 @@ def test_maildir(tmp_path: Path) -> None:
     undated = results["Two"]
     assert undated.meta["date_source"] == "maildir file time"
     file_time = (path / "new" / key).stat().st_mtime
-    assert undated.occurred_at == datetime.fromtimestamp(file_time, timezone.utc)
+    assert undated.occurred_at == datetime.fromtimestamp(file_time, UTC)
 
 
 # ---------------------------------------------------------------- bad input
@@ -597,9 +594,7 @@ def test_garbage_message_inside_mbox_is_quarantined_alone(tmp_path: Path) -> Non
     assert (first.body, third.body) == ("First.", "Third.")
 
 
-def test_unexpected_error_in_one_message_is_quarantined(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_unexpected_error_in_one_message_is_quarantined(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real_conversion = mail.message_to_interaction
 
     def failing_on_second(message: Message, origin: mail.MessageOrigin) -> ParsedInteraction:
@@ -648,8 +643,13 @@ def test_unreadable_path_is_quarantined(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "headers",
-    [{"List_Id": "Vendor news <news.vendor.example>"}, {"List_Unsubscribe": "<mailto:leave@vendor.example>"},
-     {"Precedence": "bulk"}, {"Precedence": " List "}, {"Precedence": "junk"}],
+    [
+        {"List_Id": "Vendor news <news.vendor.example>"},
+        {"List_Unsubscribe": "<mailto:leave@vendor.example>"},
+        {"Precedence": "bulk"},
+        {"Precedence": " List "},
+        {"Precedence": "junk"},
+    ],
 )
 def test_mailing_list_headers_mark_bulk_mail(tmp_path: Path, headers: dict[str, str]) -> None:
     assert parse_one(write_eml(tmp_path, make_message(**headers))).bulk
@@ -660,22 +660,30 @@ def test_personal_mail_is_not_bulk(tmp_path: Path) -> None:
 
 
 def test_mailing_list_message_adds_no_contacts_for_its_recipients(database_url: str, tmp_path: Path) -> None:
-    message = make_message(sender="Vendor News <news@vendor.example>", to="ivan@alpha-group.ru, olga@beta.example",
-                           List_Id="<news.vendor.example>")
+    message = make_message(
+        sender="Vendor News <news@vendor.example>",
+        to="ivan@alpha-group.ru, olga@beta.example",
+        List_Id="<news.vendor.example>",
+    )
     assert import_paths([write_eml(tmp_path, message)]).imported == 1
     with session_scope(database_url) as session:
         emails = session.scalars(select(Contact.value).where(Contact.kind == ContactKind.EMAIL)).all()
         participants = session.scalar(select(Interaction.participants))
     assert emails == ["news@vendor.example"]
-    assert [party["value"] for party in participants] == ["news@vendor.example", "ivan@alpha-group.ru",
-                                                          "olga@beta.example"]
+    assert [party["value"] for party in participants] == [
+        "news@vendor.example",
+        "ivan@alpha-group.ru",
+        "olga@beta.example",
+    ]
 
 
 def test_mail_to_20000_recipients_adds_only_its_sender_as_contact(database_url: str, tmp_path: Path) -> None:
     recipients = [f"person{number}@company{number % 997}.example" for number in range(20_000)]
     to_header = ",\n ".join(recipients)
-    raw = (f"From: Ivan <ivan@alpha-group.ru>\nTo: {to_header}\nSubject: Offer\n"
-           f"Date: {DATE}\nMessage-ID: <offer@alpha-group.ru>\n\nOur new offer.\n").encode("ascii")
+    raw = (
+        f"From: Ivan <ivan@alpha-group.ru>\nTo: {to_header}\nSubject: Offer\n"
+        f"Date: {DATE}\nMessage-ID: <offer@alpha-group.ru>\n\nOur new offer.\n"
+    ).encode("ascii")
     started = time.monotonic()
     report = import_paths([write_mbox(tmp_path, [raw])])
     elapsed = time.monotonic() - started

@@ -85,8 +85,7 @@ def test_one_damaged_byte_in_a_long_utf8_body_is_imported_and_flagged(tmp_path: 
 
 def test_noise_in_unknown_charset_is_quarantined_with_its_bytes(tmp_path: Path) -> None:
     garbage = noise(11, 2000)
-    path = write_mbox(tmp_path, [raw_message(garbage, 'text/plain; charset="x-unknown"'),
-                                 bytes(make_message("Fine."))])
+    path = write_mbox(tmp_path, [raw_message(garbage, 'text/plain; charset="x-unknown"'), bytes(make_message("Fine."))])
     quarantined, item = parse_all(path)
     assert isinstance(quarantined, Quarantined) and "x-unknown" in quarantined.reason
     assert quarantined.raw is not None and garbage[:200] in quarantined.raw
@@ -165,14 +164,18 @@ def test_message_cut_off_inside_its_headers_is_quarantined(tmp_path: Path, cut_a
 
 @pytest.mark.parametrize(
     ("codec", "subject", "name"),
-    [("cp1251", "Счёт на оплату №7", "Иван Петров"), ("koi8-r", "Счёт на оплату", "Иван Петров"),
-     ("iso-8859-2", "Zamówienie 7", "Łukasz Wójcik")],
+    [
+        ("cp1251", "Счёт на оплату №7", "Иван Петров"),
+        ("koi8-r", "Счёт на оплату", "Иван Петров"),
+        ("iso-8859-2", "Zamówienie 7", "Łukasz Wójcik"),
+    ],
 )
 def test_raw_8bit_headers_in_a_legacy_charset_are_decoded_and_flagged(
     tmp_path: Path, codec: str, subject: str, name: str
 ) -> None:
-    raw = (f"From: {name} <sender@client.com>\nTo: bob@ours.com\nSubject: {subject}\n".encode(codec)
-           + f"Date: {DATE}\n\nPlain body.\n".encode("ascii"))
+    raw = f"From: {name} <sender@client.com>\nTo: bob@ours.com\nSubject: {subject}\n".encode(
+        codec
+    ) + f"Date: {DATE}\n\nPlain body.\n".encode("ascii")
     item = parse_one(write_eml(tmp_path, raw))
     assert item.subject == subject
     assert item.author == Party(name, ContactKind.EMAIL, "sender@client.com")
@@ -219,15 +222,17 @@ def test_utf8_with_one_lost_byte_is_read_as_utf8_not_as_a_legacy_charset() -> No
     text = "Zażółć gęślą jaźń, faktura jest w porządku. Dziękujemy za współpracę."
     data = text.encode()
     lost = data.index("ę".encode()) + 1
-    decoded = decode_text(data[:lost] + data[lost + 1:])
+    decoded = decode_text(data[:lost] + data[lost + 1 :])
     assert (decoded.text, decoded.encoding) == (text.replace("ę", "\ufffd", 1), "utf-8")
     assert "U+FFFD" in decoded.suspect_reason
 
 
 def test_raw_8bit_subject_is_read_in_the_charset_the_body_declares(tmp_path: Path) -> None:
     subject = "Übersicht für Müller"
-    raw = (f"From: Sender <sender@client.com>\nTo: bob@ours.com\nSubject: {subject}\nDate: {DATE}\n"
-           "MIME-Version: 1.0\nContent-Type: text/plain; charset=windows-1252\n\n").encode("cp1252")
+    raw = (
+        f"From: Sender <sender@client.com>\nTo: bob@ours.com\nSubject: {subject}\nDate: {DATE}\n"
+        "MIME-Version: 1.0\nContent-Type: text/plain; charset=windows-1252\n\n"
+    ).encode("cp1252")
     item = parse_one(write_eml(tmp_path, raw + "Größe passt.\n".encode("cp1252")))
     assert item.subject == subject
     assert "Subject: undeclared 8-bit bytes" in item.decode_issue

@@ -26,8 +26,14 @@ ROOT = Path(__file__).resolve().parent.parent
 _prefixes = itertools.count()
 
 
-def fake_model(site: Path, monkeypatch: pytest.MonkeyPatch, parts: list[bytes], *, installed: set[int] | None = None,
-               checksum: str | None = None) -> PackagedModel:
+def fake_model(
+    site: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    parts: list[bytes],
+    *,
+    installed: set[int] | None = None,
+    checksum: str | None = None,
+) -> PackagedModel:
     """A packaged model whose part packages (all, or the ``installed`` numbers) are importable from ``site``."""
     prefix = f"dossier_fake_model_{next(_prefixes)}-part"
     for number, data in enumerate(parts, start=1):
@@ -38,15 +44,17 @@ def fake_model(site: Path, monkeypatch: pytest.MonkeyPatch, parts: list[bytes], 
             (package / "data" / f"part{number:02d}.bin").write_bytes(data)
     monkeypatch.syspath_prepend(str(site))
     joined = b"".join(parts)
-    return PackagedModel(f"fake-{prefix}", prefix, len(parts), "1.0", len(joined),
-                         checksum or hashlib.sha256(joined).hexdigest(), "test")
+    return PackagedModel(
+        f"fake-{prefix}", prefix, len(parts), "1.0", len(joined), checksum or hashlib.sha256(joined).hexdigest(), "test"
+    )
 
 
 PARTS = [b"GGUF" + bytes(range(256)) * 3, b"second part " * 50, b"\x00\xff" * 700]
 
 
-def test_parts_are_joined_in_order_once_and_a_verified_copy_is_reused(tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parts_are_joined_in_order_once_and_a_verified_copy_is_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model = fake_model(tmp_path / "site", monkeypatch, PARTS)
     cache = tmp_path / "cache"
     path = assemble(model, cache)
@@ -67,8 +75,11 @@ def test_a_truncated_copy_is_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 def test_a_wrong_checksum_is_refused_and_nothing_is_left(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     model = fake_model(tmp_path / "site", monkeypatch, PARTS, checksum="0" * 64)
-    with pytest.raises(EngineError, match=r"checksum .*expected 0000000000000000…: reinstall them: pip install "
-                                          r"'dossier\[test\]'"):
+    with pytest.raises(
+        EngineError,
+        match=r"checksum .*expected 0000000000000000…: reinstall them: pip install "
+        r"'dossier\[test\]'",
+    ):
         assemble(model, tmp_path / "cache")
     assert list((tmp_path / "cache").iterdir()) == []
 
@@ -79,21 +90,25 @@ def test_a_missing_part_is_named_with_the_pip_command(tmp_path: Path, monkeypatc
         assemble(model, tmp_path / "cache")
     message = str(raised.value)
     assert f"({model.packages[1]} missing)" in message
-    assert f"pip install 'dossier[test]' (the packages {model.parts_prefix}1 … {model.parts_prefix}3, version 1.0)" \
+    assert (
+        f"pip install 'dossier[test]' (the packages {model.parts_prefix}1 … {model.parts_prefix}3, version 1.0)"
         in message
+    )
     assert not (tmp_path / "cache").exists()
 
 
-def test_parts_of_the_wrong_size_are_refused_before_anything_is_written(tmp_path: Path,
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parts_of_the_wrong_size_are_refused_before_anything_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model = fake_model(tmp_path / "site", monkeypatch, PARTS)._replace(size=10)
     with pytest.raises(EngineError, match=f"add up to {sum(map(len, PARTS)):,} bytes, expected 10"):
         assemble(model, tmp_path / "cache")
     assert not (tmp_path / "cache").exists()
 
 
-def test_the_llamacpp_engine_assembles_the_configured_packaged_model(tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_llamacpp_engine_assembles_the_configured_packaged_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("llama_cpp")
     from summarizer.engines.llamacpp import model_path
 

@@ -18,9 +18,16 @@ import pytest
 from tests.conftest import REPO_ROOT
 
 #: Folders whose every file ships in the wheel: prompts and labels, templates, static files, migrations.
-DATA_DIRS = ("prompts", "dossier/delivery/templates", "dossier/web/templates", "dossier/web/static", "storage/migrations")
-NOT_SOURCES = shutil.ignore_patterns(".*", "build", "dist", "bench", "docs", "tests", "__pycache__", "*.egg-info",
-                                     "*.db", "dossier-demo")
+DATA_DIRS = (
+    "prompts",
+    "dossier/delivery/templates",
+    "dossier/web/templates",
+    "dossier/web/static",
+    "storage/migrations",
+)
+NOT_SOURCES = shutil.ignore_patterns(
+    ".*", "build", "dist", "bench", "docs", "tests", "__pycache__", "*.egg-info", "*.db", "dossier-demo"
+)
 
 
 @pytest.fixture(scope="module")
@@ -29,24 +36,41 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("wheel")
     sources = work / "src"
     shutil.copytree(REPO_ROOT, sources, ignore=NOT_SOURCES)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(work / "dist"), str(sources)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(work / "dist"), str(sources)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     return next((work / "dist").glob("dossier-*.whl"))
 
 
 def _shipped_files() -> set[str]:
     """Every data file of the packages (relative to the repository), and the Airflow DAGs with their config."""
-    files = {path.relative_to(REPO_ROOT).as_posix() for folder in DATA_DIRS for path in (REPO_ROOT / folder).rglob("*")
-             if path.is_file() and "__pycache__" not in path.parts}
-    return files | {path.relative_to(REPO_ROOT).as_posix() for path in (REPO_ROOT / "dags").glob("*.py")} | {
-        "dags/airflow.cfg"}
+    files = {
+        path.relative_to(REPO_ROOT).as_posix()
+        for folder in DATA_DIRS
+        for path in (REPO_ROOT / folder).rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    return (
+        files
+        | {path.relative_to(REPO_ROOT).as_posix() for path in (REPO_ROOT / "dags").glob("*.py")}
+        | {"dags/airflow.cfg"}
+    )
 
 
 def test_the_wheel_holds_the_prompts_labels_templates_static_files_migrations_and_airflow_config(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = _shipped_files()
-    assert {"prompts/system.md", "prompts/render/en.toml", "dossier/delivery/templates/labels/en.toml",
-            "dossier/web/static/dossier.css", "storage/migrations/env.py", "dags/airflow.cfg"} <= expected
+    assert {
+        "prompts/system.md",
+        "prompts/render/en.toml",
+        "dossier/delivery/templates/labels/en.toml",
+        "dossier/web/static/dossier.css",
+        "storage/migrations/env.py",
+        "dags/airflow.cfg",
+    } <= expected
     assert expected - names == set()
     link = REPO_ROOT / "dags" / "airflow.cfg"  # one airflow.cfg, at the top level; the DAGs' copy is a link to it
     assert link.is_symlink() and link.resolve() == (REPO_ROOT / "airflow.cfg").resolve()
@@ -85,8 +109,14 @@ def test_the_installed_code_reads_its_files_from_the_installed_packages(wheel: P
     zipfile.ZipFile(wheel).extractall(site)
     elsewhere.mkdir()
     environment = {**os.environ, "PYTHONPATH": str(site)}
-    result = subprocess.run([sys.executable, "-c", INSTALLED_LOOKUPS, str(site)], cwd=elsewhere, env=environment,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", INSTALLED_LOOKUPS, str(site)],
+        cwd=elsewhere,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout)
     from summarizer.prompts import PROMPT_VERSION

@@ -10,7 +10,7 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -24,8 +24,12 @@ from ingest import crm_csv, mail, telegram, whatsapp
 from ingest.records import ParsedClient, ParsedInteraction, ParseResult, Quarantined
 
 #: The autouse ``isolated_settings`` fixture only resets environment and settings: safe to share by examples.
-PROPERTY = settings(max_examples=120, deadline=None, report_multiple_bugs=False,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+PROPERTY = settings(
+    max_examples=120,
+    deadline=None,
+    report_multiple_bugs=False,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 FUZZ = settings(PROPERTY, max_examples=150)
 
 Parser = Callable[[Path], Iterator[ParseResult]]
@@ -34,8 +38,9 @@ Parser = Callable[[Path], Iterator[ParseResult]]
 #: (what a lossy decoder leaves behind, which a parser may rightly take for a decoding failure).
 PRINTABLE = st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp"), exclude_characters="\ufffd")
 #: The same plus the line breaks and tabs a multi-line field may hold.
-MULTILINE = st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp"), exclude_characters="\ufffd",
-                          include_characters="\n\r\t")
+MULTILINE = st.characters(
+    exclude_categories=("Cc", "Cs", "Zl", "Zp"), exclude_characters="\ufffd", include_characters="\n\r\t"
+)
 NAME_CHARACTERS = st.one_of(st.characters(categories=("L",)), st.sampled_from(" ,.'-()"))
 MOMENTS = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31))
 
@@ -70,8 +75,14 @@ def parse_checked(parse: Parser, path: Path, *, may_be_empty: bool = False) -> l
             assert result.reason.strip(), result
             assert result.item_ref is None or result.raw is not None, f"part quarantined without its bytes: {result}"
         if isinstance(result, ParsedInteraction):
-            fields = (result.body, result.subject, result.quoted_text, result.signature, result.author.name,
-                      result.client_hint)
+            fields = (
+                result.body,
+                result.subject,
+                result.quoted_text,
+                result.signature,
+                result.author.name,
+                result.client_hint,
+            )
             assert all(_storable(text) for text in fields), f"unstorable text in {result}"
     if not may_be_empty:
         assert results, "the input was skipped silently: no item and no quarantine record"
@@ -97,10 +108,10 @@ MESSAGE_TEMPLATES = (
     b"Subject: =?utf-8?b?0KHRh9GR0YI=?=\nDate: Wed, 04 Mar 2026 09:00:00 +0300\nMIME-Version: 1.0\n"
     b"Content-Type: text/plain; charset=koi8-r\nContent-Transfer-Encoding: base64\n\n8NLJ18XUINPTxdsK\n",
     b"From: a@client.example\nTo: agent@ours.example\nSubject: Offer\nDate: Thu, 05 Mar 2026 08:00:00 +0000\n"
-    b"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b1\"\n\n--b1\n"
+    b'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b1"\n\n--b1\n'
     b"Content-Type: text/plain; charset=iso-8859-2\nContent-Transfer-Encoding: quoted-printable\n\n"
-    b"Dzi=EAkuj=EA za ofert=EA.\n--b1\nContent-Type: application/pdf; name=\"offer.pdf\"\n"
-    b"Content-Transfer-Encoding: base64\nContent-Disposition: attachment; filename=\"offer.pdf\"\n\n"
+    b'Dzi=EAkuj=EA za ofert=EA.\n--b1\nContent-Type: application/pdf; name="offer.pdf"\n'
+    b'Content-Transfer-Encoding: base64\nContent-Disposition: attachment; filename="offer.pdf"\n\n'
     b"JVBERi0xLjQK\n--b1--\n",
     b"From: b@client.example\nDate: Fri, 06 Mar 2026 08:00:00 +0000\nMIME-Version: 1.0\n"
     b"Content-Type: text/html; charset=windows-1251\n\n<p>\xd1\xf7\xb8\xf2 &amp; \xe4\xee\xe3\xee\xe2\xee\xf0</p>\n",
@@ -120,7 +131,7 @@ def mutated_message(draw: st.DrawFn) -> bytes:
         elif operation == "insert":
             data[position:position] = chunk
         else:
-            data[position:position + len(chunk)] = chunk
+            data[position : position + len(chunk)] = chunk
     return bytes(data)
 
 
@@ -140,8 +151,9 @@ def test_email_parser_never_raises_on_damaged_messages(scratch: Path, data: byte
 @given(messages=st.lists(mutated_message(), min_size=1, max_size=3))
 def test_mbox_parser_never_raises_on_damaged_messages(scratch: Path, messages: list[bytes]) -> None:
     separator = b"From sender@client.example Mon Jan  5 10:00:00 2026\n"
-    parse_checked(mail.parse, write(scratch, "damaged.mbox", b"".join(separator + message + b"\n"
-                                                                     for message in messages)))
+    parse_checked(
+        mail.parse, write(scratch, "damaged.mbox", b"".join(separator + message + b"\n" for message in messages))
+    )
 
 
 #: Single-byte charsets and UTF-8, each with the printable characters it can encode.
@@ -162,13 +174,18 @@ def charset_and_text(draw: st.DrawFn) -> tuple[str, str]:
 
 
 @PROPERTY
-@given(subject=st.text(PRINTABLE, min_size=1, max_size=120), body=charset_and_text(),
-       transfer_encoding=st.sampled_from(["8bit", "base64", "quoted-printable"]), moment=MOMENTS)
-def test_email_subject_and_body_read_back_as_written(scratch: Path, subject: str, body: tuple[str, str],
-                                                     transfer_encoding: str, moment: datetime) -> None:
+@given(
+    subject=st.text(PRINTABLE, min_size=1, max_size=120),
+    body=charset_and_text(),
+    transfer_encoding=st.sampled_from(["8bit", "base64", "quoted-printable"]),
+    moment=MOMENTS,
+)
+def test_email_subject_and_body_read_back_as_written(
+    scratch: Path, subject: str, body: tuple[str, str], transfer_encoding: str, moment: datetime
+) -> None:
     assume(subject.strip() and "=?" not in subject)
     charset, text = body
-    moment = moment.replace(microsecond=0, tzinfo=timezone.utc)
+    moment = moment.replace(microsecond=0, tzinfo=UTC)
     message = EmailMessage()
     message["From"] = "Anna Nowak <anna@client.example>"
     message["To"] = "agent@ours.example"
@@ -211,18 +228,27 @@ def whatsapp_line(moment: datetime, layout: str, rest: str) -> str:
 
 SENDERS = st.text(st.characters(categories=("L",)), min_size=1, max_size=20).map(str.capitalize)
 CHAT_LINES = st.one_of(
-    st.builds(lambda moment, layout, sender, text: whatsapp_line(moment, layout, f"{sender}: {text}"),
-              MOMENTS, st.sampled_from(["android", "ios"]), SENDERS, st.text(PRINTABLE, max_size=60)),
+    st.builds(
+        lambda moment, layout, sender, text: whatsapp_line(moment, layout, f"{sender}: {text}"),
+        MOMENTS,
+        st.sampled_from(["android", "ios"]),
+        SENDERS,
+        st.text(PRINTABLE, max_size=60),
+    ),
     st.builds(lambda moment, sender: whatsapp_line(moment, "android", f"{sender} added {sender}"), MOMENTS, SENDERS),
     st.text(MULTILINE, max_size=80),
 )
 
 
 @FUZZ
-@given(lines=st.lists(CHAT_LINES, max_size=12), breaks=st.sampled_from(["\n", "\r\n", "\r"]),
-       encoding=st.sampled_from(["utf-8", "utf-16", "windows-1251", "utf-8-sig"]))
-def test_whatsapp_parser_never_raises_on_mixed_lines(scratch: Path, lines: list[str], breaks: str,
-                                                     encoding: str) -> None:
+@given(
+    lines=st.lists(CHAT_LINES, max_size=12),
+    breaks=st.sampled_from(["\n", "\r\n", "\r"]),
+    encoding=st.sampled_from(["utf-8", "utf-16", "windows-1251", "utf-8-sig"]),
+)
+def test_whatsapp_parser_never_raises_on_mixed_lines(
+    scratch: Path, lines: list[str], breaks: str, encoding: str
+) -> None:
     data = breaks.join(lines).encode(encoding, errors="replace")
     parse_checked(whatsapp.parse, write(scratch, "WhatsApp Chat with Mixed.txt", data))
 
@@ -239,44 +265,69 @@ def _plain_text(text: str) -> bool:
 
 
 @PROPERTY
-@given(text=st.text(PRINTABLE, min_size=1, max_size=200), sender=SENDERS, moment=MOMENTS,
-       layout=st.sampled_from(["android", "ios"]))
-def test_whatsapp_message_text_reads_back_as_written(scratch: Path, text: str, sender: str, moment: datetime,
-                                                     layout: str) -> None:
+@given(
+    text=st.text(PRINTABLE, min_size=1, max_size=200),
+    sender=SENDERS,
+    moment=MOMENTS,
+    layout=st.sampled_from(["android", "ios"]),
+)
+def test_whatsapp_message_text_reads_back_as_written(
+    scratch: Path, text: str, sender: str, moment: datetime, layout: str
+) -> None:
     assume(_plain_text(text))
     moment = moment.replace(second=0) if layout == "android" else moment
     line = whatsapp_line(moment, layout, f"{sender}: {text}")
-    [parsed] = interactions(parse_checked(whatsapp.parse, write(scratch, "WhatsApp Chat with Round.txt",
-                                                                (line + "\n").encode())))
+    [parsed] = interactions(
+        parse_checked(whatsapp.parse, write(scratch, "WhatsApp Chat with Round.txt", (line + "\n").encode()))
+    )
     assert parsed.body == text.strip()
     assert parsed.author.name == sender
-    assert parsed.occurred_at == moment.replace(microsecond=0, tzinfo=timezone.utc)
+    assert parsed.occurred_at == moment.replace(microsecond=0, tzinfo=UTC)
 
 
 @PROPERTY
-@given(first=st.text(PRINTABLE, min_size=1, max_size=80), more=st.lists(st.text(PRINTABLE, max_size=80), max_size=5),
-       moment=MOMENTS)
-def test_whatsapp_continuation_lines_read_back_as_written(scratch: Path, first: str, more: list[str],
-                                                          moment: datetime) -> None:
+@given(
+    first=st.text(PRINTABLE, min_size=1, max_size=80),
+    more=st.lists(st.text(PRINTABLE, max_size=80), max_size=5),
+    moment=MOMENTS,
+)
+def test_whatsapp_continuation_lines_read_back_as_written(
+    scratch: Path, first: str, more: list[str], moment: datetime
+) -> None:
     assume(_plain_text(first))
     assume(not any(pattern.match(line) for line in more for pattern in whatsapp.MESSAGE_START_PATTERNS))
     lines = [whatsapp_line(moment.replace(second=0), "android", f"Anna: {first}"), *more]
-    [parsed] = interactions(parse_checked(whatsapp.parse, write(scratch, "WhatsApp Chat with Lines.txt",
-                                                                "\n".join(lines).encode())))
+    [parsed] = interactions(
+        parse_checked(whatsapp.parse, write(scratch, "WhatsApp Chat with Lines.txt", "\n".join(lines).encode()))
+    )
     assert parsed.body == "\n".join([first, *more]).strip()
 
 
 # ---------------------------------------------------------------- Telegram
 
 JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12)
-JSON_VALUES = st.recursive(JSON_SCALARS, lambda children: st.lists(children, max_size=3)
-                           | st.dictionaries(st.sampled_from(["text", "type", "x"]), children, max_size=3),
-                           max_leaves=6)
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.sampled_from(["text", "type", "x"]), children, max_size=3)
+    ),
+    max_leaves=6,
+)
 MESSAGE_LIKE = st.fixed_dictionaries(
-    {}, optional={"id": st.integers() | st.text(max_size=5), "type": st.sampled_from(["message", "service", "x"]),
-                  "date": st.sampled_from(["2026-01-05T10:00:00", "yesterday", ""]) | JSON_SCALARS,
-                  "date_unixtime": JSON_SCALARS, "from": JSON_SCALARS, "from_id": JSON_SCALARS,
-                  "text": JSON_VALUES, "file": JSON_SCALARS, "photo": JSON_SCALARS, "media_type": JSON_SCALARS})
+    {},
+    optional={
+        "id": st.integers() | st.text(max_size=5),
+        "type": st.sampled_from(["message", "service", "x"]),
+        "date": st.sampled_from(["2026-01-05T10:00:00", "yesterday", ""]) | JSON_SCALARS,
+        "date_unixtime": JSON_SCALARS,
+        "from": JSON_SCALARS,
+        "from_id": JSON_SCALARS,
+        "text": JSON_VALUES,
+        "file": JSON_SCALARS,
+        "photo": JSON_SCALARS,
+        "media_type": JSON_SCALARS,
+    },
+)
 
 
 @FUZZ
@@ -293,9 +344,23 @@ def test_telegram_parser_never_raises_on_arbitrary_bytes(scratch: Path, data: by
 
 
 def telegram_export(texts: list[str | list]) -> dict:
-    return {"name": "Round Chat", "type": "personal_chat", "id": 42, "messages": [
-        {"id": number, "type": "message", "date": "2026-01-05T10:00:00", "date_unixtime": "1767607200",
-         "from": "Anna", "from_id": "user7", "text": text} for number, text in enumerate(texts, start=1)]}
+    return {
+        "name": "Round Chat",
+        "type": "personal_chat",
+        "id": 42,
+        "messages": [
+            {
+                "id": number,
+                "type": "message",
+                "date": "2026-01-05T10:00:00",
+                "date_unixtime": "1767607200",
+                "from": "Anna",
+                "from_id": "user7",
+                "text": text,
+            }
+            for number, text in enumerate(texts, start=1)
+        ],
+    }
 
 
 @FUZZ
@@ -310,11 +375,18 @@ def test_telegram_cut_export_never_loses_silently(scratch: Path, texts: list[str
 
 
 @PROPERTY
-@given(pieces=st.lists(st.text(st.characters(exclude_categories=("Cs", "Cc"), include_characters="\n\t"),
-                               max_size=60), min_size=1, max_size=4),
-       as_entities=st.booleans(), ascii_only=st.booleans())
-def test_telegram_text_reads_back_as_written(scratch: Path, pieces: list[str], as_entities: bool,
-                                             ascii_only: bool) -> None:
+@given(
+    pieces=st.lists(
+        st.text(st.characters(exclude_categories=("Cs", "Cc"), include_characters="\n\t"), max_size=60),
+        min_size=1,
+        max_size=4,
+    ),
+    as_entities=st.booleans(),
+    ascii_only=st.booleans(),
+)
+def test_telegram_text_reads_back_as_written(
+    scratch: Path, pieces: list[str], as_entities: bool, ascii_only: bool
+) -> None:
     text = "".join(pieces)
     assume(text.strip())
     value = [{"type": "plain", "text": piece} for piece in pieces] if as_entities else text
@@ -325,9 +397,11 @@ def test_telegram_text_reads_back_as_written(scratch: Path, pieces: list[str], a
 
 # ---------------------------------------------------------------- CSV
 
-CSV_PARSERS = {"notes": (crm_csv.parse_notes, "client,author,created_at,text"),
-               "deals": (crm_csv.parse_deals, "client,deal_id,stage,changed_at"),
-               "clients": (crm_csv.parse_clients, "client,domains,emails")}
+CSV_PARSERS = {
+    "notes": (crm_csv.parse_notes, "client,author,created_at,text"),
+    "deals": (crm_csv.parse_deals, "client,deal_id,stage,changed_at"),
+    "clients": (crm_csv.parse_clients, "client,domains,emails"),
+}
 CSV_JUNK = st.text(st.one_of(MULTILINE, st.sampled_from(['"', ",", ";", "\r", "\n", "\t"])), max_size=300)
 
 
@@ -346,12 +420,17 @@ def test_csv_parsers_never_raise_on_arbitrary_bytes(scratch: Path, kind: str, da
 
 
 @PROPERTY
-@given(text=st.text(st.one_of(MULTILINE, st.sampled_from(['"', ",", ";"])), min_size=1, max_size=200),
-       client=st.text(PRINTABLE, min_size=1, max_size=30), author=st.text(PRINTABLE, min_size=1, max_size=30),
-       delimiter=st.sampled_from([",", ";"]), quoting=st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]),
-       terminator=st.sampled_from(["\r\n", "\n"]))
-def test_csv_note_text_reads_back_as_written(scratch: Path, text: str, client: str, author: str, delimiter: str,
-                                             quoting: int, terminator: str) -> None:
+@given(
+    text=st.text(st.one_of(MULTILINE, st.sampled_from(['"', ",", ";"])), min_size=1, max_size=200),
+    client=st.text(PRINTABLE, min_size=1, max_size=30),
+    author=st.text(PRINTABLE, min_size=1, max_size=30),
+    delimiter=st.sampled_from([",", ";"]),
+    quoting=st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]),
+    terminator=st.sampled_from(["\r\n", "\n"]),
+)
+def test_csv_note_text_reads_back_as_written(
+    scratch: Path, text: str, client: str, author: str, delimiter: str, quoting: int, terminator: str
+) -> None:
     assume(text.strip() and client.strip() and author.strip())
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, quoting=quoting, lineterminator=terminator)

@@ -54,12 +54,15 @@ def test_iso_week_keys_round_trip(day: date) -> None:
     assert iso_week(iso_week_monday(key) + timedelta(days=6)) == key
 
 
-@pytest.mark.parametrize(("day", "week", "quarter_key"), [
-    (date(2026, 1, 1), "2026-W01", "2026Q1"),
-    (date(2027, 1, 1), "2026-W53", "2027Q1"),  # the ISO year is not the calendar year
-    (date(2025, 12, 29), "2026-W01", "2025Q4"),
-    (date(2026, 11, 23), "2026-W48", "2026Q4"),
-])
+@pytest.mark.parametrize(
+    ("day", "week", "quarter_key"),
+    [
+        (date(2026, 1, 1), "2026-W01", "2026Q1"),
+        (date(2027, 1, 1), "2026-W53", "2027Q1"),  # the ISO year is not the calendar year
+        (date(2025, 12, 29), "2026-W01", "2025Q4"),
+        (date(2026, 11, 23), "2026-W48", "2026Q4"),
+    ],
+)
 def test_named_periods(day: date, week: str, quarter_key: str) -> None:
     assert (iso_week(day), quarter(day)) == (week, quarter_key)
 

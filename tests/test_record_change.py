@@ -34,8 +34,10 @@ OTHER = "Crate Makers Ltd"
 def summarized(database_url: str, tmp_path: Path) -> dict[str, int]:
     """Two clients with one e-mail each, summarized: nothing stale, nothing queued."""
     add_rep()
-    ids = {CLIENT: import_mail(tmp_path / "mail", 2, "We would like to order 5 pallets, delivery by 30 November."),
-           OTHER: import_mail(tmp_path / "mail", 3, "Please quote 20 crates.", client=OTHER)}
+    ids = {
+        CLIENT: import_mail(tmp_path / "mail", 2, "We would like to order 5 pallets, delivery by 30 November."),
+        OTHER: import_mail(tmp_path / "mail", 3, "Please quote 20 crates.", client=OTHER),
+    }
     assert not summarize([str(client_id) for client_id in ids.values()]).failed
     assert queue() == {} and stale_clients() == set()
     return ids
@@ -68,10 +70,20 @@ def mail(folder: Path, text: str, *, subject: str = "Delivery") -> Path:
 
 
 def call_transcript(client_says: str) -> Transcript:
-    segments = (Segment(0.0, 2.0, "Good morning, how can I help?", "agent", 0, -0.2, 0.01),
-                Segment(2.0, 6.0, client_says, "client", 1, -0.2, 0.01))
-    return Transcript(segments=segments, language="en", language_probability=0.99, language_source="given",
-                      duration_s=6.0, speech_s=6.0, channels=2, sample_rate=8000)
+    segments = (
+        Segment(0.0, 2.0, "Good morning, how can I help?", "agent", 0, -0.2, 0.01),
+        Segment(2.0, 6.0, client_says, "client", 1, -0.2, 0.01),
+    )
+    return Transcript(
+        segments=segments,
+        language="en",
+        language_probability=0.99,
+        language_source="given",
+        duration_s=6.0,
+        speech_s=6.0,
+        channels=2,
+        sample_rate=8000,
+    )
 
 
 def register_call(folder: Path) -> None:
@@ -87,8 +99,9 @@ def register_call(folder: Path) -> None:
 def fake_transcriber(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """``dossier transcribe`` without a model: every recording gets a transcript of what the list holds."""
     said = ["We confirm the 5 pallets, please deliver on Friday."]
-    monkeypatch.setattr(dossier.transcribe_job, "_load_transcriber",
-                        lambda name, settings: SimpleNamespace(multilingual=True))
+    monkeypatch.setattr(
+        dossier.transcribe_job, "_load_transcriber", lambda name, settings: SimpleNamespace(multilingual=True)
+    )
 
     def transcribe_batch(transcriber, jobs, workers=1):
         for job in jobs:
@@ -99,8 +112,8 @@ def fake_transcriber(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_a_call_transcribed_from_the_cli_makes_summaries_stale_and_is_refreshed(
-        summarized: dict[str, int], fake_transcriber: list[str], tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    summarized: dict[str, int], fake_transcriber: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     register_call(tmp_path / "calls")
     assert queue() == {}  # a recording without a transcript is no history yet
     result = runner.invoke(app, ["transcribe", "--all"])
@@ -117,16 +130,18 @@ def test_a_call_transcribed_from_the_cli_makes_summaries_stale_and_is_refreshed(
     assert queue() == {} and stale_clients() == set()
 
 
-def test_a_complaint_on_a_call_is_important(summarized: dict[str, int], fake_transcriber: list[str],
-                                            tmp_path: Path) -> None:
+def test_a_complaint_on_a_call_is_important(
+    summarized: dict[str, int], fake_transcriber: list[str], tmp_path: Path
+) -> None:
     fake_transcriber[0] = "I want to escalate this: the pallets arrived broken."
     register_call(tmp_path / "calls")
     assert runner.invoke(app, ["transcribe", "--all"]).exit_code == 0
     assert queue() == {summarized[CLIENT]: ("complaint", True)}
 
 
-def test_a_stored_transcript_queues_its_client_in_the_same_transaction(summarized: dict[str, int],
-                                                                       tmp_path: Path) -> None:
+def test_a_stored_transcript_queues_its_client_in_the_same_transaction(
+    summarized: dict[str, int], tmp_path: Path
+) -> None:
     register_call(tmp_path / "calls")
     with session_scope() as session:
         recording = session.scalar(select(Recording))
@@ -142,7 +157,8 @@ def test_a_stored_transcript_queues_its_client_in_the_same_transaction(summarize
 
 
 def test_a_complaint_imported_from_the_cli_is_important_and_leaves_other_clients_alone(
-        summarized: dict[str, int], tmp_path: Path) -> None:
+    summarized: dict[str, int], tmp_path: Path
+) -> None:
     path = mail(tmp_path / "new", "We have to file a formal complaint: two pallets were damaged.")
     result = runner.invoke(app, ["import", str(path), "--client", CLIENT])
     assert result.exit_code == 0, result.output
@@ -163,15 +179,19 @@ def test_our_own_message_mentioning_a_complaint_is_not_important(summarized: dic
 
 def test_a_closed_deal_is_important(summarized: dict[str, int], tmp_path: Path) -> None:
     deals = tmp_path / "deals.csv"
-    deals.write_text(f"client,deal_id,stage,changed_at\n{OTHER},D-1,proposal,2026-11-01 10:00\n"
-                     f"{CLIENT},D-2,Closed Won,2026-11-02 10:00\n", encoding="utf-8")
+    deals.write_text(
+        f"client,deal_id,stage,changed_at\n{OTHER},D-1,proposal,2026-11-01 10:00\n"
+        f"{CLIENT},D-2,Closed Won,2026-11-02 10:00\n",
+        encoding="utf-8",
+    )
     result = runner.invoke(app, ["import", str(deals)])
     assert result.exit_code == 0, result.output
     assert queue() == {summarized[OTHER]: ("new data", False), summarized[CLIENT]: ("deal closed", True)}
 
 
-def test_a_rolled_back_import_leaves_no_refresh_request(summarized: dict[str, int], tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_rolled_back_import_leaves_no_refresh_request(
+    summarized: dict[str, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real_commit, commits = Session.commit, []
 
     def power_cut_at_the_batch_commit(self: Session) -> None:
@@ -196,30 +216,50 @@ def test_a_rolled_back_import_leaves_no_refresh_request(summarized: dict[str, in
 def test_one_reason_per_client_the_most_telling_wins(database_url: str) -> None:
     with session_scope() as session:
         a, b, c = ids = tuple(get_or_create_client(session, name) for name in ("Client A", "Client B", "Client C"))
-        summary = record_change(session, [
-            Change(a, ChangeKind.INTERACTION), Change(a, ChangeKind.DEAL_STAGE, deal_stage=" Lost "),
-            Change(a, ChangeKind.INTERACTION, client_text="Eskalacja: brak dostawy."),
-            Change(b, ChangeKind.CALL), Change(b, ChangeKind.DEAL_STAGE, deal_stage="negotiation"),
-            Change(c, ChangeKind.DEAL_STAGE, deal_stage="closed_won"), Change(c, ChangeKind.MERGE)])
+        summary = record_change(
+            session,
+            [
+                Change(a, ChangeKind.INTERACTION),
+                Change(a, ChangeKind.DEAL_STAGE, deal_stage=" Lost "),
+                Change(a, ChangeKind.INTERACTION, client_text="Eskalacja: brak dostawy."),
+                Change(b, ChangeKind.CALL),
+                Change(b, ChangeKind.DEAL_STAGE, deal_stage="negotiation"),
+                Change(c, ChangeKind.DEAL_STAGE, deal_stage="closed_won"),
+                Change(c, ChangeKind.MERGE),
+            ],
+        )
     assert summary.important == {ids[0], ids[2]}
     assert queue() == {ids[0]: ("complaint", True), ids[1]: ("new call", False), ids[2]: ("deal closed", True)}
 
 
-@pytest.mark.parametrize(("stage", "closed", "won"), [
-    ("won", True, True), ("Closed Won", True, True), ("closed_won", True, True), ("Closed-Won", True, True),
-    ("lost", True, False), ("closed_lost", True, False), ("closed", True, False),
-    ("proposal", False, False), ("negotiation", False, False), ("", False, False), (None, False, False)])
+@pytest.mark.parametrize(
+    ("stage", "closed", "won"),
+    [
+        ("won", True, True),
+        ("Closed Won", True, True),
+        ("closed_won", True, True),
+        ("Closed-Won", True, True),
+        ("lost", True, False),
+        ("closed_lost", True, False),
+        ("closed", True, False),
+        ("proposal", False, False),
+        ("negotiation", False, False),
+        ("", False, False),
+        (None, False, False),
+    ],
+)
 def test_one_vocabulary_of_deal_stages(stage: str | None, closed: bool, won: bool) -> None:
     """Import, notifications, reports and the grounded engine all ask these: one answer per stage."""
     assert (closes_deal(stage), wins_deal(stage)) == (closed, won)
 
 
 def test_won_spellings_for_sql_filters_cover_every_separator() -> None:
-    assert WON_STAGE_SPELLINGS == {"won", "closed won", "closed_won", "closed-won"}
+    assert {"won", "closed won", "closed_won", "closed-won"} == WON_STAGE_SPELLINGS
 
 
 def test_a_requested_summary_is_queued_without_flagging_anything_stale_or_delaying_a_queued_refresh(
-        summarized: dict[str, int], database_url: str, tmp_path: Path) -> None:
+    summarized: dict[str, int], database_url: str, tmp_path: Path
+) -> None:
     """A reader asking for a summary never built queues its client once; that is no new history."""
     with session_scope(database_url) as session:
         summary = record_change(session, [Change(summarized[CLIENT], ChangeKind.SUMMARY_REQUESTED)])
@@ -239,12 +279,17 @@ def test_a_requested_summary_is_queued_without_flagging_anything_stale_or_delayi
     assert summarized[CLIENT] in queue() and summarized[CLIENT] in stale_clients()
 
 
-def test_reading_a_missing_summary_queues_it_through_record_change(summarized: dict[str, int], database_url: str,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reading_a_missing_summary_queues_it_through_record_change(
+    summarized: dict[str, int], database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from summarizer import service
 
     recorded = []
     monkeypatch.setattr(service, "record_change", lambda session, changes: recorded.extend(changes))
-    assert service.read_summary(str(summarized[CLIENT]), "brief", "ru", database_url=database_url,
-                                refresh_languages=["en", "ru"]) is None
+    assert (
+        service.read_summary(
+            str(summarized[CLIENT]), "brief", "ru", database_url=database_url, refresh_languages=["en", "ru"]
+        )
+        is None
+    )
     assert recorded == [Change(summarized[CLIENT], ChangeKind.SUMMARY_REQUESTED)]

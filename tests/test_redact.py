@@ -70,8 +70,10 @@ REDACTED = {
         ("card 4111 1111 1111 1111 valid thru 09/2028", "card [card] valid thru [card expiry]"),
         ("4111 1111 1111 1111 09/28", "[card] [card expiry]"),
         ("karta 5555 5555 5555 4444, ważna do 09/28.", "karta [card], ważna do [card expiry]."),
-        ("Оплачу картой 4111 1111 1111 1111, срок действия 12/29, CVV 123.",
-         "Оплачу картой [card], срок действия [card expiry], CVV [cvv]."),
+        (
+            "Оплачу картой 4111 1111 1111 1111, срок действия 12/29, CVV 123.",
+            "Оплачу картой [card], срок действия [card expiry], CVV [cvv].",
+        ),
         ("карта 4111111111111111 срок действия до 09/2028", "карта [card] срок действия до [card expiry]"),
         ("exp. 09/28 on card 4111 1111 1111 1111", "exp. [card expiry] on card [card]"),
         ("card [card], expiry 09/28", "card [card], expiry [card expiry]"),  # next to the redaction marker
@@ -86,13 +88,19 @@ REDACTED = {
         ("Passport No. 123456789", "Passport No. [passport]"),
         ("dowód osobisty ABC 123456", "dowód osobisty [id number]"),
         ("nr dowodu: ABA300000", "nr dowodu: [id number]"),
-        ("Adres zamieszkania: ul. Marszałkowska 12/3, 00-001 Warszawa. Dzwonić +48 600 123 456.",
-         "Adres zamieszkania: [address]. Dzwonić +48 600 123 456."),
-        ("домашний адрес: г. Москва, ул. Тверская, д. 5, кв. 7. Тел. 8 (495) 123-45-67",
-         "домашний адрес: [address]. Тел. 8 (495) 123-45-67"),
+        (
+            "Adres zamieszkania: ul. Marszałkowska 12/3, 00-001 Warszawa. Dzwonić +48 600 123 456.",
+            "Adres zamieszkania: [address]. Dzwonić +48 600 123 456.",
+        ),
+        (
+            "домашний адрес: г. Москва, ул. Тверская, д. 5, кв. 7. Тел. 8 (495) 123-45-67",
+            "домашний адрес: [address]. Тел. 8 (495) 123-45-67",
+        ),
         ("He lives at 221 Baker Street, Apt 2 now.", "He lives at [address] now."),
-        ("Wysyłka na ul. Polna 5 m. 3; доставка: ул. Ленина, д. 10, корп. 2, кв. 15",
-         "Wysyłka na [address]; доставка: [address]"),
+        (
+            "Wysyłka na ul. Polna 5 m. 3; доставка: ул. Ленина, д. 10, корп. 2, кв. 15",
+            "Wysyłka na [address]; доставка: [address]",
+        ),
         ("He was diagnosed with type 2 diabetes, back on Monday.", "He was diagnosed with [health], back on Monday."),
     ],
 }
@@ -157,8 +165,11 @@ KEPT = {
 
 
 def _cases(table: dict) -> list:
-    return [pytest.param(*case if isinstance(case, tuple) else (case,), id=f"{kind}-{index}")
-            for kind, cases in table.items() for index, case in enumerate(cases)]
+    return [
+        pytest.param(*case if isinstance(case, tuple) else (case,), id=f"{kind}-{index}")
+        for kind, cases in table.items()
+        for index, case in enumerate(cases)
+    ]
 
 
 @pytest.mark.parametrize(("text", "expected"), _cases(REDACTED))
@@ -172,16 +183,26 @@ def test_what_a_brief_needs_is_kept(text: str) -> None:
 
 
 def test_every_placeholder_in_one_message() -> None:
-    text = ("Hi, card 4111 1111 1111 1111 exp 09/28, PESEL 44051401359, NIP 526-000-12-46, ИНН 7707083893, "
-            "СНИЛС 112-233-445 95, REGON 123456785, passport 123456789, phone +48 600 123 456, "
-            "amount 15 000 PLN, due 15.04.2024.")
+    text = (
+        "Hi, card 4111 1111 1111 1111 exp 09/28, PESEL 44051401359, NIP 526-000-12-46, ИНН 7707083893, "
+        "СНИЛС 112-233-445 95, REGON 123456785, passport 123456789, phone +48 600 123 456, "
+        "amount 15 000 PLN, due 15.04.2024."
+    )
     redacted = redact(text)
     for placeholder in ("[card]", "[card expiry]", "[pesel]", "[nip]", "[inn]", "[snils]", "[regon]", "[passport]"):
         assert placeholder in redacted
     for kept in ("+48 600 123 456", "15 000 PLN", "15.04.2024"):
         assert kept in redacted
-    for secret in ("4111", "09/28", "44051401359", "526-000-12-46", "7707083893", "112-233-445", "123456785",
-                   "123456789"):
+    for secret in (
+        "4111",
+        "09/28",
+        "44051401359",
+        "526-000-12-46",
+        "7707083893",
+        "112-233-445",
+        "123456785",
+        "123456789",
+    ):
         assert secret not in redacted
 
 
@@ -191,10 +212,13 @@ def test_snils_checksum() -> None:
     assert not is_valid_snils("001-001-998 00")  # issued before checksums: never treated as a SNILS
 
 
-@pytest.mark.parametrize("text", [
-    "PESEL 44051401359, card 4111 1111 1111 1111 exp 09/28, CVV 123, ul. Polna 5 m. 3",
-    "ИНН 7707083893, tax id 500100732259, REGON 12345678501233, konto 61 1090 1014 0000 0712 1981 2874",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "PESEL 44051401359, card 4111 1111 1111 1111 exp 09/28, CVV 123, ul. Polna 5 m. 3",
+        "ИНН 7707083893, tax id 500100732259, REGON 12345678501233, konto 61 1090 1014 0000 0712 1981 2874",
+    ],
+)
 def test_redaction_is_idempotent(text: str) -> None:
     once = redact(text)
     assert redact(once) == once

@@ -34,10 +34,16 @@ For the contract, my PESEL is 44051401359; I will sign it by 1 December 2026.
 Best regards,
 Jan Kowalczyk
 """
-DEALS = ("client,deal_id,stage,changed_at,deal_name\n"
-         "kowalczyk-trade.example,D-7,proposal,2026-11-19T09:00:00,Licences invoiced to tax id 7707083893\n")
-IDENTIFIERS = {"inn": "7707083893", "iban": "PL61109010140000071219812874", "card": "4111111111111111",
-               "pesel": "44051401359"}
+DEALS = (
+    "client,deal_id,stage,changed_at,deal_name\n"
+    "kowalczyk-trade.example,D-7,proposal,2026-11-19T09:00:00,Licences invoiced to tax id 7707083893\n"
+)
+IDENTIFIERS = {
+    "inn": "7707083893",
+    "iban": "PL61109010140000071219812874",
+    "card": "4111111111111111",
+    "pesel": "44051401359",
+}
 EXPIRY = re.compile(r"0?9\s*/\s*(?:20)?28")
 SEPARATORS = re.compile(r"[\s.\-\u00a0]")
 
@@ -59,8 +65,7 @@ def import_history(folder: Path) -> None:
     (folder / "order.eml").write_bytes(bytes(message))
     (folder / "deals.csv").write_text(DEALS, encoding="utf-8")
     with session_scope() as session:
-        repository.upsert_user(session, login="anna", name="Anna Lis", email="anna@our-sales.example",
-                               role="manager")
+        repository.upsert_user(session, login="anna", name="Anna Lis", email="anna@our-sales.example", role="manager")
     report = import_paths([folder / "order.eml"])
     assert report.imported == 1
     assert import_paths([folder / "deals.csv"]).imported == 1
@@ -100,7 +105,8 @@ def test_no_identifier_or_card_expiry_reaches_any_output(client_name: str) -> No
 
 
 def test_summaries_stored_before_redaction_still_reach_digest_and_report_redacted(
-        client_name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    client_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A summary tree built when redaction missed something (an older version) is redacted when read."""
     with monkeypatch.context() as unredacted:
         unredacted.setattr(summarizer.sources, "redact", lambda text: text)
@@ -108,5 +114,4 @@ def test_summaries_stored_before_redaction_still_reach_digest_and_report_redacte
 
     found = outputs(client_name)
     assert leaks(found["brief"])  # the stored tree does hold the identifiers
-    assert {name: leaks(found[name]) for name in ("handover", "digest text", "digest html")
-            if leaks(found[name])} == {}
+    assert {name: leaks(found[name]) for name in ("handover", "digest text", "digest html") if leaks(found[name])} == {}

@@ -2,7 +2,7 @@
 
 import re
 import tomllib
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -24,20 +24,45 @@ CLIENT = ClientInfo(id=1, name="Alpha Group", contacts=["anna.nowak@alpha.pl", "
 MARKER = re.compile(r"\[#(\d+)(?: @(\d+):(\d{2}))?\]")
 
 
-def claim(kind: ClaimKind, text: str, cites: int, day: date | None = None, *, at: float | None = None,
-          **fields: object) -> Claim:
+def claim(
+    kind: ClaimKind, text: str, cites: int, day: date | None = None, *, at: float | None = None, **fields: object
+) -> Claim:
     return Claim(kind=kind, text=text, date=day, sources=[Citation(interaction_id=cites, at_seconds=at)], **fields)
 
 
-CONTRACT = claim(ClaimKind.ACTION, "Send the signed contract.", 12, date(2024, 3, 13), owner="Anna Nowak",
-                 owner_side=Side.CLIENT, due=date(2024, 3, 15))
-INVOICE = claim(ClaimKind.ACTION, "Prepare the invoice.", 12, date(2024, 3, 13), owner="Jan Kowalski",
-                owner_side=Side.US, due=date(2024, 3, 25))
-QUOTE = claim(ClaimKind.ACTION, "Send the quote.", 8, date(2024, 1, 20), owner="Jan Kowalski", owner_side=Side.US,
-              due=date(2024, 1, 25), done=True)
+CONTRACT = claim(
+    ClaimKind.ACTION,
+    "Send the signed contract.",
+    12,
+    date(2024, 3, 13),
+    owner="Anna Nowak",
+    owner_side=Side.CLIENT,
+    due=date(2024, 3, 15),
+)
+INVOICE = claim(
+    ClaimKind.ACTION,
+    "Prepare the invoice.",
+    12,
+    date(2024, 3, 13),
+    owner="Jan Kowalski",
+    owner_side=Side.US,
+    due=date(2024, 3, 25),
+)
+QUOTE = claim(
+    ClaimKind.ACTION,
+    "Send the quote.",
+    8,
+    date(2024, 1, 20),
+    owner="Jan Kowalski",
+    owner_side=Side.US,
+    due=date(2024, 1, 25),
+    done=True,
+)
 NOTES = Notes(
-    interactions=42, first_at=datetime(2023, 1, 10, tzinfo=timezone.utc),
-    last_at=datetime(2024, 3, 13, tzinfo=timezone.utc), channels={"email": 30, "call": 8, "chat": 4},
+    interactions=42,
+    first_at=datetime(2023, 1, 10, tzinfo=UTC),
+    last_at=datetime(2024, 3, 13, tzinfo=UTC),
+    channels={"email": 30, "call": 8, "chat": 4},
     claims=[
         claim(ClaimKind.PURCHASE, "Bought 200 licences for 15 000 PLN.", 5, date(2023, 3, 2), weight=2),
         claim(ClaimKind.STATUS, "Quote approved.", 12, date(2024, 3, 13)),
@@ -45,10 +70,13 @@ NOTES = Notes(
         claim(ClaimKind.STATUS, "Waiting for the quote decision.", 9, date(2024, 2, 1)),
         claim(ClaimKind.AGREEMENT, "10% discount on the renewal.", 10, date(2024, 2, 20)),
         claim(ClaimKind.RISK, "Mentioned a competitor, Beta Soft.", 11, date(2024, 3, 1), at=252.0),
-        INVOICE, QUOTE, CONTRACT,
+        INVOICE,
+        QUOTE,
+        CONTRACT,
         claim(ClaimKind.PERSON, "Anna Nowak is the CFO.", 12, date(2024, 3, 13)),
         claim(ClaimKind.PREFERENCE, "Prefers phone calls in the morning.", 7, date(2023, 11, 5)),
-    ])
+    ],
+)
 
 
 def rendered(format: str, notes: Notes = NOTES, language: str = "en"):
@@ -95,9 +123,13 @@ def test_brief_has_three_to_five_sentences_each_cited() -> None:
 
 
 def test_brief_says_what_is_unknown_instead_of_inventing() -> None:
-    notes = Notes(interactions=2, first_at=datetime(2024, 3, 1, tzinfo=timezone.utc),
-                  last_at=datetime(2024, 3, 2, tzinfo=timezone.utc), channels={"email": 2},
-                  claims=[claim(ClaimKind.STATUS, "Asked for a demo.", 3, date(2024, 3, 2))])
+    notes = Notes(
+        interactions=2,
+        first_at=datetime(2024, 3, 1, tzinfo=UTC),
+        last_at=datetime(2024, 3, 2, tzinfo=UTC),
+        channels={"email": 2},
+        claims=[claim(ClaimKind.STATUS, "Asked for a demo.", 3, date(2024, 3, 2))],
+    )
     sentences = [sentence["text"] for sentence in rendered("brief", notes).content["sentences"]]
     labels = load_labels("en")["brief"]
     assert 3 <= len(sentences) <= 5
@@ -138,10 +170,18 @@ def test_action_statuses_against_as_of() -> None:
     assert action_status(CONTRACT, date(2024, 3, 15)) == "open"  # due today is not overdue yet
     actions = rendered("actions").content["actions"]
     assert [(a["text"], a["status"]) for a in actions] == [
-        ("Send the signed contract.", "overdue"), ("Prepare the invoice.", "open"), ("Send the quote.", "done")]
-    assert actions[0] | {"citations": None} == {"text": "Send the signed contract.", "owner": "Anna Nowak",
-                                                "side": "client", "due": "2024-03-15", "status": "overdue",
-                                                "citations": None}
+        ("Send the signed contract.", "overdue"),
+        ("Prepare the invoice.", "open"),
+        ("Send the quote.", "done"),
+    ]
+    assert actions[0] | {"citations": None} == {
+        "text": "Send the signed contract.",
+        "owner": "Anna Nowak",
+        "side": "client",
+        "due": "2024-03-15",
+        "status": "overdue",
+        "citations": None,
+    }
 
 
 @pytest.mark.parametrize("format", FORMATS)
@@ -160,7 +200,8 @@ def test_markdown_and_json_cite_the_same_sources(format: str) -> None:
 def test_every_language_has_every_label() -> None:
     def keys(table: dict, prefix: str = "") -> set[str]:
         return {f"{prefix}{key}" for key, value in table.items() if not isinstance(value, dict)} | {
-            name for key, value in table.items() if isinstance(value, dict) for name in keys(value, f"{key}.")}
+            name for key, value in table.items() if isinstance(value, dict) for name in keys(value, f"{key}.")
+        }
 
     languages = available_languages()
     assert {"en", "ru", "pl"} <= set(languages)

@@ -21,8 +21,10 @@ from tests.test_digest import cli, load_summarized_sample
 
 pytest.importorskip("weasyprint", reason="WeasyPrint is in the reports extra")
 pytest.importorskip("matplotlib", reason="matplotlib is in the reports extra")
-POPPLER = pytest.mark.skipif(shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None,
-                             reason="poppler-utils (pdftoppm, pdftotext) is not installed; CI installs it")
+POPPLER = pytest.mark.skipif(
+    shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None,
+    reason="poppler-utils (pdftoppm, pdftotext) is not installed; CI installs it",
+)
 AS_OF = date(2026, 11, 21)
 runner = CliRunner()
 
@@ -33,8 +35,7 @@ def summarized_sample(database_url, tmp_path):
 
 
 def pdf_text(pdf: Path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
 
 
 def render_pages(pdf: Path, out: Path) -> list[Path]:
@@ -81,17 +82,28 @@ def statements(html: str) -> list[tuple[str, bool]]:
 
 @POPPLER
 def test_quarterly_review_in_russian_has_its_sections_charts_and_cited_statements(summarized_sample, tmp_path):
-    written = make_report("quarterly", "Alfa Group", quarter="2025Q4", to="esokolova", out=tmp_path / "alfa.pdf",
-                          as_of=AS_OF)
+    written = make_report(
+        "quarterly", "Alfa Group", quarter="2025Q4", to="esokolova", out=tmp_path / "alfa.pdf", as_of=AS_OF
+    )
 
     html = written.html_path.read_text(encoding="utf-8")
     assert len(re.findall(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]{200,}"', html)) == 2  # activity, tone
     found = statements(html)
     assert found and all(cited for _text, cited in found), [text for text, cited in found if not cited]
     text = " ".join(pdf_text(written.pdf_path).split())
-    for title in ("Квартальный обзор", "Alfa Group", "Квартал 2025Q4: 2025-10-01 – 2025-12-31", "Покупки",
-                  "Ключевые события", "Решённые проблемы", "Открытые вопросы", "Возможности допродаж",
-                  "Активность по каналам", "Динамика тона", "Источники"):
+    for title in (
+        "Квартальный обзор",
+        "Alfa Group",
+        "Квартал 2025Q4: 2025-10-01 – 2025-12-31",
+        "Покупки",
+        "Ключевые события",
+        "Решённые проблемы",
+        "Открытые вопросы",
+        "Возможности допродаж",
+        "Активность по каналам",
+        "Динамика тона",
+        "Источники",
+    ):
         assert title in text, title
     assert "Купили NW-300, 120 шт., договор NW-2025-117 подписан." in text  # the purchase, from a note
     assert "2026-01-15" not in text.split("Источники")[0]  # the firmware incident is in Q1 2026, not here
@@ -109,10 +121,21 @@ def test_handover_in_polish_lists_people_promises_and_what_not_to_ask_again(summ
     found = statements(written.html_path.read_text(encoding="utf-8"))
     assert found and all(cited for _text, cited in found), [text for text, cited in found if not cited]
     flat = " ".join(pdf_text(written.pdf_path).split())
-    for title in ("Raport przekazania klienta", "Bałtyk Logistyka", "Opiekun klienta: Marek Kowalski",
-                  "Dla: Piotr Nowak", "Uporządkowana historia", "Ustalenia", "Osoby i ich role",
-                  "Wszystkie otwarte obietnice", "Ryzyka", "Następne kroki",
-                  "O co nowy opiekun nie powinien pytać ponownie", "Aktywność według kanałów", "Trend tonu"):
+    for title in (
+        "Raport przekazania klienta",
+        "Bałtyk Logistyka",
+        "Opiekun klienta: Marek Kowalski",
+        "Dla: Piotr Nowak",
+        "Uporządkowana historia",
+        "Ustalenia",
+        "Osoby i ich role",
+        "Wszystkie otwarte obietnice",
+        "Ryzyka",
+        "Następne kroki",
+        "O co nowy opiekun nie powinien pytać ponownie",
+        "Aktywność według kanałów",
+        "Trend tonu",
+    ):
         assert title in flat, title
     assert "Katarzyna Wiśniewska, Kierownik ds. zakupów" in flat  # a person and her role, Polish letters intact
     do_not_ask = flat.split("O co nowy opiekun nie powinien pytać ponownie")[1]
@@ -123,14 +146,30 @@ def test_handover_in_polish_lists_people_promises_and_what_not_to_ask_again(summ
     assert render_pages(written.pdf_path, tmp_path)
     with session_scope() as session:
         [row] = session.scalars(select(Report)).all()
-    assert (row.kind, row.period, row.params["to"], row.params["language"]) == ("handover", AS_OF.isoformat(), "pnowak",
-                                                                               "pl")
+    assert (row.kind, row.period, row.params["to"], row.params["language"]) == (
+        "handover",
+        AS_OF.isoformat(),
+        "pnowak",
+        "pl",
+    )
     assert Path(row.pdf_path) == written.pdf_path.resolve() and Path(row.html_path).is_file()
 
 
 def test_report_commands_write_both_files_and_reject_bad_input(summarized_sample, tmp_path):
-    result = runner.invoke(cli(), ["report", "quarterly", "Harbor & Finch", "--quarter", "2026Q1",
-                                   "--out", str(tmp_path / "hf.html"), "--as-of", AS_OF.isoformat()])
+    result = runner.invoke(
+        cli(),
+        [
+            "report",
+            "quarterly",
+            "Harbor & Finch",
+            "--quarter",
+            "2026Q1",
+            "--out",
+            str(tmp_path / "hf.html"),
+            "--as-of",
+            AS_OF.isoformat(),
+        ],
+    )
 
     assert result.exit_code == 0, result.output
     assert (tmp_path / "hf.html").is_file() and (tmp_path / "hf.pdf").read_bytes().startswith(b"%PDF")

@@ -1,6 +1,6 @@
 """Client resolution: contacts, hints, company domains, our own side, and direction."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -11,14 +11,21 @@ from storage import repository
 from storage.models import Channel, Contact, ContactKind, Direction
 from tests.db import session_scope
 
-AT = datetime(2026, 3, 1, 10, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 
 
 def mail(sender: str, *to: str, hint: str | None = None, bulk: bool = False) -> ParsedInteraction:
     return ParsedInteraction(
-        channel=Channel.EMAIL, occurred_at=AT, body="Hello", source_kind="email", source_ref="x",
-        author=Party(None, ContactKind.EMAIL, sender), recipients=[Party(None, ContactKind.EMAIL, a) for a in to],
-        client_hint=hint, bulk=bulk)
+        channel=Channel.EMAIL,
+        occurred_at=AT,
+        body="Hello",
+        source_kind="email",
+        source_ref="x",
+        author=Party(None, ContactKind.EMAIL, sender),
+        recipients=[Party(None, ContactKind.EMAIL, a) for a in to],
+        client_hint=hint,
+        bulk=bulk,
+    )
 
 
 def crowd(size: int) -> list[str]:
@@ -33,8 +40,9 @@ def email_contacts(session) -> set[str]:
 @pytest.fixture
 def session(database_url):
     with session_scope(database_url) as session:
-        repository.upsert_user(session, login="anna", name="Anna Nowak", email="anna@northwind.example",
-                               phone="+48600100200")
+        repository.upsert_user(
+            session, login="anna", name="Anna Nowak", email="anna@northwind.example", phone="+48600100200"
+        )
         yield session
 
 
@@ -61,10 +69,17 @@ def test_contacts_survive_into_a_new_resolver(session):
 
 def test_freemail_senders_are_separate_clients_named_after_the_person(session):
     r = resolver(session)
-    one = r.resolve(ParsedInteraction(
-        channel=Channel.EMAIL, occurred_at=AT, body="Hi", source_kind="email", source_ref="x",
-        author=Party("Jan Kowalski", ContactKind.EMAIL, "jan.k@gmail.com"),
-        recipients=[Party(None, ContactKind.EMAIL, "anna@northwind.example")]))
+    one = r.resolve(
+        ParsedInteraction(
+            channel=Channel.EMAIL,
+            occurred_at=AT,
+            body="Hi",
+            source_kind="email",
+            source_ref="x",
+            author=Party("Jan Kowalski", ContactKind.EMAIL, "jan.k@gmail.com"),
+            recipients=[Party(None, ContactKind.EMAIL, "anna@northwind.example")],
+        )
+    )
     other = r.resolve(mail("someone.else@gmail.com", "anna@northwind.example"))
     assert one.client_id != other.client_id
     assert repository.find_client(session, "Jan Kowalski").id == one.client_id
@@ -80,8 +95,15 @@ def test_namesake_domains_do_not_merge(session):
 def test_hint_matches_a_client_created_from_its_domain(session):
     r = resolver(session)
     by_mail = r.resolve(mail("ivan@kowalski-logistics.pl", "anna@northwind.example")).client_id
-    note = ParsedInteraction(channel=Channel.NOTE, occurred_at=AT, body="Prefers calls", source_kind="notes",
-                             source_ref="n", author=Party("Unknown Colleague"), client_hint="Kowalski Logistics")
+    note = ParsedInteraction(
+        channel=Channel.NOTE,
+        occurred_at=AT,
+        body="Prefers calls",
+        source_kind="notes",
+        source_ref="n",
+        author=Party("Unknown Colleague"),
+        client_hint="Kowalski Logistics",
+    )
     resolution = r.resolve(note)
     assert resolution.client_id == by_mail
     assert resolution.direction is Direction.INTERNAL
@@ -89,12 +111,25 @@ def test_hint_matches_a_client_created_from_its_domain(session):
 
 def test_chat_parties_by_user_name_are_ours(session):
     r = resolver(session)
-    chat = ParsedInteraction(channel=Channel.CHAT, occurred_at=AT, body="ok", source_kind="whatsapp",
-                             source_ref="c", author=Party("Anna Nowak"), client_hint="Brightline")
+    chat = ParsedInteraction(
+        channel=Channel.CHAT,
+        occurred_at=AT,
+        body="ok",
+        source_kind="whatsapp",
+        source_ref="c",
+        author=Party("Anna Nowak"),
+        client_hint="Brightline",
+    )
     assert r.resolve(chat).direction is Direction.OUTBOUND
-    phone_chat = ParsedInteraction(channel=Channel.CHAT, occurred_at=AT, body="ok", source_kind="whatsapp",
-                                   source_ref="c", author=Party("+48 600 100 200", ContactKind.PHONE, "+48600100200"),
-                                   client_hint="Brightline")
+    phone_chat = ParsedInteraction(
+        channel=Channel.CHAT,
+        occurred_at=AT,
+        body="ok",
+        source_kind="whatsapp",
+        source_ref="c",
+        author=Party("+48 600 100 200", ContactKind.PHONE, "+48600100200"),
+        client_hint="Brightline",
+    )
     assert r.resolve(phone_chat).direction is Direction.OUTBOUND
 
 
@@ -110,8 +145,9 @@ def test_internal_only_mail_without_hint_cannot_be_resolved(session):
 
 def test_mailing_list_mail_makes_only_its_sender_a_contact(session):
     r = resolver(session)
-    client_id = r.resolve(mail("news@vendor.example", "anna@northwind.example", "ivan@alpha-group.ru",
-                               bulk=True)).client_id
+    client_id = r.resolve(
+        mail("news@vendor.example", "anna@northwind.example", "ivan@alpha-group.ru", bulk=True)
+    ).client_id
     assert email_contacts(session) == {"news@vendor.example"}
     assert r.resolve(mail("ivan@alpha-group.ru", "anna@northwind.example")).client_id != client_id
 
@@ -145,7 +181,9 @@ def test_bulk_mail_from_our_side_needs_a_client_hint(session):
     assert email_contacts(session) == set()
 
 
-@pytest.mark.parametrize("domain, name", [("kowalski-logistics.pl", "Kowalski Logistics"),
-                                          ("mail.brightline.co.uk", "Brightline"), ("acme.com.pl", "Acme")])
+@pytest.mark.parametrize(
+    "domain, name",
+    [("kowalski-logistics.pl", "Kowalski Logistics"), ("mail.brightline.co.uk", "Brightline"), ("acme.com.pl", "Acme")],
+)
 def test_company_name(domain, name):
     assert company_name(domain) == name

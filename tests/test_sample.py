@@ -27,8 +27,7 @@ from dossier.demo.sample import (
 
 
 def files_under(root: Path) -> dict[str, bytes]:
-    return {path.relative_to(root).as_posix(): path.read_bytes()
-            for path in sorted(root.rglob("*")) if path.is_file()}
+    return {path.relative_to(root).as_posix(): path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -64,18 +63,19 @@ def test_other_seed_changes_details_not_counts(tmp_path: Path, sample: Sample) -
     other = generate_sample(tmp_path / "other", seed=sample.seed + 1)
     assert files_under(other.out_dir) != files_under(sample.out_dir)
     assert other.clients == sample.clients
-    assert [(f.path, f.interactions) for f in other.files] == \
-        [(f.path, f.interactions) for f in sample.files]
+    assert [(f.path, f.interactions) for f in other.files] == [(f.path, f.interactions) for f in sample.files]
 
 
 def test_regenerating_in_place_leaves_no_stale_messages(sample: Sample, tmp_path: Path) -> None:
     folder = tmp_path / "twice"
     generate_sample(folder)
     again = generate_sample(folder)
-    assert len(mailbox.Maildir(str(folder / "mail" / "maildir"))) == \
-        next(f.interactions for f in again.files if f.path == "mail/maildir")
-    assert len(mailbox.mbox(str(folder / "mail" / "harbor-finch.mbox"))) == \
-        next(f.interactions for f in again.files if f.path.endswith(".mbox"))
+    assert len(mailbox.Maildir(str(folder / "mail" / "maildir"))) == next(
+        f.interactions for f in again.files if f.path == "mail/maildir"
+    )
+    assert len(mailbox.mbox(str(folder / "mail" / "harbor-finch.mbox"))) == next(
+        f.interactions for f in again.files if f.path.endswith(".mbox")
+    )
 
 
 def test_users_and_clients_are_described(sample: Sample) -> None:
@@ -118,9 +118,15 @@ def test_mail_uses_legacy_charsets_and_mime_variety(sample: Sample) -> None:
     raws = raw_messages(sample)
     assert len(raws) == sample.expected_by_channel()["email"]
     joined = b"\n".join(raws).lower()
-    for marker in (b"subject: =?windows-1251?", b"subject: =?koi8-r?", b'charset="iso-8859-2"',
-                   b"multipart/alternative", b"content-transfer-encoding: base64",
-                   b"content-transfer-encoding: quoted-printable", b"filename*=utf-8''"):
+    for marker in (
+        b"subject: =?windows-1251?",
+        b"subject: =?koi8-r?",
+        b'charset="iso-8859-2"',
+        b"multipart/alternative",
+        b"content-transfer-encoding: base64",
+        b"content-transfer-encoding: quoted-printable",
+        b"filename*=utf-8''",
+    ):
         assert marker in joined, marker
     messages = [email.message_from_bytes(raw, policy=email.policy.default) for raw in raws]
     html_only = [m for m in messages if not m.is_multipart() and m.get_content_type() == "text/html"]
@@ -128,16 +134,27 @@ def test_mail_uses_legacy_charsets_and_mime_variety(sample: Sample) -> None:
     for message in messages:
         body = message.get_body(("plain", "html")).get_content()
         assert "\ufffd" not in body and message["Message-ID"] and message["Date"]
-    assert any(not name.isascii() for m in messages for name in
-               (part.get_filename() or "" for part in m.iter_attachments()))
+    assert any(
+        not name.isascii() for m in messages for name in (part.get_filename() or "" for part in m.iter_attachments())
+    )
 
 
 def test_replies_quote_and_sign(sample: Sample) -> None:
-    bodies = [email.message_from_bytes(raw, policy=email.policy.default)
-              .get_body(("plain", "html")).get_content() for raw in raw_messages(sample)]
+    bodies = [
+        email.message_from_bytes(raw, policy=email.policy.default).get_body(("plain", "html")).get_content()
+        for raw in raw_messages(sample)
+    ]
     text = "\n".join(bodies)
-    for marker in ("\n> ", " wrote:", " pisze:", "написал(а):", "\n-- \n", "Best regards,",
-                   "Pozdrawiam,", "С уважением,"):
+    for marker in (
+        "\n> ",
+        " wrote:",
+        " pisze:",
+        "написал(а):",
+        "\n-- \n",
+        "Best regards,",
+        "Pozdrawiam,",
+        "С уважением,",
+    ):
         assert marker in text, marker
 
 
@@ -163,10 +180,18 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 def test_crm_csvs(sample: Sample) -> None:
     notes = read_csv(sample.out_dir / "crm" / "notes.csv")
     deals = read_csv(sample.out_dir / "crm" / "deals.csv")
-    assert list(notes[0]) == ["client", "author", "created_at", "text", "visibility",
-                              "privileged", "note_id"]
-    assert list(deals[0]) == ["client", "deal_id", "deal_name", "stage", "amount", "currency",
-                              "changed_at", "author", "reason"]
+    assert list(notes[0]) == ["client", "author", "created_at", "text", "visibility", "privileged", "note_id"]
+    assert list(deals[0]) == [
+        "client",
+        "deal_id",
+        "deal_name",
+        "stage",
+        "amount",
+        "currency",
+        "changed_at",
+        "author",
+        "reason",
+    ]
     assert any(row["privileged"] == "true" for row in notes)
     assert {row["stage"] for row in deals} >= {"proposal", "negotiation", "won", "lost"}
     assert all(re.search(r"[+-]\d\d:\d\d$", row["created_at"]) for row in notes)
@@ -186,7 +211,7 @@ def iban_ok(iban: str) -> bool:
 
 def pesel_ok(pesel: str) -> bool:
     weights = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
-    return (10 - sum(int(d) * w for d, w in zip(pesel, weights)) % 10) % 10 == int(pesel[-1])
+    return (10 - sum(int(d) * w for d, w in zip(pesel, weights, strict=False)) % 10) % 10 == int(pesel[-1])
 
 
 def test_story_carries_the_privacy_and_security_cases() -> None:
@@ -217,8 +242,10 @@ def parse_all(sources, path: Path, kind: str) -> tuple[list, list]:
     from ingest.records import ParsedInteraction, Quarantined
 
     results = list(sources.SOURCE_KINDS[kind].parse(path))
-    return ([r for r in results if isinstance(r, ParsedInteraction)],
-            [r for r in results if isinstance(r, Quarantined)])
+    return (
+        [r for r in results if isinstance(r, ParsedInteraction)],
+        [r for r in results if isinstance(r, Quarantined)],
+    )
 
 
 def client_lookup(sample: Sample) -> dict[str, str]:
@@ -255,15 +282,15 @@ def test_parsers_yield_the_expected_counts(sample: Sample) -> None:
         assert not quarantined, (item.path, quarantined[:3])
         assert len(interactions) == item.interactions, item.path
         if item.directory_entries:
-            entries = [r for r in sources.SOURCE_KINDS[item.kind].parse(path)
-                       if type(r).__name__ == "ParsedClient"]
+            entries = [r for r in sources.SOURCE_KINDS[item.kind].parse(path) if type(r).__name__ == "ParsedClient"]
             assert [e.name for e in entries] == [c.name for c in sample.clients]
         for interaction in interactions:
             key = attribute(interaction, lookup, item.clients)
             assert key is not None, (item.path, interaction.source_ref)
             found[key][str(interaction.channel)] += 1
-    assert {key: dict(sorted(counts.items())) for key, counts in found.items()} == \
-        {client.key: client.expected for client in sample.clients}
+    assert {key: dict(sorted(counts.items())) for key, counts in found.items()} == {
+        client.key: client.expected for client in sample.clients
+    }
 
 
 def test_broken_inputs_are_rejected_or_quarantined(broken: tuple[Path, list[BrokenInput]]) -> None:
@@ -283,8 +310,10 @@ def test_broken_inputs_are_rejected_or_quarantined(broken: tuple[Path, list[Brok
                 problems.append(f"{item.name}: recovered as {bodies[:80]!r}")
             continue
         if not quarantined or len(interactions) != item.good_items:
-            problems.append(f"{item.name} ({item.reason}): recognised as {kind}, "
-                            f"{len(interactions)} interactions, {len(quarantined)} quarantined")
+            problems.append(
+                f"{item.name} ({item.reason}): recognised as {kind}, "
+                f"{len(interactions)} interactions, {len(quarantined)} quarantined"
+            )
     assert not problems, problems
 
 
@@ -307,19 +336,29 @@ def test_import_finds_every_client_and_count(database_url: str) -> None:
     sample = generate_sample(Path("sample"))
     with session_scope() as session:  # our team first, as `dossier demo` does
         for user in sample.users:
-            repository.upsert_user(session, login=user.login, name=user.name, email=user.email,
-                                   phone=normalize_phone(user.phone, "US"), role=user.role,
-                                   team=user.team, language=user.language)
+            repository.upsert_user(
+                session,
+                login=user.login,
+                name=user.name,
+                email=user.email,
+                phone=normalize_phone(user.phone, "US"),
+                role=user.role,
+                team=user.team,
+                language=user.language,
+            )
     report = import_paths(sample.paths, options=options)
     assert (report.imported, report.duplicates, report.quarantined) == (sample.total, 0, 0)
     with session_scope() as session:
-        rows = session.execute(select(Client.name, Interaction.channel, func.count())
-                               .join(Interaction, Interaction.client_id == Client.id)
-                               .group_by(Client.name, Interaction.channel)).all()
+        rows = session.execute(
+            select(Client.name, Interaction.channel, func.count())
+            .join(Interaction, Interaction.client_id == Client.id)
+            .group_by(Client.name, Interaction.channel)
+        ).all()
     found: dict[str, dict[str, int]] = {}
     for name, channel, count in rows:
         found.setdefault(name, {})[channel] = count
-    assert {name: dict(sorted(counts.items())) for name, counts in found.items()} == \
-        {client.name: client.expected for client in sample.clients}
+    assert {name: dict(sorted(counts.items())) for name, counts in found.items()} == {
+        client.name: client.expected for client in sample.clients
+    }
     again = import_paths(sample.paths, options=options)
     assert (again.imported, again.duplicates, again.quarantined) == (0, sample.total, 0)

@@ -20,8 +20,20 @@ def test_upgrade_is_idempotent_and_reports_head(database_url):
     assert before[0] == before[1]
     assert upgrade_schema(database_url) == before[1]
     tables = set(inspect(get_engine(database_url)).get_table_names())
-    assert {"clients", "contacts", "interactions", "quarantine", "summary_nodes", "audit_events",
-            "feedback", "recordings", "transcript_segments", "users", "teams", "scope_grants"} <= tables
+    assert {
+        "clients",
+        "contacts",
+        "interactions",
+        "quarantine",
+        "summary_nodes",
+        "audit_events",
+        "feedback",
+        "recordings",
+        "transcript_segments",
+        "users",
+        "teams",
+        "scope_grants",
+    } <= tables
 
 
 def test_public_scope_is_seeded(database_url):
@@ -40,6 +52,13 @@ def test_client_names_are_case_and_space_insensitive(database_url):
 def test_quarantine_is_stored_once(database_url):
     with session_scope(database_url) as session:
         for _ in range(2):
-            repository.add_quarantine(session, source_path="x.eml", source_kind="email", item_ref=None,
-                                      reason="empty file", raw=b"", import_run_id=None)
+            repository.add_quarantine(
+                session,
+                source_path="x.eml",
+                source_kind="email",
+                item_ref=None,
+                reason="empty file",
+                raw=b"",
+                import_run_id=None,
+            )
         assert len(repository.quarantine_items(session)) == 1

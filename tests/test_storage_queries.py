@@ -25,9 +25,17 @@ def new_clients(url: str, *names: str) -> list[int]:
 
 def interaction(client_id: int, number: int, *, days_ago: float = 0, **values: Any) -> dict[str, Any]:
     """A generated note row as ``repository.insert_interactions`` takes it."""
-    return {"client_id": client_id, "channel": "note", "direction": "internal", "body": f"generated note {number}",
-            "occurred_at": NOW - timedelta(days=days_ago), "source_kind": "notes", "source_ref": f"gen#{number}",
-            "content_hash": f"generated-{number}", **values}
+    return {
+        "client_id": client_id,
+        "channel": "note",
+        "direction": "internal",
+        "body": f"generated note {number}",
+        "occurred_at": NOW - timedelta(days=days_ago),
+        "source_kind": "notes",
+        "source_ref": f"gen#{number}",
+        "content_hash": f"generated-{number}",
+        **values,
+    }
 
 
 def add_interactions(url: str, rows: list[dict[str, Any]]) -> None:
@@ -35,11 +43,29 @@ def add_interactions(url: str, rows: list[dict[str, Any]]) -> None:
         repository.insert_interactions(session, rows)
 
 
-def render(url: str, client_id: int, language: str, markdown: str, *, format: str = "brief", key: str = "all",
-           stale: bool = False, age: timedelta = timedelta(0)) -> None:
+def render(
+    url: str,
+    client_id: int,
+    language: str,
+    markdown: str,
+    *,
+    format: str = "brief",
+    key: str = "all",
+    stale: bool = False,
+    age: timedelta = timedelta(0),
+) -> None:
     with session_scope(url) as session:
-        row = summaries.save_rendered(session, client_id=client_id, key=key, format=format, language=language,
-                                      root_hash="h", engine="generated", markdown=markdown, content={})
+        row = summaries.save_rendered(
+            session,
+            client_id=client_id,
+            key=key,
+            format=format,
+            language=language,
+            root_hash="h",
+            engine="generated",
+            markdown=markdown,
+            content={},
+        )
         row.stale, row.generated_at = stale, utcnow() - age
 
 
@@ -76,9 +102,17 @@ def test_the_clients_of_transcribed_recordings(database_url: str) -> None:
     first, second, third = new_clients(database_url, "Gen Calls 1", "Gen Calls 2", "Gen Calls 3")
     with session_scope(database_url) as session:
         for number, client_id in enumerate((first, first, second, third)):
-            repository.add_recording(session, client_id=client_id, path=f"/gen/{number}.wav",
-                                     content_hash=f"audio-{number}", started_at=None, agent=None,
-                                     direction="inbound", language=None, meta={})
+            repository.add_recording(
+                session,
+                client_id=client_id,
+                path=f"/gen/{number}.wav",
+                content_hash=f"audio-{number}",
+                started_at=None,
+                agent=None,
+                direction="inbound",
+                language=None,
+                meta={},
+            )
         recordings = session.scalars(select(Recording).order_by(Recording.id)).all()
         for recording, status in zip(recordings, (DONE, DONE, QUARANTINED, DONE), strict=True):
             recording.status = status
@@ -107,10 +141,17 @@ def test_public_interactions_since_leave_out_older_private_and_privileged_ones(d
     mine, other = new_clients(database_url, "Gen Events", "Gen Other")
     with session_scope(database_url) as session:
         repository.ensure_scope(session, "gen-private")
-    add_interactions(database_url, [
-        interaction(mine, 1, days_ago=1), interaction(mine, 2, days_ago=3),
-        interaction(mine, 3, days_ago=10), interaction(mine, 4, days_ago=2, scope="gen-private"),
-        interaction(mine, 5, days_ago=2, privileged=True), interaction(other, 6, days_ago=1)])
+    add_interactions(
+        database_url,
+        [
+            interaction(mine, 1, days_ago=1),
+            interaction(mine, 2, days_ago=3),
+            interaction(mine, 3, days_ago=10),
+            interaction(mine, 4, days_ago=2, scope="gen-private"),
+            interaction(mine, 5, days_ago=2, privileged=True),
+            interaction(other, 6, days_ago=1),
+        ],
+    )
     with session_scope(database_url) as session:
         found = repository.public_interactions_since(session, [mine], since=NOW - timedelta(days=5))
         assert [row.body for row in found] == ["generated note 2", "generated note 1"]  # oldest first
@@ -120,16 +161,27 @@ def test_public_interactions_since_leave_out_older_private_and_privileged_ones(d
 
 def test_key_accounts_rank_won_deal_value_then_history(database_url: str) -> None:
     big, small, busy, quiet, inactive, silent = new_clients(
-        database_url, "Gen Big", "Gen Small", "Gen Busy", "Gen Quiet", "Gen Inactive", "Gen Silent")
+        database_url, "Gen Big", "Gen Small", "Gen Busy", "Gen Quiet", "Gen Inactive", "Gen Silent"
+    )
     with session_scope(database_url) as session:
-        for number, (client_id, stage, amount) in enumerate([
-                (big, "Closed-Won", 500.0), (big, "closed_won", 200.0), (small, "won", 300.0),
-                (busy, "negotiation", 9000.0), (inactive, "won", 10000.0), (silent, "won", 10000.0)]):
-            repository.upsert_deal(session, client_id, f"D-{number}", name=None, stage=stage, amount=amount,
-                                   currency="EUR", at=NOW)
+        for number, (client_id, stage, amount) in enumerate(
+            [
+                (big, "Closed-Won", 500.0),
+                (big, "closed_won", 200.0),
+                (small, "won", 300.0),
+                (busy, "negotiation", 9000.0),
+                (inactive, "won", 10000.0),
+                (silent, "won", 10000.0),
+            ]
+        ):
+            repository.upsert_deal(
+                session, client_id, f"D-{number}", name=None, stage=stage, amount=amount, currency="EUR", at=NOW
+            )
         session.get_one(Client, inactive).is_active = False
-    add_interactions(database_url, [interaction(client_id, number) for number, client_id in
-                                    enumerate([big, small, busy, busy, quiet, inactive])])
+    add_interactions(
+        database_url,
+        [interaction(client_id, number) for number, client_id in enumerate([big, small, busy, busy, quiet, inactive])],
+    )
     with session_scope(database_url) as session:
         assert key_accounts(session, limit=10) == [big, small, busy, quiet]  # no history: silent is left out
         assert key_accounts(session, limit=2) == [big, small]
@@ -188,10 +240,20 @@ def test_a_report_is_recorded_once_per_key(database_url: str, tmp_path: Path) ->
     with session_scope(database_url) as session:
         again = save_report(session, key, as_of=date(2026, 11, 22), html_path=html, pdf_path=pdf)
         assert again.id == first and Path(again.pdf_path) == pdf.resolve()
-        assert again.params == {"to": "gen-reader", "language": "pl", "as_of": "2026-11-22"}
-        others = [save_report(session, changed, as_of=date(2026, 11, 21), html_path=html, pdf_path=None).id
-                  for changed in (key._replace(reader=None), key._replace(language="en"),
-                                  key._replace(period="2026-11-22"), key._replace(kind="quarterly"))]
+        assert {k: again.params[k] for k in ("to", "language", "as_of")} == {
+            "to": "gen-reader",
+            "language": "pl",
+            "as_of": "2026-11-22",
+        }
+        others = [
+            save_report(session, changed, as_of=date(2026, 11, 21), html_path=html, pdf_path=None).id
+            for changed in (
+                key._replace(reader=None),
+                key._replace(language="en"),
+                key._replace(period="2026-11-22"),
+                key._replace(kind="quarterly"),
+            )
+        ]
         assert len({first, *others}) == 5
         assert find_report(session, key).id == first
     with session_scope(database_url) as session:

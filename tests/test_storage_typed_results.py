@@ -14,8 +14,16 @@ from transcription.results import Segment, Transcript
 
 def _transcript() -> Transcript:
     segments = (Segment(0.0, 3.0, "Hello, how can I help?", "agent", 0, -0.2, 0.01),)
-    return Transcript(segments=segments, language="en", language_probability=0.99, language_source="given",
-                      duration_s=3.0, speech_s=3.0, channels=1, sample_rate=16000)
+    return Transcript(
+        segments=segments,
+        language="en",
+        language_probability=0.99,
+        language_source="given",
+        duration_s=3.0,
+        speech_s=3.0,
+        channels=1,
+        sample_rate=16000,
+    )
 
 
 def test_a_call_of_a_recording_without_client_is_refused_before_anything_is_stored(database_url: str) -> None:

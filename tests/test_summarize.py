@@ -3,7 +3,7 @@
 import json
 import os
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from email.message import EmailMessage
 
 import pytest
@@ -74,8 +74,13 @@ def test_new_message_recomputes_only_its_path_and_serves_stale_until_refreshed(s
     alfa_first = next(r for r in first.results if r.name == "Alfa Group")
     before = read_summary("Alfa Group", "brief", "en")
     assert before is not None and not before.summary.stale
-    add_mail(tmp_path, "ivan.petrov@alfa-grupp.ru", "Quote approved, please send the invoice by 30 November.",
-             "Fri, 20 Nov 2026 10:00:00 +0300", "<new-1@alfa-grupp.ru>")
+    add_mail(
+        tmp_path,
+        "ivan.petrov@alfa-grupp.ru",
+        "Quote approved, please send the invoice by 30 November.",
+        "Fri, 20 Nov 2026 10:00:00 +0300",
+        "<new-1@alfa-grupp.ru>",
+    )
     stale = read_summary("Alfa Group", "brief", "en")
     assert stale.summary.stale and stale.summary.markdown == before.summary.markdown
     with session_scope() as session:
@@ -99,8 +104,13 @@ def test_unchanged_client_recomputes_nothing(sample):
 
 def test_debounce_holds_back_a_client_that_is_still_receiving_data(sample, tmp_path):
     summarize(all_clients=True, as_of=AS_OF)
-    add_mail(tmp_path, "ivan.petrov@alfa-grupp.ru", "One more thing.", "Fri, 20 Nov 2026 11:00:00 +0300",
-             "<new-2@alfa-grupp.ru>")
+    add_mail(
+        tmp_path,
+        "ivan.petrov@alfa-grupp.ru",
+        "One more thing.",
+        "Fri, 20 Nov 2026 11:00:00 +0300",
+        "<new-2@alfa-grupp.ru>",
+    )
     assert summarize(dirty=True, debounce=timedelta(hours=1)).results == []
     assert [r.name for r in summarize(dirty=True, debounce=timedelta(0)).results] == ["Alfa Group"]
 
@@ -108,10 +118,17 @@ def test_debounce_holds_back_a_client_that_is_still_receiving_data(sample, tmp_p
 def test_privacy_redacted_and_privileged_excluded_everywhere(sample):
     summarize(all_clients=True, as_of=AS_OF, languages=["en", "pl"])
     with session_scope() as session:
-        outputs = " ".join(r.markdown + json.dumps(r.content, ensure_ascii=False)
-                           for r in session.scalars(select(RenderedSummary)))
-    for secret in ("4111 1111 1111 1111", "4111111111111111", "44051401359", "PL61 1090 1014",
-                   "1090 1014 0000 0712 1981 2874", "ryzyko sporu niskie"):
+        outputs = " ".join(
+            r.markdown + json.dumps(r.content, ensure_ascii=False) for r in session.scalars(select(RenderedSummary))
+        )
+    for secret in (
+        "4111 1111 1111 1111",
+        "4111111111111111",
+        "44051401359",
+        "PL61 1090 1014",
+        "1090 1014 0000 0712 1981 2874",
+        "ryzyko sporu niskie",
+    ):
         assert secret not in outputs
 
 
@@ -157,8 +174,13 @@ def test_redis_cache_serves_and_flags_stale(sample, tmp_path, monkeypatch):
     reader = RedisCache(REDIS_URL, verify_seconds=0.5)
     view = read_summary("Alfa Group", "brief", "en", cache=reader)
     assert view.source == "cache" and not view.summary.stale
-    add_mail(tmp_path, "ivan.petrov@alfa-grupp.ru", "Budget approved.", "Fri, 20 Nov 2026 12:00:00 +0300",
-             "<new-3@alfa-grupp.ru>")
+    add_mail(
+        tmp_path,
+        "ivan.petrov@alfa-grupp.ru",
+        "Budget approved.",
+        "Fri, 20 Nov 2026 12:00:00 +0300",
+        "<new-3@alfa-grupp.ru>",
+    )
     time.sleep(0.6)  # nobody tells the cache: the database's stale flag reaches readers within verify_seconds
     stale = read_summary("Alfa Group", "brief", "en", cache=reader)
     assert stale.source == "database" and stale.summary.stale
@@ -174,17 +196,17 @@ def test_redis_down_falls_back_to_the_database(sample, monkeypatch):
 
 
 def test_local_cache_lru_and_newer_versions():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from summarizer.cache import CachedSummary, SummaryKey
 
     cache = LocalCache(max_entries=2)
-    summary = CachedSummary("x", {}, "h", "grounded", datetime.now(timezone.utc))
+    summary = CachedSummary("x", {}, "h", "grounded", datetime.now(UTC))
     keys = [SummaryKey(n, "all", "brief", "en") for n in range(3)]
     for key in keys:
         cache.put(key, summary)
     assert cache.get(keys[0]) is None and cache.get(keys[2]).markdown == "x"
-    cache.put(keys[2], CachedSummary("y", {}, "h2", "grounded", datetime.now(timezone.utc)))
+    cache.put(keys[2], CachedSummary("y", {}, "h2", "grounded", datetime.now(UTC)))
     assert cache.get(keys[2]).markdown == "y"  # a newer version replaces the entry
 
 
@@ -236,8 +258,10 @@ def test_cli_summarize_exits_1_and_names_each_failed_client_with_the_reason(data
     import_mail(tmp_path, 4, f"And 2 crates. {REFUSED}", client="Box Sellers")
     every = runner.invoke(app, ["summarize", "--all", "--engine", "refusing"])
     assert every.exit_code == 1 and "0 clients summarized" in every.output
-    assert sorted(failure_lines(every.output)) == [f"failed: {name}: the model endpoint rejected the request (HTTP 400)"
-                                                   for name in ("Box Sellers", "Crate Makers")]
+    assert sorted(failure_lines(every.output)) == [
+        f"failed: {name}: the model endpoint rejected the request (HTTP 400)"
+        for name in ("Box Sellers", "Crate Makers")
+    ]
 
 
 def test_demo_exit_status_reports_failed_clients_and_transcriptions():
@@ -249,14 +273,22 @@ def test_demo_exit_status_reports_failed_clients_and_transcriptions():
     imported = ImportReport(imported=5)
     clean = SummarizeReport(run_id=1, engine="grounded", results=[ClientResult(1, "Crate Makers")])
     assert demo_problems(imported, TranscribeReport(transcribed=2), clean) == []
-    failed = SummarizeReport(run_id=2, engine="grounded", results=[
-        ClientResult(1, "Crate Makers", error="the model endpoint rejected the request"),
-        ClientResult(2, "Box Sellers")])
+    failed = SummarizeReport(
+        run_id=2,
+        engine="grounded",
+        results=[
+            ClientResult(1, "Crate Makers", error="the model endpoint rejected the request"),
+            ClientResult(2, "Box Sellers"),
+        ],
+    )
     assert demo_problems(imported, TranscribeReport(transcribed=2), failed) == [
-        "summarizing Crate Makers failed: the model endpoint rejected the request"]
+        "summarizing Crate Makers failed: the model endpoint rejected the request"
+    ]
     problems = demo_problems(ImportReport(), TranscribeReport(quarantined=1), clean)
-    assert problems == ["the import read no interaction",
-                        "1 call recordings could not be transcribed (see `dossier quarantine`)"]
+    assert problems == [
+        "the import read no interaction",
+        "1 call recordings could not be transcribed (see `dossier quarantine`)",
+    ]
 
 
 def test_a_failed_commit_leaves_no_new_cache_entry(database_url, tmp_path):

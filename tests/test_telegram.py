@@ -1,7 +1,7 @@
 """Telegram Desktop export parsing: one-chat and full-account exports, entity text, bad messages."""
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -42,12 +42,33 @@ SINGLE_CHAT = chat(
             "from": "Иван",
             "from_id": "user456",
             "reply_to_message_id": 2,
-            "text": ["See ", {"type": "link", "text": "https://example.com"}, " and ", {"type": "bold", "text": "сегодня"}],
+            "text": [
+                "See ",
+                {"type": "link", "text": "https://example.com"},
+                " and ",
+                {"type": "bold", "text": "сегодня"},
+            ],
         },
-        {"id": 4, "type": "message", "date": "2025-01-02T11:05:00", "from": "Иван", "from_id": "user456",
-         "text": "", "file": "stickers/sticker.webp", "media_type": "sticker", "sticker_emoji": "👍"},
-        {"id": 5, "type": "message", "date": "2025-01-02T11:06:00", "from": "Anna Kowalska", "from_id": "user123",
-         "text": "", "photo": "photos/photo_1@02-01-2025_11-06-00.jpg"},
+        {
+            "id": 4,
+            "type": "message",
+            "date": "2025-01-02T11:05:00",
+            "from": "Иван",
+            "from_id": "user456",
+            "text": "",
+            "file": "stickers/sticker.webp",
+            "media_type": "sticker",
+            "sticker_emoji": "👍",
+        },
+        {
+            "id": 5,
+            "type": "message",
+            "date": "2025-01-02T11:06:00",
+            "from": "Anna Kowalska",
+            "from_id": "user123",
+            "text": "",
+            "photo": "photos/photo_1@02-01-2025_11-06-00.jpg",
+        },
         {"id": 6, "type": "message", "from": "Anna Kowalska", "text": "no date"},
         {"id": 7, "type": "message", "date": "2025-01-02T11:08:00", "from": "Anna Kowalska", "text": 42},
         "not an object",
@@ -82,7 +103,7 @@ def test_single_chat_export(tmp_path: Path) -> None:
     assert offer.source_ref == f"{path}#chat 4242 message 2"
     assert offer.thread_ref == offer.client_hint == "Alpha Group"
     assert link.body == "See https://example.com and сегодня"
-    assert link.occurred_at == datetime(2025, 1, 2, 11, 0, tzinfo=timezone.utc)
+    assert link.occurred_at == datetime(2025, 1, 2, 11, 0, tzinfo=UTC)
     assert link.meta == {"reply_to": "4242:2"}
     assert photo.body == "" and photo.attachments == ["photo_1@02-01-2025_11-06-00.jpg"]
     assert deleted.author == Party()
@@ -102,11 +123,35 @@ def test_full_account_export(tmp_path: Path) -> None:
         "chats": {
             "about": "This page lists all chats from this export.",
             "list": [
-                chat(1, "Beta", [{"id": 10, "type": "message", "date": "2025-03-01T08:00:00",
-                                  "from": "Bob", "from_id": "user9", "text": "first chat"}]),
+                chat(
+                    1,
+                    "Beta",
+                    [
+                        {
+                            "id": 10,
+                            "type": "message",
+                            "date": "2025-03-01T08:00:00",
+                            "from": "Bob",
+                            "from_id": "user9",
+                            "text": "first chat",
+                        }
+                    ],
+                ),
                 chat(2, "Empty", []),
-                chat(3, "Gamma", [{"id": 10, "type": "message", "date": "2025-03-02T08:00:00",
-                                   "from": "Eve", "from_id": "user7", "text": "second chat"}]),
+                chat(
+                    3,
+                    "Gamma",
+                    [
+                        {
+                            "id": 10,
+                            "type": "message",
+                            "date": "2025-03-02T08:00:00",
+                            "from": "Eve",
+                            "from_id": "user7",
+                            "text": "second chat",
+                        }
+                    ],
+                ),
             ],
         },
     }

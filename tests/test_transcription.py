@@ -9,7 +9,7 @@ import json
 import re
 import shutil
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -97,7 +97,7 @@ def test_named_models_and_directories(tmp_path: Path, model_cache: Path) -> None
     assert models.resolve_model(str(default.path), cache=model_cache).path == default.path
     with pytest.raises(ModelError, match="unknown model 'large'"):
         models.resolve_model("large", cache=model_cache)
-    with pytest.raises(ModelError, match="model.bin"):
+    with pytest.raises(ModelError, match=r"model\.bin"):
         models.resolve_model(str(tmp_path), cache=model_cache)
 
 
@@ -106,7 +106,10 @@ def test_base_model_is_assembled_once_verified_and_repaired(model_cache: Path) -
     assert sorted(p.name for p in path.iterdir()) == ["config.json", "model.bin", "tokenizer.json", "vocabulary.txt"]
     assert not [p for p in model_cache.iterdir() if p.name.startswith(".assembling")]
     mtime = (path / "model.bin").stat().st_mtime_ns
-    assert models.resolve_model("base", cache=model_cache).path == path and (path / "model.bin").stat().st_mtime_ns == mtime
+    assert (
+        models.resolve_model("base", cache=model_cache).path == path
+        and (path / "model.bin").stat().st_mtime_ns == mtime
+    )
     with (path / "model.bin").open("r+b") as damaged:  # a truncated copy is rebuilt, not loaded
         damaged.truncate(1000)
     assert models.assemble_base_model(model_cache) == path
@@ -131,8 +134,9 @@ def test_stereo_is_split_and_resampled() -> None:
     assert audio.duration_s == pytest.approx(11.02, abs=0.05)
 
 
-@pytest.mark.parametrize("codec, suffix, rate", [("libmp3lame", "mp3", 16000), ("aac", "m4a", 16000),
-                                                  ("libopus", "ogg", 48000)])
+@pytest.mark.parametrize(
+    "codec, suffix, rate", [("libmp3lame", "mp3", 16000), ("aac", "m4a", 16000), ("libopus", "ogg", 48000)]
+)
 def test_compressed_formats_keep_both_channels(tmp_path: Path, codec: str, suffix: str, rate: int) -> None:
     audio = load_audio(transcode(FIXTURE_CALL, tmp_path / f"call.{suffix}", codec, rate))
     assert [t.channel for t in audio.tracks] == [0, 1]
@@ -158,13 +162,16 @@ def header_only(directory: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("make, reason", [
-    (lambda d: write_corrupt(d / "corrupt.wav"), "not a readable audio file"),
-    (lambda d: write_unsupported_codec(d / "codec.wav"), "unsupported audio codec"),
-    (lambda d: write_silence(d / "silence.wav", 600), "silence: no sound above -50 dBFS in 600 s"),
-    (empty_file, "empty file"),
-    (header_only, "no decodable pcm_s16le audio"),
-])
+@pytest.mark.parametrize(
+    "make, reason",
+    [
+        (lambda d: write_corrupt(d / "corrupt.wav"), "not a readable audio file"),
+        (lambda d: write_unsupported_codec(d / "codec.wav"), "unsupported audio codec"),
+        (lambda d: write_silence(d / "silence.wav", 600), "silence: no sound above -50 dBFS in 600 s"),
+        (empty_file, "empty file"),
+        (header_only, "no decodable pcm_s16le audio"),
+    ],
+)
 def test_bad_audio_is_rejected_with_a_reason(tmp_path: Path, make, reason: str) -> None:
     with pytest.raises(AudioError, match=reason):
         load_audio(make(tmp_path))
@@ -203,13 +210,14 @@ AGENT_FIXTURE_WER = 0.5
 
 @pytest.mark.slow
 @pytest.mark.parametrize("codec", [None, "aac"])
-def test_telephone_call_channels_are_attributed_by_the_mapping(english: Transcriber, tmp_path: Path,
-                                                               codec: str | None) -> None:
+def test_telephone_call_channels_are_attributed_by_the_mapping(
+    english: Transcriber, tmp_path: Path, codec: str | None
+) -> None:
     path = transcode(FIXTURE_CALL, tmp_path / "call.m4a", codec) if codec else FIXTURE_CALL
     transcript = english.transcribe(load_audio(path), language="en", speakers={0: "client", 1: "agent"})
     assert wer(FIXTURE_REFERENCE["client"], channel_text(transcript, "client")) <= 0.25
     assert wer(FIXTURE_REFERENCE["agent"], channel_text(transcript, "agent")) <= AGENT_FIXTURE_WER
-    assert [s.speaker for s in transcript.segments][0] == "client"  # the client speaks first
+    assert transcript.segments[0].speaker == "client"  # the client speaks first
     assert {s.channel for s in transcript.segments} == {0, 1}
     assert_timestamps_sane(transcript)
     assert transcript.language == "en" and transcript.dropped == Counter()
@@ -242,8 +250,9 @@ def test_synthesized_english_calls(english: Transcriber, tmp_path: Path) -> None
 
 @pytest.mark.slow
 @needs_speech
-@pytest.mark.parametrize("name, limit", [("en_jfk.flac", 0.1), ("en_new_home_in_the_stars.wav", 0.15),
-                                         ("en_one_two_three.wav", 0.0)])
+@pytest.mark.parametrize(
+    "name, limit", [("en_jfk.flac", 0.1), ("en_new_home_in_the_stars.wav", 0.15), ("en_one_two_three.wav", 0.0)]
+)
 def test_real_english_speech_word_error_rate(english: Transcriber, name: str, limit: float) -> None:
     transcript = english.transcribe(load_audio(SPEECH / "audio" / name))
     assert wer(speech_references()[name]["reference"], transcript.text) <= limit
@@ -279,10 +288,10 @@ def test_polish_call_with_the_multilingual_model(multilingual: Transcriber, tmp_
     [path] = synthesize_calls(tmp_path, (call,))
     transcript = multilingual.transcribe(load_audio(path), language="pl")
     assert transcript.language == "pl"
-    assert [s.speaker for s in transcript.segments][0] == "agent"
-    both = f'{channel_text(transcript, "agent")} {channel_text(transcript, "client")}'
+    assert transcript.segments[0].speaker == "agent"
+    both = f"{channel_text(transcript, 'agent')} {channel_text(transcript, 'client')}"
     # espeak-ng Polish is hard to understand: measured CER 0.28, WER 0.67
-    assert cer(f'{call.reference("agent")} {call.reference("client")}', both) <= 0.35
+    assert cer(f"{call.reference('agent')} {call.reference('client')}", both) <= 0.35
 
 
 def test_sample_calls_need_espeak(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -307,8 +316,12 @@ def test_sample_calls_are_two_party_stereo_with_sidecars(tmp_path: Path) -> None
 def broken_calls(directory: Path) -> None:
     """Bad recordings with metadata naming a client, next to one good call."""
     copy_fixture_call(directory)
-    for path in (write_corrupt(directory / "corrupt.wav"), write_unsupported_codec(directory / "codec.wav"),
-                 write_silence(directory / "silence.wav", 600), write_noise(directory / "hiss.wav", 8)):
+    for path in (
+        write_corrupt(directory / "corrupt.wav"),
+        write_unsupported_codec(directory / "codec.wav"),
+        write_silence(directory / "silence.wav", 600),
+        write_noise(directory / "hiss.wav", 8),
+    ):
         write_sidecar(path, client="Delta Retail", language="en")
 
 
@@ -324,20 +337,31 @@ def test_job_transcribes_quarantines_and_is_idempotent(database_url: str, tmp_pa
     with session_scope(database_url) as session:
         done = session.scalar(select(Recording).where(Recording.status == "done"))
         call = session.get(Interaction, done.interaction_id)
-        segments = list(session.scalars(select(TranscriptSegment).where(TranscriptSegment.recording_id == done.id)
-                                        .order_by(TranscriptSegment.start_s)))
+        segments = list(
+            session.scalars(
+                select(TranscriptSegment)
+                .where(TranscriptSegment.recording_id == done.id)
+                .order_by(TranscriptSegment.start_s)
+            )
+        )
         quarantined = repository.quarantine_items(session)
     assert (call.channel, call.source_kind, call.source_ref) == ("call", "calls", f"recording:{done.id}")
     assert call.content_hash == hashlib.sha256(f"recording:{done.content_hash}".encode()).hexdigest()
-    assert call.occurred_at.replace(tzinfo=timezone.utc) == datetime(2025, 11, 20, 17, 30, tzinfo=timezone.utc)
+    assert call.occurred_at.replace(tzinfo=UTC) == datetime(2025, 11, 20, 17, 30, tzinfo=UTC)
     lines = call.body.splitlines()
     assert all(re.fullmatch(r"\[\d\d:\d\d\] (agent|client): .+", line) for line in lines)
     assert lines[0].startswith("[00:00] client: ")
     assert [s["at"] for s in call.meta["segments"]] == [line[1:6] for line in lines]
-    assert wer(FIXTURE_REFERENCE["agent"], " ".join(s.text for s in segments if s.speaker == "agent")) <= AGENT_FIXTURE_WER
+    assert (
+        wer(FIXTURE_REFERENCE["agent"], " ".join(s.text for s in segments if s.speaker == "agent")) <= AGENT_FIXTURE_WER
+    )
     assert all(s.avg_logprob < 0 and 0 <= s.no_speech_prob <= 1 for s in segments)
-    assert (done.duration_s, done.channels, done.sample_rate, done.language) == (pytest.approx(11.02, abs=0.05),
-                                                                                 2, 8000, "en")
+    assert (done.duration_s, done.channels, done.sample_rate, done.language) == (
+        pytest.approx(11.02, abs=0.05),
+        2,
+        8000,
+        "en",
+    )
     assert len([q for q in quarantined if q.source_kind == "calls"]) == 4
 
     again = transcribe_recordings(database_url=database_url)
@@ -350,12 +374,16 @@ def test_job_transcribes_quarantines_and_is_idempotent(database_url: str, tmp_pa
 
 @pytest.mark.slow
 def test_job_resumes_after_a_crash(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    client, agent = (track.samples[:16000 * 5] for track in load_audio(FIXTURE_CALL).tracks)  # the first turn
+    client, agent = (track.samples[: 16000 * 5] for track in load_audio(FIXTURE_CALL).tracks)  # the first turn
     (tmp_path / "calls").mkdir()
     for gain in (1.0, 0.8, 0.6):  # three recordings with different audio
         path = write_wav(tmp_path / "calls" / f"call_{gain}.wav", [gain * client, gain * agent], 16000)
-        write_sidecar(path, client="Delta Retail", started_at="2025-11-20T09:30:00-08:00",
-                      channels={"left": "client", "right": "agent"})
+        write_sidecar(
+            path,
+            client="Delta Retail",
+            started_at="2025-11-20T09:30:00-08:00",
+            channels={"left": "client", "right": "agent"},
+        )
     import_paths([tmp_path / "calls"], database_url=database_url)
     monkeypatch.setenv("DOSSIER_TRANSCRIBE_WORKERS", "1")
     real_store = store.store_transcript

@@ -1,6 +1,6 @@
 """The summary tree: bucketing, chunking without truncation, and incremental rebuilds."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,12 +15,19 @@ from summarizer.tree import (
 )
 from tests.fake_engine import FakeEngine
 
-START = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)  # a Monday
+START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)  # a Monday
 
 
 def item(n: int, day: int, text: str = "Routine update about the order.") -> SourceItem:
-    return SourceItem(interaction_id=n, occurred_at=START + timedelta(days=day, minutes=n), channel="email",
-                      direction="inbound", author="Ivan", subject=None, text=f"{text} #{n}")
+    return SourceItem(
+        interaction_id=n,
+        occurred_at=START + timedelta(days=day, minutes=n),
+        channel="email",
+        direction="inbound",
+        author="Ivan",
+        subject=None,
+        text=f"{text} #{n}",
+    )
 
 
 def history(count: int) -> list[SourceItem]:
@@ -32,11 +39,11 @@ def stored_from(tree) -> dict:
 
 
 def test_buckets():
-    moment = datetime(2025, 3, 13, 15, 30, tzinfo=timezone.utc)  # Thursday
-    assert bucket_start("week", moment) == datetime(2025, 3, 10, tzinfo=timezone.utc)
-    assert bucket_start("month", moment) == datetime(2025, 3, 1, tzinfo=timezone.utc)
-    assert bucket_end("month", datetime(2025, 12, 1, tzinfo=timezone.utc)) == datetime(2026, 1, 1, tzinfo=timezone.utc)
-    assert bucket_end("year", datetime(2025, 1, 1, tzinfo=timezone.utc)) == datetime(2026, 1, 1, tzinfo=timezone.utc)
+    moment = datetime(2025, 3, 13, 15, 30, tzinfo=UTC)  # Thursday
+    assert bucket_start("week", moment) == datetime(2025, 3, 10, tzinfo=UTC)
+    assert bucket_start("month", moment) == datetime(2025, 3, 1, tzinfo=UTC)
+    assert bucket_end("month", datetime(2025, 12, 1, tzinfo=UTC)) == datetime(2026, 1, 1, tzinfo=UTC)
+    assert bucket_end("year", datetime(2025, 1, 1, tzinfo=UTC)) == datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def test_tree_levels_end_in_one_root():

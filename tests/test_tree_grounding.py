@@ -4,7 +4,7 @@ An engine that invents a number in its map step or in a reduce must not leave th
 node: digests and reports read day, week and month nodes directly (``dossier.delivery.claims``).
 """
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -40,10 +40,19 @@ class InventingEngine(FakeEngine):
 
 
 def history(days: int) -> list[SourceItem]:
-    start = datetime(2026, 9, 1, 9, tzinfo=timezone.utc)
-    return [SourceItem(interaction_id=n + 1, occurred_at=start + timedelta(days=9 * n), channel="email",
-                       direction="inbound", author="buyer@pallets.example", subject=f"Order {n}",
-                       text=f"Please ship order {n + 100} of pallets next week.") for n in range(days)]
+    start = datetime(2026, 9, 1, 9, tzinfo=UTC)
+    return [
+        SourceItem(
+            interaction_id=n + 1,
+            occurred_at=start + timedelta(days=9 * n),
+            channel="email",
+            direction="inbound",
+            author="buyer@pallets.example",
+            subject=f"Order {n}",
+            text=f"Please ship order {n + 100} of pallets next week.",
+        )
+        for n in range(days)
+    ]
 
 
 def test_no_node_at_any_level_keeps_an_invented_claim():
@@ -83,8 +92,11 @@ class TinyContextEngine(FakeEngine):
 
     def map(self, items):
         notes = super().map(items)
-        padding = [claim.model_copy(update={"text": f"{claim.text} — detail {n} of the order"})
-                   for claim in notes.claims for n in range(12)]
+        padding = [
+            claim.model_copy(update={"text": f"{claim.text} — detail {n} of the order"})
+            for claim in notes.claims
+            for n in range(12)
+        ]
         return notes.model_copy(update={"claims": notes.claims + padding})
 
 

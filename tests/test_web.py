@@ -14,20 +14,20 @@ from sqlalchemy import func, select
 
 pytest.importorskip("fastapi", reason="the web extra is not installed: pip install -e '.[web]'")
 
-import httpx  # noqa: E402
-import typer  # noqa: E402
-from fastapi.testclient import TestClient  # noqa: E402
-from typer.testing import CliRunner  # noqa: E402
+import httpx
+import typer
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
-from dossier import jobs  # noqa: E402
-from dossier.cli.web import tokens_app, users_app  # noqa: E402
-from dossier.demo.sample import generate_sample  # noqa: E402
-from dossier.engines import summarize  # noqa: E402
-from dossier.jobs import BuildResult, build_requested, dirty_clients, refresh_clients  # noqa: E402
-from dossier.settings import get_settings  # noqa: E402
-from dossier.web import create_app  # noqa: E402
-from storage import access, repository  # noqa: E402
-from storage.models import (  # noqa: E402
+from dossier import jobs
+from dossier.cli.web import tokens_app, users_app
+from dossier.demo.sample import generate_sample
+from dossier.engines import summarize
+from dossier.jobs import BuildResult, build_requested, dirty_clients, refresh_clients
+from dossier.settings import get_settings
+from dossier.web import create_app
+from storage import access, repository
+from storage.models import (
     ApiToken,
     AuditEvent,
     BuildRequest,
@@ -37,17 +37,19 @@ from storage.models import (  # noqa: E402
     RefreshRequest,
     RenderedSummary,
 )
-from storage.recordings import store_transcript  # noqa: E402
-from summarizer.cache import RedisCache  # noqa: E402
-from summarizer.engines.grounded import GroundedEngine  # noqa: E402
-from summarizer.service import FORMATS  # noqa: E402
-from tests.db import import_paths, session_scope  # noqa: E402
-from transcription.results import Segment, Transcript  # noqa: E402
+from storage.recordings import store_transcript
+from summarizer.cache import RedisCache
+from summarizer.engines.grounded import GroundedEngine
+from summarizer.service import FORMATS
+from tests.db import import_paths, session_scope
+from transcription.results import Segment, Transcript
 
 #: The call added to Alfa Group's history: (start second, speaker, text).
-CALL_LINES = ((2.0, "agent", "Good morning Ivan, this is Elena from Northwind."),
-              (9.5, "client", "We want to order 40 more NW-300 terminals for the Kazan warehouse."),
-              (252.0, "agent", "I will send the updated contract for the Kazan terminals by 2026-12-01."))
+CALL_LINES = (
+    (2.0, "agent", "Good morning Ivan, this is Elena from Northwind."),
+    (9.5, "client", "We want to order 40 more NW-300 terminals for the Kazan warehouse."),
+    (252.0, "agent", "I will send the updated contract for the Kazan terminals by 2026-12-01."),
+)
 SUMMARIZED = ("Alfa Group", "Bałtyk Logistyka")
 REDIS_URL = os.environ.get("DOSSIER_TEST_REDIS_URL")
 CITATION_LINK = re.compile(r'href="(/messages/(\d+)(?:\?at=(\d+)#at)?)"')
@@ -67,18 +69,27 @@ class Service:
     legal_note: int
 
     def get(self, path: str, login: str, **params: object) -> httpx.Response:
-        return self.client.get(path, params=params or None,
-                               headers={"Authorization": f"Bearer {self.tokens[login]}"})
+        return self.client.get(path, params=params or None, headers={"Authorization": f"Bearer {self.tokens[login]}"})
 
 
 def add_call(session, client_id: int) -> int:
     """A transcribed call of Alfa Group; returns its interaction id."""
-    repository.add_recording(session, client_id=client_id, path="calls/alfa.wav", content_hash="a" * 64,
-                             started_at=datetime.fromisoformat("2026-11-02T09:00:00+00:00"),
-                             agent="Elena Sokolova", direction="outbound", language="en", meta={})
+    repository.add_recording(
+        session,
+        client_id=client_id,
+        path="calls/alfa.wav",
+        content_hash="a" * 64,
+        started_at=datetime.fromisoformat("2026-11-02T09:00:00+00:00"),
+        agent="Elena Sokolova",
+        direction="outbound",
+        language="en",
+        meta={},
+    )
     recording = session.scalar(select(Recording).where(Recording.content_hash == "a" * 64))
-    segments = tuple(Segment(start, start + 6, text, speaker, 0 if speaker == "agent" else 1, -0.2, 0.01)
-                     for start, speaker, text in CALL_LINES)
+    segments = tuple(
+        Segment(start, start + 6, text, speaker, 0 if speaker == "agent" else 1, -0.2, 0.01)
+        for start, speaker, text in CALL_LINES
+    )
     transcript = Transcript(segments, "en", 0.99, "given", 260.0, 20.0, 2, 8000)
     return store_transcript(session, recording, transcript, "test-model")
 
@@ -88,23 +99,31 @@ def prepare(database_url: str, tmp_path: Path) -> Service:
     sample = generate_sample(tmp_path / "sample")
     with session_scope() as session:
         for user in sample.users:
-            repository.upsert_user(session, login=user.login, name=user.name, email=user.email, team=user.team,
-                                   role=user.role, language=user.language)
+            repository.upsert_user(
+                session,
+                login=user.login,
+                name=user.name,
+                email=user.email,
+                team=user.team,
+                role=user.role,
+                language=user.language,
+            )
         repository.upsert_user(session, login="operator", name="Olga Operator", team="Support", role="operator")
     import_paths([tmp_path / "sample"])
     with session_scope() as session:
         access.grant_scope(session, "management", team="East")
         access.grant_scope(session, "legal", user="pnowak")
-        alfa, baltyk, harbor = (repository.find_client(session, name).id
-                                for name in (*SUMMARIZED, "Harbor & Finch"))
+        alfa, baltyk, harbor = (repository.find_client(session, name).id for name in (*SUMMARIZED, "Harbor & Finch"))
         call_id = add_call(session, alfa)
         notes = {i.scope: i.id for i in session.scalars(select(Interaction).where(Interaction.scope != "all"))}
-        tokens = {login: access.create_token(session, login) for login in ("jcarter", "pnowak", "esokolova",
-                                                                            "operator")}
+        tokens = {
+            login: access.create_token(session, login) for login in ("jcarter", "pnowak", "esokolova", "operator")
+        }
     report = summarize(list(SUMMARIZED), languages=["en"])
     assert not report.failed
-    return Service(TestClient(create_app(database_url)), tokens, alfa, baltyk, harbor, call_id,
-                   notes["management"], notes["legal"])
+    return Service(
+        TestClient(create_app(database_url)), tokens, alfa, baltyk, harbor, call_id, notes["management"], notes["legal"]
+    )
 
 
 @pytest.fixture
@@ -140,17 +159,26 @@ def test_every_request_needs_a_valid_token(service):
     refused = client.get(f"/api/clients/{service.alfa}")
     assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
     assert "Bearer" in refused.json()["detail"]
-    assert client.get("/api/incoming-call", params={"phone": "+79161234567"},
-                      headers={"Authorization": "Bearer dsr_wrong"}).status_code == 401
+    assert (
+        client.get(
+            "/api/incoming-call", params={"phone": "+79161234567"}, headers={"Authorization": "Bearer dsr_wrong"}
+        ).status_code
+        == 401
+    )
     page = client.get(f"/clients/{service.alfa}", follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"] == f"/login?next=%2Fclients%2F{service.alfa}"
     assert client.get(f"/messages/{service.call_id}", follow_redirects=False).status_code == 303
-    assert client.post(f"/clients/{service.alfa}/feedback", data={"verdict": "useful"},
-                       follow_redirects=False).status_code == 303
+    assert (
+        client.post(f"/clients/{service.alfa}/feedback", data={"verdict": "useful"}, follow_redirects=False).status_code
+        == 303
+    )
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(Feedback)) == 0
-        session.execute(ApiToken.__table__.update().where(
-            ApiToken.token_hash == access.token_hash(service.tokens["operator"])).values(revoked=True))
+        session.execute(
+            ApiToken.__table__.update()
+            .where(ApiToken.token_hash == access.token_hash(service.tokens["operator"]))
+            .values(revoked=True)
+        )
     assert service.get(f"/api/clients/{service.alfa}", "operator").status_code == 401
 
 
@@ -158,13 +186,19 @@ def test_login_form_sets_a_cookie_that_opens_the_card(service):
     client = service.client
     wrong = client.post("/login", data={"token": "dsr_nope", "next": "/"})
     assert wrong.status_code == 401 and "unknown or revoked" in wrong.text
-    hijack = client.post("/login", data={"token": service.tokens["jcarter"], "next": "//evil.example/"},
-                         follow_redirects=False)
+    hijack = client.post(
+        "/login", data={"token": service.tokens["jcarter"], "next": "//evil.example/"}, follow_redirects=False
+    )
     assert hijack.headers["location"] == "/"
-    assert client.post("/login", data={"token": service.tokens["jcarter"], "next": "/\\evil.example"},
-                       follow_redirects=False).headers["location"] == "/"
-    login = client.post("/login", data={"token": service.tokens["jcarter"], "next": f"/clients/{service.alfa}"},
-                        follow_redirects=False)
+    assert (
+        client.post(
+            "/login", data={"token": service.tokens["jcarter"], "next": "/\\evil.example"}, follow_redirects=False
+        ).headers["location"]
+        == "/"
+    )
+    login = client.post(
+        "/login", data={"token": service.tokens["jcarter"], "next": f"/clients/{service.alfa}"}, follow_redirects=False
+    )
     assert login.status_code == 303 and login.headers["location"] == f"/clients/{service.alfa}"
     cookie = login.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
@@ -174,10 +208,18 @@ def test_login_form_sets_a_cookie_that_opens_the_card(service):
     assert client.get(f"/clients/{service.alfa}", follow_redirects=False).status_code == 303
 
 
-@pytest.mark.parametrize(("written", "region"), [
-    ("+79161234567", None), ("+7 916 123-45-67", None), ("+7 (916) 123 45 67", None), ("tel:+7-916-123-45-67", None),
-    ("8 916 123 45 67", "RU"), ("011 7 916 123 4567", "US"), ("00 7 916 1234567", "PL"),
-])
+@pytest.mark.parametrize(
+    ("written", "region"),
+    [
+        ("+79161234567", None),
+        ("+7 916 123-45-67", None),
+        ("+7 (916) 123 45 67", None),
+        ("tel:+7-916-123-45-67", None),
+        ("8 916 123 45 67", "RU"),
+        ("011 7 916 123 4567", "US"),
+        ("00 7 916 1234567", "PL"),
+    ],
+)
 def test_incoming_call_finds_the_client_whatever_way_the_number_is_written(service, written, region):
     params = {"phone": written} | ({"region": region} if region else {})
     response = service.get("/api/incoming-call", "jcarter", **params)
@@ -202,8 +244,7 @@ def test_client_lookup_by_id_or_email_in_any_format(service):
     by_id = service.get(f"/api/clients/{service.baltyk}", "jcarter")
     assert by_id.status_code == 200 and by_id.json()["client"]["name"] == "Bałtyk Logistyka"
     with session_scope() as session:
-        email = next(c.value for c in repository.find_client(session, "Bałtyk Logistyka").contacts
-                     if c.kind == "email")
+        email = next(c.value for c in repository.find_client(session, "Bałtyk Logistyka").contacts if c.kind == "email")
     assert service.get(f"/api/clients/{email.upper()}", "jcarter").json()["client"]["id"] == service.baltyk
     for format_name in FORMATS:
         body = service.get(f"/api/clients/{service.baltyk}", "jcarter", format=format_name).json()
@@ -245,8 +286,14 @@ def test_a_missing_summary_is_queued_for_the_batch_and_never_built_in_the_web(se
 
     built: list[tuple[int, tuple[str, ...], list[str]]] = []
     real = jobs.summarize_client
-    monkeypatch.setattr(jobs, "summarize_client", lambda session, client, engines, **options: built.append(
-        (client.id, options["scopes"], options["languages"])) or real(session, client, engines, **options))
+    monkeypatch.setattr(
+        jobs,
+        "summarize_client",
+        lambda session, client, engines, **options: (
+            built.append((client.id, options["scopes"], options["languages"]))
+            or real(session, client, engines, **options)
+        ),
+    )
     assert len(build_queued().built) == 2
     assert sorted(built) == sorted([(service.harbor, ("all",), ["en"]), (service.alfa, ("all", "management"), ["pl"])])
     assert queued_builds() == set() and build_queued().built == []
@@ -257,8 +304,13 @@ def test_a_missing_summary_is_queued_for_the_batch_and_never_built_in_the_web(se
     assert "Being prepared" not in service.get(f"/clients/{service.harbor}", "jcarter").text
     with session_scope() as session:
         assert session.get(RefreshRequest, service.harbor) is None
-        keys = set(session.execute(select(RenderedSummary.scope_key, RenderedSummary.language).distinct()
-                                   .where(RenderedSummary.client_id.in_([service.harbor, service.alfa]))))
+        keys = set(
+            session.execute(
+                select(RenderedSummary.scope_key, RenderedSummary.language)
+                .distinct()
+                .where(RenderedSummary.client_id.in_([service.harbor, service.alfa]))
+            )
+        )
     assert keys == {("all", "en"), ("all+management", "pl")}
 
 
@@ -266,15 +318,21 @@ def test_each_reader_gets_the_summary_of_exactly_the_scopes_they_may_read(servic
     public = {f: service.get(f"/api/clients/{service.alfa}", "jcarter", format=f).json() for f in FORMATS}
     assert service.get(f"/api/clients/{service.alfa}", "esokolova", lang="en").status_code == 202
     build_queued()
-    management = {f: service.get(f"/api/clients/{service.alfa}", "esokolova", lang="en", format=f).json()
-                  for f in FORMATS}
+    management = {
+        f: service.get(f"/api/clients/{service.alfa}", "esokolova", lang="en", format=f).json() for f in FORMATS
+    }
     with session_scope() as session:
-        public_ids = set(session.scalars(select(Interaction.id).where(Interaction.client_id == service.alfa,
-                                                                      Interaction.scope == "all")))
-        management_count = session.scalar(select(func.count()).where(
-            Interaction.client_id == service.alfa, Interaction.scope.in_(["all", "management"])))
-        keys = set(session.scalars(select(RenderedSummary.scope_key).where(
-            RenderedSummary.client_id == service.alfa)))
+        public_ids = set(
+            session.scalars(
+                select(Interaction.id).where(Interaction.client_id == service.alfa, Interaction.scope == "all")
+            )
+        )
+        management_count = session.scalar(
+            select(func.count()).where(
+                Interaction.client_id == service.alfa, Interaction.scope.in_(["all", "management"])
+            )
+        )
+        keys = set(session.scalars(select(RenderedSummary.scope_key).where(RenderedSummary.client_id == service.alfa)))
     assert keys == {"all", "all+management"}
     assert all(cited_ids(body["content"]) <= public_ids for body in public.values())
     assert public["brief"]["root_hash"] != management["brief"]["root_hash"]
@@ -308,7 +366,8 @@ def test_card_links_every_citation_to_its_source_message_or_call_moment(service)
         assert title in card.text
     links = CITATION_LINK.findall(card.text)
     assert links and {int(interaction_id) for _href, interaction_id, _at in links} <= cited_ids(
-        {f: service.get(f"/api/clients/{service.alfa}", "jcarter", format=f).json()["content"] for f in FORMATS})
+        {f: service.get(f"/api/clients/{service.alfa}", "jcarter", format=f).json()["content"] for f in FORMATS}
+    )
     href, _id, _at = next(link for link in links if link[2] == "")
     source = service.get(href.split("#")[0], "jcarter")
     assert source.status_code == 200 and "← Alfa Group" in source.text
@@ -316,8 +375,9 @@ def test_card_links_every_citation_to_its_source_message_or_call_moment(service)
     assert moments, "the call is cited with a moment in the recording"
     href, _id, at = moments[0]
     transcript = service.get(href.split("#")[0], "jcarter")
-    current = re.search(r'<div class="segment current" id="at" data-start="([\d.]+)">(.*?)</div>', transcript.text,
-                        re.DOTALL)
+    current = re.search(
+        r'<div class="segment current" id="at" data-start="([\d.]+)">(.*?)</div>', transcript.text, re.DOTALL
+    )
     assert current and int(float(current.group(1))) == int(at) and "[04:12]" in transcript.text
     spoken = {text for start, _speaker, text in CALL_LINES if start == float(current.group(1))}
     assert spoken and spoken.pop() in current.group(2)
@@ -332,20 +392,31 @@ def test_message_page_redacts_personal_data(service):
 
 def test_feedback_buttons_store_feedback(service):
     root_hash = service.get(f"/api/clients/{service.alfa}", "jcarter").json()["root_hash"]
-    sent = service.client.post(f"/clients/{service.alfa}/feedback", follow_redirects=False,
-                               headers={"Authorization": f"Bearer {service.tokens['jcarter']}"},
-                               data={"verdict": "missing", "format": "actions", "root_hash": root_hash,
-                                     "comment": "  the Kazan order is not listed  "})
+    sent = service.client.post(
+        f"/clients/{service.alfa}/feedback",
+        follow_redirects=False,
+        headers={"Authorization": f"Bearer {service.tokens['jcarter']}"},
+        data={
+            "verdict": "missing",
+            "format": "actions",
+            "root_hash": root_hash,
+            "comment": "  the Kazan order is not listed  ",
+        },
+    )
     assert sent.status_code == 303 and sent.headers["location"] == f"/clients/{service.alfa}?feedback=missing#feedback"
     assert "your feedback (something missing) was saved" in service.get(sent.headers["location"], "jcarter").text
-    bad = service.client.post(f"/clients/{service.alfa}/feedback", data={"verdict": "meh"},
-                              headers={"Authorization": f"Bearer {service.tokens['jcarter']}"})
+    bad = service.client.post(
+        f"/clients/{service.alfa}/feedback",
+        data={"verdict": "meh"},
+        headers={"Authorization": f"Bearer {service.tokens['jcarter']}"},
+    )
     assert bad.status_code == 422
     with session_scope() as session:
         rows = list(session.scalars(select(Feedback)))
         jcarter = access.get_user(session, "jcarter").id
     assert [(r.user_id, r.client_id, r.format, r.verdict, r.root_hash, r.comment) for r in rows] == [
-        (jcarter, service.alfa, "actions", "missing", root_hash, "the Kazan order is not listed")]
+        (jcarter, service.alfa, "actions", "missing", root_hash, "the Kazan order is not listed")
+    ]
 
 
 def test_every_lookup_is_audited(service):
@@ -356,13 +427,17 @@ def test_every_lookup_is_audited(service):
     service.get(f"/messages/{service.call_id}", "pnowak", at=252)
     with session_scope() as session:
         users = {login: access.get_user(session, login).id for login in ("jcarter", "pnowak")}
-        events = [(e.user_id, e.action, e.client_id, e.detail.get("status"), e.at is not None)
-                  for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+        events = [
+            (e.user_id, e.action, e.client_id, e.detail.get("status"), e.at is not None)
+            for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+        ]
         phone_detail = session.scalar(select(AuditEvent.detail).order_by(AuditEvent.id).limit(1))
-    assert events == [(users["jcarter"], "api.incoming_call", service.alfa, 200, True),
-                      (users["jcarter"], "api.incoming_call", None, 404, True),
-                      (users["pnowak"], "page.card", service.baltyk, 202, True),  # pl summary built on demand
-                      (users["pnowak"], "page.message", service.alfa, 200, True)]
+    assert events == [
+        (users["jcarter"], "api.incoming_call", service.alfa, 200, True),
+        (users["jcarter"], "api.incoming_call", None, 404, True),
+        (users["pnowak"], "page.card", service.baltyk, 202, True),  # pl summary built on demand
+        (users["pnowak"], "page.message", service.alfa, 200, True),
+    ]
     assert phone_detail["phone"] == "+79161234567" and phone_detail["scopes"] == "all"
 
 
@@ -432,8 +507,22 @@ def test_cli_manages_users_scopes_and_tokens(database_url):
     cli.add_typer(users_app, name="users")
     cli.add_typer(tokens_app, name="tokens")
     runner = CliRunner()
-    added = runner.invoke(cli, ["users", "add", "amy", "--name", "Amy Rep", "--email", "Amy@Northwind.example",
-                                "--team", "North", "--role", "rep"])
+    added = runner.invoke(
+        cli,
+        [
+            "users",
+            "add",
+            "amy",
+            "--name",
+            "Amy Rep",
+            "--email",
+            "Amy@Northwind.example",
+            "--team",
+            "North",
+            "--role",
+            "rep",
+        ],
+    )
     assert added.exit_code == 0, added.output
     assert runner.invoke(cli, ["users", "grant", "management", "--team", "North"]).exit_code == 0
     again = runner.invoke(cli, ["users", "grant", "management", "--team", "North"])

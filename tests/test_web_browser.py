@@ -23,8 +23,15 @@ from storage.models import Feedback  # noqa: E402
 from tests.db import session_scope  # noqa: E402
 from tests.test_web import CALL_LINES, Service, prepare  # noqa: E402
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def free_port() -> int:
@@ -37,8 +44,9 @@ def free_port() -> int:
 def served(database_url: str, tmp_path: Path) -> Iterator[tuple[str, Service]]:
     """The app on a free loopback port in a uvicorn thread, over the summarized sample."""
     service = prepare(database_url, tmp_path)
-    server = uvicorn.Server(uvicorn.Config(create_app(database_url), host="127.0.0.1", port=free_port(),
-                                           log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(database_url), host="127.0.0.1", port=free_port(), log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -61,8 +69,9 @@ def page(tmp_path: Path) -> Iterator["sync_api.Page"]:
 def test_card_citations_open_their_sources_and_feedback_is_stored(served, page, tmp_path):
     base, service = served
     refused: list[str] = []  # what the Content-Security-Policy blocked, as Chromium reports it
-    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text
-            else None)
+    page.on(
+        "console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None
+    )
     page.goto(f"{base}/clients/{service.alfa}")
     assert "/login" in page.url
     page.fill("input[name=token]", service.tokens["jcarter"])

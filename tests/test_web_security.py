@@ -19,11 +19,11 @@ from storage.models import ApiToken, Feedback, Interaction, utcnow
 
 pytest.importorskip("fastapi", reason="the web extra is not installed: pip install -e '.[web]'")
 
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from dossier.web import create_app  # noqa: E402
-from dossier.web.auth import COOKIE_NAME  # noqa: E402
-from dossier.web.pages import FEEDBACK_PER_WINDOW, MAX_COMMENT_CHARS  # noqa: E402
+from dossier.web import create_app
+from dossier.web.auth import COOKIE_NAME
+from dossier.web.pages import FEEDBACK_PER_WINDOW, MAX_COMMENT_CHARS
 from tests.db import import_paths, session_scope
 
 HUGE_ID = "99999999999999999999"  # 20 digits: more than any integer key holds
@@ -78,6 +78,7 @@ def session_rows() -> list[ApiToken]:
 
 # --- security headers ---------------------------------------------------------------------------------
 
+
 def assert_secured(answer, *, stored: bool = False) -> None:
     policy = answer.headers["content-security-policy"]
     assert "default-src 'self'" in policy and "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
@@ -89,15 +90,22 @@ def assert_secured(answer, *, stored: bool = False) -> None:
 
 def test_every_page_and_api_answer_carries_the_security_headers(site):
     client = site.app()
-    answers = {"card": client.get(f"/clients/{site.client_id}", headers=site.bearer()),
-               "message": client.get(f"/messages/{site.message_id}", headers=site.bearer()),
-               "search": client.get("/", headers=site.bearer()),
-               "api": client.get(f"/api/clients/{site.client_id}", headers=site.bearer()),
-               "not found": client.get(f"/clients/{site.client_id + 1}", headers=site.bearer()),
-               "refused": client.get(f"/api/clients/{site.client_id}"),
-               "login": client.get("/login")}
+    answers = {
+        "card": client.get(f"/clients/{site.client_id}", headers=site.bearer()),
+        "message": client.get(f"/messages/{site.message_id}", headers=site.bearer()),
+        "search": client.get("/", headers=site.bearer()),
+        "api": client.get(f"/api/clients/{site.client_id}", headers=site.bearer()),
+        "not found": client.get(f"/clients/{site.client_id + 1}", headers=site.bearer()),
+        "refused": client.get(f"/api/clients/{site.client_id}"),
+        "login": client.get("/login"),
+    }
     assert [answers[name].status_code for name in ("card", "message", "search", "not found", "refused")] == [
-        200, 200, 200, 404, 401]
+        200,
+        200,
+        200,
+        404,
+        401,
+    ]
     for name, answer in answers.items():
         assert_secured(answer), name
 
@@ -115,6 +123,7 @@ def test_pages_run_no_inline_script_or_style_and_load_their_style_sheet(site):
 
 
 # --- login sessions -----------------------------------------------------------------------------------
+
 
 def test_login_sets_a_session_cookie_that_is_not_the_api_token(site):
     client = site.app(session_lifetime=timedelta(hours=2))
@@ -173,6 +182,7 @@ def test_a_session_is_only_a_cookie_and_an_api_token_only_a_bearer(site):
 
 # --- API docs -----------------------------------------------------------------------------------------
 
+
 def test_api_docs_need_authentication_or_can_be_switched_off(site):
     client = site.app()
     for path in ("/api/docs", "/api/openapi.json"):
@@ -193,9 +203,14 @@ def test_api_docs_need_authentication_or_can_be_switched_off(site):
 
 # --- feedback -----------------------------------------------------------------------------------------
 
+
 def send_feedback(client: TestClient, site: Site, login: str = "ana", **form: str):
-    return client.post(f"/clients/{site.client_id}/feedback", headers=site.bearer(login), follow_redirects=False,
-                       data={"verdict": "useful", "format": "brief"} | form)
+    return client.post(
+        f"/clients/{site.client_id}/feedback",
+        headers=site.bearer(login),
+        follow_redirects=False,
+        data={"verdict": "useful", "format": "brief"} | form,
+    )
 
 
 def feedback_count() -> int:
@@ -244,6 +259,7 @@ def test_feedback_is_rate_limited_per_user(site):
 
 
 # --- ids larger than any key --------------------------------------------------------------------------
+
 
 def test_an_id_too_large_for_any_key_is_not_found(site):
     client = TestClient(create_app(site.url), raise_server_exceptions=False)

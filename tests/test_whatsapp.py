@@ -19,7 +19,7 @@ def parse(path: Path) -> tuple[list[ParsedInteraction], list[Quarantined]]:
 ANDROID_DAY_FIRST = (
     "31.12.21, 21:15 - Messages and calls are end-to-end encrypted. No one outside of this chat, "
     "not even WhatsApp, can read or listen to them. Tap to learn more.\n"
-    "31.12.21, 21:15 - Anna Kowalska created group \"Alpha: VIP\"\n"
+    '31.12.21, 21:15 - Anna Kowalska created group "Alpha: VIP"\n'
     "31.12.21, 21:16 - Anna Kowalska added +48 600 123 456\n"
     "31.12.21, 21:17 - Anna Kowalska: Happy new year!\n"
     "Second line of the wish\n"
@@ -192,7 +192,8 @@ def test_lines_before_the_first_message_are_quarantined_and_the_messages_importe
     first_message = "Happy new year!\nSecond line of the wish\n\nand a third after a blank line"
     assert [m.body for m in messages][:1] == [first_message]
     assert [(q.item_ref, q.reason, q.raw) for q in quarantined] == [
-        ("line 1", "text before the first message", b"Exported from a phone")]
+        ("line 1", "text before the first message", b"Exported from a phone")
+    ]
 
 
 def test_chat_name_from_a_file_name_in_a_legacy_charset_is_text() -> None:

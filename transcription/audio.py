@@ -81,8 +81,11 @@ def load_audio(path: Path) -> Audio:
         raise AudioError(f"no decodable {source.codec} audio: the file is truncated or corrupt")
     if stereo and same_signal(channels[0], channels[1]):
         channels, stereo = [np.mean(channels, axis=0, dtype=np.float32)], False
-    tracks = tuple(Track(index if stereo else None, samples) for index, samples in enumerate(channels)
-                   if peak_dbfs(samples) >= SILENCE_DBFS)
+    tracks = tuple(
+        Track(index if stereo else None, samples)
+        for index, samples in enumerate(channels)
+        if peak_dbfs(samples) >= SILENCE_DBFS
+    )
     if not tracks:
         raise AudioError(f"silence: no sound above {SILENCE_DBFS:.0f} dBFS in {duration_s:.0f} s")
     return Audio(tracks, source, duration_s)

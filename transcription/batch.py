@@ -42,9 +42,10 @@ def run_job(transcriber: Transcriber, job: AudioJob) -> JobResult:
         return JobResult(job, None, str(error), time.perf_counter() - started)
     except OSError as error:
         return JobResult(job, None, f"cannot read file: {error.strerror or error}", time.perf_counter() - started)
-    except Exception as error:  # one recording's failure must not end the batch
-        return JobResult(job, None, f"transcription failed: {type(error).__name__}: {error}",
-                         time.perf_counter() - started)
+    except Exception as error:  # noqa: BLE001 - one recording's failure must not end the batch
+        return JobResult(
+            job, None, f"transcription failed: {type(error).__name__}: {error}", time.perf_counter() - started
+        )
     if not transcript.segments:
         reason = "no speech found" + (f" ({_dropped_text(transcript)} dropped)" if transcript.dropped else "")
         return JobResult(job, None, reason, time.perf_counter() - started)

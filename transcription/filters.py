@@ -19,16 +19,36 @@ PHRASE_MAX_NO_SPEECH = 0.2
 PHRASE_MIN_LOGPROB = -0.5
 
 #: Captions and sign-offs from Whisper's training subtitles, produced on silence, music and noise.
-SILENCE_PHRASES = frozenset({
-    "thank you", "thank you very much", "thanks for watching", "thank you for watching",
-    "thanks for watching and see you next time", "please subscribe", "subscribe to my channel",
-    "like and subscribe", "bye", "you", "so", "oh", "hmm",
-    "subtitles by the amaraorg community", "transcribed by esoscom",
-    "продолжение следует", "спасибо за внимание", "спасибо за просмотр", "подписывайтесь на канал",
-    "субтитры сделал dimatorzok", "редактор субтитров асемкин корректор аегорова",
-    "субтитры создавал dimatorzok", "napisy stworzone przez społeczność amaraorg",
-    "dziękuję za uwagę", "dzięki za obejrzenie", "napisy wykonane przez społeczność amaraorg",
-})
+SILENCE_PHRASES = frozenset(
+    {
+        "thank you",
+        "thank you very much",
+        "thanks for watching",
+        "thank you for watching",
+        "thanks for watching and see you next time",
+        "please subscribe",
+        "subscribe to my channel",
+        "like and subscribe",
+        "bye",
+        "you",
+        "so",
+        "oh",
+        "hmm",
+        "subtitles by the amaraorg community",
+        "transcribed by esoscom",
+        "продолжение следует",
+        "спасибо за внимание",
+        "спасибо за просмотр",
+        "подписывайтесь на канал",
+        "субтитры сделал dimatorzok",
+        "редактор субтитров асемкин корректор аегорова",
+        "субтитры создавал dimatorzok",
+        "napisy stworzone przez społeczność amaraorg",
+        "dziękuję za uwagę",
+        "dzięki za obejrzenie",
+        "napisy wykonane przez społeczność amaraorg",
+    }
+)
 
 
 class DecodedSegment(Protocol):
@@ -42,8 +62,7 @@ class DecodedSegment(Protocol):
 
 def normalize(text: str) -> str:
     """Lower-case words without punctuation, for comparing texts."""
-    text = "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold()
-                   if ch.isalnum() or ch.isspace())
+    text = "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalnum() or ch.isspace())
     return " ".join(text.split())
 
 
@@ -52,8 +71,8 @@ def has_loop(text: str) -> bool:
     words = normalize(text).split()
     for size in range(1, 5):
         for start in range(len(words) - size * LOOP_REPEATS + 1):
-            gram = words[start:start + size]
-            if all(words[start + k * size:start + (k + 1) * size] == gram for k in range(1, LOOP_REPEATS)):
+            gram = words[start : start + size]
+            if all(words[start + k * size : start + (k + 1) * size] == gram for k in range(1, LOOP_REPEATS)):
                 return True
     return False
 
@@ -77,7 +96,8 @@ def drop_reason(segment: DecodedSegment, previous_text: str | None) -> str | Non
         return "repetition"
     if segment.no_speech_prob > NO_SPEECH_PROB and segment.avg_logprob < LOW_LOGPROB:
         return "hallucination"
-    if text in SILENCE_PHRASES and (segment.no_speech_prob > PHRASE_MAX_NO_SPEECH
-                                    or segment.avg_logprob < PHRASE_MIN_LOGPROB):
+    if text in SILENCE_PHRASES and (
+        segment.no_speech_prob > PHRASE_MAX_NO_SPEECH or segment.avg_logprob < PHRASE_MIN_LOGPROB
+    ):
         return "hallucination"
     return None

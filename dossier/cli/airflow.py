@@ -47,9 +47,11 @@ def local_secrets() -> dict[str, str]:
     token"."""
     path = state_dir() / "secrets.json"
     if not path.exists():
-        keys = {"AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
-                "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
-                "AIRFLOW__CORE__FERNET_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}
+        keys = {
+            "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
+            "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
+            "AIRFLOW__CORE__FERNET_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        }
         path.touch(mode=0o600)
         path.write_text(json.dumps(keys))
     return json.loads(path.read_text())
@@ -77,8 +79,10 @@ def airflow_command(
     executable = shutil.which("airflow", path=str(Path(sys.executable).parent))
     if executable is None:
         raise DossierError("Airflow is not installed: pip install 'dossier[airflow]'")
-    typer.echo(f"Airflow UI on http://{LOOPBACK}:{port} (state in {AIRFLOW_HOME.resolve()}; the admin password is "
-               "printed below); Ctrl-C stops it")
+    typer.echo(
+        f"Airflow UI on http://{LOOPBACK}:{port} (state in {AIRFLOW_HOME.resolve()}; the admin password is "
+        "printed below); Ctrl-C stops it"
+    )
     environment = airflow_environment(port)
     process: subprocess.Popen[bytes] | None = None
 

@@ -25,8 +25,9 @@ def demo_problems(imported: ImportReport, transcribed: TranscribeReport, summari
     """What failed in a demo run, one line each; empty when everything worked (the exit status is 0)."""
     problems = [] if imported.read_anything else ["the import read no interaction"]
     if transcribed.quarantined:
-        problems.append(f"{transcribed.quarantined} call recordings could not be transcribed "
-                        "(see `dossier quarantine`)")
+        problems.append(
+            f"{transcribed.quarantined} call recordings could not be transcribed (see `dossier quarantine`)"
+        )
     problems += [f"summarizing {result.name} failed: {result.error}" for result in summarized.failed]
     return problems
 
@@ -41,14 +42,17 @@ def run_demo(directory: Path, console: Console, *, engine: str | None = None) ->
     settings = get_settings()
     upgrade_schema(settings.database_url)
     sample = generate_sample(directory)
-    console.print(f"sample written to {directory}/: {len(sample.files)} files, {len(sample.clients)} clients, "
-                  f"Russian, Polish, English and German, e-mail + chat + notes + deals + client directory")
+    console.print(
+        f"sample written to {directory}/: {len(sample.files)} files, {len(sample.clients)} clients, "
+        f"Russian, Polish, English and German, e-mail + chat + notes + deals + client directory"
+    )
     calls = synthesize_calls(directory / "calls")
     console.print(f"{len(calls)} call recordings synthesized with espeak-ng (agent left, client right)")
     register_team(sample)
     with import_progress(console) as on_progress:
-        report = import_paths([directory], database_url=settings.database_url, options=settings.import_options(),
-                              on_progress=on_progress)
+        report = import_paths(
+            [directory], database_url=settings.database_url, options=settings.import_options(), on_progress=on_progress
+        )
     console.print(f"import: {report.summary()}")
     with transcribe_progress(console) as on_progress:
         transcribed = transcribe_recordings(on_progress=on_progress)
@@ -64,8 +68,10 @@ def run_demo(directory: Path, console: Console, *, engine: str | None = None) ->
             view = read_summary(str(overview.id), format_name, language)
             if view is not None:
                 console.print(Panel(Markdown(view.summary.markdown), title=f"{overview.name} — {title}"))
-    console.print("next: [bold]dossier history CLIENT[/], [bold]dossier show CLIENT --format structured[/], "
-                  "[bold]dossier show CLIENT --format timeline[/], [bold]dossier quarantine[/]")
+    console.print(
+        "next: [bold]dossier history CLIENT[/], [bold]dossier show CLIENT --format structured[/], "
+        "[bold]dossier show CLIENT --format timeline[/], [bold]dossier quarantine[/]"
+    )
     problems = demo_problems(report, transcribed, result)
     for problem in problems:
         console.print(f"[red]failed:[/] {problem}", highlight=False)

@@ -38,8 +38,9 @@ def clients_table(overviews: list[ClientOverview]) -> Table:
     return table
 
 
-def print_history(console: Console, client_name: str, interactions: list[Interaction],
-                  *, body_lines: int | None = None) -> None:
+def print_history(
+    console: Console, client_name: str, interactions: list[Interaction], *, body_lines: int | None = None
+) -> None:
     """A client's interactions, one header line each and the (optionally shortened) new text."""
     console.print(f"[bold]{client_name}[/] — {len(interactions)} interactions")
     for i in interactions:
@@ -52,8 +53,13 @@ def print_history(console: Console, client_name: str, interactions: list[Interac
 
 def progress_bar(console: Console | None = None) -> Progress:
     """The progress bar every long command shows (on stderr unless a console is given)."""
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console or Console(stderr=True))
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console or Console(stderr=True),
+    )
 
 
 @contextmanager
@@ -67,8 +73,11 @@ def import_progress(console: Console | None = None) -> Iterator[Callable[["Impor
 def transcribe_progress(console: Console | None = None) -> Iterator[Callable[["TranscribeProgress"], None]]:
     """A bar over a transcription run's recordings; yields the job's ``on_progress``."""
     with _bar_on_first_step("transcribing", console) as move:
-        yield lambda event: move(event.done, event.total, f"{event.recording[:30]:30} {event.transcribed} done, "
-                                                          f"{event.quarantined} quarantined")
+        yield lambda event: move(
+            event.done,
+            event.total,
+            f"{event.recording[:30]:30} {event.transcribed} done, {event.quarantined} quarantined",
+        )
 
 
 def _import_text(event: "ImportProgress") -> str:

@@ -12,9 +12,14 @@ from storage.errors import DossierError
 console = Console(soft_wrap=True)  # paths are printed whole, never wrapped
 report_app = typer.Typer(help="Quarterly business reviews and handover reports (HTML and PDF).", no_args_is_help=True)
 
-AsOf = Annotated[datetime | None, typer.Option("--as-of", formats=["%Y-%m-%d"],
-                                               help="The day it is for (default: today); a digest reports on the "
-                                                    "Monday–Sunday before that day's ISO week.")]
+AsOf = Annotated[
+    datetime | None,
+    typer.Option(
+        "--as-of",
+        formats=["%Y-%m-%d"],
+        help="The day it is for (default: today); a digest reports on the Monday–Sunday before that day's ISO week.",
+    ),
+]
 
 
 def _as_of(value: datetime | None) -> date:
@@ -32,8 +37,9 @@ def _require_schema() -> None:
 def digest_command(
     manager: Annotated[str | None, typer.Option("--manager", help="Only this user (login or e-mail).")] = None,
     send: Annotated[bool, typer.Option("--send", help="Send every pending digest over SMTP now.")] = False,
-    out: Annotated[Path | None, typer.Option("--out", help="Write HTML and text previews here; nothing is "
-                                                          "stored or sent.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write HTML and text previews here; nothing is stored or sent.")
+    ] = None,
     as_of: AsOf = None,
 ) -> None:
     """Monday digests: store this week's digest per manager (and rep) in the outbox, optionally send."""
@@ -81,8 +87,15 @@ def digest_command(
                 raise typer.Exit(code=1)
 
 
-def _report(kind: str, client: str, quarter: str | None, to: str | None, out: Path | None, lang: str | None,
-            as_of: datetime | None) -> None:
+def _report(
+    kind: str,
+    client: str,
+    quarter: str | None,
+    to: str | None,
+    out: Path | None,
+    lang: str | None,
+    as_of: datetime | None,
+) -> None:
     from dossier.delivery.reports import make_report
 
     _require_schema()
@@ -93,15 +106,23 @@ def _report(kind: str, client: str, quarter: str | None, to: str | None, out: Pa
 
 Client = Annotated[str, typer.Argument(help="Client id, name, e-mail, domain or phone.")]
 To = Annotated[str | None, typer.Option("--to", help="Who it is for (login or e-mail): sets the language.")]
-Out = Annotated[Path | None, typer.Option("--out", help="FILE.pdf or FILE.html: both are written "
-                                                        "(default: the reports directory).")]
+Out = Annotated[
+    Path | None, typer.Option("--out", help="FILE.pdf or FILE.html: both are written (default: the reports directory).")
+]
 Lang = Annotated[str | None, typer.Option("--lang", help="en, ru or pl (default: the --to user's language).")]
 
 
 @report_app.command()
-def quarterly(client: Client, quarter: Annotated[str | None, typer.Option(
-                  "--quarter", help="e.g. 2025Q4 (default: the last finished quarter).")] = None,
-              to: To = None, out: Out = None, lang: Lang = None, as_of: AsOf = None) -> None:
+def quarterly(
+    client: Client,
+    quarter: Annotated[
+        str | None, typer.Option("--quarter", help="e.g. 2025Q4 (default: the last finished quarter).")
+    ] = None,
+    to: To = None,
+    out: Out = None,
+    lang: Lang = None,
+    as_of: AsOf = None,
+) -> None:
     """Quarterly business review: purchases, key events, solved problems, open questions, upsell, charts."""
     _report("quarterly", client, quarter, to, out, lang, as_of)
 

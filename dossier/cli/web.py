@@ -30,9 +30,15 @@ def serve(
 
     require_schema()
     settings = get_settings()
-    uvicorn.run("dossier.web:create_app", factory=True, host=host or settings.serve_host,
-                port=port or settings.serve_port, workers=workers or settings.serve_workers,
-                proxy_headers=False, access_log=False)
+    uvicorn.run(
+        "dossier.web:create_app",
+        factory=True,
+        host=host or settings.serve_host,
+        port=port or settings.serve_port,
+        workers=workers or settings.serve_workers,
+        proxy_headers=False,
+        access_log=False,
+    )
 
 
 @users_app.command("add")
@@ -46,8 +52,9 @@ def add_user(
 ) -> None:
     """Create a user, or update the one with this login."""
     with session_scope(get_settings().database_url) as session:
-        user_id = repository.upsert_user(session, login=login, name=name, email=email, role=role, team=team,
-                                         language=language)
+        user_id = repository.upsert_user(
+            session, login=login, name=name, email=email, role=role, team=team, language=language
+        )
     console.print(f"user {login} (#{user_id}) saved")
 
 

@@ -17,8 +17,7 @@ from matplotlib.figure import Figure
 
 from storage.periods import month_start, next_month_start, week_start
 
-CHANNEL_COLORS = {"email": "#2680c2", "chat": "#3ebd93", "call": "#f0b429", "note": "#9446ed",
-                  "deal_event": "#e12d39"}
+CHANNEL_COLORS = {"email": "#2680c2", "chat": "#3ebd93", "call": "#f0b429", "note": "#9446ed", "deal_event": "#e12d39"}
 CHANNEL_ORDER = list(CHANNEL_COLORS)
 
 
@@ -36,20 +35,28 @@ def _bin_of(day: date, by_week: bool) -> date:
     return week_start(day) if by_week else month_start(day)
 
 
-def activity_chart(events: list[tuple[datetime, str]], start: date, end: date, *, by_week: bool,
-                   channel_names: dict[str, str]) -> str:
+def activity_chart(
+    events: list[tuple[datetime, str]], start: date, end: date, *, by_week: bool, channel_names: dict[str, str]
+) -> str:
     """Stacked bars: interactions per week or month and channel, from ``start`` to ``end``."""
     slots = bins(start, end, by_week)
     counts = Counter((_bin_of(at.date(), by_week), channel) for at, channel in events)
-    channels = sorted({channel for _at, channel in events},
-                      key=lambda c: (CHANNEL_ORDER.index(c) if c in CHANNEL_ORDER else len(CHANNEL_ORDER), c))
+    channels = sorted(
+        {channel for _at, channel in events},
+        key=lambda c: (CHANNEL_ORDER.index(c) if c in CHANNEL_ORDER else len(CHANNEL_ORDER), c),
+    )
     figure, axes = _figure()
     bottom = [0] * len(slots)
     labels = [slot.strftime("%d.%m" if by_week else "%Y-%m") for slot in slots]
     for channel in channels:
         heights = [counts[(slot, channel)] for slot in slots]
-        axes.bar(labels, heights, bottom=bottom, label=channel_names.get(channel, channel),
-                 color=CHANNEL_COLORS.get(channel, "#829ab1"))
+        axes.bar(
+            labels,
+            heights,
+            bottom=bottom,
+            label=channel_names.get(channel, channel),
+            color=CHANNEL_COLORS.get(channel, "#829ab1"),
+        )
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     axes.yaxis.get_major_locator().set_params(integer=True)
     axes.tick_params(axis="x", labelrotation=45 if len(slots) > 8 else 0, labelsize=8)

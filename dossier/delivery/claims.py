@@ -7,7 +7,7 @@ item they show carries the citations of the claims it quotes.
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -45,37 +45,53 @@ class ClientTree:
     def notes_between(self, level: str, start: datetime | None, end: datetime) -> list[Notes]:
         """The notes of ``level`` buckets that start in ``[start, end)`` (from the first when ``start`` is
         None), oldest first."""
-        return [node.notes for node in self.nodes
-                if node.level == level and (start is None or start <= node.start) and node.start < end]
+        return [
+            node.notes
+            for node in self.nodes
+            if node.level == level and (start is None or start <= node.start) and node.start < end
+        ]
 
 
-def load_tree(session: Session, client_id: int, *, language: str = "en",
-              scopes: tuple[str, ...] = (PUBLIC_SCOPE,)) -> ClientTree:
+def load_tree(
+    session: Session, client_id: int, *, language: str = "en", scopes: tuple[str, ...] = (PUBLIC_SCOPE,)
+) -> ClientTree:
     """The client's tree for ``scopes``: the one in ``language`` when the engine translates, else the newest.
 
     A client never summarized gets an empty tree.
     """
     prefix = summaries.scope_key(scopes) + "@"
-    roots = session.scalars(select(SummaryNode).where(
-        SummaryNode.client_id == client_id, SummaryNode.level == "root",
-        SummaryNode.scope_key.startswith(prefix, autoescape=True)).order_by(SummaryNode.created_at.desc())).all()
+    roots = session.scalars(
+        select(SummaryNode)
+        .where(
+            SummaryNode.client_id == client_id,
+            SummaryNode.level == "root",
+            SummaryNode.scope_key.startswith(prefix, autoescape=True),
+        )
+        .order_by(SummaryNode.created_at.desc())
+    ).all()
     if not roots:
         return ClientTree(Notes())
     root = next((row for row in roots if row.scope_key.endswith(f":{language}")), roots[0])
-    rows = session.scalars(select(SummaryNode).where(
-        SummaryNode.client_id == client_id, SummaryNode.scope_key == root.scope_key,
-        SummaryNode.level.in_(("day", "week", "month", "year"))).order_by(SummaryNode.bucket_start))
-    nodes = [Node(row.level, row.bucket_start, row.bucket_end, Notes.model_validate(row.notes))
-             for row in rows]
+    rows = session.scalars(
+        select(SummaryNode)
+        .where(
+            SummaryNode.client_id == client_id,
+            SummaryNode.scope_key == root.scope_key,
+            SummaryNode.level.in_(("day", "week", "month", "year")),
+        )
+        .order_by(SummaryNode.bucket_start)
+    )
+    nodes = [Node(row.level, row.bucket_start, row.bucket_end, Notes.model_validate(row.notes)) for row in rows]
     return ClientTree(Notes.model_validate(root.notes), nodes)
 
 
 def day_start(day: date) -> datetime:
     """Midnight UTC at the start of ``day``."""
-    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 # --- selecting claims -----------------------------------------------------------------------------
+
 
 def shown(notes: Iterable[Notes], *kinds: ClaimKind, start: date | None = None, end: date | None = None) -> list[Claim]:
     """Displayable claims of ``kinds`` (all kinds when none), dated in ``[start, end)`` when given.
@@ -134,8 +150,7 @@ def is_overdue(claim: Claim, as_of: date) -> bool:
 
 def overdue_promises(notes: Notes, as_of: date, side: Side) -> list[Claim]:
     """Open promises of one side that are overdue or unanswered as of ``as_of``."""
-    return [claim for claim in open_actions(notes)
-            if claim.owner_side == side and is_overdue(claim, as_of)]
+    return [claim for claim in open_actions(notes) if claim.owner_side == side and is_overdue(claim, as_of)]
 
 
 def upcoming(notes: Notes, as_of: date, horizon: timedelta) -> list[Claim]:
@@ -154,10 +169,11 @@ def risk_weight(notes: Notes) -> float:
 TONE_STEP = 0.15
 
 
-def tone_points(tone: dict[str, float], *, until: date | None = None, months: int | None = None) -> list[tuple[str, float]]:
+def tone_points(
+    tone: dict[str, float], *, until: date | None = None, months: int | None = None
+) -> list[tuple[str, float]]:
     """Month tone values (``"2026-03"``, -1..1), oldest first, up to ``until``, the last ``months`` of them."""
-    points = sorted((month, value) for month, value in tone.items()
-                    if until is None or month <= month_key(until))
+    points = sorted((month, value) for month, value in tone.items() if until is None or month <= month_key(until))
     return points[-months:] if months else points
 
 
@@ -179,11 +195,13 @@ def tone_line(tone: dict[str, float], until: date, words: dict[str, Any], *, mon
     direction = tone_direction(points)
     if direction is None:
         return words["tone"]["unknown"]
-    return words["tone"]["trend"].format(direction=words["tone"][direction],
-                                         points=", ".join(f"{month} {value:+.2f}" for month, value in points))
+    return words["tone"]["trend"].format(
+        direction=words["tone"][direction], points=", ".join(f"{month} {value:+.2f}" for month, value in points)
+    )
 
 
 # --- cited items ------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class Item:
@@ -212,12 +230,16 @@ def cited_ids(items: Iterable[Item]) -> list[int]:
     return list(dict.fromkeys(interaction_id for item in items for interaction_id, _marker in item.sources))
 
 
-def activity(session: Session, client_id: int, start: datetime | None, end: datetime,
-             scopes: tuple[str, ...] = (PUBLIC_SCOPE,)) -> list[tuple[datetime, str]]:
+def activity(
+    session: Session, client_id: int, start: datetime | None, end: datetime, scopes: tuple[str, ...] = (PUBLIC_SCOPE,)
+) -> list[tuple[datetime, str]]:
     """(time, channel) of the client's readable, non-privileged interactions in ``[start, end)``."""
     query = select(Interaction.occurred_at, Interaction.channel).where(
-        Interaction.client_id == client_id, Interaction.scope.in_(scopes), Interaction.privileged.is_(False),
-        Interaction.occurred_at < end)
+        Interaction.client_id == client_id,
+        Interaction.scope.in_(scopes),
+        Interaction.privileged.is_(False),
+        Interaction.occurred_at < end,
+    )
     if start is not None:
         query = query.where(Interaction.occurred_at >= start)
     return [(at, channel) for at, channel in session.execute(query.order_by(Interaction.occurred_at))]

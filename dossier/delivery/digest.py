@@ -94,8 +94,13 @@ class ClientDigest:
     @property
     def sections(self) -> list[tuple[str, list[Item]]]:
         """The non-empty sections, by label key, in reading order."""
-        parts = [("changes", self.changes), ("new_risks", self.new_risks), ("overdue_us", self.overdue_us),
-                 ("overdue_client", self.overdue_client), ("upcoming", self.upcoming)]
+        parts = [
+            ("changes", self.changes),
+            ("new_risks", self.new_risks),
+            ("overdue_us", self.overdue_us),
+            ("overdue_client", self.overdue_client),
+            ("upcoming", self.upcoming),
+        ]
         return [(key, items) for key, items in parts if items]
 
 
@@ -120,24 +125,33 @@ class RenderedDigest:
 
 # --- who gets one, about which clients -------------------------------------------------------------
 
+
 def recipients(session: Session, login: str | None = None) -> list[User]:
     """The user named ``login``, or every manager and every rep who owns a client."""
     if login is not None:
         return [find_user(session, login)]
     owners = select(Client.owner_id).where(Client.owner_id.is_not(None))
-    return list(session.scalars(select(User).where(or_(User.role == "manager", User.id.in_(owners)))
-                                .order_by(User.login)))
+    return list(
+        session.scalars(select(User).where(or_(User.role == "manager", User.id.in_(owners))).order_by(User.login))
+    )
 
 
 def clients_of(session: Session, user: User) -> list[Client]:
     """The active clients a user answers for: their own, and a manager's whole team's."""
-    owners = select(User.id).where(User.team_id == user.team_id) if user.role == "manager" and user.team_id \
+    owners = (
+        select(User.id).where(User.team_id == user.team_id)
+        if user.role == "manager" and user.team_id
         else select(User.id).where(User.id == user.id)
-    return list(session.scalars(select(Client).where(Client.is_active.is_(True), Client.owner_id.in_(owners))
-                                .order_by(Client.name)))
+    )
+    return list(
+        session.scalars(
+            select(Client).where(Client.is_active.is_(True), Client.owner_id.in_(owners)).order_by(Client.name)
+        )
+    )
 
 
 # --- what it says ------------------------------------------------------------------------------------
+
 
 def client_digest(session: Session, client: Client, tree: ClientTree, period: Period, words: Labels) -> ClientDigest:
     """A client's week: activity, changes, new risks, tone, overdue promises and deadlines."""
@@ -146,20 +160,32 @@ def client_digest(session: Session, client: Client, tree: ClientTree, period: Pe
     root, as_of = tree.root, period.end
     week = tree.notes_between("day", *window)
     digest = ClientDigest(
-        id=client.id, name=client.name, interactions=sum(counts.values()),
-        activity=(words["digest"]["activity"].format(count=sum(counts.values()),
-                                                     channels=channel_names(counts, words["channels"]))
-                  if counts else words["digest"]["no_activity"]),
+        id=client.id,
+        name=client.name,
+        interactions=sum(counts.values()),
+        activity=(
+            words["digest"]["activity"].format(
+                count=sum(counts.values()), channels=channel_names(counts, words["channels"])
+            )
+            if counts
+            else words["digest"]["no_activity"]
+        ),
         open_risks=len(shown([root], ClaimKind.RISK)),
         changes=[Item.of(c) for c in chronological(one_per_source(shown(week, *CHANGE_KINDS)))][:MAX_ITEMS],
-        new_risks=[Item.of(c) for c in chronological(shown([*week, root], ClaimKind.RISK, start=period.start,
-                                                           end=period.end))][:MAX_ITEMS],
+        new_risks=[
+            Item.of(c) for c in chronological(shown([*week, root], ClaimKind.RISK, start=period.start, end=period.end))
+        ][:MAX_ITEMS],
         overdue_us=[promise_item(c, as_of, words) for c in overdue_promises(root, as_of, Side.US)][:MAX_ITEMS],
         overdue_client=[promise_item(c, as_of, words) for c in overdue_promises(root, as_of, Side.CLIENT)][:MAX_ITEMS],
         upcoming=[promise_item(c, as_of, words) for c in upcoming(root, as_of, DEADLINE_HORIZON)][:MAX_ITEMS],
-        tone=tone_line(root.tone, period.last_day, words, months=TONE_MONTHS))
-    digest.score = (digest.interactions + 2 * len(digest.new_risks) + risk_weight(root)
-                    + 0.5 * (len(digest.overdue_us) + len(digest.overdue_client)))
+        tone=tone_line(root.tone, period.last_day, words, months=TONE_MONTHS),
+    )
+    digest.score = (
+        digest.interactions
+        + 2 * len(digest.new_risks)
+        + risk_weight(root)
+        + 0.5 * (len(digest.overdue_us) + len(digest.overdue_client))
+    )
     return digest
 
 
@@ -167,8 +193,10 @@ def compose_digest(session: Session, user: User, clients: list[Client], period: 
     """The user's digest about ``clients`` for ``period``: the top ones by activity and risk."""
     language = output_language(user.language)
     words = labels(language)
-    parts = [client_digest(session, client, load_tree(session, client.id, language=language), period, words)
-             for client in clients]
+    parts = [
+        client_digest(session, client, load_tree(session, client.id, language=language), period, words)
+        for client in clients
+    ]
     parts.sort(key=lambda part: (-part.score, part.name))
     return Digest(user, period, language, parts[:TOP_CLIENTS])
 
@@ -188,11 +216,13 @@ def render_digest(digest: Digest) -> RenderedDigest:
     words = labels(digest.language)
     subject = words["digest"]["subject"].format(period=digest.period.key, count=len(digest.clients))
     context = {"digest": digest, "L": words, "subject": subject}
-    return RenderedDigest(subject, render_template("digest.txt.j2", **context),
-                          render_template("digest.html.j2", **context))
+    return RenderedDigest(
+        subject, render_template("digest.txt.j2", **context), render_template("digest.html.j2", **context)
+    )
 
 
 # --- the outbox --------------------------------------------------------------------------------------
+
 
 def queue_digest(session: Session, user: User, as_of: date) -> tuple[Delivery, bool]:
     """The user's digest for the week in the outbox: stored once per ISO week (True when stored now).
@@ -205,8 +235,9 @@ def queue_digest(session: Session, user: User, as_of: date) -> tuple[Delivery, b
     def compose() -> Message:
         if not user.email:
             raise DossierError(f"user {user.login!r} has no e-mail address")
-        subject, text, html = build_digest(session, user, [client.id for client in clients_of(session, user)],
-                                           period.key)
+        subject, text, html = build_digest(
+            session, user, [client.id for client in clients_of(session, user)], period.key
+        )
         return Message(recipient=user.email, subject=subject, text_body=text, html_body=html)
 
     return queue_once(session, DeliveryKey(KIND, user.id, period.key), compose)

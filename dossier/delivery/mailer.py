@@ -41,8 +41,9 @@ def build_message(delivery: Delivery, sender: str) -> EmailMessage:
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = sender, delivery.recipient, delivery.subject
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(idstring=f"{delivery.kind}.{delivery.period_key}.{delivery.id}",
-                                       domain="dossier")
+    message["Message-ID"] = make_msgid(
+        idstring=f"{delivery.kind}.{delivery.period_key}.{delivery.id}", domain="dossier"
+    )
     message.set_content(delivery.text_body)
     if delivery.html_body:
         message.add_alternative(delivery.html_body, subtype="html")
@@ -75,9 +76,12 @@ def send_message(message: EmailMessage, settings: Settings) -> None:
 def deliver(session: Session, delivery: Delivery, settings: Settings) -> None:
     """Try to send one delivery (with retries) and record the outcome on it."""
     message = build_message(delivery, settings.smtp_sender)
-    retrying = Retrying(stop=stop_after_attempt(settings.smtp_attempts),
-                        wait=wait_exponential(multiplier=settings.smtp_backoff_seconds),
-                        retry=retry_if_exception(is_transient), reraise=True)
+    retrying = Retrying(
+        stop=stop_after_attempt(settings.smtp_attempts),
+        wait=wait_exponential(multiplier=settings.smtp_backoff_seconds),
+        retry=retry_if_exception(is_transient),
+        reraise=True,
+    )
     try:
         for attempt in retrying:
             with attempt:
@@ -91,8 +95,9 @@ def deliver(session: Session, delivery: Delivery, settings: Settings) -> None:
     session.add(delivery)
 
 
-def send_pending(session: Session, *, kind: str | None = None, user_ids: list[int] | None = None,
-                 settings: Settings | None = None) -> SendReport:
+def send_pending(
+    session: Session, *, kind: str | None = None, user_ids: list[int] | None = None, settings: Settings | None = None
+) -> SendReport:
     """Send every pending delivery (of ``kind``, to ``user_ids`` when given), oldest first.
 
     Each outcome is committed at once: a crash can at worst re-send the one message in flight, under

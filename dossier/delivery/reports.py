@@ -39,7 +39,7 @@ from storage.db import session_scope
 from storage.errors import DossierError
 from storage.models import PUBLIC_SCOPE, Client, Interaction, Report, User
 from storage.periods import parse_quarter, previous_quarter
-from storage.reports import ReportKey, find_report, save_report
+from storage.reports import ReportKey, find_report, is_current, save_report
 from storage.vocabulary import closes_deal
 from summarizer.notes import Citation, ClaimKind
 from summarizer.redact import redact
@@ -105,6 +105,7 @@ class Written:
 
 # --- sections ----------------------------------------------------------------------------------------
 
+
 def _items(claims: list[Any]) -> list[Item]:
     return [Item.of(claim) for claim in claims]
 
@@ -112,19 +113,32 @@ def _items(claims: list[Any]) -> list[Item]:
 def open_deals(session: Session, client_id: int, until: date) -> list[Item]:
     """Deals whose latest stage change before ``until`` left them open, each citing that change."""
     latest: dict[str, Interaction] = {}
-    for interaction in session.scalars(select(Interaction).where(
-            Interaction.client_id == client_id, Interaction.channel == "deal_event",
-            Interaction.scope.in_(SCOPES), Interaction.privileged.is_(False),
-            Interaction.occurred_at < day_start(until)).order_by(Interaction.occurred_at)):
+    for interaction in session.scalars(
+        select(Interaction)
+        .where(
+            Interaction.client_id == client_id,
+            Interaction.channel == "deal_event",
+            Interaction.scope.in_(SCOPES),
+            Interaction.privileged.is_(False),
+            Interaction.occurred_at < day_start(until),
+        )
+        .order_by(Interaction.occurred_at)
+    ):
         latest[interaction.meta.get("deal_id") or str(interaction.deal_id)] = interaction
-    return [Item(redact(interaction.body), interaction.occurred_at.date(),
-                 ((interaction.id, citation_marker(Citation(interaction_id=interaction.id))),))
-            for interaction in latest.values()
-            if not closes_deal(str(interaction.meta.get("stage", "")))]
+    return [
+        Item(
+            redact(interaction.body),
+            interaction.occurred_at.date(),
+            ((interaction.id, citation_marker(Citation(interaction_id=interaction.id))),),
+        )
+        for interaction in latest.values()
+        if not closes_deal(str(interaction.meta.get("stage", "")))
+    ]
 
 
-def quarterly_sections(session: Session, client: Client, tree: ClientTree, start: date, end: date,
-                       as_of: date, words: Labels) -> list[Section]:
+def quarterly_sections(
+    session: Session, client: Client, tree: ClientTree, start: date, end: date, as_of: date, words: Labels
+) -> list[Section]:
     """Purchases, key events, solved problems, open questions and upsell chances of one quarter."""
     period = [*tree.notes_between("month", day_start(start), day_start(end)), tree.root]
     solved = [c for c in shown(period, ClaimKind.STATUS, start=start, end=end) if c.topic == "issue"]
@@ -132,11 +146,15 @@ def quarterly_sections(session: Session, client: Client, tree: ClientTree, start
     report = words["report"]
     return [
         Section(report["purchases"], _items(chronological(shown(period, ClaimKind.PURCHASE, start=start, end=end)))),
-        Section(report["key_events"], _items(chronological(shown(period, ClaimKind.EVENT, ClaimKind.AGREEMENT,
-                                                                 start=start, end=end)))),
+        Section(
+            report["key_events"],
+            _items(chronological(shown(period, ClaimKind.EVENT, ClaimKind.AGREEMENT, start=start, end=end))),
+        ),
         Section(report["solved"], _items(chronological(solved))),
-        Section(report["open_questions"], [promise_item(c, as_of, words) for c in open_actions(tree.root)
-                                           if c.date is None or c.date < end]),
+        Section(
+            report["open_questions"],
+            [promise_item(c, as_of, words) for c in open_actions(tree.root) if c.date is None or c.date < end],
+        ),
         Section(report["upsell"], open_deals(session, client.id, end)),
     ]
 
@@ -153,40 +171,60 @@ def handover_sections(session: Session, client: Client, tree: ClientTree, as_of:
         Section(report["people"], _items(shown([root], ClaimKind.PERSON))),
         Section(report["open_promises"], [promise_item(c, as_of, words) for c in open_actions(root)]),
         Section(report["risks"], _items(sorted(shown([root], ClaimKind.RISK), key=lambda c: -c.weight))),
-        Section(report["next_steps"], open_deals(session, client.id, as_of + timedelta(days=1))
-                + [promise_item(c, as_of, words) for c in upcoming(root, as_of, NEXT_STEPS_HORIZON)]),
+        Section(
+            report["next_steps"],
+            open_deals(session, client.id, as_of + timedelta(days=1))
+            + [promise_item(c, as_of, words) for c in upcoming(root, as_of, NEXT_STEPS_HORIZON)],
+        ),
         Section(report["do_not_ask"], _items(chronological(established)), intro=report["do_not_ask_intro"]),
     ]
 
 
-def report_charts(session: Session, client: Client, tree: ClientTree, start: date | None, end: date,
-                  words: Labels) -> list[Chart]:
+def report_charts(
+    session: Session, client: Client, tree: ClientTree, start: date | None, end: date, words: Labels
+) -> list[Chart]:
     """Activity by channel (weekly within a quarter, monthly over a whole history) and the tone trend."""
     events = activity(session, client.id, day_start(start) if start else None, day_start(end))
     first = start or (events[0][0].date() if events else end - timedelta(days=1))
     by_week = start is not None
     report = words["report"]
-    found = [Chart(report["activity"], report["activity_caption"].format(
-        bin=report["week" if by_week else "month"], count=len(events)),
-        charts.activity_chart(events, first, end, by_week=by_week, channel_names=words["channels"]))]
+    found = [
+        Chart(
+            report["activity"],
+            report["activity_caption"].format(bin=report["week" if by_week else "month"], count=len(events)),
+            charts.activity_chart(events, first, end, by_week=by_week, channel_names=words["channels"]),
+        )
+    ]
     points = tone_points(tree.root.tone, until=end - timedelta(days=1))
     if points:
         trend = tone_line(tree.root.tone, end - timedelta(days=1), words)
-        found.append(Chart(report["tone"], f"{report['tone_caption']} {report['tone']}: {trend}", charts.tone_chart(points)))
+        found.append(
+            Chart(report["tone"], f"{report['tone_caption']} {report['tone']}: {trend}", charts.tone_chart(points))
+        )
     return found
 
 
 def source_rows(session: Session, ids: list[int], words: Labels) -> list[SourceRow]:
     """The cited interactions, oldest first."""
     rows = session.scalars(select(Interaction).where(Interaction.id.in_(ids)).order_by(Interaction.occurred_at))
-    return [SourceRow(i.id, f"{i.occurred_at:%Y-%m-%d %H:%M}", words["channels"].get(i.channel, i.channel),
-                      i.author or "", redact(i.subject) if i.subject else i.source_ref) for i in rows]
+    return [
+        SourceRow(
+            i.id,
+            f"{i.occurred_at:%Y-%m-%d %H:%M}",
+            words["channels"].get(i.channel, i.channel),
+            i.author or "",
+            redact(i.subject) if i.subject else i.source_ref,
+        )
+        for i in rows
+    ]
 
 
 # --- documents ---------------------------------------------------------------------------------------
 
-def build_document(session: Session, kind: str, client: Client, *, quarter: str | None, to: User | None,
-                   language: str, as_of: date) -> Document:
+
+def build_document(
+    session: Session, kind: str, client: Client, *, quarter: str | None, to: User | None, language: str, as_of: date
+) -> Document:
     """The report's content: header lines, sections, charts and sources."""
     words = labels(language)
     report = words["report"]
@@ -194,8 +232,10 @@ def build_document(session: Session, kind: str, client: Client, *, quarter: str 
     meta = [report["generated"].format(date=as_of.isoformat())]
     if kind == "quarterly":
         label, start, end = parse_quarter(quarter or previous_quarter(as_of))
-        meta.insert(0, report["quarter"].format(quarter=label, start=start.isoformat(),
-                                                end=(end - timedelta(days=1)).isoformat()))
+        meta.insert(
+            0,
+            report["quarter"].format(quarter=label, start=start.isoformat(), end=(end - timedelta(days=1)).isoformat()),
+        )
         sections = quarterly_sections(session, client, tree, start, end, as_of, words)
         found_charts = report_charts(session, client, tree, start, end, words)
     else:
@@ -220,8 +260,15 @@ def report_language(session: Session, client: Client, to: User | None, language:
 def build_quarterly_review(session: Session, client: Client, _kind: str, period: str, _params: dict[str, Any]) -> str:
     """HTML of the quarterly review of ``period`` (``2025Q4``): the batch jobs' builder contract
     (called by ``dossier.jobs``)."""
-    document = build_document(session, "quarterly", client, quarter=period, to=None,
-                              language=report_language(session, client, None), as_of=date.today())
+    document = build_document(
+        session,
+        "quarterly",
+        client,
+        quarter=period,
+        to=None,
+        language=report_language(session, client, None),
+        as_of=date.today(),
+    )
     return render_html(document)
 
 
@@ -229,8 +276,15 @@ def build_handover_report(session: Session, client: Client, _kind: str, period: 
     """HTML of the handover report on day ``period`` to ``params["to_manager"]`` (a user id): the batch jobs'
     builder contract (called by ``dossier.jobs``)."""
     to = session.get(User, params["to_manager"]) if params.get("to_manager") else None
-    document = build_document(session, "handover", client, quarter=None, to=to,
-                              language=report_language(session, client, to), as_of=date.fromisoformat(period))
+    document = build_document(
+        session,
+        "handover",
+        client,
+        quarter=None,
+        to=to,
+        language=report_language(session, client, to),
+        as_of=date.fromisoformat(period),
+    )
     return render_html(document)
 
 
@@ -244,8 +298,10 @@ def write_pdf(html: str, path: Path) -> None:
     try:
         from weasyprint import HTML
     except ImportError as error:  # pragma: no cover - depends on the installation
-        raise DossierError("PDF reports need WeasyPrint: pip install 'dossier[reports]' "
-                           f"(and its system libraries, Pango and HarfBuzz): {error}") from error
+        raise DossierError(
+            "PDF reports need WeasyPrint: pip install 'dossier[reports]' "
+            f"(and its system libraries, Pango and HarfBuzz): {error}"
+        ) from error
     HTML(string=html, base_url=str(path.parent)).write_pdf(path)
 
 
@@ -264,15 +320,24 @@ def default_out(client: Client, key: ReportKey) -> Path:
     return Path(get_settings().reports_dir) / f"{slug}.pdf"
 
 
-def make_report(kind: str, client_ref: str, *, quarter: str | None = None, to: str | None = None,
-                out: Path | None = None, language: str | None = None, as_of: date | None = None,
-                pdf: bool = True, database_url: str | None = None) -> Written:
+def make_report(
+    kind: str,
+    client_ref: str,
+    *,
+    quarter: str | None = None,
+    to: str | None = None,
+    out: Path | None = None,
+    language: str | None = None,
+    as_of: date | None = None,
+    pdf: bool = True,
+    database_url: str | None = None,
+) -> Written:
     """Write a quarterly review or handover report as HTML (and PDF unless ``pdf`` is False) and record it.
 
     The one way to make a report, for the ``dossier report`` commands and the batch jobs alike. The same
     report (client, kind, quarter or day, reader, language: a :class:`storage.reports.ReportKey`) is
     recorded once: asked for again, the recorded one is returned while its files are there (at ``out``
-    when given); otherwise it is written again and its record updated.
+    when given) and nothing it reads has changed since; otherwise it is written again and its record updated.
     """
     if kind not in KINDS:
         raise DossierError(f"unknown report {kind!r}; expected one of: {', '.join(KINDS)}")
@@ -288,10 +353,10 @@ def make_report(kind: str, client_ref: str, *, quarter: str | None = None, to: s
         key = ReportKey(client.id, kind, period, recipient.login if recipient else None, language)
         wanted = output_paths(out) if out is not None else None
         recorded = find_report(session, key)
-        if recorded is not None and (files := _recorded_files(recorded, wanted, pdf)) is not None:
+        reusable = recorded is not None and is_current(session, recorded)
+        if recorded is not None and reusable and (files := _recorded_files(recorded, wanted, pdf)) is not None:
             return Written(recorded.id, *files, new=False)
-        document = build_document(session, kind, client, quarter=quarter, to=recipient, language=language,
-                                  as_of=as_of)
+        document = build_document(session, kind, client, quarter=quarter, to=recipient, language=language, as_of=as_of)
         html_path, pdf_path = wanted or output_paths(default_out(client, key))
         html_path.parent.mkdir(parents=True, exist_ok=True)
         html = render_html(document)
@@ -310,7 +375,8 @@ def _recorded_files(report: Report, wanted: tuple[Path, Path] | None, pdf: bool)
     if html_path is None or not all(path is not None and path.is_file() for path in needed):
         return None
     if wanted is not None and (html_path, pdf_path if pdf else None) != (
-            wanted[0].resolve(), wanted[1].resolve() if pdf else None):
+        wanted[0].resolve(),
+        wanted[1].resolve() if pdf else None,
+    ):
         return None
     return html_path, pdf_path
-

@@ -37,8 +37,14 @@ HTML_TEMPLATES = ("html", "html.j2")
 @cache
 def environment() -> Environment:
     """The template environment: HTML templates are auto-escaped, text templates (``.txt.j2``) are not."""
-    return Environment(loader=PackageLoader("dossier.delivery"), autoescape=select_autoescape(HTML_TEMPLATES),
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    return Environment(
+        loader=PackageLoader("dossier.delivery"),
+        autoescape=select_autoescape(HTML_TEMPLATES),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
 
 
 def render_template(name: str, **context: Any) -> str:
@@ -48,5 +54,7 @@ def render_template(name: str, **context: Any) -> str:
 
 def channel_names(counts: dict[str, int], names: dict[str, str]) -> str:
     """``"e-mail 3, chats 2"``: channels by descending count, with their localized names."""
-    return ", ".join(f"{names.get(channel, channel)} {count}"
-                     for channel, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+    return ", ".join(
+        f"{names.get(channel, channel)} {count}"
+        for channel, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    )

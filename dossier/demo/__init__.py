@@ -13,6 +13,13 @@ def register_team(sample: Sample) -> None:
     region = get_settings().default_phone_region
     with session_scope(get_settings().database_url) as session:
         for user in sample.users:
-            repository.upsert_user(session, login=user.login, name=user.name, email=user.email,
-                                   phone=normalize_phone(user.phone, region), role=user.role, team=user.team,
-                                   language=user.language)
+            repository.upsert_user(
+                session,
+                login=user.login,
+                name=user.name,
+                email=user.email,
+                phone=normalize_phone(user.phone, region),
+                role=user.role,
+                team=user.team,
+                language=user.language,
+            )

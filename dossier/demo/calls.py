@@ -48,26 +48,50 @@ class SampleCall:
 
 
 SAMPLE_CALLS: tuple[SampleCall, ...] = (
-    SampleCall("2026-06-01_alfa_group", "Alfa Group", "+7 495 123 45 00", "Elena Sokolova",
-               "2026-06-01T10:15:00+03:00", "outbound", "en", (
-                   Turn("agent", "Good morning, this is Elena from Northwind. "
-                                 "Did you receive our quote for the office chairs?"),
-                   Turn("client", "Yes, we did. The price is fine, "
-                                  "but we need the delivery before the end of January."),
-                   Turn("agent", "I can confirm delivery on the twentieth of January. I will send the contract today."),
-                   Turn("client", "Great. Please add the ten percent discount we discussed last week."),
-               )),
-    SampleCall("2026-06-03_harbor_finch", "Harbor & Finch", "+44 161 496 0725", "James Carter",
-               "2026-06-03T16:40:00+01:00", "inbound", "en", (
-                   Turn("client", "Hello, our second shipment of printers arrived damaged."),
-                   Turn("agent", "I am sorry to hear that. I will open a claim and send replacements this week."),
-                   Turn("client", "Thank you. We also want a call with your manager about the renewal."),
-               )),
-    SampleCall("2026-06-05_baltyk_logistyka", "Bałtyk Logistyka", "+48 602 345 678", "Marek Kowalski",
-               "2026-06-05T12:00:00+02:00", "outbound", "pl", (
-                   Turn("agent", "Dzień dobry, mówi Marek z firmy Northwind. Czy otrzymali państwo naszą fakturę?"),
-                   Turn("client", "Tak, otrzymaliśmy. Zapłacimy ją w piątek."),
-               )),
+    SampleCall(
+        "2026-06-01_alfa_group",
+        "Alfa Group",
+        "+7 495 123 45 00",
+        "Elena Sokolova",
+        "2026-06-01T10:15:00+03:00",
+        "outbound",
+        "en",
+        (
+            Turn(
+                "agent", "Good morning, this is Elena from Northwind. Did you receive our quote for the office chairs?"
+            ),
+            Turn("client", "Yes, we did. The price is fine, but we need the delivery before the end of January."),
+            Turn("agent", "I can confirm delivery on the twentieth of January. I will send the contract today."),
+            Turn("client", "Great. Please add the ten percent discount we discussed last week."),
+        ),
+    ),
+    SampleCall(
+        "2026-06-03_harbor_finch",
+        "Harbor & Finch",
+        "+44 161 496 0725",
+        "James Carter",
+        "2026-06-03T16:40:00+01:00",
+        "inbound",
+        "en",
+        (
+            Turn("client", "Hello, our second shipment of printers arrived damaged."),
+            Turn("agent", "I am sorry to hear that. I will open a claim and send replacements this week."),
+            Turn("client", "Thank you. We also want a call with your manager about the renewal."),
+        ),
+    ),
+    SampleCall(
+        "2026-06-05_baltyk_logistyka",
+        "Bałtyk Logistyka",
+        "+48 602 345 678",
+        "Marek Kowalski",
+        "2026-06-05T12:00:00+02:00",
+        "outbound",
+        "pl",
+        (
+            Turn("agent", "Dzień dobry, mówi Marek z firmy Northwind. Czy otrzymali państwo naszą fakturę?"),
+            Turn("client", "Tak, otrzymaliśmy. Zapłacimy ją w piątek."),
+        ),
+    ),
 )
 
 
@@ -93,8 +117,12 @@ def speak(text: str, voice: str, scratch: Path) -> tuple[array, int]:
     """``text`` spoken by an espeak-ng voice: 16-bit mono samples and their rate."""
     target = scratch / "turn.wav"
     try:
-        subprocess.run(["espeak-ng", "-v", voice, "-s", str(SPEECH_RATE_WPM), "-w", str(target), text],
-                       check=True, capture_output=True, timeout=60)
+        subprocess.run(
+            ["espeak-ng", "-v", voice, "-s", str(SPEECH_RATE_WPM), "-w", str(target), text],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
     except subprocess.CalledProcessError as error:
         reason = error.stderr.decode(errors="replace").strip()
         raise DossierError(f"espeak-ng failed for voice {voice}: {reason}") from error
@@ -124,7 +152,13 @@ def _write_call(path: Path, call: SampleCall, scratch: Path) -> None:
 
 
 def _write_sidecar(path: Path, call: SampleCall) -> None:
-    meta = {"client": call.client, "phone": call.phone, "agent": call.agent, "started_at": call.started_at,
-            "direction": call.direction, "language": call.language,
-            "channels": {"left": "agent", "right": "client"}}
+    meta = {
+        "client": call.client,
+        "phone": call.phone,
+        "agent": call.agent,
+        "started_at": call.started_at,
+        "direction": call.direction,
+        "language": call.language,
+        "channels": {"left": "agent", "right": "client"},
+    }
     path.write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

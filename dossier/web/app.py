@@ -31,8 +31,11 @@ def _is_api(request: Request) -> bool:
 
 async def _not_authenticated(request: Request, _error: NotAuthenticated) -> Response:
     if _is_api(request):
-        return JSONResponse({"detail": "authentication required: send Authorization: Bearer <API token>"},
-                            status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return JSONResponse(
+            {"detail": "authentication required: send Authorization: Bearer <API token>"},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
@@ -40,8 +43,13 @@ async def _not_authenticated(request: Request, _error: NotAuthenticated) -> Resp
 async def _http_error(request: Request, error: HTTPException) -> Response:
     if _is_api(request):
         return await http_exception_handler(request, error)
-    return templates.TemplateResponse(request, "error.html", {"status": error.status_code, "detail": error.detail},
-                                      status_code=error.status_code, headers=error.headers)
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"status": error.status_code, "detail": error.detail},
+        status_code=error.status_code,
+        headers=error.headers,
+    )
 
 
 @asynccontextmanager
@@ -57,16 +65,18 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     gc.unfreeze()
 
 
-def create_app(database_url: str | None = None, *, docs: bool = True,
-               session_lifetime: timedelta = SESSION_LIFETIME) -> FastAPI:
+def create_app(
+    database_url: str | None = None, *, docs: bool = True, session_lifetime: timedelta = SESSION_LIFETIME
+) -> FastAPI:
     """The brief service on ``database_url`` (default: the configured database).
 
     ``docs``: serve the API reference (``/api/docs``, ``/api/openapi.json``) to authenticated
     readers; False serves neither. ``session_lifetime``: how long a login through the form lasts.
     """
     settings = get_settings()
-    app = FastAPI(title="Dossier brief service", version="1", docs_url=None, redoc_url=None, openapi_url=None,
-                  lifespan=_lifespan)
+    app = FastAPI(
+        title="Dossier brief service", version="1", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan
+    )
     app.state.database_url = database_url or settings.database_url
     app.state.readers = Readers(app.state.database_url)
     app.state.session_lifetime = session_lifetime

@@ -72,8 +72,9 @@ def load_reader(database_url: str | None, credential: Presented) -> Reader | Non
         if found is None:
             return None
         user = found.user
-        return Reader(user.id, user.login, user.name, user.language, access.readable_scopes(session, user),
-                      found.expires_at)
+        return Reader(
+            user.id, user.login, user.name, user.language, access.readable_scopes(session, user), found.expires_at
+        )
 
 
 def _cache_key(credential: Presented) -> tuple[str, str]:

@@ -28,11 +28,15 @@ AuthReader = Annotated[Reader, Depends(current_reader)]
 
 def docs_policy(page: str) -> str:
     """The Content-Security-Policy of a Swagger UI page: its CDN and exactly its own inline scripts."""
-    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()}'"
-                      for script in INLINE_SCRIPT.findall(page))
-    return (f"default-src 'self'; script-src 'self' {SWAGGER_CDN} {hashes}; "
-            f"style-src 'self' {SWAGGER_CDN} 'unsafe-inline'; img-src 'self' data: {FAVICON_ORIGIN}; "
-            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+    hashes = " ".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()}'"
+        for script in INLINE_SCRIPT.findall(page)
+    )
+    return (
+        f"default-src 'self'; script-src 'self' {SWAGGER_CDN} {hashes}; "
+        f"style-src 'self' {SWAGGER_CDN} 'unsafe-inline'; img-src 'self' data: {FAVICON_ORIGIN}; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
 
 
 @router.get(OPENAPI_URL)

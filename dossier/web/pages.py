@@ -54,12 +54,21 @@ def login(request: Request, token: Annotated[str, Form()], next: Annotated[str, 
     SameSite=Lax cookie that lasts as long as the session."""
     reader = load_reader(request.app.state.database_url, Presented(access.API_TOKEN, token.strip()))
     if reader is None:
-        return templates.TemplateResponse(request, "login.html", {"next": safe_next(next),
-                                          "error": "This token is unknown or revoked."}, status_code=401)
+        return templates.TemplateResponse(
+            request,
+            "login.html",
+            {"next": safe_next(next), "error": "This token is unknown or revoked."},
+            status_code=401,
+        )
     response = RedirectResponse(safe_next(next), status_code=303)
-    response.set_cookie(COOKIE_NAME, start_session(request, reader), httponly=True, samesite="lax",
-                        secure=request.url.scheme == "https",
-                        max_age=int(request.app.state.session_lifetime.total_seconds()))
+    response.set_cookie(
+        COOKIE_NAME,
+        start_session(request, reader),
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        max_age=int(request.app.state.session_lifetime.total_seconds()),
+    )
     return response
 
 
@@ -85,8 +94,9 @@ def search(request: Request, reader: AuthReader, q: str | None = None) -> Respon
         if client_id is None:
             audit(session, request, reader, "page.search", None, 404, query=q)
     if client_id is None:
-        return templates.TemplateResponse(request, "search.html", {
-            "reader": reader, "q": q, "error": f"No client matches {q!r}."}, status_code=404)
+        return templates.TemplateResponse(
+            request, "search.html", {"reader": reader, "q": q, "error": f"No client matches {q!r}."}, status_code=404
+        )
     return RedirectResponse(f"/clients/{client_id}", status_code=303)
 
 
@@ -103,23 +113,42 @@ def card(request: Request, reader: AuthReader, client_id: int, feedback: str | N
         if client is None:
             audit(session, request, reader, "page.card", None, 404, requested=client_id)
         else:
-            shown = {"id": client_id, "name": client.name,
-                     "contacts": [f"{c.kind}: {c.value}" for c in client.contacts]}
+            shown = {
+                "id": client_id,
+                "name": client.name,
+                "contacts": [f"{c.kind}: {c.value}" for c in client.contacts],
+            }
             views = {name: summaries.read(client_id, client.name, name, language, reader.scopes) for name in FORMATS}
             building = any(view is None for view in views.values())
             queue_build(session, client_id, reader.scopes, language, list(views.values()))
             audit(session, request, reader, "page.card", client_id, 202 if building else 200, language=language)
     if client is None:
         raise HTTPException(404, f"No client #{client_id}.")
-    return templates.TemplateResponse(request, "card.html", {
-        "reader": reader, "client": shown, "views": views, "language": language, "building": building,
-        "reload_seconds": BUILDING_RELOAD_SECONDS, "feedback": feedback if feedback in access.VERDICTS else None})
+    return templates.TemplateResponse(
+        request,
+        "card.html",
+        {
+            "reader": reader,
+            "client": shown,
+            "views": views,
+            "language": language,
+            "building": building,
+            "reload_seconds": BUILDING_RELOAD_SECONDS,
+            "feedback": feedback if feedback in access.VERDICTS else None,
+        },
+    )
 
 
 @router.post("/clients/{client_id}/feedback")
-def send_feedback(request: Request, reader: AuthReader, client_id: int, verdict: Annotated[str, Form()],
-                  format: Annotated[str, Form()] = "brief", root_hash: Annotated[str | None, Form()] = None,
-                  comment: Annotated[str | None, Form()] = None) -> Response:
+def send_feedback(
+    request: Request,
+    reader: AuthReader,
+    client_id: int,
+    verdict: Annotated[str, Form()],
+    format: Annotated[str, Form()] = "brief",
+    root_hash: Annotated[str | None, Form()] = None,
+    comment: Annotated[str | None, Form()] = None,
+) -> Response:
     """Store "useful" or "something missing" for the summary shown, then go back to the card.
 
     422 for a value outside its set or size, 429 once the user sent ``FEEDBACK_PER_WINDOW`` in the window.
@@ -129,14 +158,32 @@ def send_feedback(request: Request, reader: AuthReader, client_id: int, verdict:
     with session_scope(request.app.state.database_url) as session:
         if access.recent_feedback_count(session, reader.user_id, utcnow() - FEEDBACK_WINDOW) >= FEEDBACK_PER_WINDOW:
             window = int(FEEDBACK_WINDOW.total_seconds())
-            raise HTTPException(429, f"at most {FEEDBACK_PER_WINDOW} feedback in {window} seconds; please try again "
-                                     "later", headers={"Retry-After": str(window)})
+            raise HTTPException(
+                429,
+                f"at most {FEEDBACK_PER_WINDOW} feedback in {window} seconds; please try again later",
+                headers={"Retry-After": str(window)},
+            )
         known = repository.get_client(session, client_id) is not None
         if known:
-            access.store_feedback(session, user_id=reader.user_id, client_id=client_id, format=format,
-                                  verdict=verdict, root_hash=root_hash or None, comment=comment)
-        audit(session, request, reader, "feedback", client_id if known else None, 303 if known else 404,
-              verdict=verdict, format=format)
+            access.store_feedback(
+                session,
+                user_id=reader.user_id,
+                client_id=client_id,
+                format=format,
+                verdict=verdict,
+                root_hash=root_hash or None,
+                comment=comment,
+            )
+        audit(
+            session,
+            request,
+            reader,
+            "feedback",
+            client_id if known else None,
+            303 if known else 404,
+            verdict=verdict,
+            format=format,
+        )
     if not known:
         raise HTTPException(404, f"No client #{client_id}.")
     return RedirectResponse(f"/clients/{client_id}?feedback={verdict}#feedback", status_code=303)
@@ -150,19 +197,32 @@ def message(request: Request, reader: AuthReader, interaction_id: int, at: float
         if item is None:
             audit(session, request, reader, "page.message", None, 404, interaction_id=interaction_id)
         else:
-            segments = [{"start": s.start_s, "end": s.end_s, "speaker": s.speaker or "", "text": redact(s.text)}
-                        for s in access.transcript(session, item)]
+            segments = [
+                {"start": s.start_s, "end": s.end_s, "speaker": s.speaker or "", "text": redact(s.text)}
+                for s in access.transcript(session, item)
+            ]
             client_name = session.get(Client, item.client_id).name
-            shown = {"id": item.id, "client_id": item.client_id, "client_name": client_name,
-                     "channel": item.channel, "direction": item.direction, "author": item.author,
-                     "occurred_at": item.occurred_at, "subject": redact(item.subject or ""),
-                     "body": redact(item.body), "quoted": redact(item.quoted_text or ""),
-                     "attachments": item.attachments or []}
+            shown = {
+                "id": item.id,
+                "client_id": item.client_id,
+                "client_name": client_name,
+                "channel": item.channel,
+                "direction": item.direction,
+                "author": item.author,
+                "occurred_at": item.occurred_at,
+                "subject": redact(item.subject or ""),
+                "body": redact(item.body),
+                "quoted": redact(item.quoted_text or ""),
+                "attachments": item.attachments or [],
+            }
             audit(session, request, reader, "page.message", item.client_id, 200, interaction_id=interaction_id, at=at)
     if item is None:
         raise HTTPException(404, f"No message #{interaction_id} that you may read.")
-    return templates.TemplateResponse(request, "message.html", {
-        "reader": reader, "item": shown, "segments": segments, "current": _segment_at(segments, at), "at": at})
+    return templates.TemplateResponse(
+        request,
+        "message.html",
+        {"reader": reader, "item": shown, "segments": segments, "current": _segment_at(segments, at), "at": at},
+    )
 
 
 def feedback_problem(verdict: str, format: str, root_hash: str | None, comment: str | None) -> str | None:

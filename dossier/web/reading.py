@@ -40,8 +40,9 @@ def needs_build(view: SummaryView | None, scopes: tuple[str, ...], language: str
     return view is None or (view.summary.stale and not refresh_builds(scopes, language))
 
 
-def queue_build(session: Session, client_id: int, scopes: tuple[str, ...], language: str,
-                views: list[SummaryView | None]) -> None:
+def queue_build(
+    session: Session, client_id: int, scopes: tuple[str, ...], language: str, views: list[SummaryView | None]
+) -> None:
     """Queue the batch build of the client's summaries of ``scopes`` in ``language`` if any of ``views``
     (what the request read) needs one; asking again adds nothing."""
     if any(needs_build(view, scopes, language) for view in views):
@@ -55,8 +56,9 @@ class SummaryReader:
         self._url = database_url
         self._cache = cache
 
-    def read(self, client_id: int, client_name: str, format_name: str, language: str,
-             scopes: tuple[str, ...]) -> SummaryView | None:
+    def read(
+        self, client_id: int, client_name: str, format_name: str, language: str, scopes: tuple[str, ...]
+    ) -> SummaryView | None:
         """The summary built from exactly ``scopes``, or None (not built yet).
 
         A cache hit is answered without a database round trip; anything else goes to ``read_summary``.
@@ -64,5 +66,6 @@ class SummaryReader:
         key = SummaryKey(client_id, scope_key(scopes), format_name, language)
         if (cached := self._cache.get(key)) is not None:
             return SummaryView(client_id, client_name, format_name, language, cached, "cache")
-        return read_summary(str(client_id), format_name, language, scopes=scopes, database_url=self._url,
-                            cache=self._cache)
+        return read_summary(
+            str(client_id), format_name, language, scopes=scopes, database_url=self._url, cache=self._cache
+        )

@@ -24,5 +24,6 @@ def citation_href(citation: dict[str, Any]) -> str:
 
 
 templates = Jinja2Templates(env=Environment(loader=PackageLoader("dossier.web"), autoescape=select_autoescape()))
-templates.env.globals.update(citation_label=citation_label, citation_href=citation_href, labels=load_labels,
-                             timestamp=timestamp)
+templates.env.globals.update(
+    citation_label=citation_label, citation_href=citation_href, labels=load_labels, timestamp=timestamp
+)

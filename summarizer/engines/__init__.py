@@ -79,5 +79,4 @@ def engine_spec(name: str) -> EngineSpec:
     return EngineSpec(engine_class(name))
 
 
-__all__ = ["Engine", "EngineError", "EngineSpec", "Usage", "engine_class", "engine_names", "engine_spec",
-           "registered"]
+__all__ = ["Engine", "EngineError", "EngineSpec", "Usage", "engine_class", "engine_names", "engine_spec", "registered"]

@@ -31,8 +31,9 @@ class GroundedEngine(Engine):
     name = "grounded"
     translates = False
 
-    def __init__(self, *, language: str = "en", competitors: Iterable[str] = (),
-                 phone_region: str = DEFAULT_PHONE_REGION):
+    def __init__(
+        self, *, language: str = "en", competitors: Iterable[str] = (), phone_region: str = DEFAULT_PHONE_REGION
+    ):
         super().__init__(language=language)
         self.competitors = tuple(sorted({name.strip() for name in competitors if name.strip()}))
         self.phone_region = phone_region

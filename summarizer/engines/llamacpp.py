@@ -6,16 +6,17 @@ downloaded at run time. Answers are constrained to the answer's JSON schema by l
 """
 
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from llama_cpp import Llama
+from llama_cpp.llama_types import ChatCompletionRequestMessage, CreateChatCompletionResponse
 from pydantic import ConfigDict
 
 from summarizer.engines.base import EngineError
@@ -32,11 +33,12 @@ class TimedLlama(Llama):
 
     deadline: float = float("inf")
 
-    def generate(self, tokens: Any, **kwargs: Any) -> Iterator[int]:
+    def generate(self, *args: Any, **kwargs: Any) -> Generator[int, Sequence[int] | None, None]:
         previous = kwargs.get("stopping_criteria")
         kwargs["stopping_criteria"] = lambda ids, logits: (
-            time.monotonic() > self.deadline or bool(previous and previous(ids, logits)))
-        return super().generate(tokens, **kwargs)
+            time.monotonic() > self.deadline or bool(previous and previous(ids, logits))
+        )
+        return super().generate(*args, **kwargs)
 
 
 class ChatLlamaCpp(BaseChatModel):
@@ -54,13 +56,24 @@ class ChatLlamaCpp(BaseChatModel):
     def _llm_type(self) -> str:
         return "llama-cpp-python"
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         self.llm.deadline = time.monotonic() + self.timeout
         try:
-            response = self.llm.create_chat_completion(
-                messages=[{"role": ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages],
-                max_tokens=self.max_tokens, stop=stop, **kwargs)
+            response = cast(
+                CreateChatCompletionResponse,
+                self.llm.create_chat_completion(
+                    messages=[chat_message(message) for message in messages],
+                    max_tokens=self.max_tokens,
+                    stop=stop,
+                    **kwargs,
+                ),
+            )
         finally:
             timed_out = time.monotonic() > self.llm.deadline
             self.llm.deadline = float("inf")
@@ -69,11 +82,20 @@ class ChatLlamaCpp(BaseChatModel):
         usage = response["usage"]
         message = AIMessage(
             content=response["choices"][0]["message"]["content"] or "",
-            usage_metadata={"input_tokens": usage["prompt_tokens"], "output_tokens": usage["completion_tokens"],
-                            "total_tokens": usage["total_tokens"]},
-            response_metadata={"model_name": self.model_name,
-                               "finish_reason": response["choices"][0]["finish_reason"]})
+            usage_metadata={
+                "input_tokens": usage["prompt_tokens"],
+                "output_tokens": usage["completion_tokens"],
+                "total_tokens": usage["total_tokens"],
+            },
+            response_metadata={"model_name": self.model_name, "finish_reason": response["choices"][0]["finish_reason"]},
+        )
         return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+def chat_message(message: BaseMessage) -> ChatCompletionRequestMessage:
+    """A LangChain message as llama-cpp-python's chat completion takes it."""
+    role = ROLES.get(message.type, "user")
+    return cast(ChatCompletionRequestMessage, {"role": role, "content": str(message.content)})
 
 
 @cache
@@ -89,8 +111,9 @@ def model_path(local: LlamaCppOptions) -> str:
     if local.model:
         return local.model
     if local.cache_dir is None:
-        raise EngineError("llamacpp engine: give a GGUF model, or a cache directory to assemble the packaged "
-                          "model into")
+        raise EngineError(
+            "llamacpp engine: give a GGUF model, or a cache directory to assemble the packaged model into"
+        )
     return str(assemble(packaged_model(local.packaged), local.cache_dir))
 
 
@@ -99,20 +122,33 @@ class LlamaCppEngine(LLMEngine):
 
     name = "llamacpp"
 
-    def __init__(self, *, language: str = "en", llamacpp: LlamaCppOptions | None = None,
-                 llm: LLMOptions | None = None, phone_region: str = DEFAULT_PHONE_REGION):
+    def __init__(
+        self,
+        *,
+        language: str = "en",
+        llamacpp: LlamaCppOptions | None = None,
+        llm: LLMOptions | None = None,
+        phone_region: str = DEFAULT_PHONE_REGION,
+    ):
         local, llm = llamacpp or LlamaCppOptions(), llm or LLMOptions()
         reduce_path = model_path(local)
         map_path = local.map_model or reduce_path
-        super().__init__(self._model(map_path, local, llm), self._model(reduce_path, local, llm),
-                         context_window=local.n_ctx, language=language, options=llm, phone_region=phone_region)
+        super().__init__(
+            self._model(map_path, local, llm),
+            self._model(reduce_path, local, llm),
+            context_window=local.n_ctx,
+            language=language,
+            options=llm,
+            phone_region=phone_region,
+        )
         self.tokenizer = load_llama(map_path, local.n_ctx, local.threads)
 
     @staticmethod
     def _model(path: str, local: LlamaCppOptions, llm: LLMOptions) -> Model:
         loaded = load_llama(path, local.n_ctx, local.threads)
-        chat = ChatLlamaCpp(llm=loaded, model_name=Path(path).name, max_tokens=llm.max_tokens,
-                            timeout=llm.timeout_seconds)
+        chat = ChatLlamaCpp(
+            llm=loaded, model_name=Path(path).name, max_tokens=llm.max_tokens, timeout=llm.timeout_seconds
+        )
         return Model(chat, Path(path).name)
 
     def count_tokens(self, text: str) -> int:

@@ -37,8 +37,17 @@ from summarizer.tokens import estimate_tokens
 
 log = logging.getLogger(__name__)
 
-LANGUAGE_NAMES = {"en": "English", "ru": "Russian", "pl": "Polish", "uk": "Ukrainian", "de": "German",
-                  "fr": "French", "es": "Spanish", "it": "Italian", "cs": "Czech"}
+LANGUAGE_NAMES = {
+    "en": "English",
+    "ru": "Russian",
+    "pl": "Polish",
+    "uk": "Ukrainian",
+    "de": "German",
+    "fr": "French",
+    "es": "Spanish",
+    "it": "Italian",
+    "cs": "Czech",
+}
 DATA_OPEN, DATA_CLOSE = "<<<DATA", "DATA>>>"
 TEMPLATE_SLACK_TOKENS = 32  # chat-template markers around the messages
 SOURCES_SHARE = 0.95  # of the room left for data: separators and tokens merging across sources cost a little
@@ -145,8 +154,16 @@ class LLMEngine(Engine):
     transient_errors: tuple[type[BaseException], ...] = (TimeoutError,)
     unusable_errors: tuple[type[BaseException], ...] = ()
 
-    def __init__(self, map_model: Model, reduce_model: Model, *, context_window: int, language: str = "en",
-                 options: LLMOptions | None = None, phone_region: str = DEFAULT_PHONE_REGION):
+    def __init__(
+        self,
+        map_model: Model,
+        reduce_model: Model,
+        *,
+        context_window: int,
+        language: str = "en",
+        options: LLMOptions | None = None,
+        phone_region: str = DEFAULT_PHONE_REGION,
+    ):
         super().__init__(language=language)
         self.map_model = map_model
         self.reduce_model = reduce_model
@@ -157,8 +174,13 @@ class LLMEngine(Engine):
     @cached_property
     def version(self) -> str:
         """Models, prompts, answer schema, output-shaping options and language."""
-        knobs = [PROMPT_VERSION, schema_text(), self.options.max_claims, self.options.max_tokens,
-                 self.options.temperature]
+        knobs = [
+            PROMPT_VERSION,
+            schema_text(),
+            self.options.max_claims,
+            self.options.max_tokens,
+            self.options.temperature,
+        ]
         digest = hashlib.sha256(json.dumps(knobs).encode()).hexdigest()[:12]
         return f"{self.name}:{self.map_model.name}+{self.reduce_model.name}:{digest}:{self.language}"
 
@@ -167,8 +189,10 @@ class LLMEngine(Engine):
         """The context window less the answer's tokens and the prompt's own, with a little headroom."""
         available = int((self.context_window - self.options.max_tokens - self._prompt_overhead()) * SOURCES_SHARE)
         if available < 128:
-            raise EngineError(f"{self.name} engine: a {self.context_window}-token context leaves {available} tokens "
-                              f"for sources after the prompt and {self.options.max_tokens} answer tokens")
+            raise EngineError(
+                f"{self.name} engine: a {self.context_window}-token context leaves {available} tokens "
+                f"for sources after the prompt and {self.options.max_tokens} answer tokens"
+            )
         return available
 
     def count_tokens(self, text: str) -> int:
@@ -193,10 +217,17 @@ class LLMEngine(Engine):
         allowed = cited_ids(children)
         if not allowed:
             return base
-        timestamps = any(source.at_seconds is not None for child in children for claim in child.claims
-                         for source in claim.sources)
-        return self._answer("reduce", self.reduce_model, {"notes": claims_text(children), "level": level},
-                            allowed, self._schema(allowed, timestamps=timestamps), base)
+        timestamps = any(
+            source.at_seconds is not None for child in children for claim in child.claims for source in claim.sources
+        )
+        return self._answer(
+            "reduce",
+            self.reduce_model,
+            {"notes": claims_text(children), "level": level},
+            allowed,
+            self._schema(allowed, timestamps=timestamps),
+            base,
+        )
 
     @property
     def _notes_budget(self) -> int:
@@ -206,28 +237,33 @@ class LLMEngine(Engine):
     def _schema(self, allowed: set[int], *, timestamps: bool) -> dict[str, Any]:
         return answer_schema(allowed, timestamps=timestamps, max_claims=self.options.max_claims)
 
-    def _answer(self, step: str, model: Model, variables: dict[str, str], allowed: set[int], schema: dict[str, Any],
-                base: Notes) -> Notes:
+    def _answer(
+        self, step: str, model: Model, variables: dict[str, str], allowed: set[int], schema: dict[str, Any], base: Notes
+    ) -> Notes:
         """``base`` with the model's claims; if they stay invalid, ``base``'s own claims fitted to the notes
         budget, counted as a fallback."""
         try:
             claims = self._ask(step, model, {**variables, **self._common_variables()}, allowed, schema)
         except InvalidAnswer as error:
-            log.warning("%s engine: %s answer stayed invalid, using the deterministic notes: %s",
-                        self.name, step, error)
+            log.warning(
+                "%s engine: %s answer stayed invalid, using the deterministic notes: %s", self.name, step, error
+            )
             self.usage.fallbacks += 1
             fitted = merge([base], self._notes_budget)
             return fitted.model_copy(update={"fallbacks": fitted.fallbacks + 1})
         return base.model_copy(update={"claims": claims})
 
-    def _ask(self, step: str, model: Model, variables: dict[str, str], allowed: set[int],
-             schema: dict[str, Any]) -> list[Claim]:
+    def _ask(
+        self, step: str, model: Model, variables: dict[str, str], allowed: set[int], schema: dict[str, Any]
+    ) -> list[Claim]:
         """The model's valid claims, retried with exponential backoff on invalid answers and transient errors."""
         output = self.structured_output(schema)
         retrying = Retrying(
-            stop=stop_after_attempt(self.options.attempts), reraise=True,
+            stop=stop_after_attempt(self.options.attempts),
+            reraise=True,
             wait=wait_exponential(multiplier=self.options.backoff_seconds, max=60),
-            retry=retry_if_exception_type((InvalidAnswer, *self.transient_errors)))
+            retry=retry_if_exception_type((InvalidAnswer, *self.transient_errors)),
+        )
         try:
             for attempt in retrying:
                 with attempt:
@@ -244,8 +280,9 @@ class LLMEngine(Engine):
                         raise InvalidAnswer(f"answer cut at {self.options.max_tokens} tokens")
                     return parse_answer(str(message.content), allowed)
         except self.transient_errors as error:
-            raise EngineError(f"{self.name} engine: {step} call to {model.name} failed "
-                              f"{self.options.attempts} times: {error}") from error
+            raise EngineError(
+                f"{self.name} engine: {step} call to {model.name} failed {self.options.attempts} times: {error}"
+            ) from error
         raise AssertionError("unreachable: tenacity returns or raises")
 
     def error_usage(self, error: BaseException) -> tuple[int, int]:
@@ -259,12 +296,16 @@ class LLMEngine(Engine):
         self.usage.add(Usage(prompt_tokens=prompt, completion_tokens=completion, calls=1, cost=cost))
 
     def _common_variables(self) -> dict[str, str]:
-        return {"schema": schema_text(), "language": LANGUAGE_NAMES.get(self.language, self.language),
-                "max_claims": str(self.options.max_claims)}
+        return {
+            "schema": schema_text(),
+            "language": LANGUAGE_NAMES.get(self.language, self.language),
+            "max_claims": str(self.options.max_claims),
+        }
 
     def _prompt_overhead(self) -> int:
         """Tokens of the largest prompt with no data in it, plus the chat template's markers."""
         empty = {"sources": "", "notes": "", "level": "month", **self._common_variables()}
         return TEMPLATE_SLACK_TOKENS + max(
             sum(self.count_tokens(str(message.content)) for message in load_prompt(step).format_messages(**empty))
-            for step in ("map", "reduce"))
+            for step in ("map", "reduce")
+        )

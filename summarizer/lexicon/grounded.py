@@ -12,7 +12,8 @@ RULES_VERSION = 5  # 5: dates are read by ``summarizer.dates`` (more wordings, a
 PROMISE = (
     # en
     r"\b(?:i|we)\s*(?:'ll|’ll|\s+will|\s+shall|\s+am going to|\s+are going to|\s+plan (?:on|to))\b",
-    r"\blet me (?!know)", r"\b(?:he|she|they|our \w+) will\b",
+    r"\blet me (?!know)",
+    r"\b(?:he|she|they|our \w+) will\b",
     r"\b(?:i|we)\s*(?:'d|’d|\s+would)\s+be\s+(?:happy|glad|pleased)\s+to\b",  # an offer is a promise
     r"\bwill (?:send|call|fix|deliver|ship|prepare|confirm|get back|follow up|pay)\b",
     # ru
@@ -72,23 +73,38 @@ RECEIVED = (
 # "contract attached" can mark "I will send the contract" done. Order: (concept, pattern).
 CONCEPTS = (
     ("contract", r"\b(?:contract|договор\w*|umow\w*|скан\w*|skan\w*|scan\w*)"),
-    ("quote", r"\b(?:quote|quotation|offer|proposal|price list|кп|коммерческ\w* предложени\w*|"
-              r"предложени\w*|ofert\w*|wycen\w*|cennik\w*)"),
+    (
+        "quote",
+        r"\b(?:quote|quotation|offer|proposal|price list|кп|коммерческ\w* предложени\w*|"
+        r"предложени\w*|ofert\w*|wycen\w*|cennik\w*)",
+    ),
     ("invoice", r"\b(?:invoice\w*|сч[её]т\w*|faktur\w*)"),
-    ("payment", r"\b(?:pay|payment|prepayment|paid|оплат\w*|предоплат\w*|плат[её]ж\w*|płatnoś\w*|"
-                r"zapłac\w*|przedpłat\w*)"),
+    (
+        "payment",
+        r"\b(?:pay|payment|prepayment|paid|оплат\w*|предоплат\w*|плат[её]ж\w*|płatnoś\w*|"
+        r"zapłac\w*|przedpłat\w*)",
+    ),
     ("discount", r"\b(?:discount\w*|скидк\w*|rabat\w*|zniżk\w*)"),
-    ("delivery", r"\b(?:deliver\w*|shipping|ship|ships|tracking|доставк\w*|поставк\w*|отгрузк\w*|"
-                 r"dostaw\w*|wysyłk\w*|kurier\w*|courier)"),
-    ("documents", r"\b(?:guide|documentation|manual|resume|résumé|cv|резюме|życiorys\w*|"
-                  r"инструкци\w*|документаци\w*|instrukcj\w*|"
-                  r"dokumentacj\w*)"),
+    (
+        "delivery",
+        r"\b(?:deliver\w*|shipping|ship|ships|tracking|доставк\w*|поставк\w*|отгрузк\w*|"
+        r"dostaw\w*|wysyłk\w*|kurier\w*|courier)",
+    ),
+    (
+        "documents",
+        r"\b(?:guide|documentation|manual|resume|résumé|cv|резюме|życiorys\w*|"
+        r"инструкци\w*|документаци\w*|instrukcj\w*|"
+        r"dokumentacj\w*)",
+    ),
     ("order", r"\b(?:order\w*|заказ\w*|zamówieni\w*)"),
     ("budget", r"\b(?:budget\w*|бюджет\w*|budżet\w*)"),
     ("replacement", r"\b(?:replace\w*|замен\w*|wymian\w*|wymienimy)"),
     ("meeting", r"\b(?:meeting|встреч\w*|spotkani\w*)"),
-    ("booking", r"\b(?:reserv\w*|book(?:ed|ing)?|sedan|car|taxi|cab|hotel\w*|бронир\w*|забронир\w*|такси|"
-                r"rezerwacj\w*|zarezerw\w*|taksówk\w*)"),
+    (
+        "booking",
+        r"\b(?:reserv\w*|book(?:ed|ing)?|sedan|car|taxi|cab|hotel\w*|бронир\w*|забронир\w*|такси|"
+        r"rezerwacj\w*|zarezerw\w*|taksówk\w*)",
+    ),
     ("call", r"\b(?:call|созвон\w*|позвон\w*|перезвон\w*|звон\w*|zadzwoni\w*|rozmow\w*)"),
 )
 
@@ -105,10 +121,48 @@ SETTLED = (
 )
 # Words too common to tie two messages to one subject (``merge`` compares the rest, by their first letters).
 SUBJECT_STOPWORDS = (
-    "about", "after", "again", "their", "there", "these", "those", "which", "would", "could", "should", "please",
-    "thank", "thanks", "where", "while", "other", "being", "doing", "going", "really", "still", "today",
-    "tomorrow", "будет", "можно", "нужно", "спасибо", "пожалуйста", "сегодня", "завтра", "который", "которые",
-    "będzie", "które", "który", "proszę", "dziękuję", "dzisiaj", "jutro", "można", "trzeba",
+    "about",
+    "after",
+    "again",
+    "their",
+    "there",
+    "these",
+    "those",
+    "which",
+    "would",
+    "could",
+    "should",
+    "please",
+    "thank",
+    "thanks",
+    "where",
+    "while",
+    "other",
+    "being",
+    "doing",
+    "going",
+    "really",
+    "still",
+    "today",
+    "tomorrow",
+    "будет",
+    "можно",
+    "нужно",
+    "спасибо",
+    "пожалуйста",
+    "сегодня",
+    "завтра",
+    "который",
+    "которые",
+    "będzie",
+    "które",
+    "który",
+    "proszę",
+    "dziękuję",
+    "dzisiaj",
+    "jutro",
+    "można",
+    "trzeba",
 )
 
 # ------------------------------------------------------------------ risks
@@ -224,9 +278,48 @@ PURCHASE = (
 # A product code such as NW-300, LP-40 or Care+; otherwise the words after the trigger.
 PRODUCT_CODE = r"\b[A-ZА-Я][A-Za-zА-Яа-я]{0,5}-?\d{1,5}[A-Za-z]?\b|\b[A-Z][a-z]+\+"
 PRODUCT_STOPWORDS = (
-    "the", "a", "an", "our", "your", "some", "more", "of", "for", "to", "in", "and", "с", "для",
-    "на", "и", "в", "по", "ваш", "ваши", "наш", "dla", "na", "i", "w", "do", "z", "o", "szt", "шт",
-    "one", "it", "them", "this", "that", "these", "одну", "один", "это", "jedną", "jeden", "to",
+    "the",
+    "a",
+    "an",
+    "our",
+    "your",
+    "some",
+    "more",
+    "of",
+    "for",
+    "to",
+    "in",
+    "and",
+    "с",
+    "для",
+    "на",
+    "и",
+    "в",
+    "по",
+    "ваш",
+    "ваши",
+    "наш",
+    "dla",
+    "na",
+    "i",
+    "w",
+    "do",
+    "z",
+    "o",
+    "szt",
+    "шт",
+    "one",
+    "it",
+    "them",
+    "this",
+    "that",
+    "these",
+    "одну",
+    "один",
+    "это",
+    "jedną",
+    "jeden",
+    "to",
 )
 
 # ------------------------------------------------------------------ people and preferences
@@ -249,9 +342,12 @@ ROLE_STATEMENT = (
 
 # A line of a signature that is a sign-off, not a name.
 SIGN_OFF = (
-    r"^(?:best|kind|warm)?\s*(?:regards|wishes)\b", r"^(?:cheers|thanks|thank you|sincerely|br)\b",
-    r"^(?:с уважением|спасибо|всего доброго)", r"^(?:pozdrawiam|z poważaniem|serdecznie)",
-    r"^mit freundlichen", r"^--\s*$",
+    r"^(?:best|kind|warm)?\s*(?:regards|wishes)\b",
+    r"^(?:cheers|thanks|thank you|sincerely|br)\b",
+    r"^(?:с уважением|спасибо|всего доброго)",
+    r"^(?:pozdrawiam|z poważaniem|serdecznie)",
+    r"^mit freundlichen",
+    r"^--\s*$",
 )
 
 PREFERENCE = (
@@ -270,19 +366,43 @@ PREFERENCE = (
 NUMBER = r"\d{1,3}(?:[ \u00a0\u202f.,]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
 MULTIPLIER = r"(?:\s?(?:k|K|тыс\.?|млн|mln|tys\.?|thousand|million)(?![\w]))?"
 CURRENCY_BEFORE = r"[€$£₽]\s?|\b(?:USD|EUR|GBP|PLN|RUB|CHF|UAH)\s?"
-CURRENCY_AFTER = (r"\s?(?:[€$£₽]|(?:zł|PLN|EUR|USD|GBP|RUB|CHF|UAH|руб(?:\.|лей|ля|ль)?|р\.|złotych|"
-                  r"euro|dollars?|pounds?|евро|долларов)(?![\w]))")
+CURRENCY_AFTER = (
+    r"\s?(?:[€$£₽]|(?:zł|PLN|EUR|USD|GBP|RUB|CHF|UAH|руб(?:\.|лей|ля|ль)?|р\.|złotych|"
+    r"euro|dollars?|pounds?|евро|долларов)(?![\w]))"
+)
 EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
 PHONE_CANDIDATE = r"\+?\(?\d[\d \-()\u00a0]{6,}\d"
 
 # Abbreviations after which a full stop does not end a sentence ("36 szt. LP-40").
-ABBREVIATIONS = ("szt", "шт", "ul", "np", "ds", "sp", "nr", "mr", "mrs", "ms", "dr", "st", "ca", "approx", "eg",
-                 "ie", "vs", "ул", "им", "т")
+ABBREVIATIONS = (
+    "szt",
+    "шт",
+    "ul",
+    "np",
+    "ds",
+    "sp",
+    "nr",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "st",
+    "ca",
+    "approx",
+    "eg",
+    "ie",
+    "vs",
+    "ул",
+    "им",
+    "т",
+)
 
 # ------------------------------------------------------------------ deal events
 
-DEAL_EVENT = (r"^Deal (?P<deal>.+?) moved to stage (?P<stage>[^:.]+?)"
-              r"(?::\s*(?P<amount>[\d,.]+)(?:\s+(?P<currency>[A-Z]{3}))?)?\.(?:\s+Reason:\s*(?P<reason>.*))?$")
+DEAL_EVENT = (
+    r"^Deal (?P<deal>.+?) moved to stage (?P<stage>[^:.]+?)"
+    r"(?::\s*(?P<amount>[\d,.]+)(?:\s+(?P<currency>[A-Z]{3}))?)?\.(?:\s+Reason:\s*(?P<reason>.*))?$"
+)
 
 # ------------------------------------------------------------------ tone
 
@@ -320,8 +440,10 @@ ATTRIBUTION = r"(?:\b(?:on|at)\s[^.>]{0,100}?)?\b(?:wrote|написал\w*|napi
 # Header residue of quoted mail: never a claim.
 HEADER_LINE = r"^\s*(?:to|cc|bcc|from|sent|date|subject|temat|тема|от|кому|od|do|dw)\s*:"
 HEADER_RESIDUE = (
-    r"<[^<>\s]+@[^<>\s]+>\s+on\s+\d{1,2}/\d{1,2}/\d{2,4}", r"^\s*(?:to|cc|bcc|from|sent|subject)\s*:",
-    r"[^<>\s@]+@[^<>\s@]+\s+on\s+\d{1,2}/\d{1,2}/\d{2,4}", r"\bplease respond to\b",
+    r"<[^<>\s]+@[^<>\s]+>\s+on\s+\d{1,2}/\d{1,2}/\d{2,4}",
+    r"^\s*(?:to|cc|bcc|from|sent|subject)\s*:",
+    r"[^<>\s@]+@[^<>\s@]+\s+on\s+\d{1,2}/\d{1,2}/\d{2,4}",
+    r"\bplease respond to\b",
     r"-{2,}\s*(?:original message|forwarded by|forwarded message|пересылаемое сообщение|исходное сообщение|"
     r"oryginalna wiadomość|wiadomość przekazana)",
     r"\(fax\)|\bfax\b|\bфакс\b|\bfaks\b",
@@ -383,8 +505,8 @@ EVENT_NOUN = (
     r"wydarzeni\w*|pokaz\w*|lot\w*|szkoleni\w*)",
 )
 SCHEDULING = (
-    r"\b(?:scheduled|rescheduled|postponed|cancel+ed|called off|moved to|(?:is|are|all|everything) set for|is confirmed|"
-    r"confirmed for|will be held|takes place|will take place|begins? at|starts? at|invites? you|"
+    r"\b(?:scheduled|rescheduled|postponed|cancel+ed|called off|moved to|(?:is|are|all|everything) set for|"
+    r"is confirmed|confirmed for|will be held|takes place|will take place|begins? at|starts? at|invites? you|"
     r"(?:has|have) been (?:reserved|booked|arranged|scheduled)|reserved|booked|(?:have|has|had) (?:already )?met|"
     r"met with|would be (?:glad|happy|pleased) to|(?:is|are) welcome to|offer(?:ed|s)? (?:you|to))\b",
     r"(?:перенес\w*|отмен\w*|запланирован\w*|назначен\w*|состоится|подтвержд\w*|забронирован\w*|приглаша\w*)",
@@ -393,8 +515,10 @@ SCHEDULING = (
 # A clock time ("8:45 a.m.", "7:15a", "at 11 AM", "16:00").
 CLOCK_TIME = r"\b\d{1,2}[:.]\d{2}\s?(?:[ap]\.?m\.?|[ap]\b)?|\b\d{1,2}\s?[ap]\.?m\b\.?"
 # A quantity or share stated as a figure: "47%", "17 acres", "24 votes".
-QUANTITY = (r"\b\d+(?:[.,]\d+)?\s?(?:%|percent\b|per cent\b|процент\w*|proc\w*)|"
-            r"(?<![\d/.\-])\b\d{2,}\s+(?!(?:am|pm|and|or|to|the|for|of|in|on|at|и|в|na|w|i)\b)[a-zа-яёąćęłńóśźż]{3,}")
+QUANTITY = (
+    r"\b\d+(?:[.,]\d+)?\s?(?:%|percent\b|per cent\b|процент\w*|proc\w*)|"
+    r"(?<![\d/.\-])\b\d{2,}\s+(?!(?:am|pm|and|or|to|the|for|of|in|on|at|и|в|na|w|i)\b)[a-zа-яёąćęłńóśźż]{3,}"
+)
 
 # Words that make an e-mail address or a phone number in a sentence a way to reach someone.
 CONTACT_WORD = (
@@ -403,5 +527,7 @@ CONTACT_WORD = (
     r"(?:dzwoń\w*|dzwoni\w*|telefon\w*|komórk\w*|pisz\w*|napisz\w*|kontakt\w*|numer\w*)",
 )
 # Where something happens: a street address or a suite ("1400 Smith Street", "ul. Długa 5", "ул. Ленина, 3").
-PLACE = (r"\b\d{1,5}\s+(?:[A-Z][\w.'-]*\s+){1,3}(?:Street|St\.|Avenue|Ave\.?|Road|Rd\.|Drive|Dr\.|Boulevard|Blvd\.?|"
-         r"Lane|Way|Plaza|Square|Place)|\b(?:Suite|Floor|Room)\s+\d+|\b(?:ul\.|ул\.|al\.|пр\.)\s*[A-ZА-ЯЁĄĆĘŁŃÓŚŹŻ]\w+")
+PLACE = (
+    r"\b\d{1,5}\s+(?:[A-Z][\w.'-]*\s+){1,3}(?:Street|St\.|Avenue|Ave\.?|Road|Rd\.|Drive|Dr\.|Boulevard|Blvd\.?|"
+    r"Lane|Way|Plaza|Square|Place)|\b(?:Suite|Floor|Room)\s+\d+|\b(?:ul\.|ул\.|al\.|пр\.)\s*[A-ZА-ЯЁĄĆĘŁŃÓŚŹŻ]\w+"
+)
