@@ -308,10 +308,24 @@ _READERS: tuple[tuple[re.Pattern[str], Reader], ...] = (
 # --- the readers' one entry --------------------------------------------------------------------------
 
 
+#: Texts up to this long have their readings remembered: the grounding check reads the same sources at
+#: every level of the tree (a bounded cache: at most ``CACHED_TEXTS`` such texts are kept).
+CACHED_TEXT_CHARS = 20_000
+CACHED_TEXTS = 4096
+
+
 def read_dates(text: str, written: date | None = None) -> list[DateMention]:
     """Every wording of ``text`` that names a date, in the order a deadline is looked for (numeric, named,
     period ends, relative words, weekdays, months), each with what it may mean as of ``written``."""
-    return list(_mentions(text.lower(), written))
+    lower = text.lower()
+    if len(lower) > CACHED_TEXT_CHARS:
+        return list(_mentions(lower, written))
+    return list(_remembered_mentions(lower, written))
+
+
+@lru_cache(maxsize=CACHED_TEXTS)
+def _remembered_mentions(lower: str, written: date | None) -> tuple[DateMention, ...]:
+    return tuple(_mentions(lower, written))
 
 
 def _mentions(lower: str, written: date | None) -> Iterator[DateMention]:
