@@ -45,9 +45,10 @@ def is_company_domain(domain: str | None) -> TypeGuard[str]:
 
 @lru_cache(maxsize=65536)
 def normalize_phone(raw: str, region: str) -> str | None:
-    """E.164 form of a phone number, or None when it is not a valid number."""
+    """E.164 form of a phone number however it is written (``region``, any case, for numbers without a
+    +country code), or None when it is not a valid number."""
     try:
-        number = phonenumbers.parse(raw, region)
+        number = phonenumbers.parse(raw.strip(), region.upper())
     except phonenumbers.NumberParseException:
         return None
     if not phonenumbers.is_valid_number(number):

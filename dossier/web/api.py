@@ -101,7 +101,7 @@ def incoming_call(
     """Look the caller up by phone (normalised to E.164) and return their cached summary."""
     region = region or get_settings().default_phone_region
 
-    number = normalize_phone(phone.strip(), region.upper())
+    number = normalize_phone(phone, region)
 
     def find(session: Session) -> Lookup:
         if number is None:

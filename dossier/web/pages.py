@@ -88,7 +88,7 @@ def search(request: Request, reader: AuthReader, q: str | None = None) -> Respon
     if not q:
         return templates.TemplateResponse(request, "search.html", {"reader": reader, "q": "", "error": None})
     with session_scope(request.app.state.database_url) as session:
-        number = normalize_phone(q.strip(), get_settings().default_phone_region.upper())
+        number = normalize_phone(q, get_settings().default_phone_region)
         client = (number and access.find_client_by_phone(session, number)) or access.find_client_ref(session, q)
         client_id = client.id if client else None
         if client_id is None:
