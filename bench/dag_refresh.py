@@ -31,7 +31,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-from bench.corpus import OUR_DOMAIN  # noqa: E402
 from bench.ingest import OUT_DIR, console, corpus  # noqa: E402
 
 WORK = OUT_DIR / "dag-refresh"
@@ -44,7 +43,6 @@ def configure(batch_size: int) -> None:
     os.environ.update(
         {
             "DOSSIER_ENGINE": "grounded",
-            "DOSSIER_INTERNAL_DOMAINS": OUR_DOMAIN,  # the corpus's own company: its reps are never clients
             "DOSSIER_REFRESH_DEBOUNCE_SECONDS": "0",
             "DOSSIER_REFRESH_BATCH_SIZE": str(batch_size),
             "DOSSIER_SUMMARY_LANGUAGES": "en",

@@ -1,7 +1,8 @@
 """Summary quality: fact recall on real client histories, ROUGE on public dialogue sets next to lead-3,
 and fact recall on planted histories.
 
-    python bench/quality.py [--case-engines grounded,llamacpp] [--cases DIR]
+    python bench/quality.py [--case-engines grounded,hybrid,llamacpp,openai] [--cases DIR] [--case-names A,B]
+                            [--openai-server GGUF] [--llamacpp-model GGUF]
                             [--limit 100] [--engines grounded,llamacpp] [--fact-engines grounded]
                             [--clients 50 --per-client 100] [--skip-cases] [--skip-rouge] [--skip-facts]
 
@@ -11,7 +12,8 @@ and fact recall on planted histories.
    assigned to one neutral client name ("client 1" …) so the name gives nothing away, summarized by
    each engine as of the day after its last message, and every format is scored by
    ``../shared/tools/score_summary.py``: fact recall, forbidden hits, numbers found in no source, words,
-   plus seconds and model tokens per client.
+   plus seconds, model tokens and model seconds (time inside model calls) per client, and structured
+   recall per model second. A last table compares the engines side by side.
 
 1. **ROUGE** (``rouge_score``, F1, Porter stemming) on ``../shared/data/dialogsum/dev`` and
    ``../shared/data/tweetsumm/dev`` (the first ``--limit`` records of each). Every dialogue becomes one
@@ -24,6 +26,13 @@ and fact recall on planted histories.
    facts whose identifying fragments all occur in that format's Markdown, plus the ungrounded claims
    the run reported.
 
+Engines are named as registered (grounded, hybrid, llamacpp, openai, plug-ins). The ``openai`` rows talk to
+llama-cpp-python's OpenAI-compatible server started for them on a free loopback port (``--openai-server
+GGUF``, default the 0.5B test model) unless ``DOSSIER_OPENAI_BASE_URL`` is set and ``--openai-server`` is not
+given; the server is stopped when those rows end. The ``llamacpp`` and ``hybrid`` rows use the packaged 1.5B
+model unless ``--llamacpp-model`` (or ``DOSSIER_LLAMACPP_MODEL``) says otherwise. Run anything that loads a
+model under ``flock /tmp/llama.lock``.
+
 Prints Rich tables and writes bench/out/quality.json. Databases are fresh SQLite files under bench/out/.
 """
 
@@ -31,13 +40,18 @@ import argparse
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import FrameType
 from typing import Any
+from unittest import mock
 
 from rich.console import Console
 from rich.table import Table
@@ -46,6 +60,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.histories import FACTS as PLANTED_TEMPLATES
 from bench.histories import _row, create_histories
+from bench.llama_server import SERVED_MODEL, llama_server
+from bench.model_time import timing_model_calls
 from bench.summarize import AS_OF, OUT, fresh_database
 from dossier.engines import read_summary, summarize
 from dossier.settings import get_settings
@@ -54,12 +70,16 @@ from storage import repository
 from storage.db import session_scope
 from storage.models import Channel
 from summarizer.cache import LocalCache
+from summarizer.engines import engine_names
 from summarizer.service import FORMATS
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 DATA = SHARED / "data"
 CASES = DATA / "client_histories"
 SCORER = SHARED / "tools" / "score_summary.py"
+#: The model the openai rows are served by when neither --openai-server nor DOSSIER_OPENAI_BASE_URL is given.
+DEFAULT_SERVER_MODEL = Path("/var/cache/dossier-models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
+SERVER_LOG = OUT / "llama-server.log"
 DATASETS = {
     "dialogsum": DATA / "dialogsum" / "dev" / "dialogsum_dev.jsonl",
     "tweetsumm": DATA / "tweetsumm" / "dev" / "tweetsumm_dev.jsonl",
@@ -105,12 +125,74 @@ def lead3(record: dict[str, Any]) -> str:
     return " ".join(turn["text"] for turn in record["turns"][:3])
 
 
+# --- engine settings -----------------------------------------------------------------------------
+
+
+@contextmanager
+def settings_overridden(values: dict[str, str]) -> Iterator[None]:
+    """The ``DOSSIER_*`` environment ``values`` in force for the block (settings re-read), then the previous."""
+    try:
+        with mock.patch.dict(os.environ, values):
+            get_settings.cache_clear()
+            yield
+    finally:
+        get_settings.cache_clear()
+
+
+def openai_server_model(engine: str, args: argparse.Namespace) -> Path | None:
+    """The GGUF to serve for ``engine``'s rows: only for ``openai``, ``--openai-server`` if given, else the 0.5B
+    model unless ``DOSSIER_OPENAI_BASE_URL`` names an endpoint already."""
+    if engine != "openai":
+        return None
+    if args.openai_server:
+        return Path(args.openai_server)
+    return None if get_settings().openai_base_url else DEFAULT_SERVER_MODEL
+
+
+def served_openai_settings(base_url: str, n_ctx: int) -> dict[str, str]:
+    """The openai engine's settings for llama-cpp-python's server at ``base_url`` (no authentication)."""
+    return {
+        "DOSSIER_OPENAI_BASE_URL": base_url,
+        "DOSSIER_OPENAI_MODEL": SERVED_MODEL,
+        "DOSSIER_OPENAI_MAP_MODEL": SERVED_MODEL,
+        "DOSSIER_OPENAI_API_KEY": "unused",
+        "DOSSIER_OPENAI_CONTEXT_TOKENS": str(n_ctx),
+        "DOSSIER_OPENAI_RESPONSE_FORMAT": "json_object",
+        "DOSSIER_OPENAI_LEGACY_MAX_TOKENS": "true",
+    }
+
+
+@contextmanager
+def engine_settings(engine: str, args: argparse.Namespace) -> Iterator[None]:
+    """The settings ``engine``'s rows run with: ``--llamacpp-model``, and for ``openai`` a llama.cpp server
+    started for the block (context and threads from ``DOSSIER_LLAMACPP_N_CTX`` / ``_THREADS``)."""
+    values = {"DOSSIER_LLAMACPP_MODEL": args.llamacpp_model} if args.llamacpp_model else {}
+    gguf = openai_server_model(engine, args)
+    with ExitStack() as stack:
+        if gguf is not None:
+            settings = get_settings()
+            n_ctx = settings.llamacpp_n_ctx
+            console.print(f"starting llama-cpp-python's server for {engine}: {gguf} (n_ctx {n_ctx})")
+            base_url = stack.enter_context(
+                llama_server(gguf, n_ctx=n_ctx, threads=settings.llamacpp_threads, log=SERVER_LOG)
+            )
+            values |= served_openai_settings(base_url, n_ctx)
+        stack.enter_context(settings_overridden(values))
+        yield
+
+
 # --- real client histories ------------------------------------------------------------------------
 
 
-def case_dirs(root: Path) -> list[Path]:
-    """The case folders under ``root`` (each has a gold.json)."""
-    return sorted(path.parent for path in root.glob("*/gold.json"))
+def case_dirs(root: Path, names: list[str] | None = None) -> list[Path]:
+    """The case folders under ``root`` (each has a gold.json), only those ``names`` if given."""
+    cases = sorted(path.parent for path in root.glob("*/gold.json"))
+    if names is None:
+        return cases
+    unknown = sorted(set(names) - {case.name for case in cases})
+    if unknown:
+        raise SystemExit(f"no such case under {root}: {', '.join(unknown)}; have: {', '.join(c.name for c in cases)}")
+    return [case for case in cases if case.name in names]
 
 
 def import_case(url: str, case: Path, client: str) -> datetime:
@@ -138,20 +220,21 @@ def score(case: Path, markdown: str, path: Path) -> dict[str, Any]:
 
 def case_benchmark(args: argparse.Namespace, engine: str) -> dict[str, Any]:
     """Every case summarized by ``engine`` and every format scored."""
-    cases = case_dirs(Path(args.cases))
+    cases = case_dirs(Path(args.cases), _names(args.case_names) if args.case_names else None)
     per_case: list[dict[str, Any]] = []
     for index, case in enumerate(cases, start=1):
         client = f"client {index}"
         url = fresh_database(f"quality-case-{engine}-{index}", None)
         newest = import_case(url, case, client)
         started = time.perf_counter()
-        report = summarize(
-            [client],
-            engine_name=engine,
-            languages=[LANGUAGE],
-            as_of=(newest + timedelta(days=1)).date(),
-            database_url=url,
-        )
+        with timing_model_calls() as model:
+            report = summarize(
+                [client],
+                engine_name=engine,
+                languages=[LANGUAGE],
+                as_of=(newest + timedelta(days=1)).date(),
+                database_url=url,
+            )
         seconds = time.perf_counter() - started
         formats = {}
         for fmt in FORMATS:
@@ -162,9 +245,15 @@ def case_benchmark(args: argparse.Namespace, engine: str) -> dict[str, Any]:
             {
                 "case": case.name,
                 "seconds": seconds,
+                "model_seconds": model.seconds,
+                "model_calls": model.calls,
+                "model_prompt_tokens": model.prompt_tokens,
+                "model_completion_tokens": model.completion_tokens,
                 "failed": [r.error for r in report.failed],
+                # the engine's own accounting: a deterministic engine counts the tokens it read
                 "prompt_tokens": report.usage.prompt_tokens,
                 "completion_tokens": report.usage.completion_tokens,
+                "fallbacks": report.usage.fallbacks,
                 "formats": formats,
             }
         )
@@ -173,9 +262,9 @@ def case_benchmark(args: argparse.Namespace, engine: str) -> dict[str, Any]:
     return result
 
 
-def _case_means(per_case: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+def _case_means(per_case: list[dict[str, Any]]) -> dict[str, dict[str, float | None]]:
     count = max(len(per_case), 1)
-    means: dict[str, dict[str, float]] = {}
+    means: dict[str, dict[str, float | None]] = {}
     for fmt in FORMATS:
         scores = [case["formats"][fmt] for case in per_case]
         means[fmt] = {
@@ -186,9 +275,13 @@ def _case_means(per_case: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
             "forbidden": sum(len(s["forbidden_hits"]) for s in scores),
             "words": sum(s["words"] for s in scores) / count,
         }
+    model_seconds = sum(c["model_seconds"] for c in per_case) / count
     means["client"] = {
         "seconds": sum(c["seconds"] for c in per_case) / count,
-        "tokens": sum(c["prompt_tokens"] + c["completion_tokens"] for c in per_case) / count,
+        "tokens": sum(c["model_prompt_tokens"] + c["model_completion_tokens"] for c in per_case) / count,
+        "model_seconds": model_seconds,
+        "structured_recall_per_model_second": means["structured"]["recall"] / model_seconds if model_seconds else None,
+        "fallbacks": sum(c["fallbacks"] for c in per_case),
         "failed": sum(len(c["failed"]) for c in per_case),
     }
     return means
@@ -204,7 +297,8 @@ def _case_table(result: dict[str, Any]) -> None:
         "forbidden hits",
         "words",
         title=f"real client histories, {result['engine']}: {len(cases)} cases; per client "
-        f"{mean['client']['seconds']:.1f} s, {mean['client']['tokens']:.0f} model tokens, "
+        f"{mean['client']['seconds']:.1f} s ({mean['client']['model_seconds']:.1f} s in model calls), "
+        f"{mean['client']['tokens']:.0f} model tokens; {mean['client']['fallbacks']} fallbacks, "
         f"{mean['client']['failed']:.0f} failed",
     )
     for fmt in FORMATS:
@@ -218,12 +312,54 @@ def _case_table(result: dict[str, Any]) -> None:
             f"{row['words']:.0f}",
         )
     console.print(table)
-    detail = Table("case", *FORMATS, "seconds", title=f"fact recall per case, {result['engine']}")
+    detail = Table("case", *FORMATS, "seconds", "model seconds", title=f"fact recall per case, {result['engine']}")
     for case in cases:
         detail.add_row(
-            case["case"], *(f"{case['formats'][f]['fact_recall']:.2f}" for f in FORMATS), f"{case['seconds']:.1f}"
+            case["case"],
+            *(f"{case['formats'][f]['fact_recall']:.2f}" for f in FORMATS),
+            f"{case['seconds']:.1f}",
+            f"{case['model_seconds']:.1f}",
         )
     console.print(detail)
+    for case in cases:
+        if case["completion_tokens"] and not case["model_calls"]:
+            console.print(f"[yellow]{result['engine']}, {case['case']}: tokens were used but no model call was timed")
+        for error in case["failed"]:
+            console.print(f"[red]{result['engine']}, {case['case']} failed: {error}")
+
+
+def engines_table(results: list[dict[str, Any]]) -> None:
+    """Every engine's means side by side, with structured recall per second of model time."""
+    table = Table(
+        "engine",
+        *(f"{fmt} recall" for fmt in FORMATS),
+        "unsupported numbers",
+        "forbidden hits",
+        "words (brief / structured)",
+        "s / client",
+        "model tokens / client",
+        "model s / client",
+        "structured recall / model s",
+        "failed",
+        title=f"engines on real client histories ({len(results[0]['cases'])} cases)",
+    )
+    for result in results:
+        mean = result["mean"]
+        client = mean["client"]
+        per_second = client["structured_recall_per_model_second"]
+        table.add_row(
+            result["engine"],
+            *(f"{mean[fmt]['recall']:.2f}" for fmt in FORMATS),
+            str(sum(mean[fmt]["unsupported"] for fmt in FORMATS)),
+            str(sum(mean[fmt]["forbidden"] for fmt in FORMATS)),
+            f"{mean['brief']['words']:.0f} / {mean['structured']['words']:.0f}",
+            f"{client['seconds']:.1f}",
+            f"{client['tokens']:.0f}",
+            f"{client['model_seconds']:.1f}",
+            "no model" if per_second is None else f"{per_second:.4f}",
+            str(client["failed"]),
+        )
+    console.print(table)
 
 
 # --- ROUGE -----------------------------------------------------------------------------------------
@@ -299,53 +435,58 @@ def rouge_benchmark(args: argparse.Namespace, engines: list[str]) -> dict[str, A
         rows.append({"system": "lead-3 (baseline)", **lead, "words": _mean_words([lead3(r) for r in records])})
         examples: dict[str, Any] = {"reference": references[0][0], "lead-3": lead3(records[0])}
         for engine in engines:
-            url = fresh_database(f"quality-{dataset}-{engine}", None)
-            names = import_dialogues(url, dataset, records)
-            started = time.perf_counter()
-            report = summarize(
-                all_clients=True, engine_name=engine, languages=[LANGUAGE], as_of=AS_OF, database_url=url
-            )
-            seconds = time.perf_counter() - started
-            by_name = {}
-            for name in names:
-                view = read_summary(name, "brief", LANGUAGE, database_url=url, cache=LocalCache())
-                by_name[name] = view.summary if view else None
-            briefs = [plain_brief(by_name[n].markdown) if by_name[n] else "" for n in names]
-            claims = [brief_claims_only(by_name[n].content) if by_name[n] else "" for n in names]
-            scored = rouge_scores(scorer, briefs, references)
-            rows.append(
-                {
-                    "system": f"{engine} brief",
-                    **scored,
-                    "words": _mean_words(briefs),
-                    "seconds": seconds,
-                    "failed": len(report.failed),
-                    "ungrounded": sum(r.ungrounded for r in report.results),
-                    "fallbacks": report.usage.fallbacks,
-                    # the overview sentence always cites; nothing else cited = only fillers
-                    "briefs_with_overview_only": sum(
-                        1
-                        for n in names
-                        if by_name[n]
-                        and sum(1 for s in by_name[n].content.get("sentences", []) if s.get("citations")) <= 1
-                    ),
-                }
-            )
-            rows.append(
-                {
-                    "system": f"{engine} brief, cited sentences only (diagnostic)",
-                    **rouge_scores(scorer, claims, references),
-                    "words": _mean_words(claims),
-                }
-            )
-            examples[f"{engine} brief"] = briefs[0]
-            if report.failed:
-                examples[f"{engine} errors"] = sorted({r.error for r in report.failed})[:5]
+            with engine_settings(engine, args):
+                engine_rows, engine_examples = _rouge_engine(scorer, dataset, records, references, engine)
+            rows.extend(engine_rows)
+            examples.update(engine_examples)
         for row in rows:
             row.update({f"{m}/lead-3": row[m] / lead[m] if lead[m] else None for m in MEASURES})
         results[dataset] = {"dialogues": len(records), "rows": rows, "example": examples}
         _rouge_table(dataset, len(records), rows)
     return results
+
+
+def _rouge_engine(
+    scorer: Any, dataset: str, records: list[dict[str, Any]], references: list[list[str]], engine: str
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """``engine``'s ROUGE rows on ``records`` (its brief, and its cited sentences only) and its example brief."""
+    url = fresh_database(f"quality-{dataset}-{engine}", None)
+    names = import_dialogues(url, dataset, records)
+    started = time.perf_counter()
+    report = summarize(all_clients=True, engine_name=engine, languages=[LANGUAGE], as_of=AS_OF, database_url=url)
+    seconds = time.perf_counter() - started
+    by_name = {}
+    for name in names:
+        view = read_summary(name, "brief", LANGUAGE, database_url=url, cache=LocalCache())
+        by_name[name] = view.summary if view else None
+    briefs = [plain_brief(by_name[n].markdown) if by_name[n] else "" for n in names]
+    claims = [brief_claims_only(by_name[n].content) if by_name[n] else "" for n in names]
+    rows = [
+        {
+            "system": f"{engine} brief",
+            **rouge_scores(scorer, briefs, references),
+            "words": _mean_words(briefs),
+            "seconds": seconds,
+            "failed": len(report.failed),
+            "ungrounded": sum(r.ungrounded for r in report.results),
+            "fallbacks": report.usage.fallbacks,
+            # the overview sentence always cites; nothing else cited = only fillers
+            "briefs_with_overview_only": sum(
+                1
+                for n in names
+                if by_name[n] and sum(1 for s in by_name[n].content.get("sentences", []) if s.get("citations")) <= 1
+            ),
+        },
+        {
+            "system": f"{engine} brief, cited sentences only (diagnostic)",
+            **rouge_scores(scorer, claims, references),
+            "words": _mean_words(claims),
+        },
+    ]
+    examples: dict[str, Any] = {f"{engine} brief": briefs[0]}
+    if report.failed:
+        examples[f"{engine} errors"] = sorted({r.error for r in report.failed})[:5]
+    return rows, examples
 
 
 def _mean_words(texts: list[str]) -> float:
@@ -468,11 +609,30 @@ def _fact_table(result: dict[str, Any]) -> None:
     console.print(table)
 
 
+def _names(text: str) -> list[str]:
+    return [name for name in text.split(",") if name]
+
+
+def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM ends the run like Ctrl-C does: cleanup (the llama.cpp server) still runs."""
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", default=str(CASES), help="folder of client-history cases")
+    parser.add_argument("--case-names", help="only these cases (folder names), comma-separated")
     parser.add_argument("--case-engines", default="grounded", help="engines for the real histories, comma-separated")
     parser.add_argument("--skip-cases", action="store_true")
+    parser.add_argument(
+        "--openai-server",
+        metavar="GGUF",
+        help="serve this model with llama-cpp-python's server for the openai rows (default: the 0.5B model, "
+        "unless DOSSIER_OPENAI_BASE_URL is set)",
+    )
+    parser.add_argument(
+        "--llamacpp-model", metavar="GGUF", help="model of the llamacpp and hybrid rows (default: the packaged 1.5B)"
+    )
     parser.add_argument("--limit", type=int, default=100, help="dialogues per dataset (default 100)")
     parser.add_argument("--engines", default="grounded", help="engines for ROUGE, comma-separated")
     parser.add_argument("--fact-engines", default="grounded", help="engines for fact recall, comma-separated")
@@ -482,23 +642,34 @@ def main() -> None:
     parser.add_argument("--skip-rouge", action="store_true")
     parser.add_argument("--skip-facts", action="store_true")
     args = parser.parse_args()
+    case_engines, engines, fact_engines = _names(args.case_engines), _names(args.engines), _names(args.fact_engines)
+    unknown = sorted({*case_engines, *engines, *fact_engines} - set(engine_names()))
+    if unknown:
+        parser.error(f"unknown engine {', '.join(unknown)}; available: {', '.join(engine_names())}")
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     # Every dataset and engine gets its own SQLite file whose client ids overlap: summaries must come
     # from that file, never from a Redis cache shared between them.
     os.environ.pop("DOSSIER_REDIS_URL", None)
     get_settings.cache_clear()
-    engines = [e for e in args.engines.split(",") if e]
     output: dict[str, Any] = {
         "command": " ".join(["python", "bench/quality.py", *sys.argv[1:]]),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "as_of": AS_OF.isoformat(),
         "language": LANGUAGE,
     }
-    if not args.skip_cases:
-        output["cases"] = [case_benchmark(args, e) for e in args.case_engines.split(",") if e]
+    if not args.skip_cases and case_engines:
+        output["cases"] = []
+        for engine in case_engines:
+            with engine_settings(engine, args):
+                output["cases"].append(case_benchmark(args, engine))
+        engines_table(output["cases"])
     if not args.skip_rouge:
         output["rouge"] = rouge_benchmark(args, engines)
     if not args.skip_facts:
-        output["facts"] = [fact_benchmark(args, e) for e in args.fact_engines.split(",") if e]
+        output["facts"] = []
+        for engine in fact_engines:
+            with engine_settings(engine, args):
+                output["facts"].append(fact_benchmark(args, engine))
     OUT.mkdir(exist_ok=True)
     path = OUT / "quality.json"
     path.write_text(json.dumps(output, indent=2, ensure_ascii=False, default=str))

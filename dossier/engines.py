@@ -62,14 +62,20 @@ def openai_options(settings: Settings) -> OpenAIOptions:
     )
 
 
+def local_model_options(settings: Settings) -> dict[str, Any]:
+    """The options of the engines on a local model (``llamacpp``, ``hybrid``)."""
+    return {
+        "llamacpp": llamacpp_options(settings),
+        "llm": llm_options(settings),
+        "phone_region": settings.default_phone_region,
+    }
+
+
 #: The options of each built-in engine, by its registered name; plug-ins get none.
 BUILTIN_OPTIONS: dict[str, Callable[[Settings], dict[str, Any]]] = {
     "grounded": lambda s: {"phone_region": s.default_phone_region},
-    "llamacpp": lambda s: {
-        "llamacpp": llamacpp_options(s),
-        "llm": llm_options(s),
-        "phone_region": s.default_phone_region,
-    },
+    "llamacpp": local_model_options,
+    "hybrid": local_model_options,
     "openai": lambda s: {"endpoint": openai_options(s), "llm": llm_options(s), "phone_region": s.default_phone_region},
 }
 

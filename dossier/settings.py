@@ -72,7 +72,9 @@ class Settings(BaseSettings):
         default=None,
         description="Redis for the summary cache (redis://host:6379/0); without it a local cache is used.",
     )
-    engine: str = Field(default="grounded", description="Summary engine: grounded, llamacpp, openai or a plug-in.")
+    engine: str = Field(
+        default="grounded", description="Summary engine: grounded, hybrid, llamacpp, openai or a plug-in."
+    )
     summary_languages: CommaList = Field(
         default_factory=lambda: ["en"],
         description="Languages summaries are rendered in by `dossier summarize` (en, ru, pl).",
@@ -83,9 +85,7 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(
         default=1024, ge=16, description="LLM engines: most tokens one answer may take (kept free in the context)."
     )
-    llm_max_claims: int = Field(
-        default=12, ge=1, description="LLM engines: most claims one map or reduce answer may hold."
-    )
+    llm_max_claims: int = Field(default=20, ge=1, description="LLM engines: most claims one map answer may hold.")
     llm_temperature: float = Field(
         default=0.0, ge=0, description="LLM engines: sampling temperature of a first attempt."
     )
@@ -111,7 +111,7 @@ class Settings(BaseSettings):
     )
     llamacpp_model: str | None = Field(
         default=None,
-        description="llamacpp engine: GGUF file of the reduce model (and the map model unless set); default: the "
+        description="llamacpp engine: GGUF file of the model that writes (and maps unless set); default: the "
         "packaged model llamacpp_packaged, assembled once into llamacpp_cache_dir.",
     )
     llamacpp_packaged: str = Field(

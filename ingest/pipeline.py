@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from ingest.normalize import LanguageDetector, content_hash, normalize_party
 from ingest.options import ImportOptions
+from ingest.ourside import OurSide, infer_our_side
 from ingest.records import (
     ParsedClient,
     ParsedInteraction,
@@ -103,14 +104,22 @@ def _walk(path: Path) -> Iterator[Path]:
 class Importer:
     """Stores parsed items in batches for one import run; see ``import_paths``."""
 
-    def __init__(self, session: Session, options: ImportOptions, run_id: int, forced_client: str | None):
+    def __init__(
+        self,
+        session: Session,
+        options: ImportOptions,
+        run_id: int,
+        forced_client: str | None,
+        our_side: OurSide,
+    ):
         self._session = session
         self._options = options
         self._zone = options.zone
         self._run_id = run_id
         self._resolver = ClientResolver(
             session,
-            internal_domains=options.internal_domains,
+            internal_domains=options.internal_domains or our_side.domains,
+            internal_addresses=our_side.addresses,
             phone_region=options.default_phone_region,
             forced_client=forced_client,
         )
@@ -332,6 +341,8 @@ def import_paths(
 
     ``kind`` forces one source kind (default: detected per file); ``client`` assigns everything to
     the client of that name. ``on_progress`` hears after each source, and once more with the totals.
+    Without ``options.internal_domains`` our side is inferred first from the stored and the new e-mail
+    (see ``ingest.ourside``); configured domains are never second-guessed.
     """
     if kind is not None and kind not in SOURCE_KINDS:
         raise DossierError(f"unknown kind {kind!r}; expected one of: {', '.join(SOURCE_KINDS)}")
@@ -341,7 +352,8 @@ def import_paths(
     with session_scope(database_url) as session:
         run_id = repository.start_import_run(session, [repository.storable_text(str(p)) for p in paths])
         session.commit()
-        importer = Importer(session, options, run_id, client)
+        our_side = OurSide() if options.internal_domains else infer_our_side(session, sources, options)
+        importer = Importer(session, options, run_id, client, our_side)
         for done, (source, source_kind) in enumerate(sources, start=1):
             importer.import_source(source, source_kind)
             tell(_progress(importer.report, done, len(sources), source.name))

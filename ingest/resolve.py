@@ -51,9 +51,10 @@ class ClientResolver:
 
     Order: a forced client; a known contact of a counterpart; the source's client hint (chat title,
     CSV client column); a known company domain; else a new client named after the hint, the company
-    domain or the person. Our own side (internal domains, users' addresses, phones and names) is
-    never a counterpart. Bulk mail (see ``is_bulk``) is identified by its author alone: its other
-    parties stay participants and never become contacts.
+    domain or the person. Our own side (internal domains and addresses, users' addresses, phones
+    and names; a user's freemail address is ours, not its whole domain) is never a counterpart.
+    Bulk mail (see ``is_bulk``) is identified by its author alone: its other parties stay
+    participants and never become contacts.
     """
 
     def __init__(
@@ -61,6 +62,7 @@ class ClientResolver:
         session: Session,
         *,
         internal_domains: Collection[str],
+        internal_addresses: Collection[str] = (),
         phone_region: str,
         forced_client: str | None = None,
     ):
@@ -73,8 +75,9 @@ class ClientResolver:
                 self._domains_of.setdefault(client_id, set()).add(value)
         self._names = repository.load_client_names(session)
         self._our_emails, self._our_phones, self._our_names = repository.load_internal_identities(session)
+        self._our_emails.update(a.lower() for a in internal_addresses)
         self._our_domains = {d.lower() for d in internal_domains}
-        self._our_domains.update(filter(None, (email_domain(e) for e in self._our_emails)))
+        self._our_domains.update(filter(is_company_domain, (email_domain(e) for e in self._our_emails)))
         self._forced_id = self._client_by_name(forced_client) if forced_client else None
         self.merged: set[int] = set()  # clients that absorbed another one in this run
 

@@ -3,12 +3,13 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session as Session  # re-exported: the type every caller of session_scope holds
 from sqlalchemy.orm import sessionmaker
@@ -72,8 +73,19 @@ def upgrade_schema(url: str) -> str:
     return ScriptDirectory.from_config(config).get_current_head() or ""
 
 
+def _missing_sqlite_file(url: str) -> bool:
+    """Whether ``url`` names an SQLite file that does not exist (connecting would create it empty)."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+        return False
+    return not Path(database).exists()
+
+
 def schema_revision(url: str) -> tuple[str | None, str]:
     """(the schema revision of the database at ``url`` or None, the newest revision this code knows)."""
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head() or ""
+    if _missing_sqlite_file(url):  # reading never creates the file: `dossier init` does
+        return None, head
     with get_engine(url).connect() as connection:
         return MigrationContext.configure(connection).get_current_revision(), head

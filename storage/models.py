@@ -282,7 +282,7 @@ class SummaryNode(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
     scope_key: Mapped[str] = mapped_column(String(255), doc="the set of scopes it was built from")
-    level: Mapped[str] = mapped_column(String(16), doc="chunk, day, week, month, year, root")
+    level: Mapped[str] = mapped_column(String(16), doc="chunk, day, week, month, year, root, prose")
     bucket_start: Mapped[datetime]
     bucket_end: Mapped[datetime]
     chunk: Mapped[int] = mapped_column(Integer, default=0)

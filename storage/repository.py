@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import (
     PUBLIC_SCOPE,
+    Channel,
     Client,
     Contact,
     ContactKind,
@@ -77,6 +78,14 @@ def load_internal_identities(session: Session) -> tuple[set[str], set[str], set[
             phones.add(phone)
         names.add(name_key(name))
     return emails, phones, names
+
+
+def stored_email_addresses(session: Session) -> Iterator[list[str]]:
+    """The e-mail addresses among the participants of each stored e-mail (who wrote to whom)."""
+    query = select(Interaction.participants).where(Interaction.channel == Channel.EMAIL)
+    rows: Iterable[list[dict[str, Any]]] = session.scalars(query.execution_options(yield_per=5000))
+    for parties in rows:
+        yield [party["value"] for party in parties if party.get("kind") == ContactKind.EMAIL and party.get("value")]
 
 
 def get_or_create_client(session: Session, name: str) -> int:

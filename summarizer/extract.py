@@ -18,7 +18,7 @@ from storage.periods import month_key
 from storage.vocabulary import closes_deal, wins_deal
 from summarizer.dates import due_date
 from summarizer.lexicon import grounded as lex
-from summarizer.merge import EVIDENCE_WEIGHT, TONE_COOLING, TONE_WARM, consolidate
+from summarizer.merge import EVIDENCE_WEIGHT, TONE_COOLING, TONE_WARM, consolidate, fulfils_topic
 from summarizer.notes import Citation, Claim, ClaimKind, Notes, Side, SourceItem
 
 MIN_WORDS = 2  # shorter sentences ("Договорились!") carry no claim of their own
@@ -91,6 +91,8 @@ AGREEMENT = _compile(lex.AGREEMENT)
 INTEREST = _compile(lex.INTEREST)
 PURCHASE = _compile(lex.PURCHASE)
 PRODUCT_CODE = re.compile(lex.PRODUCT_CODE)
+SIGNED_STAGE = re.compile(lex.SIGNED_STAGE)
+SIGNED = re.compile(lex.SIGNED)
 PRODUCT_STOPWORDS = frozenset(lex.PRODUCT_STOPWORDS)
 ABBREVIATIONS = frozenset(lex.ABBREVIATIONS)
 ROLE_STATEMENT = _compile(lex.ROLE_STATEMENT)
@@ -402,6 +404,15 @@ def action_trigger(text: str) -> tuple[re.Match[str] | None, str]:
     return (done, "done") if done else (RECEIVED.search(text), "received")
 
 
+def stated_as(text: str) -> str | None:
+    """How an action's sentence puts it: ``promise`` (the writer commits), ``request`` (the writer asks the
+    other side, or asks an open question), None for anything else (done, received, or wording no rule reads)."""
+    trigger, how = action_trigger(text.strip().lower())
+    if how == "question" or (trigger is not None and how == "request"):
+        return "request"
+    return "promise" if trigger is not None and how == "promise" else None
+
+
 def action_claim(segment: Segment, item: SourceItem) -> Claim | None:
     """A promise or a done action (owner: the speaker), a request or a receipt (the other side's).
 
@@ -580,6 +591,7 @@ def sentence_claims(segment: Segment, item: SourceItem, rules: Rules, *, with_is
     ]
     if with_issue and not segment.quoted:
         found += issue_claims(segment, item)
+    found += filter(None, [signed_claim(segment, item, found)])
     found += filter(None, [event_claim(segment, item, found)])
     if AMOUNT.search(segment.text):
         found = [
@@ -595,6 +607,15 @@ def sentence_claims(segment: Segment, item: SourceItem, rules: Rules, *, with_is
             if claim.kind in QUOTED_KINDS
         ]
     return found
+
+
+def signed_claim(segment: Segment, item: SourceItem, found: list[Claim]) -> Claim | None:
+    """Evidence that the contract was signed ("The signed contract is attached"): it fulfils every earlier
+    contract action, whichever side owed it (``merge.settle_by_fulfilment``)."""
+    done_contract = any(claim.done and (claim.topic or "").endswith(":contract") for claim in found)
+    if segment.quoted or not done_contract or not SIGNED.search(segment.lower):
+        return None
+    return _claim(ClaimKind.STATUS, segment.text, item, segment, EVIDENCE_WEIGHT, topic=fulfils_topic(["contract"]))
 
 
 def event_claim(segment: Segment, item: SourceItem, found: list[Claim]) -> Claim | None:
@@ -667,6 +688,9 @@ def deal_claims(item: SourceItem, rules: Rules) -> list[Claim] | None:
         _claim(ClaimKind.EVENT, statement, item, None, WEIGHTS["deal_closed" if closed else "deal_stage"]),
         _claim(ClaimKind.STATUS, body, item, None, WEIGHTS["status"], topic=f"deal:{deal_id}"),
     ]
+    if wins_deal(stage) or SIGNED_STAGE.search(stage):
+        topic = fulfils_topic(lex.WON_DEAL_FULFILS)
+        found.append(_claim(ClaimKind.STATUS, statement, item, None, EVIDENCE_WEIGHT, topic=topic))
     code = PRODUCT_CODE.search(deal_name)
     if wins_deal(stage) and code:
         found.append(

@@ -2,18 +2,24 @@
 in the interactions it cites, and no claim may be steering language (text addressing the summarizer,
 see ``summarizer.steering``). Claims that fail are dropped and returned so the caller can count them.
 
+The sentences a model wrote (``Notes.brief``) pass the same checks, and one more: most of a sentence's
+content words must occur in its sources, where sentence and sources are in the same script (a summary may
+translate). Small models invent whole clauses that state no number or name ("a successful flight").
+
 Numbers compare as digits without separators (a phone may differ in its country or trunk prefix),
 dates in any of several written forms or as a relative expression ("by Friday", "завтра") resolved
 against the cited interaction's own date, names case-folded with a little room for inflection.
 """
 
 import re
+import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
 from summarizer.dates import DateKey, date_found, is_date_word, read_dates, written_dates
-from summarizer.notes import Claim, Notes, SourceItem, is_steering_risk
+from summarizer.notes import Claim, Notes, Sentence, SourceItem, is_steering_risk
 from summarizer.sources import format_source
 from summarizer.steering import is_steering
 
@@ -25,6 +31,10 @@ _ZERO_DECIMALS = re.compile(r"[.,]0{1,2}$")
 _NAME = re.compile(r"(?<![\w-])[A-ZА-ЯЁĄĆĘŁŃÓŚŹŻ][\w'’-]*")
 _OPENERS = " \t\"'«“„(*•-–—"
 _PHONE_DIGITS = 9  # numbers this long compare on their last digits: +48 600 123 456 is 600 123 456
+_WORD = re.compile(r"\w+")
+CONTENT_WORD_LETTERS = 4  # shorter words carry too little to tell a sentence's sources apart
+STEM_LETTERS = 5  # content words compare on their first letters: "delayed" finds "delay", "насосов" "насосы"
+MIN_BRIEF_SENTENCES = 2  # fewer written sentences surviving the check are no brief: the framed one renders
 
 _CURRENCIES = {
     "pln": ("pln", "zł", "zl", "złot"),
@@ -44,6 +54,22 @@ client customer company manager team sales support mr mrs ms dr ceo cfo cto coo 
 господин госпожа ооо оао зао ао ип ндс
 ja my wy on ona oni ono to ten ta i a ale w we na z ze do od dla o po za pan pani panu panią panie państwo państwa
 państwu szanowny szanowna szanowni dzień dobry dziękuję dziękujemy pozdrawiam klient klienta firma sp
+""".split()
+)
+# Words of four letters or more that say nothing a source must hold (the content-word rule skips them).
+_FUNCTION_WORDS = _STOP_WORDS | frozenset(
+    """
+about above after again against also although among another around because been before being below between
+both could does doing down during each either even every from further have having here into itself just least
+less many more most much must neither never none only other over same several shall should since some such than
+that them then there these they this those though through thus till under unless until upon very were what when
+where whether which while whom whose will with within without would asked asks said says told wrote writes
+mentioned noted
+который которая которое которые которых этот этого этой этих того тому также чтобы когда если только более после
+перед через между потому поэтому очень было были была будет будут быть есть может можно нужно свой своя свои
+своих всех весь всего себя себе тоже даже него нами вами ними наши нашей нашего ваши
+który która które których jest było była były będzie będą oraz także przez jako żeby tego jego może można bardzo
+przed między kiedy gdzie tylko jeszcze przy jednak więc nasz nasze naszej wasze swoje sobie
 """.split()
 )
 _TRAILING_WORD = re.compile(r"[\w-]*$")
@@ -70,10 +96,16 @@ _LATIN = str.maketrans(
 
 @dataclass(slots=True)
 class GroundingResult:
-    """The notes with ungrounded claims removed, and the removed claims."""
+    """The notes with ungrounded claims and sentences removed, and what was removed."""
 
     notes: Notes
     dropped: list[Claim] = field(default_factory=list)
+    dropped_sentences: list[Sentence] = field(default_factory=list)
+
+    @property
+    def ungrounded(self) -> int:
+        """How many claims and sentences the check dropped."""
+        return len(self.dropped) + len(self.dropped_sentences)
 
 
 @dataclass(slots=True)
@@ -100,14 +132,17 @@ def source_texts(items: Iterable[SourceItem]) -> dict[int, str]:
     return texts
 
 
-def check_grounding(notes: Notes, source_texts: dict[int, str]) -> GroundingResult:
-    """Keep the claims whose facts all occur in the interactions they cite and that do not address the
-    summarizer; drop the others.
+def check_grounding(notes: Notes, source_texts: dict[int, str], *, client: str = "") -> GroundingResult:
+    """Keep the claims and written sentences whose facts all occur in the interactions they cite and that
+    do not address the summarizer; drop the others. A sentence also needs most of its content words in
+    its sources (same script only), and fewer than ``MIN_BRIEF_SENTENCES`` kept sentences keep none.
 
     ``source_texts`` maps interaction ids to their text, best as given by ``grounding_text`` so the
-    header carries the interaction's date. A claim citing an interaction not in it is dropped.
+    header carries the interaction's date. A claim or sentence citing an interaction not in it is dropped.
+    ``client`` is the name the writer was given: a sentence may name the client without a source.
     """
-    cited_ids = {citation.interaction_id for claim in notes.claims for citation in claim.sources}
+    citations = [*(c for claim in notes.claims for c in claim.sources), *(c for s in notes.brief for c in s.sources)]
+    cited_ids = {citation.interaction_id for citation in citations}
     facts = {i: _source_facts(source_texts[i]) for i in cited_ids if i in source_texts}
     kept: list[Claim] = []
     dropped: list[Claim] = []
@@ -115,7 +150,32 @@ def check_grounding(notes: Notes, source_texts: dict[int, str]) -> GroundingResu
         cited = [facts[citation.interaction_id] for citation in claim.sources if citation.interaction_id in facts]
         grounded = len(cited) == len(claim.sources) and _is_grounded(claim, cited) and not _steers(claim)
         (kept if grounded else dropped).append(claim)
-    return GroundingResult(notes.model_copy(update={"claims": kept}), dropped)
+    brief, dropped_sentences = _checked_brief(notes.brief, facts, client)
+    return GroundingResult(notes.model_copy(update={"claims": kept, "brief": brief}), dropped, dropped_sentences)
+
+
+def _checked_brief(
+    brief: list[Sentence], facts: dict[int, _SourceFacts], client: str
+) -> tuple[list[Sentence], list[Sentence]]:
+    """The written sentences that are grounded (none when fewer than ``MIN_BRIEF_SENTENCES``), and the dropped."""
+    kept: list[Sentence] = []
+    dropped: list[Sentence] = []
+    for sentence in brief:
+        cited = [facts[citation.interaction_id] for citation in sentence.sources if citation.interaction_id in facts]
+        grounded = len(cited) == len(sentence.sources) and _sentence_grounded(sentence.text, cited, client)
+        (kept if grounded else dropped).append(sentence)
+    return (kept if len(kept) >= MIN_BRIEF_SENTENCES else []), dropped
+
+
+def _sentence_grounded(text: str, sources: list[_SourceFacts], client: str) -> bool:
+    """Whether a written sentence states only facts of ``sources``, carries their content, and does not
+    address the summarizer; the ``client``'s name counts as known."""
+    if is_steering(text):
+        return False
+    given = frozenset(word.casefold() for word in _WORD.findall(client))
+    if client:
+        text = re.sub(re.escape(client), " ", text, flags=re.IGNORECASE)
+    return _text_grounded(text, _pooled(sources), given=given) and _content_grounded(text, sources, given)
 
 
 def _steers(claim: Claim) -> bool:
@@ -125,20 +185,42 @@ def _steers(claim: Claim) -> bool:
 
 def _is_grounded(claim: Claim, sources: list[_SourceFacts]) -> bool:
     """Whether every checkable fact of ``claim`` occurs in ``sources``."""
-    folded = "\n".join(source.folded for source in sources)
-    latin = "\n".join(source.latin for source in sources)
-    numbers = set().union(*(source.numbers for source in sources))
-    dates = set().union(*(source.dates for source in sources))
-    text = _MARKUP.sub(" ", claim.text)
+    pooled = _pooled(sources)
+    field_dates = [frozenset({(day.year, day.month, day.day)}) for day in (claim.date, claim.due) if day]
+    return _text_grounded(claim.text, pooled, field_dates=field_dates) and all(
+        _name_grounded(name, pooled.folded, pooled.latin)
+        for name in _names(claim.owner or "", skip_sentence_starts=False)
+    )
+
+
+def _text_grounded(
+    text: str,
+    facts: _SourceFacts,
+    *,
+    field_dates: Iterable[frozenset[DateKey]] = (),
+    given: frozenset[str] = frozenset(),
+) -> bool:
+    """Whether the e-mails, dates (with ``field_dates``), numbers and names ``text`` states occur in ``facts``;
+    names in ``given`` need no source."""
+    text = _MARKUP.sub(" ", text)
     text, emails = _take(_EMAIL, text)
     text, text_dates = _take_dates(text)
-    field_dates = [frozenset({(day.year, day.month, day.day)}) for day in (claim.date, claim.due) if day]
+    names = [name for name in _names(text, skip_sentence_starts=True) if name.casefold() not in given]
     return (
-        all(email.casefold() in folded for email in emails)
-        and all(date_found(keys, dates) for keys in text_dates + field_dates)
-        and all(_number_grounded(number, numbers) for number in _numbers(text))
-        and all(_name_grounded(name, folded, latin) for name in _names(text, skip_sentence_starts=True))
-        and all(_name_grounded(name, folded, latin) for name in _names(claim.owner or "", skip_sentence_starts=False))
+        all(email.casefold() in facts.folded for email in emails)
+        and all(date_found(keys, facts.dates) for keys in [*text_dates, *field_dates])
+        and all(_number_grounded(number, facts.numbers) for number in _numbers(text))
+        and all(_name_grounded(name, facts.folded, facts.latin) for name in names)
+    )
+
+
+def _pooled(sources: list[_SourceFacts]) -> _SourceFacts:
+    """What the cited ``sources`` ground together."""
+    return _SourceFacts(
+        "\n".join(source.folded for source in sources),
+        "\n".join(source.latin for source in sources),
+        set().union(*(source.numbers for source in sources)),
+        set().union(*(source.dates for source in sources)),
     )
 
 
@@ -196,6 +278,46 @@ def _same_phone(a: str, b: str) -> bool:
     """Two digit strings that agree on their last 9-10 digits (country and trunk prefixes differ)."""
     tail = min(len(a), len(b), 10)
     return tail >= _PHONE_DIGITS and a[-tail:] == b[-tail:]
+
+
+# --- content words -------------------------------------------------------------------------------
+
+
+def _script(text: str) -> str | None:
+    """The writing system most of ``text``'s letters belong to ("LATIN", "CYRILLIC"), None without letters."""
+    counts = Counter(unicodedata.name(char, "?").split(" ", 1)[0] for char in text if char.isalpha())
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def _message_script(text: str) -> str | None:
+    """The script of a source's own text: its header is in Latin letters whatever the message's language."""
+    return _script(text.split("\n", 1)[-1] if _HEADER_DATE.match(text) else text)
+
+
+def _content_words(text: str, given: frozenset[str]) -> list[str]:
+    """Case-folded letters-only words of ``CONTENT_WORD_LETTERS`` or more that are not function words, date
+    words or in ``given``."""
+    words = (word for word in _WORD.findall(text.casefold()) if word.isalpha() and len(word) >= CONTENT_WORD_LETTERS)
+    return [word for word in words if word not in _FUNCTION_WORDS and word not in given and not is_date_word(word)]
+
+
+def _stems(text: str) -> set[str]:
+    """The first four and ``STEM_LETTERS`` letters of every word of ``text`` (case-folded)."""
+    words = [word for word in _WORD.findall(text) if word.isalpha()]
+    return {word[:size] for word in words for size in (CONTENT_WORD_LETTERS, STEM_LETTERS)}
+
+
+def _content_grounded(text: str, sources: list[_SourceFacts], given: frozenset[str]) -> bool:
+    """Whether at least half of ``text``'s content words start like a word of ``sources``; always true when
+    a cited source is in another script than the sentence (a translation), or there are no content words."""
+    text = _EMAIL.sub(" ", _MARKUP.sub(" ", text))
+    script = _script(text)
+    words = _content_words(text, given)
+    if not words or any(_message_script(source.folded) != script for source in sources):
+        return True
+    known = set().union(*(_stems(source.folded) for source in sources))
+    found = sum(word[:STEM_LETTERS] in known for word in words)
+    return 2 * found >= len(words)
 
 
 # --- names ---------------------------------------------------------------------------------------

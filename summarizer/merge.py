@@ -7,6 +7,8 @@ then a later child, then a later place in that child. Rules, in order:
   citing every source (the latest keeps its fields; an event keeps its first date);
 - per topic only the current fact survives: the latest claim, the earliest for ``first:`` topics;
   an ``action:`` topic keeps its latest promise, marked done when a done claim follows it;
+- an open action about a concept is done when a later fulfilment (``fulfils:`` evidence: a won deal, a signed
+  contract) names that concept, whichever side owed it, or a later message settles its subject;
 - client replies feed one cooling-tone risk: dry replies after the last warm one, cited;
 - per kind the most salient claims are kept (kind cap), and, given a token budget, the least salient
   go until the claims fit it; evidence, high-weight risks and first contact are never dropped.
@@ -33,6 +35,7 @@ MAX_CITATIONS = 6  # the first source and the latest ones
 EVIDENCE_WEIGHT = -1.0
 TONE_WARM = "tone:warm"
 TONE_COOLING = "tone:cooling"
+FULFILS = "fulfils:"  # topic prefix of evidence that fulfils earlier actions about the concepts it lists
 COOLING_MIN_DRY_REPLIES = 2
 COOLING_WEIGHT = 0.85
 RECENCY_DAYS = 90
@@ -93,7 +96,45 @@ def consolidate(groups: list[list[Claim]], latest: date | None, budget_tokens: i
     ]
     tone = [entry for entry in entries if entry.claim.topic in (TONE_WARM, TONE_COOLING)]
     plain = [entry for entry in entries if entry.claim.topic not in (TONE_WARM, TONE_COOLING)]
-    return rank([*settle_by_later(resolve_topics(dedupe(plain))), *cooling(tone)], latest, budget_tokens)
+    current = settle_by_fulfilment(resolve_topics(dedupe(plain)))
+    return rank([*settle_by_later(current), *cooling(tone)], latest, budget_tokens)
+
+
+def fulfils_topic(concepts: Iterable[str]) -> str:
+    """The topic of evidence that fulfils earlier actions about ``concepts`` ("fulfils:contract,quote")."""
+    return FULFILS + ",".join(sorted(concepts))
+
+
+def fulfilled_concepts(claim: Claim) -> frozenset[str]:
+    """The concepts a ``fulfils:`` evidence claim fulfils; empty for every other claim."""
+    topic = claim.topic or ""
+    if not is_evidence(claim) or not topic.startswith(FULFILS):
+        return frozenset()
+    return frozenset(topic.removeprefix(FULFILS).split(","))
+
+
+def action_concept(claim: Claim) -> str | None:
+    """What an action is about, from its ``action:<side>:<concept>`` topic."""
+    topic = claim.topic or ""
+    return topic.rsplit(":", 1)[-1] if claim.kind == ClaimKind.ACTION and topic.startswith("action:") else None
+
+
+def settle_by_fulfilment(entries: list[Entry]) -> list[Entry]:
+    """Open actions that later ``fulfils:`` evidence names the concept of, marked done and citing it (a won
+    deal fulfils the promise to send the contract, and the client's request for it)."""
+    fulfilments = [entry.claim for entry in entries if fulfilled_concepts(entry.claim)]
+    found = []
+    for entry in entries:
+        claim = entry.claim
+        concept = None if claim.done or is_evidence(claim) else action_concept(claim)
+        settlers = (other for other in fulfilments if concept in fulfilled_concepts(other) and _after(other, claim))
+        settler = next(settlers, None) if concept else None
+        if settler is None:
+            found.append(entry)
+            continue
+        update = {"done": True, "sources": union_sources(claim.sources, settler.sources[:1])}
+        found.append(Entry(claim.model_copy(update=update), entry.key))
+    return found
 
 
 def subject_stems(text: str) -> set[str]:

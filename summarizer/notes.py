@@ -44,6 +44,13 @@ class Claim(BaseModel):
     sources: list[Citation] = Field(min_length=1)
 
 
+class Sentence(BaseModel):
+    """One sentence of prose a model wrote from a root's claims, citing the sources of the claims it used."""
+
+    text: str
+    sources: list[Citation] = Field(min_length=1)
+
+
 class Notes(BaseModel):
     """The claims for a chunk or a time bucket, and what it covered."""
 
@@ -54,6 +61,9 @@ class Notes(BaseModel):
     channels: dict[str, int] = Field(default_factory=dict)
     tone: dict[str, float] = Field(default_factory=dict, description="ISO month -> mean tone of client messages, -1..1")
     fallbacks: int = Field(default=0, description="chunks an LLM engine left to the grounded engine")
+    brief: list[Sentence] = Field(
+        default_factory=list, description="the tree's last node only: the brief a model wrote from the claims"
+    )
 
 
 class SourceItem(BaseModel):

@@ -4,7 +4,9 @@ Each format comes as Markdown and as a JSON-ready dict built from the same lines
 same citations: ``[#123]`` or ``[#123 @04:12]`` in Markdown, ``{"interaction_id", "at_seconds"}`` in
 JSON. Labels and connecting phrases come from ``prompts/render/<language>.toml``; claim texts are
 quoted as the engine wrote them, so a rendered sentence is only as grounded as its claims (a message
-that tried to steer the summary is the one exception: its risk is worded by the labels).
+that tried to steer the summary is the one exception: its risk is worded by the labels). The brief of an
+engine that writes (``Notes.brief``, each sentence checked against its sources) renders those sentences
+after the framed overview; the other formats never read them.
 """
 
 import re
@@ -18,7 +20,7 @@ from typing import Any
 
 from summarizer.dates import due_wording, is_relative_wording
 from summarizer.merge import is_evidence, normalize
-from summarizer.notes import Citation, Claim, ClaimKind, Notes, is_steering_risk
+from summarizer.notes import Citation, Claim, ClaimKind, Notes, Sentence, is_steering_risk
 
 LABELS_DIR = files("prompts") / "render"
 FORMATS = ("brief", "structured", "timeline", "actions")
@@ -323,6 +325,25 @@ def _person_text(claim: Claim) -> str:
 
 
 def _render_brief(notes: Notes, client: ClientInfo, labels: Labels, as_of: date) -> tuple[str, dict[str, Any]]:
+    """The brief a model wrote (``notes.brief``) after the framed overview, else the brief in the labels' frames."""
+    if notes.brief:
+        sentences = [_overview(notes, client, labels), *(_written_line(sentence) for sentence in notes.brief)]
+        written_by = "model"
+    else:
+        sentences = _framed_brief(notes, client, labels, as_of)
+        written_by = "frames"
+    content = {"sentences": [line.as_json() for line in sentences], "written_by": written_by}
+    return " ".join(line.markdown for line in sentences), content
+
+
+def _written_line(sentence: Sentence) -> _Line:
+    """A sentence a model wrote, followed by its citations."""
+    text = sentence.text.strip()
+    citations = _unique(sentence.sources)
+    return _Line(text, _cited(text, citations), citations)
+
+
+def _framed_brief(notes: Notes, client: ClientInfo, labels: Labels, as_of: date) -> list[_Line]:
     """Five sentences built from the claims' fields in the labels' frames: who the client is; where things
     stand (the latest status, then the weightiest news of distinct days, and the top risk); what was agreed,
     bought or done; what is open (who, due); whom to talk to and how. Each item keeps its claim's key phrase
@@ -334,7 +355,7 @@ def _render_brief(notes: Notes, client: ClientInfo, labels: Labels, as_of: date)
     settled = _salient(_of_kind(notes, ClaimKind.AGREEMENT, ClaimKind.PURCHASE) + _done(notes), BRIEF_AGREED)
     status = _brief_news(notes, settled) + risks
     people = _salient(_of_kind(notes, ClaimKind.PERSON), 2) + _salient(_of_kind(notes, ClaimKind.PREFERENCE), 1)
-    sentences = [
+    return [
         _with_topics(_overview(notes, client, labels), _threads(notes), frames),
         _brief_sentence(labels, "status", [(_news_item(c, frames, risk=c in risks), c) for c in status]),
         _brief_sentence(labels, "agreed" if settled else "buys", [(_dated_item(c, frames), c) for c in settled]),
@@ -348,7 +369,6 @@ def _render_brief(notes: Notes, client: ClientInfo, labels: Labels, as_of: date)
         ),
         _brief_sentence(labels, "contact", [(key_phrase(_person_text(c)), c) for c in people]),
     ]
-    return " ".join(line.markdown for line in sentences), {"sentences": [line.as_json() for line in sentences]}
 
 
 def _threads(notes: Notes) -> list[Claim]:
@@ -504,7 +524,7 @@ _RENDERERS: dict[str, Callable[[Notes, ClientInfo, Labels, date], tuple[str, dic
     "actions": _render_actions,
 }
 _EMPTY_CONTENT: dict[str, Callable[[], dict[str, Any]]] = {
-    "brief": lambda: {"sentences": []},
+    "brief": lambda: {"sentences": [], "written_by": "frames"},
     "structured": lambda: {"sections": []},
     "timeline": lambda: {"events": []},
     "actions": lambda: {"actions": []},

@@ -60,11 +60,23 @@ class SummarizeReport:
         done = len(self.results) - len(self.failed)
         recomputed = sum(r.nodes_recomputed for r in self.results)
         total = sum(r.nodes_total for r in self.results)
-        return (
-            f"{done} clients summarized with {self.engine}, {len(self.failed)} failed; "
-            f"{recomputed}/{total} tree nodes recomputed, {self.usage.prompt_tokens} prompt tokens, "
-            f"{sum(r.ungrounded for r in self.results)} ungrounded claims dropped"
-        )
+        parts = [
+            f"{_count(done, 'client')} summarized with {self.engine}, {len(self.failed)} failed",
+            f"{recomputed}/{_count(total, 'tree node')} recomputed",
+        ]
+        if self.usage.completion_tokens:  # only a model answers: a deterministic engine's reading is not reported
+            parts.append(
+                f"{self.usage.prompt_tokens} prompt + {self.usage.completion_tokens} completion model tokens "
+                f"in {_count(self.usage.calls, 'call')}"
+            )
+        if recomputed:
+            parts.append(f"{_count(sum(r.ungrounded for r in self.results), 'ungrounded statement')} dropped")
+        return "; ".join(parts)
+
+
+def _count(number: int, noun: str) -> str:
+    """``1 client``, ``2 clients``: the CLI's English summary line."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 @dataclass(frozen=True, slots=True)

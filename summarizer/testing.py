@@ -12,8 +12,10 @@ A plug-in author runs it against their engine with pytest (this module needs it)
 
 ``engine`` is the one hook: a new engine writing notes in ``language``. Nothing else is needed (no
 database, no settings, no fixtures of ours). Set ``is_llm = True`` for an ``LLMEngine`` subclass backed
-by a chat model: it must also record token usage, fall back to the deterministic notes when the model
-answers garbage, and raise when the model keeps failing (its models are swapped for scripted ones).
+by a chat model: it must also record token usage, keep the grounded claims beside the model's, reduce
+without a model, fall back to the deterministic notes (and to no written brief) when the model answers
+garbage, and raise when the model keeps failing (its models are swapped for scripted ones). An engine that
+``writes`` must cite, in each written sentence, only sources its notes cite.
 The suite maps each sample chunk once per class and reuses the notes, so a slow model is called only a
 handful of times; the prompt-injection corpus is summarized once per class, through the same source
 preparation, tree, grounding check and renderers as the service uses.
@@ -352,8 +354,8 @@ def scripted_chat(reply: str, error: type[Exception] | None = None, finish_reaso
 
 
 def scripted_engine(engine: Any, chat: Any) -> tuple[Any, Any]:
-    """``engine`` (an ``LLMEngine``) with ``chat`` as map and reduce model, trying each call ``ATTEMPTS`` times."""
-    engine.map_model = engine.reduce_model = type(engine.map_model)(chat, "scripted")
+    """``engine`` (an ``LLMEngine``) with ``chat`` as map and write model, trying each call ``ATTEMPTS`` times."""
+    engine.map_model = engine.write_model = type(engine.map_model)(chat, "scripted")
     engine.options = replace(engine.options, attempts=ATTEMPTS, backoff_seconds=0)
     return engine, chat
 
@@ -361,6 +363,15 @@ def scripted_engine(engine: Any, chat: Any) -> tuple[Any, Any]:
 VALID_REPLY = (
     '{"claims": [{"kind": "agreement", "text": "Предложение: 40 лицензий Pro за 11 500 EUR.", '
     '"date": "2026-03-03", "sources": [{"interaction_id": 101}, {"interaction_id": 102}]}]}'
+)
+VALID_BRIEF = json.dumps(
+    {
+        "sentences": [
+            {"text": "Alpha Group asked for a quote for 40 Pro licences.", "claims": [1]},
+            {"text": "The quote was sent.", "claims": [1, 2]},
+            {"text": "A call is planned.", "claims": [2]},
+        ]
+    }
 )
 GARBAGE_REPLIES = {
     "not json": "Sure! Here are the notes you asked for.",
@@ -477,23 +488,39 @@ class EngineContract:
         usage = english.usage
         assert min(usage.prompt_tokens, usage.completion_tokens, usage.calls, usage.cost, usage.fallbacks) >= 0
         if self.is_llm:
-            assert usage.calls >= 4  # three maps and a reduce, plus any retries
+            assert usage.calls >= 3  # three maps (the reduce calls no model), plus any retries
             assert usage.prompt_tokens > 0 and usage.completion_tokens > 0
 
     def test_valid_answers_are_used(self) -> None:
         if not self.is_llm:
             pytest.skip("deterministic engine: no model answer")
         engine, fake = scripted_engine(self.engine("ru"), scripted_chat(VALID_REPLY))
+        model_claim = "Предложение: 40 лицензий Pro за 11 500 EUR."
+        grounded = engine.grounded.map(CHUNK_A)
         notes = engine.map(CHUNK_A)
-        assert [claim.text for claim in notes.claims] == ["Предложение: 40 лицензий Pro за 11 500 EUR."]
+        texts = [claim.text for claim in notes.claims]
+        assert model_claim in texts and {claim.text for claim in grounded.claims} & set(texts)
         assert (notes.fallbacks, notes.interactions) == (0, len(CHUNK_A))
         week = engine.reduce([notes, notes], level="week")
-        assert [claim.text for claim in week.claims] == ["Предложение: 40 лицензий Pro за 11 500 EUR."]
+        assert sorted(claim.text for claim in week.claims) == sorted(texts)  # duplicates collapse
         assert (week.fallbacks, week.interactions) == (0, 2 * len(CHUNK_A))
-        assert (engine.usage.calls, engine.usage.fallbacks, engine.usage.prompt_tokens) == (2, 0, 14)
-        map_prompt, reduce_prompt = fake.prompts
+        assert (engine.usage.calls, engine.usage.fallbacks, engine.usage.prompt_tokens) == (1, 0, 7)
+        [map_prompt] = fake.prompts
         assert "[#101]" in map_prompt and "Russian" in map_prompt
-        assert '"interaction_id":101' in reduce_prompt and "Russian" in reduce_prompt
+
+    def test_a_written_brief_cites_only_what_its_notes_cite(self) -> None:
+        if not (self.is_llm and self.engine("en").writes):
+            pytest.skip("engine does not write")
+        engine, fake = scripted_engine(self.engine("ru"), scripted_chat(VALID_BRIEF))
+        notes = engine.grounded.map(CHUNK_A)
+        sentences = engine.write(notes, client="Alpha Group")
+        written = [line["text"] for line in json.loads(VALID_BRIEF)["sentences"]]
+        assert [sentence.text for sentence in sentences] == written
+        assert all(sentence.sources for sentence in sentences)
+        assert {source.interaction_id for sentence in sentences for source in sentence.sources} <= cited(notes)
+        [prompt] = fake.prompts
+        assert "Alpha Group" in prompt and "Russian" in prompt
+        assert (engine.usage.calls, engine.usage.fallbacks) == (1, 0)
 
     @pytest.mark.parametrize(
         ("reply", "finish_reason"),
@@ -508,10 +535,14 @@ class EngineContract:
         assert (chunk_a.fallbacks, chunk_b.fallbacks) == (1, 1)
         assert cited(chunk_a) <= ids(CHUNK_A)
         week = engine.reduce([chunk_a, chunk_b], level="week")
-        assert week.fallbacks == 3
+        assert week.fallbacks == 2
         assert cited(week) <= ids(CHUNK_A) | ids(CHUNK_B)
-        assert engine.usage.fallbacks == 3
-        assert engine.usage.calls == fake.calls == 3 * ATTEMPTS
+        calls = 2
+        if engine.writes:
+            assert engine.write(week, client="Alpha Group") == []
+            calls += 1
+        assert engine.usage.fallbacks == calls
+        assert engine.usage.calls == fake.calls == calls * ATTEMPTS
         assert engine.usage.prompt_tokens == 7 * fake.calls
 
     def test_failing_model_raises(self) -> None:

@@ -1,4 +1,6 @@
-"""The summary tree: time buckets (day -> week -> month -> year -> root) over token-sized chunks.
+"""The summary tree: time buckets (day -> week -> month -> year -> root) over token-sized chunks, and for an
+engine that writes (``Engine.writes``) one prose node over the root: the root's notes with the brief the
+engine wrote from them (``Notes.brief``; empty at every other node).
 
 Each node is keyed by a hash of its inputs and the engine version. Rebuilding recomputes only nodes
 whose hash changed, so a new message costs its chunk, its day and that day's ancestors. Every node an
@@ -34,7 +36,7 @@ from summarizer.render import load_labels
 from summarizer.sources import format_source, split_item
 from summarizer.steering import is_steering
 
-LEVELS = ("chunk", "day", "week", "month", "year", "root")
+LEVELS = ("chunk", "day", "week", "month", "year", "root", "prose")
 ROOT_BUCKET = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_STEERING_RISKS = 5  # per node: the latest messages that tried to steer the summary
 STEERING_WEIGHT = 0.6  # ranks below complaints (0.7) and competitors (0.8)
@@ -84,7 +86,7 @@ class Node:
     recomputed: bool  # changed and an engine call was needed (a single child's notes are reused)
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    ungrounded: int = 0  # claims the grounding check dropped from what the engine wrote
+    ungrounded: int = 0  # claims and sentences the grounding check dropped from what the engine wrote
 
 
 @dataclass(slots=True)
@@ -103,7 +105,8 @@ class Tree:
 
     @property
     def root(self) -> Node | None:
-        return self.nodes[-1] if self.nodes and self.nodes[-1].level == "root" else None
+        """The node everything renders from: the prose node when the engine writes, else the root."""
+        return self.nodes[-1] if self.nodes and self.nodes[-1].level in ("root", "prose") else None
 
     @property
     def recomputed(self) -> int:
@@ -111,7 +114,7 @@ class Tree:
 
     @property
     def ungrounded(self) -> int:
-        """Claims dropped by the grounding check in this build."""
+        """Claims and written sentences dropped by the grounding check in this build."""
         return sum(node.ungrounded for node in self.nodes)
 
 
@@ -138,13 +141,14 @@ def without_steering_risks(notes: Notes) -> Notes:
 
 
 def guarded(notes: Notes, risks: Iterable[Claim]) -> Notes:
-    """An engine's ``notes`` as the tree keeps them: no claim that is steering language or poses as a
-    steering risk, then ``risks``, one per message, the latest ``MAX_STEERING_RISKS``."""
+    """An engine's map or reduce ``notes`` as the tree keeps them: no claim that is steering language or poses
+    as a steering risk, then ``risks``, one per message, the latest ``MAX_STEERING_RISKS``; no brief (only the
+    prose node has one)."""
     claims = [claim for claim in notes.claims if not is_steering_risk(claim) and not is_steering(claim.text)]
     latest: dict[str | None, Claim] = {}
     for risk in sorted(risks, key=lambda claim: (claim.date or date.min, claim.sources[0].interaction_id)):
         latest[risk.topic] = risk
-    return notes.model_copy(update={"claims": claims + list(latest.values())[-MAX_STEERING_RISKS:]})
+    return notes.model_copy(update={"claims": claims + list(latest.values())[-MAX_STEERING_RISKS:], "brief": []})
 
 
 def chunk_items(items: list[SourceItem], engine: Engine, *, client: str) -> list[list[SourceItem]]:
@@ -202,7 +206,18 @@ class TreeBuilder:
             for node in level_nodes:
                 groups.setdefault(bucket_start(level, node.start), []).append(node)
             level_nodes = [self._reduce_node(level, start, children) for start, children in sorted(groups.items())]
+        if self.engine.writes:
+            self._prose_node(level_nodes[0])
         return self.tree
+
+    def _prose_node(self, root: Node) -> Node:
+        """The root's notes with the brief the engine writes from them; rewritten only when the root changed."""
+        input_hash = digest(self.engine.version, "prose", root.input_hash, self.client)
+        return self._node("prose", ROOT_BUCKET, 0, input_hash, partial(self._write, root.notes))
+
+    def _write(self, root: Notes) -> Notes:
+        """``root`` with the engine's brief, written from the notes without the tree's steering risks."""
+        return root.model_copy(update={"brief": self.engine.write(without_steering_risks(root), client=self.client)})
 
     def _map_node(self, day: datetime, index: int, chunk: list[SourceItem]) -> Node:
         input_hash = digest(self.engine.version, "chunk", [item.model_dump(mode="json") for item in chunk])
@@ -271,8 +286,8 @@ class TreeBuilder:
             before = (self.engine.usage.prompt_tokens, self.engine.usage.completion_tokens)
             notes, dropped = compute(), 0
             if not free:  # a reused child's notes were checked when it was built
-                checked = check_grounding(notes, self.sources)
-                notes, dropped = checked.notes, len(checked.dropped)
+                checked = check_grounding(notes, self.sources, client=self.client)
+                notes, dropped = checked.notes, checked.ungrounded
             node = Node(
                 level,
                 start,

@@ -1,5 +1,6 @@
-"""A fake engine for tests (one claim per source, reduce = concatenation; counts its calls), and how a
-test registers an engine by name exactly as an installed plug-in is registered."""
+"""A fake engine for tests (one claim per source, reduce = concatenation; counts its calls), a fake whose
+model writes the brief, and how a test registers an engine by name exactly as an installed plug-in is
+registered."""
 
 from importlib.metadata import EntryPoint
 
@@ -7,7 +8,7 @@ import pytest
 
 from summarizer import engines
 from summarizer.engines.base import Engine
-from summarizer.notes import Citation, Claim, ClaimKind, Notes, SourceItem
+from summarizer.notes import Citation, Claim, ClaimKind, Notes, Sentence, SourceItem
 from summarizer.tokens import estimate_tokens
 
 
@@ -55,6 +56,27 @@ class FakeEngine(Engine):
             claims=[claim for child in children for claim in child.claims][-8:],
             interactions=sum(c.interactions for c in children),
         )
+
+
+class WritingFakeEngine(FakeEngine):
+    """A fake engine whose model writes the brief: ``sentences`` when given, else each of the root's first
+    claims as one sentence citing its sources; counts its calls and the clients it wrote about."""
+
+    name = "fake-writer"
+    writes = True
+
+    def __init__(self, *, sentences: list[Sentence] | None = None, language: str = "en", context_tokens: int = 4000):
+        super().__init__(language=language, context_tokens=context_tokens)
+        self.sentences = sentences
+        self.write_calls = 0
+        self.clients: list[str] = []
+
+    def write(self, notes: Notes, *, client: str) -> list[Sentence]:
+        self.write_calls += 1
+        self.clients.append(client)
+        if self.sentences is not None:
+            return list(self.sentences)
+        return [Sentence(text=claim.text, sources=claim.sources) for claim in notes.claims[:3]]
 
 
 def register(monkeypatch: pytest.MonkeyPatch, engine: type[Engine]) -> None:

@@ -161,7 +161,7 @@ def test_the_managers_digest_arrives_as_text_and_html_with_their_clients_and_cit
     assert all(client_of(int(i)) == "Bałtyk Logistyka" for i in MARKER.findall(ours))
     # this week's change, cited
     assert "Co się zmieniło w tym tygodniu" in text and "Есть новости по бюджету на LP-40?" in text
-    assert re.search(r"Есть новости по бюджету на LP-40\? <cite>\[#\d+\]</cite>", html)
+    assert re.search(r"„Есть новости по бюджету на LP-40\?” <cite>\[#\d+\]</cite>", html)  # quoted as the source's
     [row] = deliveries()
     assert (row.kind, row.period_key, row.status, row.attempts, row.last_error) == (
         "digest",
@@ -203,7 +203,7 @@ def test_a_reps_digest_covers_only_their_clients_with_new_risks_and_tone(summari
     assert "Monday digest 2026-W44: 1 clients" in text  # Lena's language (de) has no labels: English
     assert "Nordlicht Medizintechnik" in text and "Alfa Group" not in text and "Harbor" not in text
     risks = "\n".join(section(text, "New risks"))
-    assert re.search(r"We went with another provider for support\. \[#\d+\]", risks)
+    assert re.search(r"“We went with another provider for support\.” \[#\d+\]", risks)
     assert "Tone trend: cooling (" in text
     assert (out / "digest-2026-W44-lweber.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert deliveries() == []  # a preview stores and sends nothing

@@ -126,7 +126,7 @@ def test_a_call_transcribed_from_the_cli_makes_summaries_stale_and_is_refreshed(
     get_settings.cache_clear()
     refreshed = runner.invoke(app, ["summarize", "--dirty"])
     assert refreshed.exit_code == 0, refreshed.output
-    assert "1 clients summarized" in refreshed.output
+    assert "1 client summarized" in refreshed.output
     assert queue() == {} and stale_clients() == set()
 
 

@@ -115,7 +115,7 @@ def test_quarterly_review_in_russian_has_its_sections_charts_and_cited_statement
 
 @POPPLER
 def test_handover_in_polish_lists_people_promises_and_what_not_to_ask_again(summarized_sample, tmp_path):
-    written = make_report("handover", "Bałtyk Logistyka", to="pnowak", out=tmp_path / "handover", as_of=AS_OF)
+    written = make_report("handover", "Bałtyk Logistyka", to="pnowak", out=tmp_path / "handover.pdf", as_of=AS_OF)
 
     assert (written.html_path.name, written.pdf_path.name) == ("handover.html", "handover.pdf")
     found = statements(written.html_path.read_text(encoding="utf-8"))
@@ -180,6 +180,11 @@ def test_report_commands_write_both_files_and_reject_bad_input(summarized_sample
         make_report("quarterly", "Alfa Group", quarter="2025Q5", out=tmp_path / "x.pdf")
     with pytest.raises(DossierError, match="no user 'ghost'"):
         make_report("handover", "Alfa Group", to="ghost", out=tmp_path / "x.pdf")
+    with pytest.raises(DossierError, match=r"--out .*h\.txt: name a \.pdf or \.html file, or a folder"):
+        make_report("handover", "Alfa Group", out=tmp_path / "h.txt", pdf=False)
+    assert not list(tmp_path.glob("h.txt*"))
+    folder = make_report("handover", "Alfa Group", out=tmp_path / "reports", pdf=False, as_of=AS_OF)
+    assert folder.html_path.parent == tmp_path / "reports" and folder.html_path.name.startswith("handover-alfa-group")
 
 
 def test_quarters():

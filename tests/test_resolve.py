@@ -181,6 +181,28 @@ def test_bulk_mail_from_our_side_needs_a_client_hint(session):
     assert email_contacts(session) == set()
 
 
+def test_our_addresses_on_freemail_are_never_contacts_and_never_merge_clients(session):
+    rep = ["rep.on.the.road@gmail.com"]
+    r = ClientResolver(session, internal_domains=[], internal_addresses=rep, phone_region="PL")
+    alpha = r.resolve(mail("ivan@alpha-group.ru", "rep.on.the.road@gmail.com"))
+    beta = r.resolve(mail("rep.on.the.road@gmail.com", "jan@beta-trade.pl"))
+    assert alpha.client_id != beta.client_id
+    assert (alpha.direction, beta.direction) == (Direction.INBOUND, Direction.OUTBOUND)
+    assert email_contacts(session) == {"ivan@alpha-group.ru", "jan@beta-trade.pl"}
+    other_gmail = r.resolve(mail("someone@gmail.com", "rep.on.the.road@gmail.com"))
+    assert other_gmail.client_id not in (alpha.client_id, beta.client_id)
+
+
+def test_a_users_freemail_address_leaves_other_freemail_senders_clients(database_url):
+    with session_scope(database_url) as session:
+        repository.upsert_user(session, login="sam", name="Sam Seller", email="sam.seller@gmail.com")
+        resolved = ClientResolver(session, internal_domains=[], phone_region="PL").resolve(
+            mail("buyer@gmail.com", "sam.seller@gmail.com")
+        )
+        assert resolved.direction is Direction.INBOUND
+        assert email_contacts(session) == {"buyer@gmail.com"}
+
+
 @pytest.mark.parametrize(
     "domain, name",
     [("kowalski-logistics.pl", "Kowalski Logistics"), ("mail.brightline.co.uk", "Brightline"), ("acme.com.pl", "Acme")],

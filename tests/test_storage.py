@@ -62,3 +62,18 @@ def test_quarantine_is_stored_once(database_url):
                 import_run_id=None,
             )
         assert len(repository.quarantine_items(session)) == 1
+
+
+def test_reading_the_revision_of_a_missing_sqlite_file_does_not_create_it(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from dossier.cli import app
+    from dossier.settings import get_settings
+
+    path = tmp_path / "nothing-here.db"
+    assert schema_revision(f"sqlite:///{path}")[0] is None
+    monkeypatch.setenv("DOSSIER_DATABASE_URL", f"sqlite:///{path}")
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["clients"])
+    assert "not initialised" in str(result.exception)
+    assert not path.exists() and list(tmp_path.iterdir()) == []

@@ -18,7 +18,8 @@ from storage import repository
 from storage.models import Interaction, RefreshRequest, RenderedSummary, SummaryRun
 from summarizer.cache import LocalCache, RedisCache
 from summarizer.engines import EngineError
-from summarizer.service import FORMATS
+from summarizer.engines.base import Usage
+from summarizer.service import FORMATS, ClientResult, SummarizeReport
 from tests.db import import_paths, session_scope
 from tests.fake_engine import FakeEngine, register
 from tests.summary_history import add_rep, import_mail
@@ -318,3 +319,16 @@ def test_a_failed_commit_leaves_no_new_cache_entry(database_url, tmp_path):
         summarize_client(session, session.get(Client, client_id), [FakeEngine()], languages=["en"], cache=cache)
         assert cache.get(keys[0]) is None  # not before the commit either
     assert all(cache.get(key).markdown for key in keys)
+
+
+def test_the_run_line_reports_model_tokens_only_for_a_model_and_drops_only_for_recomputed_nodes() -> None:
+    reread = ClientResult(1, "a", nodes_total=7, nodes_recomputed=0, prompt_tokens=900)
+    deterministic = SummarizeReport(run_id=1, engine="grounded", results=[reread], usage=Usage(prompt_tokens=900))
+    assert deterministic.summary() == "1 client summarized with grounded, 0 failed; 0/7 tree nodes recomputed"
+    built = ClientResult(2, "b", nodes_total=1, nodes_recomputed=1, ungrounded=2)
+    usage = Usage(prompt_tokens=50, completion_tokens=9, calls=1)
+    model = SummarizeReport(run_id=2, engine="llamacpp", results=[reread, built], usage=usage)
+    assert model.summary() == (
+        "2 clients summarized with llamacpp, 0 failed; 1/8 tree nodes recomputed; "
+        "50 prompt + 9 completion model tokens in 1 call; 2 ungrounded statements dropped"
+    )

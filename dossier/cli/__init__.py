@@ -10,16 +10,17 @@ import typer
 from rich import filesize
 from rich.console import Console
 from rich.markdown import Markdown
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from dossier.cli.common import require_schema
-from dossier.cli.render import clients_table, import_progress, print_history, progress_bar
+from dossier.cli.render import clients_table, import_progress, print_history, print_source, progress_bar
 from dossier.settings import get_settings
 from storage import repository
 from storage.db import session_scope, upgrade_schema
 from storage.errors import DossierError
-from storage.models import PUBLIC_SCOPE
+from storage.models import PUBLIC_SCOPE, Client, Interaction
 
 app = typer.Typer(
     help="Dossier: grounded, incremental customer history summaries.",
@@ -74,7 +75,10 @@ def import_(
 
 
 @app.command()
-def clients(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def clients(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    wide: Annotated[bool, typer.Option("--wide", help="Counts per channel and every contact.")] = False,
+) -> None:
     """Clients with interaction counts per channel and their last contact."""
     require_schema()
     with session_scope(get_settings().database_url) as session:
@@ -94,7 +98,7 @@ def clients(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")]
             ]
         )
         return
-    console.print(clients_table(overviews))
+    console.print(clients_table(overviews, wide=wide))
 
 
 @app.command()
@@ -118,6 +122,35 @@ def history(
         )
         return
     print_history(console, found.name, interactions)
+
+
+@app.command("show-source")
+def show_source(
+    interaction_id: Annotated[int, typer.Argument(help="The id a citation names: [#42] is 42.")],
+    at: Annotated[str | None, typer.Option("--at", help="A moment in a call, mm:ss (as in [#42 @01:05]).")] = None,
+) -> None:
+    """One interaction in full, as a citation names it; for a call, every line with its moment."""
+    from summarizer.sources import segment_starts
+
+    require_schema()
+    second = _moment(at) if at else None
+    with session_scope(get_settings().database_url) as session:
+        interaction = session.get(Interaction, interaction_id)
+        if interaction is None:
+            raise DossierError(f"no interaction #{interaction_id} (citations name them: [#42] is 42)")
+        console.print(f"[bold]{escape(session.get_one(Client, interaction.client_id).name)}[/]", highlight=False)
+        print_source(console, interaction, segment_starts(interaction), second)
+
+
+def _moment(text: str) -> float:
+    """Seconds of ``mm:ss`` or ``h:mm:ss``; a clear error otherwise."""
+    parts = text.split(":")
+    if not (2 <= len(parts) <= 3 and all(part.isdigit() for part in parts)):
+        raise DossierError(f"--at {text!r}: expected mm:ss, e.g. 01:05")
+    seconds = 0
+    for part in parts:
+        seconds = seconds * 60 + int(part)
+    return float(seconds)
 
 
 class Format(StrEnum):
@@ -346,8 +379,8 @@ def main() -> None:
     try:
         app()
     except DossierError as error:
-        Console(stderr=True).print(f"[red]error:[/] {error}", highlight=False)
+        Console(stderr=True).print(f"[red]error:[/] {escape(str(error))}", highlight=False)
         sys.exit(1)
     except SQLAlchemyError as error:
-        Console(stderr=True).print(f"[red]database error:[/] {str(error).splitlines()[0]}", highlight=False)
+        Console(stderr=True).print(f"[red]database error:[/] {escape(str(error).splitlines()[0])}", highlight=False)
         sys.exit(1)

@@ -4,7 +4,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -28,14 +30,41 @@ BarMover = Callable[[int, int, str], None]
 CHANNEL_COLUMNS = ("email", "chat", "call", "note", "deal_event")
 
 
-def clients_table(overviews: list[ClientOverview]) -> Table:
-    """Clients with counts per channel, last contact and their first contacts."""
-    table = Table("id", "client", "email", "chat", "call", "note", "deal", "last contact", "contacts")
+CONTACT_PREFERENCE = ("email", "phone", "telegram", "whatsapp")  # which contact a narrow table shows first
+
+
+def clients_table(overviews: list[ClientOverview], *, wide: bool = False) -> Table:
+    """Clients with their interaction count, last contact and most useful contact (and how many more); ``wide``
+    adds the counts per channel and lists every contact."""
+    channels = CHANNEL_COLUMNS if wide else ()
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    table.add_column("id")
+    table.add_column("client", min_width=12, max_width=16)
+    for channel in channels:
+        table.add_column(channel.removesuffix("_event"))
+    table.add_column("items", justify="right")
+    table.add_column("last")
+    table.add_column("contacts", overflow="fold", min_width=20)
     for o in overviews:
-        counts = [str(o.counts.get(channel, 0)) for channel in CHANNEL_COLUMNS]
+        counts = [str(o.counts.get(channel, 0)) for channel in channels]
         last = o.last_contact.strftime("%Y-%m-%d") if o.last_contact else "-"
-        table.add_row(str(o.id), o.name, *counts, last, ", ".join(o.contacts[:3]))
+        contacts = "\n".join(o.contacts) if wide else best_contact(o.contacts)
+        table.add_row(str(o.id), o.name, *counts, str(o.total), last, contacts)
     return table
+
+
+def best_contact(contacts: list[str]) -> str:
+    """The contact a rep would use (a person's e-mail, then a phone, a messenger, a domain) and ``+N more``."""
+    if not contacts:
+        return "-"
+
+    def rank(contact: str) -> int:
+        kind = contact.partition(":")[0]
+        return CONTACT_PREFERENCE.index(kind) if kind in CONTACT_PREFERENCE else len(CONTACT_PREFERENCE)
+
+    best = min(contacts, key=rank)
+    value = best.partition(":")[2] or best
+    return f"{value}\n+{len(contacts) - 1} more" if len(contacts) > 1 else value
 
 
 def print_history(
@@ -44,11 +73,29 @@ def print_history(
     """A client's interactions, one header line each and the (optionally shortened) new text."""
     console.print(f"[bold]{client_name}[/] — {len(interactions)} interactions")
     for i in interactions:
-        head = f"{i.occurred_at:%Y-%m-%d %H:%M} {i.channel:<10} {i.direction:<8} {i.author or '?'}"
-        subject = f"  [bold]{i.subject}[/]" if i.subject else ""
-        console.print(f"[dim]{head}[/]{subject}", highlight=False)
+        print_interaction_head(console, i)
         lines = i.body.strip().splitlines()[:body_lines] if body_lines else i.body.strip().splitlines()
         console.print("    " + "\n    ".join(lines), highlight=False, markup=False)
+
+
+def print_interaction_head(console: Console, i: Interaction) -> None:
+    """``[#42] 2026-05-04 10:12 email inbound Author  Subject``: the id is what citations name."""
+    head = f"[#{i.id}] {i.occurred_at:%Y-%m-%d %H:%M} {i.channel:<10} {i.direction:<8} {i.author or '?'}"
+    console.print(head, style="dim", highlight=False, markup=False, end="")
+    console.print(f"  [bold]{escape(i.subject)}[/]" if i.subject else "", highlight=False)
+
+
+def print_source(console: Console, i: Interaction, segment_starts: list[float], at: float | None) -> None:
+    """One interaction in full; for a call, the line at second ``at`` marked with ``>``."""
+    print_interaction_head(console, i)
+    lines = i.body.strip().splitlines()
+    if not segment_starts:
+        console.print("    " + "\n    ".join(lines), highlight=False, markup=False)
+        return
+    # citations print whole seconds: the line an ``@mm:ss`` names is the last one starting in that second or before
+    current = max((n for n, start in enumerate(segment_starts) if at is not None and int(start) <= at), default=None)
+    for number, line in enumerate(lines):
+        console.print(f"  {'>' if number == current else ' '} {line}", highlight=False, markup=False)
 
 
 def progress_bar(console: Console | None = None) -> Progress:

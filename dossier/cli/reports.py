@@ -107,7 +107,8 @@ def _report(
 Client = Annotated[str, typer.Argument(help="Client id, name, e-mail, domain or phone.")]
 To = Annotated[str | None, typer.Option("--to", help="Who it is for (login or e-mail): sets the language.")]
 Out = Annotated[
-    Path | None, typer.Option("--out", help="FILE.pdf or FILE.html: both are written (default: the reports directory).")
+    Path | None,
+    typer.Option("--out", help="FILE.pdf or FILE.html (both are written) or a folder (default: reports_dir)."),
 ]
 Lang = Annotated[str | None, typer.Option("--lang", help="en, ru or pl (default: the --to user's language).")]
 

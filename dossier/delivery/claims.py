@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from storage import summaries
 from storage.models import PUBLIC_SCOPE, Interaction, SummaryNode
 from storage.periods import month_key
+from summarizer.extract import stated_as
 from summarizer.merge import is_evidence, normalize
-from summarizer.notes import Claim, ClaimKind, Notes, Side
+from summarizer.notes import Claim, ClaimKind, Notes, Side, is_steering_risk
 from summarizer.redact import redact
 from summarizer.render import action_status, citation_marker
 
@@ -245,17 +246,52 @@ def activity(
     return [(at, channel) for at, channel in session.execute(query.order_by(Interaction.occurred_at))]
 
 
+def quoted_item(claim: Claim, labels: dict[str, Any]) -> Item:
+    """A claim as a cited item in the reader's quotation marks: the source's words, marked as a quote (a Russian
+    message in an English digest stays Russian, but inside the reader's frame, one click from its source). The
+    summarizer's own risk about a message that tried to steer the summary is a label, not a quote."""
+    if is_steering_risk(claim):
+        return Item.of(claim)
+    return Item.of(claim, labels["digest"]["quote"].format(what=claim.text.strip()))
+
+
 def promise_item(claim: Claim, as_of: date, labels: dict[str, Any]) -> Item:
-    """An open promise as a cited sentence: who promised what, and by when or since when."""
+    """An open action as a cited sentence: who promised what, or who asked whom for what, by when or since when.
+
+    Only a sentence that commits is worded as a promise; a request or an open question is the asker's request
+    and the other side's open item; any other wording is shown as an open item of its owner.
+    """
+    stated = stated_as(claim.text)
+    what = claim.text.strip().rstrip(".")
+    if stated == "request":
+        return Item.of(claim, _request_text(claim, what, as_of, labels["request"]))
     words = labels["promise"]
     who = claim.owner or (words[claim.owner_side] if claim.owner_side else words["someone"])
-    what = claim.text.strip().rstrip(".")
+    promised = stated == "promise"
     if claim.due and claim.due < as_of:
-        text = words["overdue"].format(who=who, what=what, due=claim.due.isoformat())
+        text = words["overdue" if promised else "late"].format(who=who, what=what, due=claim.due.isoformat())
     elif claim.due:
         text = words["due"].format(who=who, what=what, due=claim.due.isoformat())
     elif claim.date:
-        text = words["unanswered"].format(who=who, what=what, date=claim.date.isoformat())
+        text = words["unanswered" if promised else "waiting"].format(who=who, what=what, date=claim.date.isoformat())
     else:
         text = words["open"].format(who=who, what=what)
     return Item.of(claim, text)
+
+
+def _request_text(claim: Claim, what: str, as_of: date, words: dict[str, str]) -> str:
+    """A request as the asker's (the side that does not owe it) and the owing side's open item."""
+    owing = claim.owner_side
+    asker = {Side.US: Side.CLIENT, Side.CLIENT: Side.US}.get(owing) if owing else None
+    fields = {
+        "asked": words[f"from_{asker or 'unknown'}"],
+        "owes": words[f"for_{owing or 'unknown'}"],
+        "what": what,
+    }
+    if claim.due and claim.due < as_of:
+        return words["overdue"].format(due=claim.due.isoformat(), **fields)
+    if claim.due:
+        return words["due"].format(due=claim.due.isoformat(), **fields)
+    if claim.date:
+        return words["unanswered"].format(date=claim.date.isoformat(), **fields)
+    return words["open"].format(**fields)

@@ -22,6 +22,7 @@ from dossier.delivery.claims import (
     one_per_source,
     overdue_promises,
     promise_item,
+    quoted_item,
     risk_weight,
     shown,
     tone_line,
@@ -171,9 +172,10 @@ def client_digest(session: Session, client: Client, tree: ClientTree, period: Pe
             else words["digest"]["no_activity"]
         ),
         open_risks=len(shown([root], ClaimKind.RISK)),
-        changes=[Item.of(c) for c in chronological(one_per_source(shown(week, *CHANGE_KINDS)))][:MAX_ITEMS],
+        changes=[quoted_item(c, words) for c in chronological(one_per_source(shown(week, *CHANGE_KINDS)))][:MAX_ITEMS],
         new_risks=[
-            Item.of(c) for c in chronological(shown([*week, root], ClaimKind.RISK, start=period.start, end=period.end))
+            quoted_item(c, words)
+            for c in chronological(shown([*week, root], ClaimKind.RISK, start=period.start, end=period.end))
         ][:MAX_ITEMS],
         overdue_us=[promise_item(c, as_of, words) for c in overdue_promises(root, as_of, Side.US)][:MAX_ITEMS],
         overdue_client=[promise_item(c, as_of, words) for c in overdue_promises(root, as_of, Side.CLIENT)][:MAX_ITEMS],

@@ -306,18 +306,25 @@ def write_pdf(html: str, path: Path) -> None:
 
 
 def output_paths(out: Path) -> tuple[Path, Path]:
-    """(HTML path, PDF path) for ``--out FILE``: FILE's own suffix is kept, the other one added."""
+    """(HTML path, PDF path) of a report file ``out`` named ``.html`` or ``.pdf``: both sit side by side."""
+    return out.with_suffix(".html"), out.with_suffix(".pdf")
+
+
+def out_file(out: Path, client: Client, key: ReportKey) -> Path:
+    """The report file ``--out`` names: ``FILE.pdf`` or ``FILE.html`` as given, or the default name inside a
+    folder (an existing one, or a path without a suffix); anything else is a ``DossierError``."""
     if out.suffix.lower() in (".html", ".pdf"):
-        return out.with_suffix(".html"), out.with_suffix(".pdf")
-    return out.with_name(out.name + ".html"), out.with_name(out.name + ".pdf")
+        return out
+    if out.is_dir() or not out.suffix:
+        return out / default_name(client, key)
+    raise DossierError(f"--out {out}: name a .pdf or .html file, or a folder")
 
 
-def default_out(client: Client, key: ReportKey) -> Path:
-    """Where a report goes without ``--out``: the reports directory, named by kind, client, period, reader
-    and language."""
+def default_name(client: Client, key: ReportKey) -> str:
+    """A report's file name: kind, client, period, reader and language."""
     name = "-".join(filter(None, (key.kind, client.name, key.period, key.reader, key.language)))
     slug = re.sub(r"[^\w-]+", "-", name, flags=re.UNICODE).strip("-").lower()
-    return Path(get_settings().reports_dir) / f"{slug}.pdf"
+    return f"{slug}.pdf"
 
 
 def make_report(
@@ -351,13 +358,13 @@ def make_report(
         quarter = period if kind == "quarterly" else None
         language = report_language(session, client, recipient, language)
         key = ReportKey(client.id, kind, period, recipient.login if recipient else None, language)
-        wanted = output_paths(out) if out is not None else None
+        wanted = output_paths(out_file(out, client, key)) if out is not None else None
         recorded = find_report(session, key)
         reusable = recorded is not None and is_current(session, recorded)
         if recorded is not None and reusable and (files := _recorded_files(recorded, wanted, pdf)) is not None:
             return Written(recorded.id, *files, new=False)
         document = build_document(session, kind, client, quarter=quarter, to=recipient, language=language, as_of=as_of)
-        html_path, pdf_path = wanted or output_paths(default_out(client, key))
+        html_path, pdf_path = wanted or output_paths(Path(get_settings().reports_dir) / default_name(client, key))
         html_path.parent.mkdir(parents=True, exist_ok=True)
         html = render_html(document)
         html_path.write_text(html, encoding="utf-8")

@@ -4,7 +4,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from storage.errors import DossierError
-from summarizer.notes import Notes, SourceItem
+from summarizer.notes import Notes, Sentence, SourceItem
 
 
 class EngineError(DossierError):
@@ -41,6 +41,9 @@ class Engine(ABC):
     #: False for engines whose notes quote sources verbatim whatever the output language: one tree
     #: then serves every language, and only the rendering differs.
     translates: bool = True
+    #: True for engines whose model writes the brief from the root's claims (``write``); the tree then
+    #: stores one more node over the root, and the brief renders those sentences.
+    writes: bool = False
 
     def __init__(self, *, language: str = "en"):
         self.language = language
@@ -72,3 +75,8 @@ class Engine(ABC):
     @abstractmethod
     def reduce(self, children: list[Notes], *, level: str) -> Notes:
         """Merge children notes: later facts supersede earlier ones, duplicates merge."""
+
+    def write(self, notes: Notes, *, client: str) -> list[Sentence]:
+        """The brief about ``client`` as prose in this engine's language, written from the root's ``notes``,
+        each sentence citing the sources of the claims it used; engines that do not write return []."""
+        return []

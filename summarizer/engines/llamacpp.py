@@ -3,12 +3,16 @@
 The default model is Qwen2.5-Coder-1.5B-Instruct from the ``model`` extra's packages (the tests use the
 0.5B one), assembled once into a cache directory (``summarizer.engines.packaged``): nothing is
 downloaded at run time. Answers are constrained to the answer's JSON schema by llama.cpp's grammar.
+
+``llamacpp`` extracts every chunk's claims with the model and has it write the brief; ``hybrid`` is the cheap
+combination: the grounded engine maps and reduces (no model call), and the model only writes the root's brief.
 """
 
 import time
 from collections.abc import Generator, Sequence
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, cast
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -21,7 +25,7 @@ from pydantic import ConfigDict
 
 from summarizer.engines.base import EngineError
 from summarizer.engines.grounded import DEFAULT_PHONE_REGION
-from summarizer.engines.llm import LLMEngine, Model
+from summarizer.engines.llm import HybridEngine, LLMEngine, Model
 from summarizer.engines.options import LlamaCppOptions, LLMOptions
 from summarizer.engines.packaged import assemble, packaged_model
 
@@ -43,7 +47,7 @@ class TimedLlama(Llama):
 
 class ChatLlamaCpp(BaseChatModel):
     """LangChain chat model over a loaded ``llama_cpp.Llama``; extra call arguments go to
-    ``create_chat_completion`` (``response_format``, ``temperature``)."""
+    ``create_chat_completion`` (``response_format``, ``temperature``, ``max_tokens`` overriding the model's)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -69,9 +73,8 @@ class ChatLlamaCpp(BaseChatModel):
                 CreateChatCompletionResponse,
                 self.llm.create_chat_completion(
                     messages=[chat_message(message) for message in messages],
-                    max_tokens=self.max_tokens,
                     stop=stop,
-                    **kwargs,
+                    **{"max_tokens": self.max_tokens, **kwargs},
                 ),
             )
         finally:
@@ -107,7 +110,7 @@ def load_llama(path: str, n_ctx: int, n_threads: int) -> TimedLlama:
 
 
 def model_path(local: LlamaCppOptions) -> str:
-    """The reduce model's GGUF: the one given, else the packaged one assembled into the cache directory."""
+    """The write model's GGUF: the one given, else the packaged one assembled into the cache directory."""
     if local.model:
         return local.model
     if local.cache_dir is None:
@@ -118,9 +121,11 @@ def model_path(local: LlamaCppOptions) -> str:
 
 
 class LlamaCppEngine(LLMEngine):
-    """A local GGUF model (``llamacpp.model``, optionally a separate ``llamacpp.map_model``)."""
+    """A local GGUF model (``llamacpp.model``) that writes, and maps unless ``llamacpp.map_model`` is given."""
 
     name = "llamacpp"
+    #: a mild penalty keeps a small model from repeating one sentence until the length limit (1.5B, measured)
+    write_sampling = MappingProxyType({"repeat_penalty": 1.1})
 
     def __init__(
         self,
@@ -131,17 +136,22 @@ class LlamaCppEngine(LLMEngine):
         phone_region: str = DEFAULT_PHONE_REGION,
     ):
         local, llm = llamacpp or LlamaCppOptions(), llm or LLMOptions()
-        reduce_path = model_path(local)
-        map_path = local.map_model or reduce_path
+        write_path = model_path(local)
+        map_path = self._map_path(local, write_path)
         super().__init__(
             self._model(map_path, local, llm),
-            self._model(reduce_path, local, llm),
+            self._model(write_path, local, llm),
             context_window=local.n_ctx,
             language=language,
             options=llm,
             phone_region=phone_region,
         )
         self.tokenizer = load_llama(map_path, local.n_ctx, local.threads)
+
+    @staticmethod
+    def _map_path(local: LlamaCppOptions, write_path: str) -> str:
+        """The GGUF that maps chunks: ``map_model``, else the write model."""
+        return local.map_model or write_path
 
     @staticmethod
     def _model(path: str, local: LlamaCppOptions, llm: LLMOptions) -> Model:
@@ -154,3 +164,12 @@ class LlamaCppEngine(LLMEngine):
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` with the map model's own tokenizer."""
         return len(self.tokenizer.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+
+class LlamaCppHybridEngine(HybridEngine, LlamaCppEngine):
+    """``hybrid``: the grounded engine maps and reduces, the local model (``llamacpp.model``) writes the root's
+    brief. Same options as ``llamacpp``; ``llamacpp.map_model`` is not loaded."""
+
+    @staticmethod
+    def _map_path(local: LlamaCppOptions, write_path: str) -> str:
+        return write_path

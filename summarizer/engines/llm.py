@@ -1,18 +1,27 @@
-"""What the LLM engines share: prompt | model | validated claims, retried, with a recorded fallback.
+"""What the LLM engines share: extract, then write, with validated answers, retries and recorded fallbacks.
 
-A map call shows the model a chunk's sources; a reduce call shows it the children's claims. Either
-answer must be JSON matching ``Answer`` and cite only the sources it was given. An answer that stays
-invalid after the retries falls back to the deterministic result (the grounded engine's notes for a
-chunk, ``merge`` for a reduce), counted in ``usage.fallbacks`` and in the notes' ``fallbacks``. An
-endpoint that keeps failing or timing out raises ``EngineError``: nothing degraded is stored silently.
+- **Map** shows the model a chunk's sources and asks for every fact as typed claims (``Answer``) citing only
+  the sources given; they are merged (``summarizer.merge.merge``) with the grounded engine's claims of the same
+  chunk, so duplicates collapse and nothing the grounded extractor found is lost.
+- **Reduce** is the deterministic ``merge`` for every engine: no model call, no lossy summary of summaries.
+- **Write** shows the model the root's most salient claims, numbered, and asks for a brief of 3-5 sentences
+  (``Brief``), each listing the claims it used; a sentence cites the union of those claims' sources.
+
+An answer that stays invalid after the retries falls back: a chunk to the grounded engine's notes, a brief to
+none (the renderer frames one from the claims), counted in ``usage.fallbacks`` (and a chunk's in its notes'
+``fallbacks``). An endpoint that keeps failing or timing out raises ``EngineError``: nothing degraded is stored
+silently.
 """
 
 import hashlib
 import json
 import logging
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple, TypeVar
 
 from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel
@@ -29,8 +38,8 @@ from tenacity import (
 from summarizer.engines.base import Engine, EngineError, Usage
 from summarizer.engines.grounded import DEFAULT_PHONE_REGION, GroundedEngine
 from summarizer.engines.options import LLMOptions
-from summarizer.merge import merge
-from summarizer.notes import Claim, Notes, SourceItem
+from summarizer.merge import is_evidence, merge, salience, union_sources
+from summarizer.notes import Citation, Claim, Notes, Sentence, SourceItem, is_steering_risk
 from summarizer.prompts import PROMPT_VERSION, load_prompt
 from summarizer.sources import format_source
 from summarizer.tokens import estimate_tokens
@@ -51,12 +60,43 @@ LANGUAGE_NAMES = {
 DATA_OPEN, DATA_CLOSE = "<<<DATA", "DATA>>>"
 TEMPLATE_SLACK_TOKENS = 32  # chat-template markers around the messages
 SOURCES_SHARE = 0.95  # of the room left for data: separators and tokens merging across sources cost a little
+BRIEF_SENTENCES = (3, 5)  # fewest and most sentences of a written brief
+#: Most characters of one written sentence, enforced by the schema: small models otherwise run every claim into
+#: one "sentence" until the token limit cuts the answer (seen with a 1.5B model on three tries in a row).
+SENTENCE_CHARS = 240
+SENTENCE_END = re.compile(r"[.!?…](?=[\s\"'»”)]|$)")
+MAX_CLAIMS_PER_SENTENCE = 6
+Parsed = TypeVar("Parsed")
 
 
 class Answer(BaseModel):
     """What a model must answer: the claims, each citing the sources it comes from."""
 
     claims: list[Claim]
+
+
+class WrittenSentence(BaseModel):
+    """One sentence of a written brief and the numbers of the claims it used."""
+
+    text: str
+    claims: list[int]
+
+
+class Brief(BaseModel):
+    """What a model must answer when it writes: the brief's sentences."""
+
+    sentences: list[WrittenSentence]
+
+
+#: The prompts that call a model, and the answer each asks for.
+STEP_ANSWERS: dict[str, type[BaseModel]] = {"map": Answer, "write": Brief}
+
+
+class NumberedClaims(NamedTuple):
+    """The claims a write prompt shows, numbered from 1, and the variables that show them."""
+
+    claims: list[Claim]
+    text: str
 
 
 class InvalidAnswer(ValueError):
@@ -87,9 +127,21 @@ def answer_schema(allowed: set[int], *, timestamps: bool, max_claims: int) -> di
     return schema
 
 
-def schema_text() -> str:
-    """The answer schema as the system prompt shows it: compact, without pydantic's titles."""
-    return json.dumps(_untitled(Answer.model_json_schema()), ensure_ascii=False, separators=(",", ":"))
+def brief_schema(numbers: int) -> dict[str, Any]:
+    """The JSON schema of a brief of 3-5 sentences, each citing 1 to 6 of the claims numbered 1 to ``numbers``."""
+    schema = Brief.model_json_schema()
+    fewest, most = BRIEF_SENTENCES
+    schema["properties"]["sentences"].update(minItems=fewest, maxItems=most)
+    schema["$defs"]["WrittenSentence"]["properties"]["text"]["maxLength"] = SENTENCE_CHARS
+    cited = schema["$defs"]["WrittenSentence"]["properties"]["claims"]
+    cited.update(minItems=1, maxItems=MAX_CLAIMS_PER_SENTENCE)
+    cited["items"]["enum"] = list(range(1, numbers + 1))  # llama.cpp's grammar enforces enums, not ranges
+    return schema
+
+
+def schema_text(model: type[BaseModel] = Answer) -> str:
+    """An answer schema as the system prompt shows it: compact, without pydantic's titles."""
+    return json.dumps(_untitled(model.model_json_schema()), ensure_ascii=False, separators=(",", ":"))
 
 
 def _untitled(node: Any) -> Any:
@@ -110,6 +162,84 @@ def parse_answer(text: str, allowed: set[int]) -> list[Claim]:
     return answer.claims
 
 
+def parse_brief(text: str, claims: list[Claim]) -> list[Sentence]:
+    """The sentences of a written brief, each citing the sources of the ``claims`` (numbered from 1) it lists;
+    ``InvalidAnswer`` if it does not parse, has too few or too many sentences, an empty one, or an unknown number.
+    A sentence the length limit cut is trimmed to its last complete sentence (left out if none is complete), and
+    a sentence that opens like an earlier one is left out."""
+    try:
+        brief: Brief = PydanticOutputParser(pydantic_object=Brief).parse(text)
+    except OutputParserException as error:
+        raise InvalidAnswer(f"answer does not match the schema: {error}") from error
+    fewest, most = BRIEF_SENTENCES
+    if not fewest <= len(brief.sentences) <= most:
+        raise InvalidAnswer(f"a brief has {fewest}-{most} sentences, not {len(brief.sentences)}")
+    unknown = sorted({n for s in brief.sentences for n in s.claims if not 1 <= n <= len(claims)})
+    if unknown:
+        raise InvalidAnswer(f"answer cites claims it was not given: {unknown}")
+    if any(not sentence.text.strip() or not sentence.claims for sentence in brief.sentences):
+        raise InvalidAnswer("every sentence has text and cites at least one claim")
+    written: list[Sentence] = []
+    for sentence in brief.sentences:
+        text = complete_sentences(sentence.text)
+        if text and not any(_same_start(text, other.text) for other in written):
+            written.append(Sentence(text=text, sources=claim_sources([claims[n - 1] for n in sentence.claims])))
+    return written
+
+
+def complete_sentences(text: str) -> str:
+    """``text`` up to its last complete sentence: the schema's length limit may cut the last one ("" if none ends)."""
+    text = " ".join(text.split())
+    if SENTENCE_END.search(text[-1:] or " "):
+        return text
+    ends = list(SENTENCE_END.finditer(text))
+    return text[: ends[-1].end()] if ends else ""
+
+
+def _same_start(a: str, b: str) -> bool:
+    """Whether two written sentences open alike (a small model repeats itself): the same first words, up to 8 and at
+    least 5, case-folded."""
+    first, second = re.findall(r"\w+", a.casefold()), re.findall(r"\w+", b.casefold())
+    words = min(8, len(first), len(second))
+    return words >= 5 and first[:words] == second[:words]
+
+
+def claim_sources(claims: list[Claim]) -> list[Citation]:
+    """The union of ``claims``' citations, in order."""
+    sources: list[Citation] = []
+    for claim in claims:
+        sources = union_sources(sources, claim.sources)
+    return sources
+
+
+def claim_line(number: int, claim: Claim) -> str:
+    """One claim as the write prompt shows it: number, kind, text, then date, owner and side, due, done."""
+    details = [f"date {claim.date.isoformat()}" if claim.date else ""]
+    if claim.owner or claim.owner_side:
+        details.append("owner " + ", ".join(part for part in (claim.owner, claim.owner_side) if part))
+    details += [f"due {claim.due.isoformat()}" if claim.due else "", "done" if claim.done else ""]
+    shown = "; ".join(detail for detail in details if detail)
+    return f"{number}. [{claim.kind}] {claim.text}" + (f" ({shown})" if shown else "")
+
+
+def writable_claims(
+    notes: Notes, budget_tokens: int, count_tokens: Callable[[str], int], *, most: int | None = None
+) -> NumberedClaims:
+    """The root's claims a write prompt shows: no evidence or steering risks, the ``most`` most salient that
+    fit ``budget_tokens``, in the notes' order, numbered from 1."""
+    latest = notes.last_at.date() if notes.last_at else None
+    candidates = [claim for claim in notes.claims if not is_evidence(claim) and not is_steering_risk(claim)]
+    chosen: set[int] = set()
+    used = 0
+    for index in sorted(range(len(candidates)), key=lambda i: -salience(candidates[i], latest)):
+        cost = count_tokens(claim_line(len(candidates), candidates[index])) + 1
+        if used + cost <= budget_tokens and (most is None or len(chosen) < most):
+            chosen.add(index)
+            used += cost
+    claims = [claim for index, claim in enumerate(candidates) if index in chosen]
+    return NumberedClaims(claims, as_data("\n".join(claim_line(n, claim) for n, claim in enumerate(claims, 1))))
+
+
 def as_data(text: str) -> str:
     """Customer text made safe to put between the data delimiters: forged delimiters are broken up."""
     return text.replace(DATA_OPEN, "<<< DATA").replace(DATA_CLOSE, "DATA >>>")
@@ -120,20 +250,6 @@ def sources_text(items: list[SourceItem]) -> str:
     return as_data("\n\n".join(format_source(item) for item in items))
 
 
-def claims_text(children: list[Notes]) -> str:
-    """Children's claims as the reduce prompt shows them: oldest first, one JSON claim per line."""
-    lines = []
-    for number, child in enumerate(children, 1):
-        lines.append(f"# part {number} of {len(children)}")
-        lines.extend(claim.model_dump_json(exclude_defaults=True) for claim in child.claims)
-    return as_data("\n".join(lines))
-
-
-def cited_ids(children: list[Notes]) -> set[int]:
-    """Every interaction id the children's claims cite."""
-    return {source.interaction_id for child in children for claim in child.claims for source in claim.sources}
-
-
 def message_usage(message: AIMessage) -> tuple[int, int]:
     """Prompt and completion tokens a response reports (0, 0 when it reports none)."""
     usage = message.usage_metadata
@@ -141,23 +257,28 @@ def message_usage(message: AIMessage) -> tuple[int, int]:
 
 
 class LLMEngine(Engine):
-    """Map and reduce with chat models: ``map_model`` for chunks, ``reduce_model`` for merging notes.
+    """Extract with ``map_model`` (every fact of a chunk as claims), merge deterministically, write the brief
+    with ``write_model``.
 
+    The tree's reduce is the deterministic ``merge`` here as for every engine: no model reads notes.
     Subclasses supply the models, the context window, ``count_tokens`` and the structured-output
     request their backend understands (``structured_output``). ``unusable_errors`` are what a client
     raises for an answer it got but cannot use (cut at the token limit): they count as invalid answers.
     ``transient_errors`` are retried like invalid answers but raise ``EngineError`` when tries run out.
-    ``options`` shape every call; ``phone_region`` is the fallback grounded engine's.
+    ``options`` shape every call; ``phone_region`` is the grounded engine's, whose claims every map keeps.
     """
 
     name = "llm"
+    writes = True
     transient_errors: tuple[type[BaseException], ...] = (TimeoutError,)
+    #: extra sampling arguments of a write call the backend understands (a repeat penalty against loops)
+    write_sampling: Mapping[str, float] = MappingProxyType({})
     unusable_errors: tuple[type[BaseException], ...] = ()
 
     def __init__(
         self,
         map_model: Model,
-        reduce_model: Model,
+        write_model: Model,
         *,
         context_window: int,
         language: str = "en",
@@ -166,27 +287,41 @@ class LLMEngine(Engine):
     ):
         super().__init__(language=language)
         self.map_model = map_model
-        self.reduce_model = reduce_model
+        self.write_model = write_model
         self.context_window = context_window
         self.options = options or LLMOptions()
         self.grounded = GroundedEngine(language=language, phone_region=phone_region)
 
     @cached_property
     def version(self) -> str:
-        """Models, prompts, answer schema, output-shaping options and language."""
+        """Models, prompts, answer schemas, output-shaping options and language."""
         knobs = [
             PROMPT_VERSION,
             schema_text(),
+            schema_text(Brief),
             self.options.max_claims,
             self.options.max_tokens,
+            self.options.write_max_tokens,
+            self.options.write_claims,
             self.options.temperature,
         ]
         digest = hashlib.sha256(json.dumps(knobs).encode()).hexdigest()[:12]
-        return f"{self.name}:{self.map_model.name}+{self.reduce_model.name}:{digest}:{self.language}"
+        return f"{self.name}:{self._mapper}+{self.write_model.name}:{digest}:{self.language}"
+
+    @property
+    def _mapper(self) -> str:
+        """What writes the chunks' claims, as the version names it."""
+        return f"{self.map_model.name}+{self.grounded.version}"
+
+    @property
+    def context_tokens(self) -> int:
+        """Tokens of sources one map call may send: ``data_tokens``."""
+        return self.data_tokens
 
     @cached_property
-    def context_tokens(self) -> int:
-        """The context window less the answer's tokens and the prompt's own, with a little headroom."""
+    def data_tokens(self) -> int:
+        """The context window less the answer's tokens and the prompt's own, with a little headroom: the room
+        for the data of one map or write prompt."""
         available = int((self.context_window - self.options.max_tokens - self._prompt_overhead()) * SOURCES_SHARE)
         if available < 128:
             raise EngineError(
@@ -203,61 +338,78 @@ class LLMEngine(Engine):
         return {"response_format": {"type": "json_object", "schema": schema}}
 
     def map(self, items: list[SourceItem]) -> Notes:
-        """The model's claims on the grounded engine's counts, spans and tone; its claims on a fallback."""
+        """The model's claims merged with the grounded engine's (counts, spans and tone are the grounded
+        engine's); the grounded claims alone, counted as a fallback, when the answer stays invalid."""
         base = self.grounded.map(items)
         if not items:
             return base
         allowed = {item.interaction_id for item in items}
-        schema = self._schema(allowed, timestamps=any(item.segment_starts for item in items))
-        return self._answer("map", self.map_model, {"sources": sources_text(items)}, allowed, schema, base)
-
-    def reduce(self, children: list[Notes], *, level: str) -> Notes:
-        """The model's merge of the children's claims on ``merge``'s counts and spans; ``merge`` on a fallback."""
-        base = merge(children, self._notes_budget)
-        allowed = cited_ids(children)
-        if not allowed:
-            return base
-        timestamps = any(
-            source.at_seconds is not None for child in children for claim in child.claims for source in claim.sources
+        schema = answer_schema(
+            allowed, timestamps=any(item.segment_starts for item in items), max_claims=self.options.max_claims
         )
-        return self._answer(
-            "reduce",
-            self.reduce_model,
-            {"notes": claims_text(children), "level": level},
-            allowed,
-            self._schema(allowed, timestamps=timestamps),
-            base,
-        )
-
-    @property
-    def _notes_budget(self) -> int:
-        """Tokens one notes may take, so that a reduce can read at least two (as the grounded engine does)."""
-        return self.context_tokens // 3
-
-    def _schema(self, allowed: set[int], *, timestamps: bool) -> dict[str, Any]:
-        return answer_schema(allowed, timestamps=timestamps, max_claims=self.options.max_claims)
-
-    def _answer(
-        self, step: str, model: Model, variables: dict[str, str], allowed: set[int], schema: dict[str, Any], base: Notes
-    ) -> Notes:
-        """``base`` with the model's claims; if they stay invalid, ``base``'s own claims fitted to the notes
-        budget, counted as a fallback."""
+        variables = {"sources": sources_text(items), **self._common_variables(Answer)}
         try:
-            claims = self._ask(step, model, {**variables, **self._common_variables()}, allowed, schema)
+            claims = self._ask("map", self.map_model, variables, schema, lambda text: parse_answer(text, allowed))
         except InvalidAnswer as error:
-            log.warning(
-                "%s engine: %s answer stayed invalid, using the deterministic notes: %s", self.name, step, error
-            )
+            log.warning("%s engine: map answer stayed invalid, using the grounded notes: %s", self.name, error)
             self.usage.fallbacks += 1
             fitted = merge([base], self._notes_budget)
             return fitted.model_copy(update={"fallbacks": fitted.fallbacks + 1})
-        return base.model_copy(update={"claims": claims})
+        return merge([base.model_copy(update={"claims": [*base.claims, *claims]})], self._notes_budget)
+
+    def reduce(self, children: list[Notes], *, level: str) -> Notes:
+        """The deterministic ``merge`` of the children, fitted to the notes budget: no model call."""
+        return merge(children, self._notes_budget)
+
+    def write(self, notes: Notes, *, client: str) -> list[Sentence]:
+        """The brief about ``client`` the write model wrote from the root's most salient claims, each sentence
+        citing the sources of the claims it used; [] when there is nothing to write from, and [] counted as a
+        fallback when the answer stays invalid."""
+        numbered = writable_claims(notes, self._write_budget(client), self.count_tokens, most=self.options.write_claims)
+        if not numbered.claims:
+            return []
+        variables = {"client": as_data(client), "claims": numbered.text, **self._common_variables(Brief)}
+        schema = brief_schema(len(numbered.claims))
+        try:
+            return self._ask(
+                "write",
+                self.write_model,
+                variables,
+                schema,
+                lambda text: parse_brief(text, numbered.claims),
+                max_tokens=self.options.write_max_tokens,
+                sampling=self.write_sampling,
+            )
+        except InvalidAnswer as error:
+            log.warning("%s engine: write answer stayed invalid, no written brief: %s", self.name, error)
+            self.usage.fallbacks += 1
+            return []
+
+    @property
+    def _notes_budget(self) -> int:
+        """Tokens one notes may take, so that the tree can merge at least two in one reduce."""
+        return self.context_tokens // 3
+
+    def _write_budget(self, client: str) -> int:
+        """Tokens the root's claims may take in a write prompt about ``client``."""
+        return self.data_tokens - self.count_tokens(client)
 
     def _ask(
-        self, step: str, model: Model, variables: dict[str, str], allowed: set[int], schema: dict[str, Any]
-    ) -> list[Claim]:
-        """The model's valid claims, retried with exponential backoff on invalid answers and transient errors."""
-        output = self.structured_output(schema)
+        self,
+        step: str,
+        model: Model,
+        variables: dict[str, str],
+        schema: dict[str, Any],
+        parse: Callable[[str], Parsed],
+        *,
+        max_tokens: int | None = None,
+        sampling: Mapping[str, float] | None = None,
+    ) -> Parsed:
+        """The model's answer to ``step`` as ``parse`` reads it (at most ``max_tokens``, default the options', with
+        the backend's extra ``sampling`` arguments), retried with exponential backoff on invalid answers and
+        transient errors."""
+        limit = max_tokens or self.options.max_tokens
+        output = {**self.structured_output(schema), **(sampling or {}), "max_tokens": limit}
         retrying = Retrying(
             stop=stop_after_attempt(self.options.attempts),
             reraise=True,
@@ -277,8 +429,8 @@ class LLMEngine(Engine):
                         raise InvalidAnswer(f"unusable answer: {error}") from error
                     self._record(model, message_usage(message))
                     if message.response_metadata.get("finish_reason") == "length":
-                        raise InvalidAnswer(f"answer cut at {self.options.max_tokens} tokens")
-                    return parse_answer(str(message.content), allowed)
+                        raise InvalidAnswer(f"answer cut at {limit} tokens")
+                    return parse(str(message.content))
         except self.transient_errors as error:
             raise EngineError(
                 f"{self.name} engine: {step} call to {model.name} failed {self.options.attempts} times: {error}"
@@ -295,17 +447,44 @@ class LLMEngine(Engine):
         cost = (prompt * price_prompt + completion * price_completion) / 1000
         self.usage.add(Usage(prompt_tokens=prompt, completion_tokens=completion, calls=1, cost=cost))
 
-    def _common_variables(self) -> dict[str, str]:
+    def _common_variables(self, answer: type[BaseModel]) -> dict[str, str]:
         return {
-            "schema": schema_text(),
+            "schema": schema_text(answer),
             "language": LANGUAGE_NAMES.get(self.language, self.language),
             "max_claims": str(self.options.max_claims),
         }
 
     def _prompt_overhead(self) -> int:
         """Tokens of the largest prompt with no data in it, plus the chat template's markers."""
-        empty = {"sources": "", "notes": "", "level": "month", **self._common_variables()}
+        empty = {"sources": "", "claims": "", "client": ""}
         return TEMPLATE_SLACK_TOKENS + max(
-            sum(self.count_tokens(str(message.content)) for message in load_prompt(step).format_messages(**empty))
-            for step in ("map", "reduce")
+            sum(
+                self.count_tokens(str(message.content))
+                for message in load_prompt(step).format_messages(**empty, **self._common_variables(answer))
+            )
+            for step, answer in STEP_ANSWERS.items()
         )
+
+
+class HybridEngine(LLMEngine):
+    """The cheap combination: the grounded engine's map and reduce (no model call, its chunk size), the write
+    model writing only the root's brief; ``map_model`` is never called."""
+
+    name = "hybrid"
+
+    @property
+    def _mapper(self) -> str:
+        return self.grounded.version
+
+    @property
+    def context_tokens(self) -> int:
+        """The grounded engine's chunk size: no model reads the chunks."""
+        return self.grounded.context_tokens
+
+    def map(self, items: list[SourceItem]) -> Notes:
+        """The grounded engine's notes of ``items``."""
+        return self.grounded.map(items)
+
+    def reduce(self, children: list[Notes], *, level: str) -> Notes:
+        """The grounded engine's merge of ``children``."""
+        return self.grounded.reduce(children, level=level)

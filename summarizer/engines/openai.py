@@ -12,7 +12,7 @@ from summarizer.engines.options import LLMOptions, OpenAIOptions
 
 
 class OpenAIEngine(LLMEngine):
-    """``endpoint.model`` for reduce, ``endpoint.map_model`` (default: the same) for map.
+    """``endpoint.model`` writes the brief, and maps unless ``endpoint.map_model`` is given.
 
     Tokens are estimated (``estimate_tokens``): no tokenizer is downloaded.
     """

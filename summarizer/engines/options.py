@@ -17,7 +17,9 @@ class LLMOptions:
     """How every LLM engine asks its model: answer size, sampling, time limits, tries and prices."""
 
     max_tokens: int = 1024  # most tokens one answer may take (kept free in the context)
-    max_claims: int = 12  # most claims one map or reduce answer may hold
+    max_claims: int = 20  # most claims one map answer may hold (about 45 tokens each: they fit max_tokens)
+    write_max_tokens: int = 400  # most tokens a written brief may take (3-5 sentences and their claim numbers)
+    write_claims: int = 30  # most claims a write prompt shows, the most salient (fewer: a faster prompt)
     temperature: float = 0.0  # of a first attempt
     retry_temperature: float = 0.6  # of a retry after an invalid answer
     timeout_seconds: float = 120.0  # of one model call
@@ -29,9 +31,9 @@ class LLMOptions:
 
 @dataclass(frozen=True, slots=True)
 class LlamaCppOptions:
-    """A local GGUF model: the reduce model (default: a packaged one), a map model, context and threads."""
+    """A local GGUF model: the write model (default: a packaged one), a map model, context and threads."""
 
-    model: str | None = None  # GGUF file of the reduce model (and the map model unless ``map_model``)
+    model: str | None = None  # GGUF file of the write model (and the map model unless ``map_model``)
     map_model: str | None = None
     packaged: str = DEFAULT_MODEL  # the packaged model used when ``model`` is not given (summarizer.engines.packaged)
     cache_dir: Path | None = None  # where the packaged model is assembled when ``model`` is not given
@@ -43,7 +45,7 @@ class LlamaCppOptions:
 class OpenAIOptions:
     """An OpenAI-compatible endpoint: models, address, key, context window and how JSON is asked for."""
 
-    model: str = "gpt-4o-mini"  # the reduce model (and the map model unless ``map_model``)
+    model: str = "gpt-4o-mini"  # the write model (and the map model unless ``map_model``)
     map_model: str | None = None
     base_url: str | None = None  # unset means OpenAI's
     api_key: str | None = field(default=None, repr=False)  # unset: the client reads OPENAI_API_KEY itself

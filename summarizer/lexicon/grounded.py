@@ -4,7 +4,7 @@ Each tuple holds regular-expression fragments (matched case-insensitively, one a
 tuple); comments name the language. Editing a tuple changes the notes: bump ``RULES_VERSION``.
 """
 
-RULES_VERSION = 5  # 5: dates are read by ``summarizer.dates`` (more wordings, as grounding reads them)
+RULES_VERSION = 6  # 6: visits and refunds are concepts; won deals, signed contracts, visits and refunds fulfil actions
 
 # ------------------------------------------------------------------ promises, requests, done
 
@@ -51,20 +51,23 @@ DONE = (
     # en
     r"\b(?:sent|attached|enclosed|here is|here's|please find|shipped|delivered|done|completed|"
     r"(?:has|have) been (?:reserved|booked|arranged|scheduled|signed|issued|refunded|forwarded|sent)|"
-    r"(?:was|were) (?:signed|issued|refunded|forwarded|visited)|forwarded)\b|^confirmed\b",
+    r"(?:was|were) (?:signed|issued|refunded|forwarded|visited)|forwarded|visited|repaired|fixed (?:the|it)|"
+    r"went through|(?:has|have) been processed)\b|^confirmed\b",
     # any language: a sentence that opens with the deliverable and a colon ("Quote: ...", "Иван, КП на ...:")
     r"^(?:[^\W\d_]+,\s+)?(?:quote|offer|proposal|oferta|wycena|предложение|кп)\b[^.?!:]{0,60}:",
     # ru
     r"\b(?:отправил[аи]?|отправлен[аоы]?|направляю|направляем|высылаю|высылаем|во вложении|"
-    r"в приложении|прикладываю|готово|сделано|подписан[аоы]?|подтверждаю|подтверждаем)\b",
+    r"в приложении|прикладываю|готово|сделано|подписан[аоы]?|подтверждаю|подтверждаем|приезжал[аи]?|"
+    r"приехал[аи]?|починил[аи]?|отремонтировал[аи]?|прош[её]л|поступил[аи]?|зачислен[аоы]?)\b",
     # pl
     r"\b(?:wysłałe[mś]|wysłałam|wysłaliśmy|przesyłam|przesyłamy|w załączeniu|załączam|gotowe|"
-    r"zrobione|wysłan[aey]|podpisan[aey]|potwierdzam|potwierdzamy)\b",
+    r"zrobione|wysłan[aey]|podpisan[aey]|potwierdzam|potwierdzamy|przyjechał[aoy]?|naprawił[aoy]?|"
+    r"naprawion[aey]|wpłynął|wpłynęł[aoy])\b",
 )
 
 # The other side's part was done: we received what they owed (or they received ours).
 RECEIVED = (
-    r"\b(?:received|got it)\b",
+    r"\b(?:received|got it|got (?:the|my|our|your))\b",
     r"\b(?:получил[аи]?|получен[аоы]?)\b",
     r"\b(?:otrzymał\w*|otrzymaliśmy|otrzyman[aey])",
 )
@@ -79,6 +82,7 @@ CONCEPTS = (
         r"предложени\w*|ofert\w*|wycen\w*|cennik\w*)",
     ),
     ("invoice", r"\b(?:invoice\w*|сч[её]т\w*|faktur\w*)"),
+    ("refund", r"\b(?:refund\w*|reimburs\w*|возврат\w*|zwrot\w*)"),
     (
         "payment",
         r"\b(?:pay|payment|prepayment|paid|оплат\w*|предоплат\w*|плат[её]ж\w*|płatnoś\w*|"
@@ -101,6 +105,11 @@ CONCEPTS = (
     ("replacement", r"\b(?:replace\w*|замен\w*|wymian\w*|wymienimy)"),
     ("meeting", r"\b(?:meeting|встреч\w*|spotkani\w*)"),
     (
+        "visit",
+        r"\b(?:visit\w*|on[- ]site|визит\w*|приед\w*|приезж\w*|приехал\w*|выезд\w*|wizyt\w*|przyjed\w*|"
+        r"przyjecha\w*)",
+    ),
+    (
         "booking",
         r"\b(?:reserv\w*|book(?:ed|ing)?|sedan|car|taxi|cab|hotel\w*|бронир\w*|забронир\w*|такси|"
         r"rezerwacj\w*|zarezerw\w*|taksówk\w*)",
@@ -119,6 +128,13 @@ SETTLED = (
     r"(?:potwierdz\w*|przełoż\w*|przesun\w*|odwoła\w*|zarezerw\w*|umówi\w*|otrzyma\w*|dostał\w*|gotowe|"
     r"zrobione|wysłan\w*|do zobaczenia)",
 )
+# What a won deal fulfils: the open actions about these concepts, on either side, said before it was won.
+WON_DEAL_FULFILS = ("contract", "quote", "order", "discount")
+# A deal stage that, like a won one, means the contract was signed ("contract signed", "подписан").
+SIGNED_STAGE = r"\bsign\w*|подпис\w*|podpis\w*"
+# A done sentence about the contract that says it was signed fulfils every earlier contract action, either side's.
+SIGNED = r"\b(?:signed|countersigned|executed|подписан\w*|подписал\w*|podpisan\w*|podpisał\w*)"
+
 # Words too common to tie two messages to one subject (``merge`` compares the rest, by their first letters).
 SUBJECT_STOPWORDS = (
     "about",
@@ -184,7 +200,8 @@ COMPLAINT = (
 # A complaint is over. Strong markers alone; weak ones ("closed") only next to a complaint word.
 RESOLVED_STRONG = (
     r"\b(?:works again|working again|sync again|resolved|fixed|issue is solved|works (?:great|fine|well)|"
-    r"all good now)\b",
+    r"all good now|refund\w* (?:went through|was issued|has been issued|arrived)|"
+    r"(?:got|received) (?:the|my|our) refund)\b",
     r"(?<!не )\b(?:работают|работает)\b|\b(?:устранен\w*|исправлен\w*)",
     r"(?<!nie )\b(?:działają|działa)\b|\b(?:naprawion\w*|rozwiązan\w*)",
 )
@@ -457,13 +474,13 @@ BOILERPLATE = (
     r"any (?:other |further )?questions|if you have (?:any )?questions|sorry for the|my apologies for|"
     r"unsubscribe|mailing list|list archives?|to be removed from|view (?:it )?in (?:your|a) browser|"
     r"all rights reserved|confidential(?:ity)? notice|intended (?:only )?for the|"
-    r"have a (?:nice|great|good) (?:day|weekend))\b",
+    r"have a (?:nice|great|good) (?:day|weekend)|how (?:can|may) (?:i|we) help)\b",
     # ru
     r"(?:если (?:у вас )?(?:будут|возникнут) вопросы|не стесняйтесь|обращайтесь|хорошего дня|"
-    r"отписаться|рассылк\w*|благодарю за|спасибо за)",
+    r"отписаться|рассылк\w*|благодарю за|спасибо за|чем (?:могу|можем) помочь)",
     # pl
     r"(?:w razie pytań|w razie wątpliwości|proszę o kontakt w razie|miłego dnia|wypisz się|"
-    r"newsletter\w*|dziękuję za|dziękujemy za)",
+    r"newsletter\w*|dziękuję za|dziękujemy za|w czym (?:mogę|możemy) pomóc)",
 )
 
 # A first-person future that is a personal remark, not a commitment ("I will be at home",
