@@ -255,16 +255,16 @@ class TreeBuilder:
         return folded
 
     def _collapse(self, notes: list[Notes], level: str) -> Notes:
-        """Reduce children in groups that fit the context, level after level, until one is left; children
-        too large to be read even two at a time are merged deterministically, fitted to a third of the
-        context (as the engines fit their own notes), so a history never fails for its size."""
+        """Reduce children in groups that fit what one reduce reads (``Engine.reduce_tokens``), level after level,
+        until one is left; children too large to be read even two at a time are merged deterministically, fitted
+        to a third of it (as the engines fit their own notes), so a history never fails for its size."""
         while len(notes) > 1:
-            groups = _pack(notes, self.engine.context_tokens, lambda n: self.engine.count_tokens(n.model_dump_json()))
+            groups = _pack(notes, self.engine.reduce_tokens, lambda n: self.engine.count_tokens(n.model_dump_json()))
             if len(groups) == 1:
                 return self._reduce(groups[0], level)
             if all(len(group) == 1 for group in groups):
                 risks = [claim for child in notes for claim in child.claims if is_steering_risk(claim)]
-                fitted = merge([without_steering_risks(child) for child in notes], self.engine.context_tokens // 3)
+                fitted = merge([without_steering_risks(child) for child in notes], self.engine.reduce_tokens // 3)
                 return guarded(fitted, risks)
             notes = [group[0] if len(group) == 1 else self._reduce(group, level) for group in groups]
         return notes[0]

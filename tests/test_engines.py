@@ -8,11 +8,7 @@ port for the session. Both need the ``llm`` extra and are skipped without it.
 
 import importlib
 import json
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
 from importlib.metadata import distribution
@@ -20,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bench import llama_server as server
 from dossier.engines import engine_spec
 from dossier.settings import get_settings
 from summarizer import engines
@@ -40,27 +37,7 @@ from tests.fake_engine import FakeEngine, register
 
 # Cheap enough for the 0.5B model on 2 cores: one claim, one try (an overlong answer falls back).
 LLM_OPTIONS = LLMOptions(max_tokens=160, max_claims=1, attempts=1, backoff_seconds=0, timeout_seconds=300)
-SERVED_MODEL = "qwen-test"
 N_CTX = 2048
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_serving(url: str, process: subprocess.Popen, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"llama_cpp.server exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"llama_cpp.server did not answer {url} within {timeout} s")
 
 
 @pytest.fixture(scope="session")
@@ -77,44 +54,8 @@ def gguf(tmp_path_factory: pytest.TempPathFactory) -> str:
 def llama_server(gguf: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of llama-cpp-python's OpenAI-compatible server on a throwaway loopback port."""
     pytest.importorskip("llama_cpp.server.app")
-    port = free_port()
-    log = tmp_path_factory.mktemp("server") / "server.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "llama_cpp.server",
-                "--model",
-                gguf,
-                "--model_alias",
-                SERVED_MODEL,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--n_ctx",
-                str(N_CTX),
-                "--n_threads",
-                "2",
-                "--n_threads_batch",
-                "2",
-                "--verbose",
-                "false",
-            ],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_until_serving(f"http://127.0.0.1:{port}/v1/models", process, timeout=90)
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with server.llama_server(Path(gguf), n_ctx=N_CTX, log=tmp_path_factory.mktemp("server") / "server.log") as url:
+        yield url
 
 
 def assert_answers_used(mapped: dict[str, Notes], reduced: Notes) -> None:
@@ -201,14 +142,14 @@ class TestOpenAIEngine(EngineContract):
         from summarizer.engines.openai import OpenAIEngine
 
         endpoint = OpenAIOptions(
-            model=SERVED_MODEL,
+            model=server.SERVED_MODEL,
             base_url=self.base_url,
             api_key="test-key",
             context_tokens=N_CTX,
             response_format="json_object",
             legacy_max_tokens=True,
         )
-        llm = replace(LLM_OPTIONS, prices={SERVED_MODEL: (0.01, 0.02)})
+        llm = replace(LLM_OPTIONS, prices={server.SERVED_MODEL: (0.01, 0.02)})
         return OpenAIEngine(language=language, endpoint=endpoint, llm=llm)
 
     def test_the_models_own_answers_are_used(self, mapped: dict[str, Notes], reduced: Notes) -> None:

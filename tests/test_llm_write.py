@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from summarizer.engines import EngineError, engine_class
+from summarizer.engines.grounded import NOTES_BUDGET_TOKENS
 from summarizer.engines.options import LlamaCppOptions, LLMOptions
 from summarizer.engines.packaged import QWEN_CODER_0_5B, assemble
 from summarizer.merge import merge
@@ -123,7 +124,22 @@ def test_reduce_is_the_deterministic_merge_and_calls_no_model() -> None:
     children = [engine.grounded.map(CHUNK_A), engine.grounded.map(CHUNK_B)]
     reduced = engine.reduce(children, level="week")
     assert chat.calls == 0 and engine.usage.calls == 0
-    assert reduced == merge(children, engine.context_tokens // 3)
+    assert reduced == merge(children, NOTES_BUDGET_TOKENS)
+
+
+def test_a_small_models_context_does_not_bound_what_the_deterministic_reduce_keeps() -> None:
+    chat = scripted_chat(json.dumps({"claims": []}))
+    small = LLMEngine(
+        Model(chat, "scripted"), Model(chat, "scripted"), context_window=2048, options=LLMOptions(max_tokens=256)
+    )
+    facts = [
+        claim(f"Order {n} of {n * 10} pallets to depot {n} is confirmed for the spring season.", n, weight=0.5)
+        for n in range(1, 61)
+    ]
+    children = [root(*facts[:30]), root(*facts[30:])]
+    kept = small.reduce(children, level="month").claims
+    assert sum(small.count_tokens(c.model_dump_json()) for c in kept) > small.context_tokens // 3
+    assert len(kept) == len(merge(children, NOTES_BUDGET_TOKENS).claims) and chat.calls == 0
 
 
 # ------------------------------------------------------------------------------------------- write

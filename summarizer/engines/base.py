@@ -64,6 +64,11 @@ class Engine(ABC):
     def context_tokens(self) -> int:
         """Tokens one map or reduce call may send, headroom for the answer already taken off."""
 
+    @property
+    def reduce_tokens(self) -> int:
+        """Tokens of the children one reduce reads: the context, unless the reduce sends nothing to a model."""
+        return self.context_tokens
+
     @abstractmethod
     def count_tokens(self, text: str) -> int:
         """Tokens ``text`` costs with this engine's tokenizer (an estimate where there is none)."""

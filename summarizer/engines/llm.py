@@ -386,9 +386,14 @@ class LLMEngine(Engine):
             return []
 
     @property
+    def reduce_tokens(self) -> int:
+        """The grounded engine's: the reduce is its deterministic merge, so no model's context bounds the notes."""
+        return self.grounded.reduce_tokens
+
+    @property
     def _notes_budget(self) -> int:
-        """Tokens one notes may take, so that the tree can merge at least two in one reduce."""
-        return self.context_tokens // 3
+        """Tokens one notes may take, so that the tree can merge at least two in one reduce (the grounded budget)."""
+        return self.reduce_tokens // 3
 
     def _write_budget(self, client: str) -> int:
         """Tokens the root's claims may take in a write prompt about ``client``."""
