@@ -88,13 +88,9 @@ def print_interaction_head(console: Console, i: Interaction) -> None:
 def print_source(console: Console, i: Interaction, segment_starts: list[float], at: float | None) -> None:
     """One interaction in full; for a call, the line at second ``at`` marked with ``>``."""
     print_interaction_head(console, i)
-    lines = i.body.strip().splitlines()
-    if not segment_starts:
-        console.print("    " + "\n    ".join(lines), highlight=False, markup=False)
-        return
     # citations print whole seconds: the line an ``@mm:ss`` names is the last one starting in that second or before
     current = max((n for n, start in enumerate(segment_starts) if at is not None and int(start) <= at), default=None)
-    for number, line in enumerate(lines):
+    for number, line in enumerate(i.body.strip().splitlines()):
         console.print(f"  {'>' if number == current else ' '} {line}", highlight=False, markup=False)
 
 
