@@ -21,7 +21,7 @@ export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1
 # espeak-ng speaks the demo's calls; Pango, HarfBuzz and DejaVu fonts render PDF reports (WeasyPrint).
 packages="espeak-ng fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0"
 if [ "$dev" = 1 ]; then
-  packages="$packages postgresql redis-server chromium poppler-utils wrk"
+  packages="$packages postgresql redis-server chromium poppler-utils wrk dovecot-imapd"
 fi
 if [ "$dev" = 1 ] || [ "$model" = 1 ]; then
   packages="$packages cmake"

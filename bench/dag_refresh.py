@@ -8,6 +8,13 @@
    against a fresh SQLite metadata database: find_dirty, one mapped ``refresh_batch`` per batch, tally,
    notify. One untimed warm-up run first (a long-running scheduler has paid that already).
 4. The three runs alternate for ``--rounds`` rounds (default 2); the best time of each counts.
+5. **Deployments** (with ``--postgres``, default ``$DOSSIER_TEST_POSTGRES_URL``): the same corpus imported
+   into PostgreSQL, then the library loop on it (the deployments' baseline) and ``dossier_refresh`` on a
+   real Airflow on loopback (``bench/airflow_cluster.py``: PostgreSQL metadata, scheduler, DAG processor,
+   API server) with the LocalExecutor (2 task slots) and, with ``--redis`` (default
+   ``$DOSSIER_TEST_REDIS_URL``), the CeleryExecutor with 2 workers of 1 slot each. Each deployment runs
+   ``--rounds`` times on its own database (summaries deleted, every client queued before each run); the
+   time is the DAG run's own, start to end, as the scheduler recorded it.
 
 Each run starts from its own copy of the imported database (no summaries; deleting summary nodes in
 SQLite is slow), so all do the same full work with the grounded engine. ``dag.test`` runs task instances
@@ -15,7 +22,8 @@ one after another in this process, so the ratio is Airflow's own cost per run an
 (state changes, XCom, the in-process execution API), not parallelism. Prints the times, the ratio and
 clients/s per worker slot; writes ``bench/out/dag_refresh.json``.
 
-    /work/venv/bin/python bench/dag_refresh.py [--emails 20000] [--clients 2000] [--batch-size 200] [--rounds 2]
+    /work/venv/bin/python bench/dag_refresh.py [--emails 20000] [--clients 2000] [--batch-size 200] [--rounds 2] \
+        [--postgres postgresql+psycopg://postgres@127.0.0.1:PORT/postgres] [--redis redis://127.0.0.1:PORT/0]
 """
 
 import argparse
@@ -25,7 +33,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != ROOT / "bench"]
@@ -34,6 +42,8 @@ sys.path.insert(0, str(ROOT))
 from bench.ingest import OUT_DIR, console, corpus  # noqa: E402
 
 WORK = OUT_DIR / "dag-refresh"
+PG_PREFIX = "dossier_dagbench"  # the PostgreSQL databases this benchmark creates (and drops)
+BROKER_DB = 7  # the Celery broker's Redis database number
 
 
 def configure(batch_size: int) -> None:
@@ -59,9 +69,14 @@ def configure(batch_size: int) -> None:
 
 def use_database(path: Path) -> None:
     """Make ``path`` the configured application database (read by the library and the DAG's tasks)."""
+    use_url(f"sqlite:///{path}")
+
+
+def use_url(url: str) -> None:
+    """Make ``url`` the configured application database."""
     from dossier.settings import get_settings
 
-    os.environ["DOSSIER_DATABASE_URL"] = f"sqlite:///{path}"
+    os.environ["DOSSIER_DATABASE_URL"] = url
     get_settings.cache_clear()
 
 
@@ -155,13 +170,194 @@ def airflow(dag: Any, template: Path, name: str, client_ids: list[int]) -> tuple
     return seconds, len(instances)
 
 
-def markdown(rows: list[tuple[str, int, float]], baseline: float) -> str:
-    lines = ["| path | clients | seconds | clients/s per worker | ratio |", "|---|---:|---:|---:|---:|"]
+class Row(NamedTuple):
+    """One line of the table: a path, what it refreshed, in how long, on how many task slots, against what."""
+
+    name: str
+    clients: int
+    seconds: float
+    slots: int
+    baseline: float
+
+
+def markdown(rows: list[Row]) -> str:
+    lines = [
+        "| path | clients | seconds | clients/s | task slots | clients/s per slot | ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     lines += [
-        f"| {name} | {clients:,} | {seconds:.1f} | {clients / seconds:.1f} | {seconds / baseline:.2f} |"
-        for name, clients, seconds in rows
+        f"| {r.name} | {r.clients:,} | {r.seconds:.1f} | {r.clients / r.seconds:.1f} | {r.slots} | "
+        f"{r.clients / r.seconds / r.slots:.1f} | {r.seconds / r.baseline:.2f} |"
+        for r in rows
     ]
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------- deployments
+
+
+def admin_execute(admin_url: str, *statements: str) -> None:
+    """Run statements on the PostgreSQL server of ``admin_url``, outside a transaction."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+    engine.dispose()
+
+
+def postgres_database(admin_url: str, name: str, template: str | None = None) -> str:
+    """A new (or renewed) database ``name`` on that server, empty or a copy of ``template``; its URL."""
+    from sqlalchemy.engine import make_url
+
+    copy = f" TEMPLATE {template}" if template else ""
+    admin_execute(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}{copy}")
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def load_postgres(paths: list[Path], admin_url: str) -> str:
+    """Import the corpus into a fresh PostgreSQL database, kept as the template of the deployments' ones."""
+    from sqlalchemy import delete
+
+    from dossier.settings import get_settings
+    from ingest.pipeline import import_paths
+    from storage.db import get_engine, session_scope, upgrade_schema
+    from storage.models import RefreshRequest
+
+    url = postgres_database(admin_url, f"{PG_PREFIX}_imported")
+    use_url(url)
+    upgrade_schema(url)
+    started = time.perf_counter()
+    report = import_paths(paths, database_url=url, options=get_settings().import_options())
+    console.print(f"import into PostgreSQL: {report.summary()} in {time.perf_counter() - started:.1f} s")
+    with session_scope(url) as session:
+        session.execute(delete(RefreshRequest))
+    get_engine(url).dispose()
+    return f"{PG_PREFIX}_imported"
+
+
+def queue_everyone_without_summaries(url: str, client_ids: list[int]) -> None:
+    """No summaries, no summary runs, every client queued: each run does the same full work."""
+    from sqlalchemy import delete
+
+    from storage.changes import Change, ChangeKind, record_change
+    from storage.db import session_scope
+    from storage.models import RenderedSummary, SummaryNode, SummaryRun
+
+    with session_scope(url) as session:
+        for model in (SummaryNode, RenderedSummary, SummaryRun):
+            session.execute(delete(model))
+        record_change(session, [Change(client_id, ChangeKind.INTERACTION) for client_id in client_ids])
+
+
+def postgres_library_loop(admin_url: str, template: str, client_ids: list[int], batch_size: int) -> float:
+    """The library loop on a PostgreSQL copy of the corpus (the deployments' baseline)."""
+    from dossier.jobs import batches, refresh_clients
+    from storage.db import get_engine
+
+    url = postgres_database(admin_url, f"{PG_PREFIX}_library", template)
+    use_url(url)
+    queue_everyone_without_summaries(url, client_ids)
+    started = time.perf_counter()
+    for batch in batches(client_ids, batch_size):
+        assert not refresh_clients(batch).failed
+    seconds = time.perf_counter() - started
+    get_engine(url).dispose()
+    admin_execute(admin_url, f"DROP DATABASE IF EXISTS {PG_PREFIX}_library WITH (FORCE)")
+    return seconds
+
+
+class DeploymentResult(NamedTuple):
+    """The DAG run times of one deployment, its mapped task instances and the hosts they ran on."""
+
+    seconds: list[float]
+    instances: int
+    hosts: dict[str, int]
+
+
+def deployment(
+    admin_url: str, template: str, broker_url: str | None, client_ids: list[int], batch_size: int, rounds: int
+) -> DeploymentResult:
+    """``dossier_refresh`` on a real Airflow (LocalExecutor, or CeleryExecutor on ``broker_url`` with two
+    workers), ``rounds`` runs on its own copy of the corpus."""
+    from collections import Counter
+
+    from bench.airflow_cluster import AirflowCluster, ClusterConfig
+    from dossier.jobs import not_refreshed
+    from storage.db import get_engine
+    from storage.repository import utcnow
+
+    kind = "local" if broker_url is None else "celery"
+    app_url = postgres_database(admin_url, f"{PG_PREFIX}_{kind}", template)
+    config = ClusterConfig(
+        home=WORK / f"airflow-{kind}",
+        metadata_url=postgres_database(admin_url, f"{PG_PREFIX}_{kind}_meta"),
+        dossier_env={key: value for key, value in os.environ.items() if key.startswith("DOSSIER_")}
+        | {"DOSSIER_DATABASE_URL": app_url},
+        broker_url=broker_url,
+    )
+    times, hosts, instances = [], Counter[str](), 0
+    try:
+        with AirflowCluster(config) as cluster:
+            for round_number in range(1, rounds + 1):
+                queue_everyone_without_summaries(app_url, client_ids)
+                since = utcnow()
+                run_id = cluster.trigger("dossier_refresh", f"bench-{round_number}")
+                assert cluster.wait_for_run("dossier_refresh", run_id, timeout=3600) == "success", cluster.logs()
+                assert not_refreshed(client_ids, since=since, database_url=app_url) == [], "not all refreshed"
+                times.append(cluster.run_seconds("dossier_refresh", run_id))
+                batches = [
+                    ti for ti in cluster.task_instances("dossier_refresh", run_id) if ti.task_id == "refresh_batch"
+                ]
+                instances, hosts = len(batches), Counter(ti.hostname for ti in batches)
+                console.print(f"{cluster.executor} round {round_number}: {times[-1]:.1f} s, batches by host {hosts}")
+    finally:
+        get_engine(app_url).dispose()
+        admin_execute(
+            admin_url,
+            f"DROP DATABASE IF EXISTS {PG_PREFIX}_{kind} WITH (FORCE)",
+            f"DROP DATABASE IF EXISTS {PG_PREFIX}_{kind}_meta WITH (FORCE)",
+        )
+    return DeploymentResult(times, instances, dict(hosts))
+
+
+def deployment_rows(args: argparse.Namespace, paths: list[Path], client_ids: list[int]) -> list[Row]:
+    """The PostgreSQL library loop, then the LocalExecutor and (with Redis) the CeleryExecutor deployment."""
+    template = load_postgres(paths, args.postgres)
+    library = min(
+        postgres_library_loop(args.postgres, template, client_ids, args.batch_size) for _ in range(args.rounds)
+    )
+    rows = [Row("PostgreSQL: library loop (**deployments' baseline**)", len(client_ids), library, 1, library)]
+    local = deployment(args.postgres, template, None, client_ids, args.batch_size, args.rounds)
+    rows.append(
+        Row(
+            f"PostgreSQL: LocalExecutor (scheduler, 2 slots), {local.instances} mapped batches",
+            len(client_ids),
+            min(local.seconds),
+            2,
+            library,
+        )
+    )
+    if args.redis:
+        from redis import Redis
+
+        broker = args.redis.rsplit("/", 1)[0] + f"/{BROKER_DB}"
+        Redis.from_url(broker).flushdb()
+        celery = deployment(args.postgres, template, broker, client_ids, args.batch_size, args.rounds)
+        Redis.from_url(broker).flushdb()
+        per_host = ", ".join(f"{host} {count}" for host, count in sorted(celery.hosts.items()))
+        rows.append(
+            Row(
+                f"PostgreSQL: CeleryExecutor, 2 workers x 1 slot ({per_host} batches)",
+                len(client_ids),
+                min(celery.seconds),
+                2,
+                library,
+            )
+        )
+    admin_execute(args.postgres, f"DROP DATABASE IF EXISTS {template} WITH (FORCE)")
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,6 +367,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=200, help="clients per mapped task instance")
     parser.add_argument("--rounds", type=int, default=2, help="library and DAG runs, alternated; best counts")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("DOSSIER_TEST_POSTGRES_URL"),
+        help="admin URL of a PostgreSQL server: adds the deployment rows (LocalExecutor, CeleryExecutor)",
+    )
+    parser.add_argument(
+        "--redis", default=os.environ.get("DOSSIER_TEST_REDIS_URL"), help="Redis URL: adds the CeleryExecutor row"
+    )
     args = parser.parse_args(argv)
 
     paths = corpus(args.emails, args.clients, args.seed)
@@ -190,19 +394,25 @@ def main(argv: list[str] | None = None) -> int:
     lib, dag_seconds = min(lib_times), min(dag_times)
     overhead = dag_seconds / lib - 1
     rows = [
-        (
+        Row(
             f"library loop: `jobs.refresh_clients` over batches of {args.batch_size} (**baseline**)",
             len(client_ids),
             lib,
+            1,
+            lib,
         ),
-        (
+        Row(
             f"`dossier_refresh` via `dag.test()`: {instances} mapped batches of {args.batch_size}",
             len(client_ids),
             dag_seconds,
+            1,
+            lib,
         ),
-        ("reference: `summarize(all_clients=True)`", len(client_ids), min(all_times)),
+        Row("reference: `summarize(all_clients=True)`", len(client_ids), min(all_times), 1, lib),
     ]
-    table = markdown(rows, lib)
+    if args.postgres:
+        rows += deployment_rows(args, paths, client_ids)
+    table = markdown(rows)
     console.print(table)
     console.print(
         f"Airflow overhead: {overhead:+.1%} (goal <= +25 %), best of {args.rounds} rounds; "

@@ -1,4 +1,5 @@
-"""dossier_ingest: import new files from the drop folders and announce the clients that changed."""
+"""dossier_ingest: import new files from the drop folders and new mail from the IMAP sources; announce the clients
+that changed. Each mailbox syncs in its own mapped task: one failing mailbox fails only its task."""
 
 from airflow.sdk import dag, task
 from dossier_common import DEFAULT_ARGS, START, announce
@@ -12,6 +13,22 @@ def ingest() -> list[int]:
     return ingest_drop_folders()
 
 
+@task
+def mailboxes() -> list[str]:
+    """The names of the IMAP sources (`dossier sources add imap`)."""
+    from dossier.jobs import mailbox_names
+
+    return mailbox_names()
+
+
+@task
+def sync_mailbox(name: str) -> list[int]:
+    """Fetch one mailbox's new mail; return the ids of clients with new history."""
+    from dossier.jobs import sync_mailbox as sync
+
+    return sync(name)
+
+
 @dag(
     dag_id="dossier_ingest",
     schedule="*/15 * * * *",
@@ -23,6 +40,7 @@ def ingest() -> list[int]:
 )
 def dossier_ingest() -> None:
     announce([ingest()])
+    announce.override(task_id="announce_mail", trigger_rule="all_done")(sync_mailbox.expand(name=mailboxes()))
 
 
 dossier_ingest()

@@ -13,9 +13,10 @@ from pathlib import Path
 from dossier.delivery import digest, mailer, reports
 from dossier.delivery.people import find_user
 from dossier.engines import engine_spec, summarize
+from dossier.imap_sync import sync_source
 from dossier.settings import get_settings
 from ingest.pipeline import import_paths
-from storage import build_requests, summaries
+from storage import build_requests, imap_sources, summaries
 from storage import reports as report_store
 from storage.build_requests import Requested
 from storage.db import Session
@@ -23,6 +24,7 @@ from storage.db import session_scope as url_session_scope
 from storage.deliveries import DeliveryKey, Message, queue_once
 from storage.errors import DossierError
 from storage.models import Channel, Client, Delivery, Interaction, User, utcnow
+from storage.periods import previous_quarter
 from storage.recordings import clients_of_done, pending_recordings
 from storage.repository import existing_client_ids, find_client, public_interactions_since, users_with_role
 from storage.vocabulary import CLIENT_SIDE, closes_deal, complains, loses_deal
@@ -104,6 +106,23 @@ def ingest_drop_folders(database_url: str | None = None) -> list[int]:
             folders, database_url=database_url or settings.database_url, options=settings.import_options()
         ).changed_clients
     )
+
+
+def mailbox_names(database_url: str | None = None) -> list[str]:
+    """Names of the IMAP sources (`dossier sources add imap`): one mapped sync task each."""
+    with session_scope(database_url) as session:
+        return imap_sources.source_names(session)
+
+
+def sync_mailbox(name: str, database_url: str | None = None) -> list[int]:
+    """Fetch one IMAP source's new mail; return the ids of clients that got new data.
+
+    Raises when the mailbox could not be read (after storing what it read), so only its own task fails.
+    """
+    report = sync_source(name, database_url=database_url)
+    if report.error:
+        raise DossierError(f"mailbox {name}: {report.error}")
+    return sorted(report.changed_clients)
 
 
 # ---------------------------------------------------------------------------------------- transcribe
@@ -329,7 +348,15 @@ def quarterly_review(client_id: int, day: date, database_url: str | None = None)
 
     Once per quarter: the same review made by ``dossier report quarterly`` counts (see ``reports.make_report``).
     """
-    return reports.make_report("quarterly", str(client_id), as_of=day, pdf=False, database_url=database_url).report_id
+    return reports.make_report(
+        "quarterly",
+        str(client_id),
+        quarter=previous_quarter(day),
+        as_of=day,
+        pdf=False,
+        database_url=database_url,
+        public_base_url=get_settings().public_base_url,
+    ).report_id
 
 
 def handover(client_ref: str, from_manager: str, to_manager: str, day: date, database_url: str | None = None) -> int:
@@ -349,5 +376,11 @@ def handover(client_ref: str, from_manager: str, to_manager: str, day: date, dat
     if failed:
         raise DossierError(f"refreshing client {client_id} failed: {failed[client_id]}")
     return reports.make_report(
-        "handover", str(client_id), to=to_manager, as_of=day, pdf=False, database_url=database_url
+        "handover",
+        str(client_id),
+        to=to_manager,
+        as_of=day,
+        pdf=False,
+        database_url=database_url,
+        public_base_url=get_settings().public_base_url,
     ).report_id

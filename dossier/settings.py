@@ -191,6 +191,11 @@ class Settings(BaseSettings):
     reports_dir: str = Field(
         default="reports", description="Batch jobs: where quarterly and handover reports are written."
     )
+    public_base_url: str | None = Field(
+        default=None,
+        description="The web app's address as readers open it (https://dossier.example.com): report sources "
+        "link to their message pages there.",
+    )
     smtp_host: str = Field(default="localhost", description="Digest e-mail: SMTP server host.")
     smtp_port: int = Field(
         default=25, ge=1, le=65535, description="Digest e-mail: SMTP port (465 with smtp_tls, 587 with smtp_starttls)."

@@ -15,6 +15,7 @@ class ImportOptions:
     source_timezone: str = "UTC"  # IANA zone of source times written without one (chats, CSVs, mail)
     languages: tuple[str, ...] = ("en", "ru", "pl", "uk", "de", "fr", "es", "it", "cs")  # detection picks one
     batch_size: int = 1000  # interactions per commit
+    parse_workers: int = 2  # processes parsing large mailboxes (1: parse in the importing process)
 
     def __post_init__(self) -> None:
         try:
@@ -25,6 +26,8 @@ class ImportOptions:
             ) from error
         if self.batch_size < 1:
             raise DossierError(f"import batch size must be at least 1, not {self.batch_size}")
+        if self.parse_workers < 1:
+            raise DossierError(f"import parse workers must be at least 1, not {self.parse_workers}")
 
     @property
     def zone(self) -> ZoneInfo:

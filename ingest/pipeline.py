@@ -1,22 +1,27 @@
 """Import files and folders: detect each source's kind, parse, resolve clients, store, quarantine."""
 
+import email
+import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
-from ingest.normalize import LanguageDetector, content_hash, normalize_party
+from ingest import mail
+from ingest.normalize import content_hash, normalize_party
 from ingest.options import ImportOptions
-from ingest.ourside import OurSide, infer_our_side
+from ingest.ourside import OurSide, correspondence_key, infer_our_side
+from ingest.parallel_parse import ParsePool, Preparation, prepare
 from ingest.records import (
     ParsedClient,
     ParsedInteraction,
     ParsedRecording,
     ParseError,
+    ParseResult,
     Quarantined,
 )
 from ingest.resolve import ClientResolver
@@ -34,6 +39,8 @@ from storage.errors import DossierError
 from storage.models import PUBLIC_SCOPE, Channel, utcnow
 
 MAILDIR_PARTS = ("cur", "new")
+#: Mailboxes at least this large are parsed by worker processes (when the options allow more than one).
+POOL_MIN_BYTES = 256 * 1024
 
 
 @dataclass(slots=True)
@@ -46,6 +53,7 @@ class ImportReport:
     sources: int = 0
     run_id: int | None = None
     directory_entries: int = 0  # client directory rows applied
+    unchanged: int = 0  # files skipped: read whole by an earlier import and unchanged since
     changed_clients: set[int] = field(default_factory=set)  # clients that got new interactions
 
     @property
@@ -56,9 +64,10 @@ class ImportReport:
     def summary(self) -> str:
         """The one-line summary the CLI prints."""
         directory = f", {self.directory_entries} client directory entries" if self.directory_entries else ""
+        unchanged = f", {self.unchanged} files unchanged, skipped" if self.unchanged else ""
         return (
             f"{self.sources} sources: {self.imported} imported, {self.duplicates} duplicates, "
-            f"{self.quarantined} quarantined{directory}"
+            f"{self.quarantined} quarantined{directory}{unchanged}"
         )
 
 
@@ -123,25 +132,60 @@ class Importer:
             phone_region=options.default_phone_region,
             forced_client=forced_client,
         )
-        self._languages = LanguageDetector(options.languages)
+        self._preparation = Preparation(options.default_phone_region, options.languages)
+        self._pool = ParsePool(options.parse_workers, self._preparation, self._zone)
         self._scopes: set[str] = {PUBLIC_SCOPE}
         self._pending: dict[str, tuple[ParsedInteraction, Path, str]] = {}  # digest -> item, source, kind
+        self._read_files: dict[str, repository.FileState] = {}  # files read whole, recorded at the next commit
         self.report = ImportReport(run_id=run_id)
 
-    def import_source(self, path: Path, kind: str | None) -> None:
+    def import_source(self, path: Path, kind: str | None, state: repository.FileState | None = None) -> None:
         """Parse one file or maildir of ``kind`` (None: unrecognised) and store what it holds.
 
-        Never raises for bad content: it is quarantined.
+        Never raises for bad content: it is quarantined. ``state`` (of a file) is recorded with what it
+        held, so that a later import skips the file while it is unchanged; a file that had anything
+        quarantined is not, so that importing it again (with ``--client``, say) tries again.
         """
         self.report.sources += 1
         unreadable = unreadable_reason(path)
         if unreadable is not None or kind is None:
             self.quarantine(Quarantined(str(path), unreadable or unknown_format_reason(path)), kind)
             return
+        quarantined = self.report.quarantined
+        self._import_results(path, kind, self._parsed(path, kind))
+        if state is not None and self.report.quarantined == quarantined:
+            self._read_files[file_key(path)] = state
+
+    def import_messages(self, messages: Iterable[bytes], source: str) -> None:
+        """Parse and store raw RFC 822 messages (from a mail server, say) as e-mail of the source ``source``."""
+        self.report.sources += 1
+        origin = Path(source)
+        results = (
+            prepare(_parsed_raw_message(raw, mail.MessageOrigin(origin, index, self._zone)), self._preparation)
+            for index, raw in enumerate(messages, start=1)
+        )
+        self._import_results(origin, mail.SOURCE_KIND, results)
+
+    def close(self) -> None:
+        """Stop the parsing workers, if any were started."""
+        self._pool.close()
+
+    def _parsed(self, path: Path, kind: str) -> Iterator[ParseResult]:
+        """What the source holds, parsed and prepared: a large mailbox by the worker processes."""
+        if self._use_pool(path, kind):
+            return self._pool.parse_mbox(path)
+        return (prepare(result, self._preparation) for result in SOURCE_KINDS[kind].parse(path, self._zone))
+
+    def _use_pool(self, path: Path, kind: str) -> bool:
+        if kind != mail.SOURCE_KIND or self._options.parse_workers < 2 or not self._pool.can_start():
+            return False
+        return path.is_file() and path.stat().st_size >= POOL_MIN_BYTES and mail.is_mbox_file(path)
+
+    def _import_results(self, path: Path, kind: str, results: Iterator[ParseResult]) -> None:
         occurrences: Counter[str] = Counter()
         parsed = 0
         try:
-            for result in SOURCE_KINDS[kind].parse(path, self._zone):
+            for result in results:
                 parsed += 1
                 if isinstance(result, Quarantined):
                     self.quarantine(result, kind)
@@ -162,9 +206,6 @@ class Importer:
             )
 
     def _add(self, item: ParsedInteraction, path: Path, kind: str, occurrences: Counter[str]) -> None:
-        region = self._options.default_phone_region
-        item.author = normalize_party(item.author, region)
-        item.recipients = [normalize_party(p, region) for p in item.recipients]
         digest = content_hash(item, 0)
         if not (item.external_id and item.source_kind == "email"):
             seen = occurrences[digest]
@@ -221,7 +262,7 @@ class Importer:
             return
         added = repository.add_recording(
             self._session,
-            client_id=resolution.client_id,
+            client_id=self._resolver.stored_id(resolution.client_id),
             path=repository.storable_text(str(recording.path.resolve())),
             content_hash=recording.content_hash,
             started_at=recording.started_at,
@@ -242,6 +283,7 @@ class Importer:
             self._scopes.add(scope)
         deal_id = None
         if item.channel is Channel.DEAL_EVENT and item.external_id:
+            client_id = self._resolver.stored_id(client_id)
             deal_id = repository.upsert_deal(
                 self._session,
                 client_id,
@@ -261,7 +303,7 @@ class Importer:
             "author_contact": item.author.value,
             "participants": participants,
             "occurred_at": item.occurred_at,
-            "language": item.language or self._languages.detect(item.body or item.subject or ""),
+            "language": item.language,
             "subject": item.subject,
             "body": item.body,
             "quoted_text": item.quoted_text,
@@ -306,7 +348,13 @@ class Importer:
             if digest not in known
             if (row := self._resolved_row(digest, *pending)) is not None
         ]
+        stored_ids = self._resolver.store_new()
+        for row in new_rows:
+            row["client_id"] = stored_ids.get(row["client_id"], row["client_id"])
         repository.insert_interactions(self._session, new_rows)
+        repository.add_correspondence(self._session, _correspondence(new_rows))
+        repository.record_import_files(self._session, self._read_files)
+        self._read_files.clear()
         changed = {row["client_id"] for row in new_rows} | self._resolver.merged
         record_change(
             self._session,
@@ -321,6 +369,63 @@ class Importer:
         self.report.duplicates += len(known)
         self._pending.clear()
         self._session.commit()
+
+
+def _parsed_raw_message(raw: bytes, origin: mail.MessageOrigin) -> ParseResult:
+    """One raw RFC 822 message parsed as ``ingest.mail`` parses a message of a mailbox."""
+    return mail.parse_message(lambda: email.message_from_bytes(raw), origin, lambda: raw)
+
+
+def _correspondence(rows: list[dict[str, Any]]) -> Counter[tuple[str, ...]]:
+    """How many of the e-mail ``rows`` each set of e-mail addresses exchanged."""
+    tally: Counter[tuple[str, ...]] = Counter()
+    for row in rows:
+        if row["channel"] == Channel.EMAIL and (key := correspondence_key(row["participants"])):
+            tally[key] += 1
+    return tally
+
+
+def file_key(path: Path) -> str:
+    """How ``import_files`` names a file: its resolved path, as the database can store it."""
+    return repository.storable_text(str(path.resolve()))
+
+
+def file_state(path: Path) -> repository.FileState:
+    """The size, modification time and content hash of the file at ``path``."""
+    status = path.stat()
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while piece := handle.read(1024 * 1024):
+            digest.update(piece)
+    return repository.FileState(status.st_size, status.st_mtime_ns, digest.hexdigest())
+
+
+def unchanged_files(session: Session, paths: list[Path]) -> tuple[set[Path], dict[Path, repository.FileState]]:
+    """Which regular files among ``paths`` an import read before and are unchanged since (same size and
+    modification time, or same content), and the current state of the others (to record once read).
+
+    A file whose size or time changed is hashed: the same content is still unchanged (and its new
+    time recorded).
+    """
+    files = [path for path in paths if path.is_file() and unreadable_reason(path) is None]
+    recorded = repository.import_file_states(session, [file_key(path) for path in files])
+    unchanged: set[Path] = set()
+    states: dict[Path, repository.FileState] = {}
+    touched: dict[str, repository.FileState] = {}
+    for path in files:
+        known = recorded.get(file_key(path))
+        status = path.stat()
+        if known is not None and (known.size, known.mtime_ns) == (status.st_size, status.st_mtime_ns):
+            unchanged.add(path)
+            continue
+        state = file_state(path)
+        if known is not None and known.sha256 == state.sha256:
+            unchanged.add(path)
+            touched[file_key(path)] = state
+        else:
+            states[path] = state
+    repository.record_import_files(session, touched)
+    return unchanged, states
 
 
 def _item_as_json(item: ParsedInteraction) -> bytes:
@@ -342,7 +447,10 @@ def import_paths(
     ``kind`` forces one source kind (default: detected per file); ``client`` assigns everything to
     the client of that name. ``on_progress`` hears after each source, and once more with the totals.
     Without ``options.internal_domains`` our side is inferred first from the stored and the new e-mail
-    (see ``ingest.ourside``); configured domains are never second-guessed.
+    (see ``ingest.ourside``); configured domains are never second-guessed. A file an earlier import read
+    whole (nothing quarantined) is skipped while its size and modification time, or else its content, are
+    unchanged; the report counts it (``unchanged``). Large mailboxes are parsed by ``options.parse_workers``
+    processes, the database written by this one.
     """
     if kind is not None and kind not in SOURCE_KINDS:
         raise DossierError(f"unknown kind {kind!r}; expected one of: {', '.join(SOURCE_KINDS)}")
@@ -352,17 +460,52 @@ def import_paths(
     with session_scope(database_url) as session:
         run_id = repository.start_import_run(session, [repository.storable_text(str(p)) for p in paths])
         session.commit()
-        our_side = OurSide() if options.internal_domains else infer_our_side(session, sources, options)
+        unchanged, states = unchanged_files(session, [path for path, _kind in sources])
+        session.commit()
+        to_read = [(path, source_kind) for path, source_kind in sources if path not in unchanged]
+        our_side = OurSide() if options.internal_domains else infer_our_side(session, to_read, options)
         importer = Importer(session, options, run_id, client, our_side)
-        for done, (source, source_kind) in enumerate(sources, start=1):
-            importer.import_source(source, source_kind)
-            tell(_progress(importer.report, done, len(sources), source.name))
-        importer.flush()
+        try:
+            for done, (source, source_kind) in enumerate(sources, start=1):
+                if source in unchanged:
+                    importer.report.sources += 1
+                    importer.report.unchanged += 1
+                else:
+                    importer.import_source(source, source_kind, states.get(source))
+                tell(_progress(importer.report, done, len(sources), source.name))
+            importer.flush()
+        finally:
+            importer.close()
         report = importer.report
         repository.finish_import_run(
             session, run_id, imported=report.imported, duplicates=report.duplicates, quarantined=report.quarantined
         )
     tell(_progress(report, len(sources), len(sources), None))
+    return report
+
+
+def import_messages(
+    messages: Iterable[bytes],
+    *,
+    source: str,
+    database_url: str,
+    options: ImportOptions = ImportOptions(),
+    client: str | None = None,
+) -> ImportReport:
+    """Import raw RFC 822 messages (from a mail server, say) as one e-mail source named ``source``.
+
+    Our side is not inferred here: it comes from ``options.internal_domains`` and our users.
+    """
+    with session_scope(database_url) as session:
+        run_id = repository.start_import_run(session, [repository.storable_text(source)])
+        session.commit()
+        importer = Importer(session, options, run_id, client, OurSide())
+        importer.import_messages(messages, source)
+        importer.flush()
+        report = importer.report
+        repository.finish_import_run(
+            session, run_id, imported=report.imported, duplicates=report.duplicates, quarantined=report.quarantined
+        )
     return report
 
 

@@ -49,6 +49,9 @@ class Resolution:
 class ClientResolver:
     """Resolves clients for one import run, caching contacts and names in memory.
 
+    New clients and contacts are decided in memory and written in bulk by ``store_new``: until then a
+    new client has a provisional (negative) id, which ``store_new`` maps to its stored id.
+
     Order: a forced client; a known contact of a counterpart; the source's client hint (chat title,
     CSV client column); a known company domain; else a new client named after the hint, the company
     domain or the person. Our own side (internal domains and addresses, users' addresses, phones
@@ -78,8 +81,41 @@ class ClientResolver:
         self._our_emails.update(a.lower() for a in internal_addresses)
         self._our_domains = {d.lower() for d in internal_domains}
         self._our_domains.update(filter(is_company_domain, (email_domain(e) for e in self._our_emails)))
+        self._new_clients: dict[int, str] = {}  # provisional id -> name, not stored yet
+        self._stored_ids: dict[int, int] = {}  # provisional id -> stored id, for every client this run stored
+        self._new_contacts: list[repository.NewContact] = []  # not stored yet
         self._forced_id = self._client_by_name(forced_client) if forced_client else None
         self.merged: set[int] = set()  # clients that absorbed another one in this run
+
+    def store_new(self) -> dict[int, int]:
+        """Write the clients and contacts decided since the last call; return {provisional id: stored id} of
+        every client this resolver created (a provisional id is never used twice)."""
+        self._store_new_clients()
+        contacts = [c._replace(client_id=self._stored_ids.get(c.client_id, c.client_id)) for c in self._new_contacts]
+        self._new_contacts.clear()
+        for (kind, value), owner in repository.add_contacts(self._session, contacts).items():
+            self._remember_owner(kind, value, owner)
+        return self._stored_ids
+
+    def stored_id(self, client_id: int) -> int:
+        """The stored id of ``client_id`` (writing what is pending when it is provisional)."""
+        return self.store_new().get(client_id, client_id) if client_id < 0 else client_id
+
+    def _store_new_clients(self) -> None:
+        if not self._new_clients:
+            return
+        ids = repository.create_clients(self._session, list(self._new_clients.values()))
+        for temp, name in self._new_clients.items():
+            stored = self._stored_ids[temp] = self._names[repository.name_key(name)] = ids[repository.name_key(name)]
+            self._domains_of.setdefault(stored, set()).update(self._domains_of.pop(temp, set()))
+        self._new_clients.clear()
+        if self._forced_id is not None:
+            self._forced_id = self._stored_ids.get(self._forced_id, self._forced_id)
+
+    def _remember_owner(self, kind: str, value: str, owner: int) -> None:
+        self._contacts[(kind, value)] = owner
+        if kind == ContactKind.DOMAIN:
+            self._domains_of.setdefault(owner, set()).add(value)
 
     def is_ours(self, party: Party) -> bool:
         """True when the party is on our side (an agent, not the client)."""
@@ -164,7 +200,7 @@ class ClientResolver:
 
     def register(self, entry: ParsedClient) -> int:
         """Apply a client directory entry: its contacts (and their history) belong to this client."""
-        client_id = self._client_by_name(entry.name)
+        client_id = self.stored_id(self._client_by_name(entry.name))
         for party in entry.contacts:
             key = self._contact_key(party)
             if key is None:
@@ -173,7 +209,7 @@ class ClientResolver:
             if owner is None:
                 self._add_contact(client_id, key[0], key[1], None)
             elif owner != client_id:
-                self._merge(keep=client_id, drop=owner)
+                self._merge(keep=client_id, drop=self.stored_id(owner))
         if entry.owner and not repository.set_client_owner(self._session, client_id, entry.owner):
             raise ParseError(f"owner {entry.owner!r} is not a known user (create the user first)")
         return client_id
@@ -186,6 +222,7 @@ class ClientResolver:
         return (normalized.kind, normalized.value) if normalized.kind and normalized.value else None
 
     def _merge(self, *, keep: int, drop: int) -> None:
+        self.store_new()
         repository.merge_clients(self._session, keep=keep, drop=drop)
         for key, owner in self._contacts.items():
             if owner == drop:
@@ -202,10 +239,8 @@ class ClientResolver:
                 self._add_contact(client_id, party.kind, party.value, party.name)
 
     def _add_contact(self, client_id: int, kind: ContactKind, value: str, name: str | None) -> None:
-        owner = repository.add_contact(self._session, client_id, kind, value, name)
-        self._contacts[(kind, value)] = owner
-        if kind == ContactKind.DOMAIN:
-            self._domains_of.setdefault(owner, set()).add(value)
+        self._new_contacts.append(repository.NewContact(client_id, kind, value, name))
+        self._remember_owner(kind, value, client_id)
 
     def _client_for_domain(self, domain: str) -> int:
         """The client named after ``domain`` (with it as a contact); the full domain names it when a
@@ -222,7 +257,9 @@ class ClientResolver:
     def _client_by_name(self, name: str) -> int:
         key = repository.name_key(name)
         if key not in self._names:
-            self._names[key] = repository.get_or_create_client(self._session, name)
+            provisional = -1 - len(self._new_clients) - len(self._stored_ids)
+            self._new_clients[provisional] = name
+            self._names[key] = provisional
         return self._names[key]
 
     def _company_domains(self, counterparts: list[Party]) -> list[str]:

@@ -108,14 +108,16 @@ def _mark_stale(session: Session, client_ids: list[int], *, reason: str, importa
         return
     now = utcnow()
     session.execute(update(RenderedSummary).where(RenderedSummary.client_id.in_(client_ids)).values(stale=True))
-    for client_id in client_ids:
-        statement = dialect_insert(session, RefreshRequest).values(
-            client_id=client_id, requested_at=now, last_change_at=now, reason=reason, important=important
-        )
-        changes: dict[str, Any] = {"last_change_at": now}
-        if important:
-            changes.update(important=True, reason=reason)
-        session.execute(statement.on_conflict_do_update(index_elements=["client_id"], set_=changes))
+    changes: dict[str, Any] = {"last_change_at": now}
+    if important:
+        changes.update(important=True, reason=reason)
+    insert = dialect_insert(session, RefreshRequest)
+    statement = insert.on_conflict_do_update(index_elements=["client_id"], set_=changes)
+    rows = [
+        {"client_id": client_id, "requested_at": now, "last_change_at": now, "reason": reason, "important": important}
+        for client_id in client_ids
+    ]
+    session.execute(statement, rows)  # one executemany: pipelined on PostgreSQL, not a round trip per client
 
 
 def _queue_unless_queued(session: Session, client_ids: list[int], *, reason: str) -> None:

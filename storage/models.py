@@ -465,3 +465,58 @@ class Report(Base):
     pdf_path: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ImportFile(Base):
+    """A file an import read whole: a later import skips it while its size, mtime and hash are unchanged."""
+
+    __tablename__ = "import_files"
+
+    path: Mapped[str] = mapped_column(Text, primary_key=True, doc="the resolved absolute path")
+    size: Mapped[int] = mapped_column(BigInteger)
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EmailCorrespondence(Base):
+    """How many stored e-mail messages one set of e-mail addresses exchanged: the our-side inference reads this
+    tally instead of every stored message."""
+
+    __tablename__ = "email_correspondence"
+
+    addresses_key: Mapped[str] = mapped_column(String(64), primary_key=True, doc="sha256 of the sorted addresses")
+    addresses: Mapped[list[Any]] = mapped_column(doc="the normalized addresses, sorted")
+    messages: Mapped[int] = mapped_column(Integer)
+
+
+class ImapSource(Base):
+    """A mailbox synced over IMAP. Its password is never stored: only the environment variable or file holding it."""
+
+    __tablename__ = "imap_sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    host: Mapped[str] = mapped_column(String(255))
+    port: Mapped[int] = mapped_column(Integer)
+    username: Mapped[str] = mapped_column(String(320))
+    security: Mapped[str] = mapped_column(String(16), doc="tls, starttls or plain")
+    folders: Mapped[list[Any]] = mapped_column(default=list, doc="empty: INBOX and the folders marked \\Sent")
+    address: Mapped[str] = mapped_column(String(320), doc="our e-mail address in this mailbox")
+    password_env: Mapped[str | None] = mapped_column(String(255), doc="the environment variable holding the password")
+    password_file: Mapped[str | None] = mapped_column(Text, doc="or the file holding it")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_synced_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ImapFolder(Base):
+    """How far one folder of an IMAP source is synced: its UIDVALIDITY and the highest UID stored."""
+
+    __tablename__ = "imap_folders"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("imap_sources.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(512), primary_key=True)
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    synced_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,11 +2,11 @@
 
 import hashlib
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from storage.models import (
     PUBLIC_SCOPE,
-    Channel,
     Client,
     Contact,
-    ContactKind,
     Deal,
+    EmailCorrespondence,
+    ImportFile,
     ImportRun,
     Interaction,
     QuarantineBlob,
@@ -80,14 +80,6 @@ def load_internal_identities(session: Session) -> tuple[set[str], set[str], set[
     return emails, phones, names
 
 
-def stored_email_addresses(session: Session) -> Iterator[list[str]]:
-    """The e-mail addresses among the participants of each stored e-mail (who wrote to whom)."""
-    query = select(Interaction.participants).where(Interaction.channel == Channel.EMAIL)
-    rows: Iterable[list[dict[str, Any]]] = session.scalars(query.execution_options(yield_per=5000))
-    for parties in rows:
-        yield [party["value"] for party in parties if party.get("kind") == ContactKind.EMAIL and party.get("value")]
-
-
 def get_or_create_client(session: Session, name: str) -> int:
     """The id of the client called ``name`` (case-insensitive), created when missing."""
     key = name_key(name)
@@ -102,24 +94,6 @@ def get_or_create_client(session: Session, name: str) -> int:
     except IntegrityError:
         concurrent = session.scalar(select(Client.id).where(Client.name_key == key))
         if concurrent is None:  # not created concurrently by another import: a real failure
-            raise
-        return concurrent
-
-
-def add_contact(
-    session: Session, client_id: int, kind: ContactKind, value: str, display_name: str | None = None
-) -> int:
-    """Attach a contact to a client unless it already identifies one; return its client's id."""
-    owner = session.scalar(select(Contact.client_id).where(Contact.kind == kind, Contact.value == value))
-    if owner is not None:
-        return owner
-    try:
-        with session.begin_nested():
-            session.add(Contact(client_id=client_id, kind=kind, value=value, display_name=display_name))
-        return client_id
-    except IntegrityError:
-        concurrent = session.scalar(select(Contact.client_id).where(Contact.kind == kind, Contact.value == value))
-        if concurrent is None:  # not added concurrently by another import: a real failure
             raise
         return concurrent
 
@@ -203,6 +177,95 @@ def insert_interactions(session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(
             dialect_insert(session, Interaction).on_conflict_do_nothing(index_elements=["content_hash"]), rows
         )
+
+
+def create_clients(session: Session, names: Sequence[str]) -> dict[str, int]:
+    """Create the clients called ``names`` in bulk (a name known already is kept); return {name_key: id} of all."""
+    wanted = {name_key(name): " ".join(name.split()) for name in names}
+    keys = list(wanted)
+    if keys:
+        insert = dialect_insert(session, Client).on_conflict_do_nothing(index_elements=["name_key"])
+        session.execute(insert, [{"name": name, "name_key": key} for key, name in wanted.items()])
+    ids: dict[str, int] = {}
+    for start in range(0, len(keys), IN_CHUNK):
+        chunk = keys[start : start + IN_CHUNK]
+        ids.update(session.execute(select(Client.name_key, Client.id).where(Client.name_key.in_(chunk))).all())
+    return ids
+
+
+class NewContact(NamedTuple):
+    """A contact to attach to a client unless it identifies one already."""
+
+    client_id: int
+    kind: str
+    value: str
+    display_name: str | None
+
+
+def add_contacts(session: Session, contacts: Sequence[NewContact]) -> dict[tuple[str, str], int]:
+    """Attach ``contacts`` in bulk (one that identifies a client already keeps it); return their owners."""
+    first: dict[tuple[str, str], NewContact] = {}
+    for contact in contacts:
+        first.setdefault((contact.kind, contact.value), contact)
+    rows = [contact._asdict() for contact in first.values()]
+    if rows:
+        session.execute(dialect_insert(session, Contact).on_conflict_do_nothing(index_elements=["kind", "value"]), rows)
+    owners: dict[tuple[str, str], int] = {}
+    values = sorted({row["value"] for row in rows})
+    for start in range(0, len(values), IN_CHUNK):
+        query = select(Contact.kind, Contact.value, Contact.client_id).where(
+            Contact.value.in_(values[start : start + IN_CHUNK])
+        )
+        owners.update(((kind, value), owner) for kind, value, owner in session.execute(query))
+    return {(row["kind"], row["value"]): owners[(row["kind"], row["value"])] for row in rows}
+
+
+class FileState(NamedTuple):
+    """What an import recorded of a file it read: its size, modification time and content hash."""
+
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+def import_file_states(session: Session, paths: Sequence[str]) -> dict[str, FileState]:
+    """The recorded state of each of ``paths`` that an import read before."""
+    states: dict[str, FileState] = {}
+    for start in range(0, len(paths), IN_CHUNK):
+        query = select(ImportFile.path, ImportFile.size, ImportFile.mtime_ns, ImportFile.sha256).where(
+            ImportFile.path.in_(paths[start : start + IN_CHUNK])
+        )
+        for path, size, mtime_ns, sha256 in session.execute(query):
+            states[path] = FileState(size, mtime_ns, sha256)
+    return states
+
+
+def record_import_files(session: Session, states: dict[str, FileState]) -> None:
+    """Remember the state of files read whole (replacing what was recorded of them)."""
+    rows = [state._asdict() | {"path": path, "imported_at": utcnow()} for path, state in states.items()]
+    if rows:
+        insert = dialect_insert(session, ImportFile)
+        update_columns = {name: insert.excluded[name] for name in ("size", "mtime_ns", "sha256", "imported_at")}
+        session.execute(insert.on_conflict_do_update(index_elements=["path"], set_=update_columns), rows)
+
+
+def correspondence_tally(session: Session) -> Iterator[tuple[list[str], int]]:
+    """Each set of e-mail addresses that stored messages were exchanged among, with how many messages."""
+    query = select(EmailCorrespondence.addresses, EmailCorrespondence.messages)
+    rows: Iterable[tuple[list[str], int]] = session.execute(query.execution_options(yield_per=5000))
+    yield from rows
+
+
+def add_correspondence(session: Session, tally: Mapping[tuple[str, ...], int]) -> None:
+    """Count stored messages among sets of e-mail addresses (each set sorted) into the tally."""
+    rows = [
+        {"addresses_key": hashlib.sha256("\n".join(key).encode()).hexdigest(), "addresses": list(key), "messages": n}
+        for key, n in tally.items()
+    ]
+    if rows:
+        insert = dialect_insert(session, EmailCorrespondence)
+        added = {"messages": EmailCorrespondence.messages + insert.excluded.messages}
+        session.execute(insert.on_conflict_do_update(index_elements=["addresses_key"], set_=added), rows)
 
 
 def storable_text(text: str) -> str:
@@ -301,6 +364,7 @@ class ClientOverview:
     total: int
     last_contact: datetime | None
     contacts: list[str]
+    restricted: int = 0  # of ``total``: in a scope other than the public one, or privileged (never summarized)
 
 
 def client_overviews(session: Session) -> list[ClientOverview]:
@@ -319,6 +383,13 @@ def client_overviews(session: Session) -> list[ClientOverview]:
         select(Contact.client_id, Contact.kind, Contact.value).order_by(Contact.id)
     ):
         contacts.setdefault(client_id, []).append(f"{kind}:{value}")
+    restricted: dict[int, int] = dict(
+        session.execute(
+            select(Interaction.client_id, func.count())
+            .where(or_(Interaction.scope != PUBLIC_SCOPE, Interaction.privileged.is_(True)))
+            .group_by(Interaction.client_id)
+        ).all()
+    )
     overviews = [
         ClientOverview(
             id=cid,
@@ -327,6 +398,7 @@ def client_overviews(session: Session) -> list[ClientOverview]:
             total=sum(counts.get(cid, {}).values()),
             last_contact=last.get(cid),
             contacts=contacts.get(cid, []),
+            restricted=restricted.get(cid, 0),
         )
         for cid, name in session.execute(select(Client.id, Client.name))
     ]

@@ -283,7 +283,7 @@ def _same_phone(a: str, b: str) -> bool:
 # --- content words -------------------------------------------------------------------------------
 
 
-def _script(text: str) -> str | None:
+def writing_script(text: str) -> str | None:
     """The writing system most of ``text``'s letters belong to ("LATIN", "CYRILLIC"), None without letters."""
     counts = Counter(unicodedata.name(char, "?").split(" ", 1)[0] for char in text if char.isalpha())
     return counts.most_common(1)[0][0] if counts else None
@@ -291,7 +291,7 @@ def _script(text: str) -> str | None:
 
 def _message_script(text: str) -> str | None:
     """The script of a source's own text: its header is in Latin letters whatever the message's language."""
-    return _script(text.split("\n", 1)[-1] if _HEADER_DATE.match(text) else text)
+    return writing_script(text.split("\n", 1)[-1] if _HEADER_DATE.match(text) else text)
 
 
 def _content_words(text: str, given: frozenset[str]) -> list[str]:
@@ -311,7 +311,7 @@ def _content_grounded(text: str, sources: list[_SourceFacts], given: frozenset[s
     """Whether at least half of ``text``'s content words start like a word of ``sources``; always true when
     a cited source is in another script than the sentence (a translation), or there are no content words."""
     text = _EMAIL.sub(" ", _MARKUP.sub(" ", text))
-    script = _script(text)
+    script = writing_script(text)
     words = _content_words(text, given)
     if not words or any(_message_script(source.folded) != script for source in sources):
         return True

@@ -39,6 +39,7 @@ FULFILS = "fulfils:"  # topic prefix of evidence that fulfils earlier actions ab
 COOLING_MIN_DRY_REPLIES = 2
 COOLING_WEIGHT = 0.85
 RECENCY_DAYS = 90
+COVERAGE_BONUS = 0.3
 CLAIM_JSON_TOKENS = 45  # keys, kind, date, flags of a claim's JSON
 CITATION_JSON_TOKENS = 12
 KIND_ORDER = (
@@ -325,8 +326,8 @@ def rank(entries: Iterable[Entry], latest: date | None, budget_tokens: int | Non
     """Claims by kind, most salient first, each kind capped, then the least salient dropped until the
     claims fit ``budget_tokens``; protected claims (``is_protected``) are always kept."""
     by_kind: dict[ClaimKind, list[tuple[float, Claim]]] = {}
-    for entry in entries:
-        by_kind.setdefault(entry.claim.kind, []).append((salience(entry.claim, latest), entry.claim))
+    for score, claim in with_coverage([(salience(entry.claim, latest), entry.claim) for entry in entries]):
+        by_kind.setdefault(claim.kind, []).append((score, claim))
     protected: list[tuple[float, Claim]] = []
     capped: list[list[tuple[float, Claim]]] = []
     for kind in sorted(by_kind, key=_kind_position):
@@ -337,6 +338,18 @@ def rank(entries: Iterable[Entry], latest: date | None, budget_tokens: int | Non
     rest = _fit(capped, budget_tokens) if budget_tokens is not None else [pair for group in capped for pair in group]
     kept = protected + rest
     return [claim for _, claim in sorted(kept, key=lambda pair: (_kind_position(pair[1].kind), *_rank_key(pair)))]
+
+
+def with_coverage(pairs: list[tuple[float, Claim]]) -> list[tuple[float, Claim]]:
+    """Salience plus a bonus for each claim that cites an interaction no more salient claim cites, so that
+    every episode of a history keeps a voice rather than one busy thread taking all the room."""
+    covered: set[int] = set()
+    scored = []
+    for score, claim in sorted(pairs, key=_rank_key):
+        ids = {source.interaction_id for source in claim.sources}
+        scored.append((score + (COVERAGE_BONUS if ids - covered else 0.0), claim))
+        covered |= ids
+    return scored
 
 
 def _rank_key(pair: tuple[float, Claim]) -> tuple[float, int, str]:

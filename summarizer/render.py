@@ -18,9 +18,13 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
+from storage.vocabulary import deal_stage
 from summarizer.dates import due_wording, is_relative_wording
+from summarizer.grounding import writing_script
+from summarizer.lexicon.grounded import DEAL_EVENT
 from summarizer.merge import is_evidence, normalize
 from summarizer.notes import Citation, Claim, ClaimKind, Notes, Sentence, is_steering_risk
+from summarizer.plurals import with_plurals
 
 LABELS_DIR = files("prompts") / "render"
 FORMATS = ("brief", "structured", "timeline", "actions")
@@ -34,6 +38,7 @@ BRIEF_AGREED = 3
 BRIEF_OPEN = 3
 BRIEF_TOPICS = 4
 KEY_PHRASE_WORDS = 28  # a claim quoted inside a brief sentence is cut to about this many words
+DEAL_CHANGE = re.compile(DEAL_EVENT)  # the CRM importer's own sentence (ingest.crm_csv.describe_deal_event)
 LEADING_HANDLES = re.compile(r"^(?:@\w+[\s,:]*)+")
 CLAUSE_END = re.compile(r"[,;:—–](?=\s)")
 Labels = dict[str, dict[str, str]]
@@ -76,12 +81,13 @@ def available_languages() -> list[str]:
 
 @cache
 def load_labels(language: str) -> Labels:
-    """The labels of ``language``; ValueError names the available ones when there is no file."""
+    """The labels of ``language`` (a count's label a :class:`~summarizer.plurals.Plural`); ValueError names the
+    available ones when there is no file."""
     path = LABELS_DIR / f"{language}.toml"
     if not path.is_file():
         raise ValueError(f"no labels for language {language!r}; available: {', '.join(available_languages())}")
     with path.open("rb") as file:
-        return tomllib.load(file)
+        return with_plurals(tomllib.load(file), language)
 
 
 def render(format: str, notes: Notes, *, client: ClientInfo, language: str, as_of: date) -> Rendered:
@@ -161,8 +167,24 @@ def _compose(template: str, parts: list[tuple[str, Claim]], **values: str) -> _L
 
 
 def _localized(claim: Claim, labels: Labels) -> Claim:
-    """``claim``, a steering risk worded in the labels' language (the tree words it in the engine's)."""
-    return claim.model_copy(update={"text": labels["text"]["steering"]}) if is_steering_risk(claim) else claim
+    """``claim`` in the labels' language where the words are ours, not the client's: a steering risk (the tree
+    words it in the engine's) and a deal change (the CRM importer records it in English)."""
+    if is_steering_risk(claim):
+        return claim.model_copy(update={"text": labels["text"]["steering"]})
+    deal_change = DEAL_CHANGE.match(claim.text.strip())
+    return claim.model_copy(update={"text": _deal_change(deal_change, labels["deal"])}) if deal_change else claim
+
+
+def _deal_change(match: re.Match[str], frames: dict[str, Any]) -> str:
+    """The importer's "Deal X (D-1) moved to stage won: 1,000.00 EUR. Reason: …" in the labels' frames; the amount
+    as the CRM wrote it, the stage named in the labels when they know it, the reason in the CRM's words."""
+    fields = {"deal": match["deal"], "stage": frames["stages"].get(deal_stage(match["stage"]), match["stage"])}
+    if match["amount"]:
+        amount = " ".join(filter(None, (match["amount"], match["currency"])))
+        text = frames["move_amount"].format(amount=amount, **fields) + "."
+    else:
+        text = frames["move"].format(**fields) + "."
+    return f"{text} {frames['reason'].format(reason=match['reason'].strip().rstrip('.'))}." if match["reason"] else text
 
 
 def _is_empty(notes: Notes) -> bool:
@@ -363,11 +385,16 @@ def _framed_brief(notes: Notes, client: ClientInfo, labels: Labels, as_of: date)
             labels,
             "next",
             [
-                (frames["action"].format(what=key_phrase(c.text), who=_who(c, labels), due=_due(c, labels, as_of)), c)
+                (
+                    frames["action"].format(
+                        what=_phrase(c.text, frames), who=_who(c, labels), due=_due(c, labels, as_of)
+                    ),
+                    c,
+                )
                 for c in tasks
             ],
         ),
-        _brief_sentence(labels, "contact", [(key_phrase(_person_text(c)), c) for c in people]),
+        _brief_sentence(labels, "contact", [(_phrase(_person_text(c), frames), c) for c in people]),
     ]
 
 
@@ -381,7 +408,7 @@ def _with_topics(overview: _Line, threads: list[Claim], frames: dict[str, str]) 
     """The overview sentence followed by the subjects of its main threads, each cited."""
     if not threads:
         return overview
-    topics = _compose(frames["topics"], [(key_phrase(claim.text), claim) for claim in threads])
+    topics = _compose(frames["topics"], [(_phrase(claim.text, frames), claim) for claim in threads])
     return _Line(
         f"{overview.text} {topics.text}",
         f"{overview.markdown} {topics.markdown}",
@@ -417,12 +444,20 @@ def _brief_news(notes: Notes, exclude: list[Claim]) -> list[Claim]:
 
 def _dated_item(claim: Claim, frames: dict[str, str]) -> str:
     """A claim's key phrase, after its date when it has one ("2024-03-13: quote approved")."""
-    phrase = key_phrase(claim.text)
+    phrase = _phrase(claim.text, frames)
     return frames["dated"].format(date=claim.date.isoformat(), what=phrase) if claim.date else phrase
 
 
 def _news_item(claim: Claim, frames: dict[str, str], *, risk: bool) -> str:
     return frames["risk"].format(what=_dated_item(claim, frames)) if risk else _dated_item(claim, frames)
+
+
+def _phrase(text: str, frames: dict[str, str]) -> str:
+    """A claim's key phrase for a sentence of the brief, in the reader's quotation marks when it is written in
+    another script than the brief (a Russian message in an English brief): the source's words, marked as theirs."""
+    phrase = key_phrase(text)
+    script = writing_script(phrase)
+    return frames["quote"].format(what=phrase) if script and script != frames["script"] else phrase
 
 
 def key_phrase(text: str, max_words: int = KEY_PHRASE_WORDS) -> str:

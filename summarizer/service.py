@@ -18,6 +18,7 @@ from summarizer.cache import CachedSummary, LocalCache, SummaryCache, SummaryKey
 from summarizer.engines import Engine, EngineSpec, Usage
 from summarizer.engines.grounded import GroundedEngine
 from summarizer.notes import Notes, SourceItem
+from summarizer.plurals import counted
 from summarizer.render import FORMATS, ClientInfo, available_languages, render
 from summarizer.sources import drop_copies, to_source_item
 from summarizer.tree import StoredNode, Tree, TreeBuilder, bucket_end
@@ -76,7 +77,7 @@ class SummarizeReport:
 
 def _count(number: int, noun: str) -> str:
     """``1 client``, ``2 clients``: the CLI's English summary line."""
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+    return counted("en", number, {"one": f"{{count}} {noun}", "other": f"{{count}} {noun}s"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,7 +99,7 @@ def test_import_registers_pending_recordings_once(database_url: str, tmp_path: P
     first = import_paths([tmp_path / "calls"], database_url=database_url)
     again = import_paths([tmp_path / "calls"], database_url=database_url)
     assert (first.imported, first.quarantined) == (2, 1)
-    assert (again.imported, again.duplicates) == (0, 2)
+    assert (again.imported, again.duplicates, again.unchanged) == (0, 0, 4)  # unchanged files are skipped
     with session_scope(database_url) as session:
         recordings = list(session.scalars(select(Recording).order_by(Recording.id)))
         client = session.scalar(select(Client).where(Client.name == "Delta Retail"))

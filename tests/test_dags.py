@@ -23,6 +23,7 @@ from dossier import jobs
 from dossier.settings import get_settings
 from storage import summaries
 from storage.changes import Change, ChangeKind, record_change
+from storage.errors import DossierError
 from storage.models import (
     Client,
     Delivery,
@@ -181,7 +182,16 @@ def test_ingest_then_refresh_and_notify(dagbag: Any, drop: Path, fast: None) -> 
 
     with create_session() as session:
         events_before = session.scalar(select(func.count()).select_from(AssetEvent))
-    assert run(dagbag, "dossier_ingest") == ("success", {"ingest": ["success"], "announce": ["success"]})
+    assert run(dagbag, "dossier_ingest") == (
+        "success",
+        {
+            "ingest": ["success"],
+            "announce": ["success"],
+            "mailboxes": ["success"],
+            "sync_mailbox": ["skipped"],
+            "announce_mail": ["skipped"],
+        },
+    )
     with create_session() as session:
         event = session.scalars(select(AssetEvent).order_by(AssetEvent.id.desc())).first()
         assert session.scalar(select(func.count()).select_from(AssetEvent)) == events_before + 1
@@ -200,7 +210,16 @@ def test_ingest_then_refresh_and_notify(dagbag: Any, drop: Path, fast: None) -> 
     notifications = count(Delivery)
     assert notifications > 0
 
-    assert run(dagbag, "dossier_ingest") == ("success", {"ingest": ["success"], "announce": ["skipped"]})
+    assert run(dagbag, "dossier_ingest") == (
+        "success",
+        {
+            "ingest": ["success"],
+            "announce": ["skipped"],
+            "mailboxes": ["success"],
+            "sync_mailbox": ["skipped"],
+            "announce_mail": ["skipped"],
+        },
+    )
     state, tasks = run(dagbag, "dossier_refresh")
     assert (state, tasks["refresh_batch"]) == ("success", ["skipped"])
     assert (count(Interaction), count(Delivery)) == (interactions, notifications)
@@ -233,6 +252,21 @@ def test_a_failing_client_fails_only_its_own_task_instance(
     monkeypatch.setattr(service, "summarize_client", real)
     assert run(dagbag, "dossier_refresh")[1]["refresh_batch"] == ["success"]
     assert len(fresh_clients()) == 5 and count(RefreshRequest) == 0
+
+
+def test_each_mailbox_syncs_in_its_own_task_and_a_failing_one_fails_alone(
+    dagbag: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def sync(name: str, database_url: str | None = None) -> list[int]:
+        if name == "broken":
+            raise DossierError("mailbox broken: login as 'sales' refused")
+        return [7]
+
+    monkeypatch.setattr(jobs, "mailbox_names", lambda database_url=None: ["broken", "sales"])
+    monkeypatch.setattr(jobs, "sync_mailbox", sync)
+    _state, tasks = run(dagbag, "dossier_ingest")
+    assert tasks["sync_mailbox"] == ["failed", "success"]
+    assert (tasks["ingest"], tasks["announce_mail"]) == (["success"], ["success"])
 
 
 class Killed(BaseException):

@@ -524,3 +524,33 @@ def test_map_and_reduce_rates():
         f"reduce: {reduces / reduced:.0f} calls/s, {len(items) / reduced:.0f} items/s"
     )
     assert chunks[0].interactions == len(items)
+
+
+def test_every_interaction_keeps_a_voice_when_one_busy_message_fills_a_kind():
+    """A kind's cap is not spent on one long message: a claim citing an interaction no weightier claim cites
+    outranks the busy message's next claims."""
+    day = date(2026, 3, 9)
+    cap = MAX_PER_KIND_OVERRIDES.get(ClaimKind.EVENT, MAX_PER_KIND)
+    busy = [
+        Claim(
+            kind=ClaimKind.EVENT,
+            text=f"Step {n} of the rollout plan is described.",
+            date=day,
+            weight=0.5,
+            topic=f"step-{n}",
+            sources=[{"interaction_id": 1}],
+        )
+        for n in range(cap + 5)
+    ]
+    other = Claim(
+        kind=ClaimKind.EVENT,
+        text="The warehouse in the north reported a delay.",
+        date=day,
+        weight=0.45,
+        topic="delay",
+        sources=[{"interaction_id": 2}],
+    )
+    merged = merge([Notes(claims=[*busy, other], interactions=2)])
+    events = [claim.text for claim in merged.claims if claim.kind == ClaimKind.EVENT]
+    assert len(events) == cap
+    assert other.text in events

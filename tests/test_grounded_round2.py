@@ -278,9 +278,13 @@ def test_the_brief_is_five_framed_sentences_in_the_readers_language_citing_its_c
     # one news item a day, newest first, the weightiest of its day, with the message date; then the risk
     assert status.index("2025-06-09") < status.index("2025-06-05")
     assert "The dock survey moved to 14 June at Pier 7" in status and "4 200 EUR" in status
-    assert frames["risk"].format(what="2025-06-18: The insurer may cancel the cover") in status
+    insurer = "The insurer may cancel the cover"  # an English claim: quoted in a brief of another script
+    what = frames["quote"].format(what=insurer) if frames["script"] != "LATIN" else insurer
+    assert frames["risk"].format(what=f"2025-06-18: {what}") in status
     assert "3% late fee" in settled
-    assert "I will send the berth plan by Friday — Ines Berg" in open_items and "crew list" not in open_items
+    berth = "I will send the berth plan by Friday"
+    assert f"{frames['quote'].format(what=berth) if frames['script'] != 'LATIN' else berth} — Ines Berg" in open_items
+    assert "crew list" not in open_items
     for sentence in sentences:
         assert sentence["citations"]
 

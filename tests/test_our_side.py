@@ -9,8 +9,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bench.corpus import OUR_DOMAIN, generate_email_corpus
+from ingest import mail as mail_parser
+from ingest.normalize import normalize_party
 from ingest.options import ImportOptions
-from ingest.ourside import Correspondence, OurSide
+from ingest.ourside import Correspondence, OurSide, message_addresses
 from storage import repository
 from storage.models import Client, Contact, ContactKind, Direction, Interaction
 from tests.db import import_paths, session_scope
@@ -151,3 +153,22 @@ def test_one_company_alone_cannot_tell_us_apart():
     correspondence = Correspondence()
     correspondence.add_addresses(["buyer@client.pl", REP])
     assert correspondence.our_side() == OurSide()
+
+
+def test_reading_only_the_headers_finds_what_parsing_whole_messages_finds(tmp_path):
+    paths = generate_email_corpus(tmp_path / "corpus", emails=300, clients=30, seed=4, workers=1)
+    bulk = message("news@list-vendor.example", *[f"p{n}@c{n}.example" for n in range(25)], number=99)
+    bulk["List-Id"] = "<news.list-vendor.example>"
+    paths.append(write_mbox(tmp_path / "extra.mbox", [*exchange(REP, ["a.example", "b.example"]), bulk]))
+    options = ImportOptions()
+    whole, headers = Correspondence(), Correspondence()
+    for path in paths:
+        for item in mail_parser.parse(path, options.zone):
+            item.author = normalize_party(item.author, options.default_phone_region)
+            item.recipients = [normalize_party(party, options.default_phone_region) for party in item.recipients]
+            whole.add_item(item)
+        for addresses in message_addresses(path, mail_parser.SOURCE_KIND, options):
+            headers.add_addresses(addresses)
+    found = whole.our_side()
+    assert headers.our_side() == found
+    assert found.domains == {OUR_DOMAIN, "seller-house.pl"}

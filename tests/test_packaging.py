@@ -23,6 +23,7 @@ DATA_DIRS = (
     "dossier/delivery/templates",
     "dossier/web/templates",
     "dossier/web/static",
+    "dossier/web/labels",
     "storage/migrations",
 )
 NOT_SOURCES = shutil.ignore_patterns(

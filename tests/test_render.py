@@ -1,7 +1,6 @@
 """Rendering the four formats: cited sentences and items, sections, order, action statuses, languages."""
 
 import re
-import tomllib
 from datetime import UTC, date, datetime
 
 import pytest
@@ -9,7 +8,6 @@ import pytest
 from summarizer.notes import Citation, Claim, ClaimKind, Notes, Side
 from summarizer.render import (
     FORMATS,
-    LABELS_DIR,
     SECTIONS,
     ClientInfo,
     action_status,
@@ -205,7 +203,7 @@ def test_every_language_has_every_label() -> None:
 
     languages = available_languages()
     assert {"en", "ru", "pl"} <= set(languages)
-    reference = keys(tomllib.loads((LABELS_DIR / "en.toml").read_text(encoding="utf-8")))
+    reference = keys(load_labels("en"))  # a count's label is one Plural: its forms differ by language
     for language in languages:
         assert keys(load_labels(language)) == reference, language
 
@@ -245,3 +243,40 @@ def test_empty_history_says_so(language: str, format: str) -> None:
     assert message in result.markdown
     assert json_items(result.content) == []
     assert not MARKER.search(result.markdown)
+
+
+def test_brief_marks_phrases_in_another_script_as_quotes() -> None:
+    """A Russian message in an English brief stays in its words but inside the reader's quotation marks; a phrase
+    in the brief's own script is not quoted, and a Russian brief quotes the English phrase its own way."""
+    russian = claim(ClaimKind.STATUS, "Бюджет на лицензии пока не утвердили", 13, date(2024, 3, 14))
+    notes = NOTES.model_copy(update={"claims": [*NOTES.claims, russian]})
+    english = rendered("brief", notes).markdown
+    assert "“Бюджет на лицензии пока не утвердили”" in english
+    assert "Send the signed contract — Anna Nowak" in english
+    in_russian = rendered("brief", notes, language="ru").markdown
+    assert "Бюджет на лицензии" in in_russian and "«Бюджет на лицензии" not in in_russian
+    assert "«Send the signed contract» — Anna Nowak" in in_russian
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "Deal Pump service (D-7) moved to stage “won”: 4,000.00 EUR. Reason: best price."),
+        ("ru", "Сделка Pump service (D-7) переведена на стадию «выиграна»: 4,000.00 EUR. Причина: best price."),
+        ("pl", "Transakcja Pump service (D-7) przeszła do etapu „wygrana”: 4,000.00 EUR. Powód: best price."),
+    ],
+)
+def test_a_deal_change_is_worded_in_the_readers_language(language: str, expected: str) -> None:
+    """The CRM importer records a deal change in English; every format words it in the reader's language, the
+    amount as the CRM wrote it and the reason in the CRM's words."""
+    change = claim(
+        ClaimKind.EVENT,
+        "Deal Pump service (D-7) moved to stage won: 4,000.00 EUR. Reason: best price.",
+        14,
+        date(2024, 3, 14),
+        weight=0.9,
+    )
+    notes = NOTES.model_copy(update={"claims": [*NOTES.claims, change]})
+    timeline = rendered("timeline", notes, language=language).markdown
+    assert expected in timeline
+    assert language == "en" or "moved to stage" not in timeline

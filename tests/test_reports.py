@@ -141,7 +141,8 @@ def test_handover_in_polish_lists_people_promises_and_what_not_to_ask_again(summ
     do_not_ask = flat.split("O co nowy opiekun nie powinien pytać ponownie")[1]
     assert "woli WhatsApp po 16:00" in do_not_ask and "nie zapomnijcie o rabacie 5%" in do_not_ask
     assert "Przygotuję ofertę do 30 września" in flat.split("Wszystkie otwarte obietnice")[1]
-    assert "LP-40 Poznań (D-BAL-02) moved to stage qualification" in flat.split("Następne kroki")[1]
+    next_steps = flat.split("Następne kroki")[1]
+    assert "Transakcja LP-40 Poznań (D-BAL-02) przeszła do etapu „kwalifikacja”: 20 425,00 PLN." in next_steps
     assert "PL61" not in flat and "44051401359" not in flat  # bank account and PESEL stay redacted
     assert render_pages(written.pdf_path, tmp_path)
     with session_scope() as session:

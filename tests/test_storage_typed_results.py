@@ -42,4 +42,6 @@ def test_a_contact_that_cannot_be_added_raises_instead_of_returning_no_client(da
     with session_scope() as session:
         missing_client = 987_654
         with pytest.raises(IntegrityError):
-            repository.add_contact(session, missing_client, ContactKind.EMAIL, "someone@example.org")
+            repository.add_contacts(
+                session, [repository.NewContact(missing_client, ContactKind.EMAIL, "someone@example.org", None)]
+            )

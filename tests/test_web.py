@@ -423,7 +423,7 @@ def test_every_lookup_is_audited(service):
     service.get("/api/incoming-call", "jcarter", phone="+7 916 123-45-67")
     service.get("/api/incoming-call", "jcarter", phone="+1 202 555 0199")
     building = service.get(f"/clients/{service.baltyk}", "pnowak")
-    assert "Being prepared" in building.text and 'http-equiv="refresh"' in building.text
+    assert "W przygotowaniu" in building.text and 'http-equiv="refresh"' in building.text  # pnowak reads Polish
     service.get(f"/messages/{service.call_id}", "pnowak", at=252)
     with session_scope() as session:
         users = {login: access.get_user(session, login).id for login in ("jcarter", "pnowak")}

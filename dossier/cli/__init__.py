@@ -91,6 +91,7 @@ def clients(
                     "name": o.name,
                     "counts": o.counts,
                     "total": o.total,
+                    "restricted": o.restricted,
                     "last_contact": o.last_contact,
                     "contacts": o.contacts,
                 }
@@ -324,6 +325,7 @@ def demo(
 
 from dossier.cli.airflow import airflow_command  # noqa: E402
 from dossier.cli.reports import digest_command, report_app  # noqa: E402
+from dossier.cli.sources import sources_app  # noqa: E402
 from dossier.cli.transcribe import transcribe_command  # noqa: E402
 from dossier.cli.web import serve, tokens_app, users_app  # noqa: E402
 
@@ -333,6 +335,7 @@ app.command("transcribe")(transcribe_command)
 app.command()(serve)
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(sources_app, name="sources")
 app.command("airflow")(airflow_command)
 
 

@@ -1,5 +1,6 @@
 """Terminal views shared by the CLI commands and the demo."""
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -17,8 +18,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from storage.models import Interaction
+from storage.models import PUBLIC_SCOPE, Interaction
 from storage.repository import ClientOverview
+from summarizer.plurals import counted
 
 if TYPE_CHECKING:  # the importer and the transcription job load slowly: a command imports them when it runs
     from dossier.transcribe_job import TranscribeProgress
@@ -27,6 +29,7 @@ if TYPE_CHECKING:  # the importer and the transcription job load slowly: a comma
 #: Moves a bar: (steps done, steps in all, what it says).
 BarMover = Callable[[int, int, str], None]
 
+INTERACTIONS = {"one": "{count} interaction", "other": "{count} interactions"}
 CHANNEL_COLUMNS = ("email", "chat", "call", "note", "deal_event")
 
 
@@ -49,7 +52,11 @@ def clients_table(overviews: list[ClientOverview], *, wide: bool = False) -> Tab
         counts = [str(o.counts.get(channel, 0)) for channel in channels]
         last = o.last_contact.strftime("%Y-%m-%d") if o.last_contact else "-"
         contacts = "\n".join(o.contacts) if wide else best_contact(o.contacts)
-        table.add_row(str(o.id), o.name, *counts, str(o.total), last, contacts)
+        items = f"{o.total}\n{o.restricted} hidden" if o.restricted else str(o.total)
+        table.add_row(str(o.id), o.name, *counts, items, last, contacts)
+    if any(o.restricted for o in overviews):
+        table.caption = "hidden: in a restricted scope or privileged, not in briefs for all readers"
+        table.caption_justify = "left"
     return table
 
 
@@ -67,11 +74,26 @@ def best_contact(contacts: list[str]) -> str:
     return f"{value}\n+{len(contacts) - 1} more" if len(contacts) > 1 else value
 
 
+def interaction_count(interactions: list[Interaction]) -> str:
+    """``30 interactions, 1 not visible to all readers (scope management)``: how many there are, and how many of
+    them a brief for every reader leaves out (another scope, or privileged) and why."""
+    text = counted("en", len(interactions), INTERACTIONS)
+    reasons = Counter(
+        "privileged" if i.privileged else f"scope {i.scope}"
+        for i in interactions
+        if i.privileged or i.scope != PUBLIC_SCOPE
+    )
+    if not reasons:
+        return text
+    why = ", ".join(reason if len(reasons) == 1 else f"{reason}: {n}" for reason, n in sorted(reasons.items()))
+    return f"{text}, {sum(reasons.values())} not visible to all readers ({why})"
+
+
 def print_history(
     console: Console, client_name: str, interactions: list[Interaction], *, body_lines: int | None = None
 ) -> None:
     """A client's interactions, one header line each and the (optionally shortened) new text."""
-    console.print(f"[bold]{client_name}[/] — {len(interactions)} interactions")
+    console.print(f"[bold]{escape(client_name)}[/] — {interaction_count(interactions)}", highlight=False)
     for i in interactions:
         print_interaction_head(console, i)
         lines = i.body.strip().splitlines()[:body_lines] if body_lines else i.body.strip().splitlines()

@@ -97,11 +97,27 @@ def _report(
     as_of: datetime | None,
 ) -> None:
     from dossier.delivery.reports import make_report
+    from dossier.settings import get_settings
 
     _require_schema()
-    written = make_report(kind, client, quarter=quarter, to=to, out=out, language=lang, as_of=_as_of(as_of))
+    written = make_report(
+        kind,
+        client,
+        quarter=quarter,
+        to=to,
+        out=out,
+        language=lang,
+        as_of=_as_of(as_of),
+        public_base_url=get_settings().public_base_url,
+    )
+    covers = ""
+    if written.quarter is not None:
+        chosen = ", the last quarter with activity" if written.quarter.last_active else ""
+        covers = f" ({written.quarter.label}{chosen})"
     again = "" if written.new else " (the same report, written before)"
-    console.print(f"report #{written.report_id}: {written.html_path} and {written.pdf_path}{again}", highlight=False)
+    console.print(
+        f"report #{written.report_id}{covers}: {written.html_path} and {written.pdf_path}{again}", highlight=False
+    )
 
 
 Client = Annotated[str, typer.Argument(help="Client id, name, e-mail, domain or phone.")]
@@ -117,7 +133,8 @@ Lang = Annotated[str | None, typer.Option("--lang", help="en, ru or pl (default:
 def quarterly(
     client: Client,
     quarter: Annotated[
-        str | None, typer.Option("--quarter", help="e.g. 2025Q4 (default: the last finished quarter).")
+        str | None,
+        typer.Option("--quarter", help="e.g. 2025Q4 (default: the client's last finished quarter with activity)."),
     ] = None,
     to: To = None,
     out: Out = None,

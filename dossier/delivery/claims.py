@@ -5,6 +5,7 @@ day, week and month below it. Digests and reports read it here; nothing is re-su
 item they show carries the citations of the claims it quotes.
 """
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -13,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dossier.delivery.people import NOBODY, People
 from storage import summaries
 from storage.models import PUBLIC_SCOPE, Interaction, SummaryNode
 from storage.periods import month_key
@@ -24,6 +26,12 @@ from summarizer.render import action_status, citation_marker
 
 #: An open promise without a due date counts as unanswered once it is this old.
 UNANSWERED_AFTER = timedelta(days=7)
+#: A shown claim has at least this many words besides redaction marks; anything shorter is a fragment.
+STATEMENT_WORDS = 3
+#: What redaction puts in place of a card number, an account and the like: ``[card]``, ``[card expiry]``.
+REDACTION_MARK = re.compile(r"\[[^\[\]]*\]")
+#: A word: letters, maybe with digits, as in "LP-40" or "Care+"; a bare number or date is not one.
+WORD = re.compile(r"\w*[^\W\d_]\w*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,17 +105,26 @@ def day_start(day: date) -> datetime:
 def shown(notes: Iterable[Notes], *kinds: ClaimKind, start: date | None = None, end: date | None = None) -> list[Claim]:
     """Displayable claims of ``kinds`` (all kinds when none), dated in ``[start, end)`` when given.
 
-    Evidence-only claims are left out; a text repeated across buckets or kinds is kept once (its latest copy).
+    Evidence-only claims and fragments (see :func:`is_fragment`) are left out; a text repeated across buckets or
+    kinds is kept once (its latest copy).
     """
     found: dict[str, Claim] = {}
     for note in notes:
         for claim in note.claims:
-            if is_evidence(claim) or (kinds and claim.kind not in kinds):
+            if is_evidence(claim) or (kinds and claim.kind not in kinds) or is_fragment(claim.text):
                 continue
             if (start or end) and not _dated_within(claim, start, end):
                 continue
             found[normalize(claim.text)] = claim
     return list(found.values())
+
+
+def is_fragment(text: str) -> bool:
+    """A piece of a source rather than a statement: no word at all (``09/28``), or, once redacted, a redaction
+    mark with fewer than :data:`STATEMENT_WORDS` words beside it (``[card], expiry 09/28``)."""
+    redacted = redact(text)
+    words = len(WORD.findall(REDACTION_MARK.sub(" ", redacted)))
+    return words == 0 or (words < STATEMENT_WORDS and REDACTION_MARK.search(redacted) is not None)
 
 
 def _dated_within(claim: Claim, start: date | None, end: date | None) -> bool:
@@ -255,18 +272,19 @@ def quoted_item(claim: Claim, labels: dict[str, Any]) -> Item:
     return Item.of(claim, labels["digest"]["quote"].format(what=claim.text.strip()))
 
 
-def promise_item(claim: Claim, as_of: date, labels: dict[str, Any]) -> Item:
+def promise_item(claim: Claim, as_of: date, labels: dict[str, Any], people: People = NOBODY) -> Item:
     """An open action as a cited sentence: who promised what, or who asked whom for what, by when or since when.
 
     Only a sentence that commits is worded as a promise; a request or an open question is the asker's request
-    and the other side's open item; any other wording is shown as an open item of its owner.
+    and the other side's open item; any other wording is shown as an open item of its owner. The owner is named
+    when ``people`` knows them, else by their side ("we", "the client"): never by a raw speaker label.
     """
     stated = stated_as(claim.text)
     what = claim.text.strip().rstrip(".")
     if stated == "request":
         return Item.of(claim, _request_text(claim, what, as_of, labels["request"]))
     words = labels["promise"]
-    who = claim.owner or (words[claim.owner_side] if claim.owner_side else words["someone"])
+    who = people.named(claim.owner) or (words[claim.owner_side] if claim.owner_side else words["someone"])
     promised = stated == "promise"
     if claim.due and claim.due < as_of:
         text = words["overdue" if promised else "late"].format(who=who, what=what, due=claim.due.isoformat())

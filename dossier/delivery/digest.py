@@ -8,6 +8,7 @@ kept in the ``Delivery`` outbox once per user and ISO week; :mod:`dossier.delive
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from dossier.delivery.claims import (
     activity,
     chronological,
     day_start,
+    latest_first,
     load_tree,
     one_per_source,
     overdue_promises,
@@ -28,7 +30,7 @@ from dossier.delivery.claims import (
     tone_line,
     upcoming,
 )
-from dossier.delivery.people import find_user
+from dossier.delivery.people import People, find_user, people_of
 from dossier.delivery.templating import (
     Labels,
     channel_names,
@@ -40,13 +42,15 @@ from storage.deliveries import DeliveryKey, Message, queue_once
 from storage.errors import DossierError
 from storage.models import Client, Delivery, User
 from storage.periods import iso_week, iso_week_monday
-from summarizer.notes import ClaimKind, Side
+from summarizer.merge import normalize
+from summarizer.notes import Claim, ClaimKind, Notes, Side
 
 KIND = "digest"
 TOP_CLIENTS = 10
 MAX_ITEMS = 6  # per client and section
 DEADLINE_HORIZON = timedelta(days=14)
 TONE_MONTHS = 4  # months the tone trend looks back
+ACTION_SECTIONS = frozenset({"overdue_us", "overdue_client", "upcoming"})
 CHANGE_KINDS = (ClaimKind.STATUS, ClaimKind.AGREEMENT, ClaimKind.EVENT, ClaimKind.PURCHASE, ClaimKind.ACTION)
 
 
@@ -75,17 +79,27 @@ class Period:
         return self.end - timedelta(days=1)
 
 
+class Section(NamedTuple):
+    """A section of a client's part as shown: its label key, its first items, how many more there are, and
+    whether each item is shown after its date (promises and requests say their dates themselves)."""
+
+    key: str
+    items: list[Item]
+    more: int
+    dated: bool
+
+
 @dataclass(slots=True)
 class ClientDigest:
-    """One client's part of a digest."""
+    """One client's part of a digest: every item of each section (a digest shows the first ones)."""
 
     id: int
     name: str
     activity: str
     interactions: int
-    open_risks: int
     changes: list[Item] = field(default_factory=list)
     new_risks: list[Item] = field(default_factory=list)
+    open_risks: list[Item] = field(default_factory=list)
     overdue_us: list[Item] = field(default_factory=list)
     overdue_client: list[Item] = field(default_factory=list)
     upcoming: list[Item] = field(default_factory=list)
@@ -93,16 +107,21 @@ class ClientDigest:
     score: float = 0.0
 
     @property
-    def sections(self) -> list[tuple[str, list[Item]]]:
-        """The non-empty sections, by label key, in reading order."""
+    def sections(self) -> list[Section]:
+        """The non-empty sections in reading order, each cut to :data:`MAX_ITEMS` items."""
         parts = [
             ("changes", self.changes),
             ("new_risks", self.new_risks),
+            ("open_risks", self.open_risks),
             ("overdue_us", self.overdue_us),
             ("overdue_client", self.overdue_client),
             ("upcoming", self.upcoming),
         ]
-        return [(key, items) for key, items in parts if items]
+        return [
+            Section(key, items[:MAX_ITEMS], max(0, len(items) - MAX_ITEMS), key not in ACTION_SECTIONS)
+            for key, items in parts
+            if items
+        ]
 
 
 @dataclass(slots=True)
@@ -155,11 +174,13 @@ def clients_of(session: Session, user: User) -> list[Client]:
 
 
 def client_digest(session: Session, client: Client, tree: ClientTree, period: Period, words: Labels) -> ClientDigest:
-    """A client's week: activity, changes, new risks, tone, overdue promises and deadlines."""
+    """A client's week: activity, changes, new and still open risks, tone, overdue promises and deadlines."""
     window = (day_start(period.start), day_start(period.end))
     counts = Counter(channel for _at, channel in activity(session, client.id, *window))
     root, as_of = tree.root, period.end
     week = tree.notes_between("day", *window)
+    new_risks = chronological(shown([*week, root], ClaimKind.RISK, start=period.start, end=period.end))
+    people = people_of(session, client.id, root)
     digest = ClientDigest(
         id=client.id,
         name=client.name,
@@ -171,15 +192,12 @@ def client_digest(session: Session, client: Client, tree: ClientTree, period: Pe
             if counts
             else words["digest"]["no_activity"]
         ),
-        open_risks=len(shown([root], ClaimKind.RISK)),
-        changes=[quoted_item(c, words) for c in chronological(one_per_source(shown(week, *CHANGE_KINDS)))][:MAX_ITEMS],
-        new_risks=[
-            quoted_item(c, words)
-            for c in chronological(shown([*week, root], ClaimKind.RISK, start=period.start, end=period.end))
-        ][:MAX_ITEMS],
-        overdue_us=[promise_item(c, as_of, words) for c in overdue_promises(root, as_of, Side.US)][:MAX_ITEMS],
-        overdue_client=[promise_item(c, as_of, words) for c in overdue_promises(root, as_of, Side.CLIENT)][:MAX_ITEMS],
-        upcoming=[promise_item(c, as_of, words) for c in upcoming(root, as_of, DEADLINE_HORIZON)][:MAX_ITEMS],
+        changes=[quoted_item(c, words) for c in chronological(one_per_source(shown(week, *CHANGE_KINDS)))],
+        new_risks=[quoted_item(c, words) for c in new_risks],
+        open_risks=[quoted_item(c, words) for c in earlier_risks(root, new_risks, period.end)],
+        overdue_us=_promises(overdue_promises(root, as_of, Side.US), as_of, words, people),
+        overdue_client=_promises(overdue_promises(root, as_of, Side.CLIENT), as_of, words, people),
+        upcoming=_promises(upcoming(root, as_of, DEADLINE_HORIZON), as_of, words, people),
         tone=tone_line(root.tone, period.last_day, words, months=TONE_MONTHS),
     )
     digest.score = (
@@ -189,6 +207,17 @@ def client_digest(session: Session, client: Client, tree: ClientTree, period: Pe
         + 0.5 * (len(digest.overdue_us) + len(digest.overdue_client))
     )
     return digest
+
+
+def earlier_risks(root: Notes, new_risks: list[Claim], end: date) -> list[Claim]:
+    """The root's open risks from before ``end`` that are not among this week's ``new_risks``, newest first."""
+    new = {normalize(claim.text) for claim in new_risks}
+    risks = shown([root], ClaimKind.RISK, end=end) + [c for c in shown([root], ClaimKind.RISK) if c.date is None]
+    return latest_first(claim for claim in risks if normalize(claim.text) not in new)
+
+
+def _promises(claims: list[Claim], as_of: date, words: Labels, people: People) -> list[Item]:
+    return [promise_item(claim, as_of, words, people) for claim in claims]
 
 
 def compose_digest(session: Session, user: User, clients: list[Client], period: Period) -> Digest:

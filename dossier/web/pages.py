@@ -19,7 +19,7 @@ from dossier.web.auth import (
     start_session,
 )
 from dossier.web.reading import queue_build, reading_language
-from dossier.web.templating import templates
+from dossier.web.templating import page_labels, templates
 from ingest.normalize import normalize_phone
 from storage import access, repository
 from storage.db import session_scope
@@ -28,7 +28,15 @@ from summarizer.redact import redact
 from summarizer.service import FORMATS
 
 router = APIRouter(include_in_schema=False)
-AuthReader = Annotated[Reader, Depends(current_reader)]
+
+
+async def reader_in_language(request: Request, reader: Annotated[Reader, Depends(current_reader)]) -> Reader:
+    """FastAPI dependency: the authenticated reader; their pages (errors too) are in their language."""
+    request.state.language = reading_language(reader.language, None)
+    return reader
+
+
+AuthReader = Annotated[Reader, Depends(reader_in_language)]
 #: The card reloads itself this often while a missing summary waits for the batch to build it.
 BUILDING_RELOAD_SECONDS = 3
 #: Feedback a user may send per ``FEEDBACK_WINDOW`` (counted in the database, so across server processes).
@@ -57,7 +65,7 @@ def login(request: Request, token: Annotated[str, Form()], next: Annotated[str, 
         return templates.TemplateResponse(
             request,
             "login.html",
-            {"next": safe_next(next), "error": "This token is unknown or revoked."},
+            {"next": safe_next(next), "error": page_labels(request)["login"]["unknown_token"]},
             status_code=401,
         )
     response = RedirectResponse(safe_next(next), status_code=303)
@@ -95,7 +103,10 @@ def search(request: Request, reader: AuthReader, q: str | None = None) -> Respon
             audit(session, request, reader, "page.search", None, 404, query=q)
     if client_id is None:
         return templates.TemplateResponse(
-            request, "search.html", {"reader": reader, "q": q, "error": f"No client matches {q!r}."}, status_code=404
+            request,
+            "search.html",
+            {"reader": reader, "q": q, "error": page_labels(request)["search"]["no_match"].format(query=q)},
+            status_code=404,
         )
     return RedirectResponse(f"/clients/{client_id}", status_code=303)
 
@@ -106,7 +117,7 @@ def card(request: Request, reader: AuthReader, client_id: int, feedback: str | N
 
     What exists is shown (stale ones marked); missing ones say they are being prepared, their build queued.
     """
-    language = reading_language(reader.language, None)
+    language: str = request.state.language
     summaries = request.app.state.summaries
     with session_scope(request.app.state.database_url) as session:
         client = repository.get_client(session, client_id)
@@ -123,7 +134,7 @@ def card(request: Request, reader: AuthReader, client_id: int, feedback: str | N
             queue_build(session, client_id, reader.scopes, language, list(views.values()))
             audit(session, request, reader, "page.card", client_id, 202 if building else 200, language=language)
     if client is None:
-        raise HTTPException(404, f"No client #{client_id}.")
+        raise HTTPException(404, page_labels(request)["errors"]["no_client"].format(id=client_id))
     return templates.TemplateResponse(
         request,
         "card.html",
@@ -131,7 +142,6 @@ def card(request: Request, reader: AuthReader, client_id: int, feedback: str | N
             "reader": reader,
             "client": shown,
             "views": views,
-            "language": language,
             "building": building,
             "reload_seconds": BUILDING_RELOAD_SECONDS,
             "feedback": feedback if feedback in access.VERDICTS else None,
@@ -160,7 +170,7 @@ def send_feedback(
             window = int(FEEDBACK_WINDOW.total_seconds())
             raise HTTPException(
                 429,
-                f"at most {FEEDBACK_PER_WINDOW} feedback in {window} seconds; please try again later",
+                page_labels(request)["feedback"]["too_many"].format(count=FEEDBACK_PER_WINDOW, seconds=window),
                 headers={"Retry-After": str(window)},
             )
         known = repository.get_client(session, client_id) is not None
@@ -185,7 +195,7 @@ def send_feedback(
             format=format,
         )
     if not known:
-        raise HTTPException(404, f"No client #{client_id}.")
+        raise HTTPException(404, page_labels(request)["errors"]["no_client"].format(id=client_id))
     return RedirectResponse(f"/clients/{client_id}?feedback={verdict}#feedback", status_code=303)
 
 
@@ -217,7 +227,7 @@ def message(request: Request, reader: AuthReader, interaction_id: int, at: float
             }
             audit(session, request, reader, "page.message", item.client_id, 200, interaction_id=interaction_id, at=at)
     if item is None:
-        raise HTTPException(404, f"No message #{interaction_id} that you may read.")
+        raise HTTPException(404, page_labels(request)["errors"]["no_message"].format(id=interaction_id))
     return templates.TemplateResponse(
         request,
         "message.html",

@@ -4,7 +4,7 @@ Each tuple holds regular-expression fragments (matched case-insensitively, one a
 tuple); comments name the language. Editing a tuple changes the notes: bump ``RULES_VERSION``.
 """
 
-RULES_VERSION = 6  # 6: visits and refunds are concepts; won deals, signed contracts, visits and refunds fulfil actions
+RULES_VERSION = 7  # 7: a claim citing an interaction no weightier claim cites gets a coverage bonus
 
 # ------------------------------------------------------------------ promises, requests, done
 
