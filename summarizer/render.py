@@ -254,10 +254,11 @@ def due_text(claim: Claim, labels: Labels) -> str:
     ISO date when the text names none (the JSON has it always)."""
     if claim.due is None:
         return ""
-    wording = due_wording(claim.text)
-    if wording is None:
+    found = due_wording(claim.text)
+    if found is None:
         return claim.due.isoformat()
-    if claim.date is not None and is_relative_wording(wording):
+    wording = _as_quote_if_foreign(found, labels["brief"])
+    if claim.date is not None and is_relative_wording(found):
         return labels["actions"]["said_on"].format(due=wording, date=claim.date.isoformat())
     return wording
 
@@ -455,9 +456,13 @@ def _news_item(claim: Claim, frames: dict[str, str], *, risk: bool) -> str:
 def _phrase(text: str, frames: dict[str, str]) -> str:
     """A claim's key phrase for a sentence of the brief, in the reader's quotation marks when it is written in
     another script than the brief (a Russian message in an English brief): the source's words, marked as theirs."""
-    phrase = key_phrase(text)
-    script = writing_script(phrase)
-    return frames["quote"].format(what=phrase) if script and script != frames["script"] else phrase
+    return _as_quote_if_foreign(key_phrase(text), frames)
+
+
+def _as_quote_if_foreign(text: str, frames: dict[str, str]) -> str:
+    """``text`` in the reader's quotation marks when it is written in another script than the labels' language."""
+    script = writing_script(text)
+    return frames["quote"].format(what=text) if script and script != frames["script"] else text
 
 
 def key_phrase(text: str, max_words: int = KEY_PHRASE_WORDS) -> str:

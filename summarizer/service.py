@@ -1,6 +1,6 @@
 """Summarize clients (build trees, check grounding, render, cache) and read cached summaries."""
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -13,7 +13,7 @@ from storage import repository, summaries
 from storage.changes import Change, ChangeKind, record_change
 from storage.db import session_scope
 from storage.errors import DossierError
-from storage.models import PUBLIC_SCOPE, Client, SummaryRun, utcnow
+from storage.models import PUBLIC_SCOPE, Client, Contact, ContactKind, SummaryRun, utcnow
 from summarizer.cache import CachedSummary, LocalCache, SummaryCache, SummaryKey, make_cache
 from summarizer.engines import Engine, EngineSpec, Usage
 from summarizer.engines.grounded import GroundedEngine
@@ -78,6 +78,20 @@ class SummarizeReport:
 def _count(number: int, noun: str) -> str:
     """``1 client``, ``2 clients``: the CLI's English summary line."""
     return counted("en", number, {"one": f"{{count}} {noun}", "other": f"{{count}} {noun}s"})
+
+
+#: Contact kinds a header shows by their value alone (an address or a number says what it is).
+SELF_EVIDENT_CONTACTS = frozenset({ContactKind.EMAIL, ContactKind.PHONE})
+
+
+def reachable_contacts(contacts: Iterable[Contact]) -> list[str]:
+    """How the client can be reached, as a summary's header lists it: e-mail addresses and phone numbers as
+    written, a messenger account after the messenger's name; a domain (it only groups the e-mails) is left out."""
+    return [
+        contact.value if contact.kind in SELF_EVIDENT_CONTACTS else f"{contact.kind.title()} {contact.value}"
+        for contact in contacts
+        if contact.kind != ContactKind.DOMAIN
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +186,7 @@ def _render_all(
     as_of: date | None,
     cache: SummaryCache | None,
 ) -> None:
-    info = ClientInfo(id=client.id, name=client.name, contacts=[f"{c.kind}:{c.value}" for c in client.contacts])
+    info = ClientInfo(id=client.id, name=client.name, contacts=reachable_contacts(client.contacts))
     root_hash = tree.root.input_hash if tree.root else "empty"
     key = summaries.scope_key(scopes)
     written = []

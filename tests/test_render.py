@@ -280,3 +280,19 @@ def test_a_deal_change_is_worded_in_the_readers_language(language: str, expected
     timeline = rendered("timeline", notes, language=language).markdown
     assert expected in timeline
     assert language == "en" or "moved to stage" not in timeline
+
+
+def test_a_due_date_in_the_sources_words_is_quoted_when_their_script_is_not_the_readers() -> None:
+    """"завтра" written on 15 January stays the source's word, marked as a quote in an English summary."""
+    visit = claim(
+        ClaimKind.ACTION,
+        "Инженер приедет завтра и откатит прошивку.",
+        21,
+        date(2024, 3, 15),
+        owner="Elena Sokolova",
+        owner_side=Side.US,
+        due=date(2024, 3, 16),
+    )
+    notes = NOTES.model_copy(update={"claims": [*NOTES.claims, visit]})
+    assert "“завтра” (written 2024-03-15)" in rendered("actions", notes).markdown
+    assert "завтра (написано 2024-03-15)" in rendered("actions", notes, language="ru").markdown

@@ -15,11 +15,11 @@ from dossier.demo.sample import generate_sample
 from dossier.engines import read_summary, summarize
 from dossier.settings import get_settings
 from storage import repository
-from storage.models import Interaction, RefreshRequest, RenderedSummary, SummaryRun
+from storage.models import Contact, ContactKind, Interaction, RefreshRequest, RenderedSummary, SummaryRun
 from summarizer.cache import LocalCache, RedisCache
 from summarizer.engines import EngineError
 from summarizer.engines.base import Usage
-from summarizer.service import FORMATS, ClientResult, SummarizeReport
+from summarizer.service import FORMATS, ClientResult, SummarizeReport, reachable_contacts
 from tests.db import import_paths, session_scope
 from tests.fake_engine import FakeEngine, register
 from tests.summary_history import add_rep, import_mail
@@ -332,3 +332,14 @@ def test_the_run_line_reports_model_tokens_only_for_a_model_and_drops_only_for_r
         "2 clients summarized with llamacpp, 0 failed; 1/8 tree nodes recomputed; "
         "50 prompt + 9 completion model tokens in 1 call; 2 ungrounded statements dropped"
     )
+
+
+def test_a_summary_header_lists_how_to_reach_the_client_without_storage_prefixes() -> None:
+    """E-mail addresses and phones as written, a messenger account after its name, no domain, no ``kind:``."""
+    contacts = [
+        Contact(kind=ContactKind.DOMAIN, value="alpha.example"),
+        Contact(kind=ContactKind.EMAIL, value="anna@alpha.example"),
+        Contact(kind=ContactKind.PHONE, value="+48600123456"),
+        Contact(kind=ContactKind.TELEGRAM, value="anna_alpha"),
+    ]
+    assert reachable_contacts(contacts) == ["anna@alpha.example", "+48600123456", "Telegram anna_alpha"]
