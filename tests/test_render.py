@@ -283,7 +283,7 @@ def test_a_deal_change_is_worded_in_the_readers_language(language: str, expected
 
 
 def test_a_due_date_in_the_sources_words_is_quoted_when_their_script_is_not_the_readers() -> None:
-    """"завтра" written on 15 January stays the source's word, marked as a quote in an English summary."""
+    """ "завтра" written on 15 January stays the source's word, marked as a quote in an English summary."""
     visit = claim(
         ClaimKind.ACTION,
         "Инженер приедет завтра и откатит прошивку.",
