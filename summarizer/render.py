@@ -20,8 +20,8 @@ from typing import Any
 
 from storage.vocabulary import deal_stage
 from summarizer.dates import due_wording, is_relative_wording
+from summarizer.extract import DEAL_EVENT
 from summarizer.grounding import writing_script
-from summarizer.lexicon.grounded import DEAL_EVENT
 from summarizer.merge import is_evidence, normalize
 from summarizer.notes import Citation, Claim, ClaimKind, Notes, Sentence, is_steering_risk
 from summarizer.plurals import with_plurals
@@ -38,7 +38,6 @@ BRIEF_AGREED = 3
 BRIEF_OPEN = 3
 BRIEF_TOPICS = 4
 KEY_PHRASE_WORDS = 28  # a claim quoted inside a brief sentence is cut to about this many words
-DEAL_CHANGE = re.compile(DEAL_EVENT)  # the CRM importer's own sentence (ingest.crm_csv.describe_deal_event)
 LEADING_HANDLES = re.compile(r"^(?:@\w+[\s,:]*)+")
 CLAUSE_END = re.compile(r"[,;:—–](?=\s)")
 Labels = dict[str, dict[str, str]]
@@ -171,20 +170,25 @@ def _localized(claim: Claim, labels: Labels) -> Claim:
     words it in the engine's) and a deal change (the CRM importer records it in English)."""
     if is_steering_risk(claim):
         return claim.model_copy(update={"text": labels["text"]["steering"]})
-    deal_change = DEAL_CHANGE.match(claim.text.strip())
-    return claim.model_copy(update={"text": _deal_change(deal_change, labels["deal"])}) if deal_change else claim
+    # the CRM importer's own sentence (ingest.crm_csv.describe_deal_event), as the grounded extractor reads it
+    change = DEAL_EVENT.match(claim.text.strip())
+    if not change:
+        return claim
+    amount = " ".join(filter(None, (change["amount"], change["currency"]))) if change["amount"] else None
+    text = worded_deal_change(
+        labels["deal"], deal=change["deal"], stage=change["stage"], amount=amount, reason=change["reason"]
+    )
+    return claim.model_copy(update={"text": text})
 
 
-def _deal_change(match: re.Match[str], frames: dict[str, Any]) -> str:
-    """The importer's "Deal X (D-1) moved to stage won: 1,000.00 EUR. Reason: …" in the labels' frames; the amount
-    as the CRM wrote it, the stage named in the labels when they know it, the reason in the CRM's words."""
-    fields = {"deal": match["deal"], "stage": frames["stages"].get(deal_stage(match["stage"]), match["stage"])}
-    if match["amount"]:
-        amount = " ".join(filter(None, (match["amount"], match["currency"])))
-        text = frames["move_amount"].format(amount=amount, **fields) + "."
-    else:
-        text = frames["move"].format(**fields) + "."
-    return f"{text} {frames['reason'].format(reason=match['reason'].strip().rstrip('.'))}." if match["reason"] else text
+def worded_deal_change(
+    frames: dict[str, Any], *, deal: str, stage: str, amount: str | None = None, reason: str | None = None
+) -> str:
+    """A deal change in the ``[deal]`` frames of the labels: "Deal X (D-1) moved to stage “won”: 1,000.00 EUR.
+    Reason: …", the stage named in the labels when they know it, ``amount`` and ``reason`` as given."""
+    fields = {"deal": deal, "stage": frames["stages"].get(deal_stage(stage), stage)}
+    text = (frames["move_amount"].format(amount=amount, **fields) if amount else frames["move"].format(**fields)) + "."
+    return f"{text} {frames['reason'].format(reason=reason.strip().rstrip('.'))}." if reason else text
 
 
 def _is_empty(notes: Notes) -> bool:

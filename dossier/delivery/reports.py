@@ -47,7 +47,7 @@ from storage.reports import ReportKey, find_report, is_current, save_report
 from storage.vocabulary import closes_deal, deal_stage
 from summarizer.notes import Citation, Claim, ClaimKind, is_steering_risk
 from summarizer.redact import redact
-from summarizer.render import citation_marker
+from summarizer.render import citation_marker, worded_deal_change
 from summarizer.render import load_labels as load_summary_labels
 
 KINDS = ("quarterly", "handover")
@@ -237,17 +237,18 @@ class Wording:
         if not stage:
             return redact(deal.body)
         name, deal_id = meta.get("deal_name"), meta.get("deal_id")
-        shown = {
-            "deal": frames["named"].format(name=name, id=deal_id) if name and deal_id else name or deal_id or "",
-            "stage": frames["stages"].get(stage, meta["stage"]),
-        }
-        if meta.get("amount") is not None:
-            amount = " ".join(filter(None, (decimal(float(meta["amount"]), self.words), meta.get("currency"))))
-            text = frames["move_amount"].format(amount=amount, **shown) + "."
-        else:
-            text = frames["move"].format(**shown) + "."
-        if reason and meta.get("reason"):
-            text += " " + frames["reason"].format(reason=str(meta["reason"]).strip().rstrip(".")) + "."
+        amount = (
+            " ".join(filter(None, (decimal(float(meta["amount"]), self.words), meta.get("currency"))))
+            if meta.get("amount") is not None
+            else None
+        )
+        text = worded_deal_change(
+            frames,
+            deal=frames["named"].format(name=name, id=deal_id) if name and deal_id else name or deal_id or "",
+            stage=meta["stage"],
+            amount=amount,
+            reason=str(meta["reason"]) if reason and meta.get("reason") else None,
+        )
         return redact(text)
 
 
