@@ -407,13 +407,13 @@ def unchanged_files(session: Session, paths: list[Path]) -> tuple[set[Path], dic
     A file whose size or time changed is hashed: the same content is still unchanged (and its new
     time recorded).
     """
-    files = [path for path in paths if path.is_file() and unreadable_reason(path) is None]
-    recorded = repository.import_file_states(session, [file_key(path) for path in files])
+    keys = {path: file_key(path) for path in paths if path.is_file() and unreadable_reason(path) is None}
+    recorded = repository.import_file_states(session, list(keys.values()))
     unchanged: set[Path] = set()
     states: dict[Path, repository.FileState] = {}
     touched: dict[str, repository.FileState] = {}
-    for path in files:
-        known = recorded.get(file_key(path))
+    for path, key in keys.items():
+        known = recorded.get(key)
         status = path.stat()
         if known is not None and (known.size, known.mtime_ns) == (status.st_size, status.st_mtime_ns):
             unchanged.add(path)
@@ -421,7 +421,7 @@ def unchanged_files(session: Session, paths: list[Path]) -> tuple[set[Path], dic
         state = file_state(path)
         if known is not None and known.sha256 == state.sha256:
             unchanged.add(path)
-            touched[file_key(path)] = state
+            touched[key] = state
         else:
             states[path] = state
     repository.record_import_files(session, touched)
