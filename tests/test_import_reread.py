@@ -1,6 +1,5 @@
 """Re-imports skip files read before and unchanged; large mailboxes are parsed by worker processes."""
 
-import mailbox
 import os
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -17,6 +16,7 @@ from storage import repository
 from storage.db import upgrade_schema
 from storage.models import Client, Interaction
 from tests.db import import_paths, session_scope
+from tests.parser_helpers import write_mbox
 
 AT = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
 OPTIONS = ImportOptions(internal_domains=("ours.example",))
@@ -31,15 +31,6 @@ def message(number: int, *, body: str | None = None) -> EmailMessage:
     mail_message["Message-ID"] = f"<order{number}@client.example>"
     mail_message.set_content(body if body is not None else f"Please confirm order {number} for next week.")
     return mail_message
-
-
-def write_mbox(path: Path, messages: list[EmailMessage]) -> Path:
-    box = mailbox.mbox(path)
-    for item in messages:
-        box.add(item)
-    box.flush()
-    box.close()
-    return path
 
 
 def stored_count() -> int:

@@ -1,10 +1,8 @@
 """Our own side known without configuration: the hubs of who writes to whom are our mailbox owners."""
 
-import mailbox
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -16,6 +14,7 @@ from ingest.ourside import Correspondence, OurSide, message_addresses
 from storage import repository
 from storage.models import Client, Contact, ContactKind, Direction, Interaction
 from tests.db import import_paths, session_scope
+from tests.parser_helpers import write_mbox
 
 AT = datetime(2026, 2, 2, 9, 0, tzinfo=UTC)
 REP = "rep@seller-house.pl"
@@ -29,15 +28,6 @@ def message(sender: str, *to: str, number: int) -> EmailMessage:
     mail["Message-ID"] = f"<m{number}@{sender.split('@')[1]}>"
     mail.set_content(f"About order {number}.")
     return mail
-
-
-def write_mbox(path: Path, messages: list[EmailMessage]) -> Path:
-    box = mailbox.mbox(path)
-    for mail in messages:
-        box.add(mail)
-    box.flush()
-    box.close()
-    return path
 
 
 def exchange(rep: str, companies: list[str]) -> list[EmailMessage]:
