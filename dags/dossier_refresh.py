@@ -1,5 +1,6 @@
 """dossier_refresh: refresh dirty clients when history changes (and every 10 minutes for debounced ones),
-then notify owners of important events (deal won/lost, complaint, escalation)."""
+then notify owners of important events (deal won/lost, complaint, escalation); and suggest CRM updates from the
+new history."""
 
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 from dossier_common import CLIENT_HISTORY, DEFAULT_ARGS, START, refresh_all
@@ -21,6 +22,14 @@ def notify(clients: list[list[int]]) -> int:
     return len(notify_events([client_id for batch in clients for client_id in batch]))
 
 
+@task
+def suggest() -> int:
+    """Suggest CRM updates from the history stored since the last run; return how many clients got some."""
+    from dossier.jobs import propose_suggestions
+
+    return len(propose_suggestions())
+
+
 @dag(
     dag_id="dossier_refresh",
     schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("*/10 * * * *", timezone="UTC"), assets=CLIENT_HISTORY),
@@ -33,6 +42,7 @@ def notify(clients: list[list[int]]) -> int:
 def dossier_refresh() -> None:
     clients = find_dirty()
     refresh_all(clients) >> notify(clients)
+    suggest()
 
 
 dossier_refresh()

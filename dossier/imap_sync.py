@@ -13,7 +13,7 @@ from ingest.imap import Mailbox, Security, SyncCallback, SyncReport, sync_mailbo
 from storage import imap_sources
 from storage.db import session_scope
 from storage.errors import DossierError
-from storage.models import ImapSource
+from storage.models import CalendarSource, ImapSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +58,7 @@ def add_imap_source(new: NewImapSource, database_url: str | None = None) -> Imap
         return imap_sources.add_source(session, source)
 
 
-def read_password(source: ImapSource) -> str:
+def read_password(source: ImapSource | CalendarSource) -> str:
     """The source's password from its environment variable or file; a clear error naming it when missing."""
     if source.password_env:
         password = os.environ.get(source.password_env)

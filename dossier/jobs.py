@@ -10,27 +10,35 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from dossier.delivery import digest, mailer, reports
+from dossier.calendar_sync import sync_calendar_source
+from dossier.delivery import citation_links, digest, mailer, meeting_briefs, reports, webhook
+from dossier.delivery.claims import Cited
 from dossier.delivery.people import find_user
+from dossier.delivery.templating import labels as delivery_labels
+from dossier.delivery.templating import output_language
 from dossier.engines import engine_spec, summarize
 from dossier.imap_sync import sync_source
 from dossier.settings import get_settings
+from dossier.suggestions import propose_for_clients
 from ingest.pipeline import import_paths
-from storage import build_requests, imap_sources, summaries
+from storage import build_requests, calendar_sources, imap_sources, meetings, summaries
 from storage import reports as report_store
+from storage.access import readable_scopes
 from storage.build_requests import Requested
 from storage.db import Session
 from storage.db import session_scope as url_session_scope
 from storage.deliveries import DeliveryKey, Message, queue_once
 from storage.errors import DossierError
-from storage.models import Channel, Client, Delivery, Interaction, User, utcnow
+from storage.models import Channel, Client, Delivery, Interaction, Meeting, User, utcnow
 from storage.periods import previous_quarter
 from storage.recordings import clients_of_done, pending_recordings
 from storage.repository import existing_client_ids, find_client, public_interactions_since, users_with_role
 from storage.vocabulary import CLIENT_SIDE, closes_deal, complains, loses_deal
 from summarizer.cache import make_cache
 from summarizer.engines import Engine
+from summarizer.notes import Citation
 from summarizer.redact import redact
+from summarizer.render import available_languages
 from summarizer.service import make_engines, summarize_client
 
 MANAGER = "manager"
@@ -79,12 +87,6 @@ def batches(ids: Iterable[int], size: int | None = None) -> list[list[int]]:
     return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
-def _brief(session: Session, client_id: int, language: str) -> str:
-    """The client's brief for a reader of ``language`` (in another language if not rendered in it), or a
-    placeholder."""
-    return summaries.rendered_markdown(session, client_id, "brief", language) or "(no summary yet)"
-
-
 # -------------------------------------------------------------------------------------------- ingest
 
 
@@ -123,6 +125,15 @@ def sync_mailbox(name: str, database_url: str | None = None) -> list[int]:
     if report.error:
         raise DossierError(f"mailbox {name}: {report.error}")
     return sorted(report.changed_clients)
+
+
+def propose_suggestions(client_ids: list[int] | None = None, database_url: str | None = None) -> list[int]:
+    """Suggest CRM updates (contacts, titles, deal stages) from every client's history stored since the last
+    run (of ``client_ids`` when given); return the ids of clients that got new suggestions. Idempotent: what was
+    proposed, accepted or rejected before is not proposed again."""
+    with session_scope(database_url) as session:
+        added = propose_for_clients(session, client_ids, phone_region=get_settings().default_phone_region)
+    return sorted(added)
 
 
 # ---------------------------------------------------------------------------------------- transcribe
@@ -289,20 +300,32 @@ def notify_events(client_ids: list[int], *, now: datetime | None = None, databas
         for event in important_events(session, summaries.fresh_clients(session, client_ids), since=since):
             client = session.get_one(Client, event.client_id)
             for user in recipients(session, client):
-                delivery = _notification(session, client, user, event)
+                delivery = _notification(session, client, user, event, public_base_url=get_settings().public_base_url)
                 if delivery is not None:
                     created.append(delivery.id)
     return created
 
 
-def _notification(session: Session, client: Client, user: User, event: Event) -> Delivery | None:
-    """Queue the notification of ``event`` to ``user``; None when it was queued before (by any run)."""
+def _notification(
+    session: Session, client: Client, user: User, event: Event, *, public_base_url: str | None = None
+) -> Delivery | None:
+    """Queue the notification of ``event`` to ``user``; None when it was queued before (by any run). With
+    ``public_base_url`` (the web app's address) it ends with the addresses of the event and of what the brief
+    cites."""
 
     def compose() -> Message:
+        brief = summaries.rendered_summary(session, client.id, "brief", user.language)
+        event_cite = Cited.of(Citation(interaction_id=event.interaction_id))
+        cited = [event_cite, *citation_links.summary_citations(brief.content if brief else {})]
+        links = citation_links.source_links(cited, public_base_url=public_base_url)
         body = (
-            f"{client.name}: {event.kind} on {event.occurred_at:%Y-%m-%d}.\n\n{event.text}\n\n"
-            f"Updated brief:\n{_brief(session, client.id, user.language)}\n"
+            f"{client.name}: {event.kind} on {event.occurred_at:%Y-%m-%d}.\n\n"
+            f"{event.text}{' ' + event_cite.marker if links else ''}\n\n"
+            f"Updated brief:\n{brief.markdown if brief else '(no summary yet)'}\n"
         )
+        if links:
+            title = delivery_labels(output_language(brief.language if brief else user.language))["digest"]["sources"]
+            body = f"{body.rstrip()}\n\n{citation_links.sources_text(links, title=title)}"
         return Message(
             recipient=user.email or user.login,
             subject=f"{client.name}: {event.kind}",
@@ -327,7 +350,9 @@ def build_digest(user_id: int, day: date, database_url: str | None = None) -> in
     """Queue the user's digest for the ISO week of ``day`` (once per week) and send what is pending for
     them; an SMTP failure leaves it pending for the next run. Returns the delivery id."""
     with session_scope(database_url) as session:
-        delivery, _ = digest.queue_digest(session, session.get_one(User, user_id), day)
+        delivery, _ = digest.queue_digest(
+            session, session.get_one(User, user_id), day, public_base_url=get_settings().public_base_url
+        )
         delivery_id = delivery.id
     with session_scope(database_url) as session:
         mailer.send_pending(session, kind=digest.KIND, user_ids=[user_id])
@@ -384,3 +409,108 @@ def handover(client_ref: str, from_manager: str, to_manager: str, day: date, dat
         database_url=database_url,
         public_base_url=get_settings().public_base_url,
     ).report_id
+
+
+# ------------------------------------------------------------------------------------------ meetings
+
+
+@dataclass(slots=True)
+class BriefRun:
+    """What one pre-meeting brief run did: deliveries stored now, meetings left out and why, what was sent."""
+
+    queued: list[int] = field(default_factory=list)
+    not_users: list[str] = field(default_factory=list)  # organisers who are no Dossier user (their meetings)
+    unmatched: int = 0  # meetings with no known client among their attendees
+    sent: list[int] = field(default_factory=list)
+    pending: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.queued)} briefs queued, {len(self.sent)} sent, {len(self.pending)} pending, "
+            f"{len(self.failed)} failed; skipped: {len(self.not_users)} meetings whose organiser is no user "
+            f"({', '.join(sorted(set(self.not_users)))}), {self.unmatched} meetings with no known client"
+        )
+
+
+def calendar_names(database_url: str | None = None) -> list[str]:
+    """Names of the calendar sources (`dossier sources add ics|caldav`): one mapped sync task each."""
+    with session_scope(database_url) as session:
+        return calendar_sources.source_names(session)
+
+
+def sync_calendar(name: str, *, now: datetime | None = None, database_url: str | None = None) -> int:
+    """Read one calendar's meetings of the coming days; return how many occurrences it holds.
+
+    Raises when the calendar could not be read (its meetings from the last good sync stay), so only its own
+    task fails.
+    """
+    report = sync_calendar_source(name, now=now, database_url=database_url)
+    if report.error:
+        raise DossierError(f"calendar {name}: {report.error}")
+    return report.occurrences
+
+
+def send_meeting_briefs(*, now: datetime | None = None, database_url: str | None = None) -> BriefRun:
+    """Brief the organiser of each meeting with known clients that starts within ``DOSSIER_MEETING_LEAD_MINUTES``.
+
+    Once per meeting occurrence and organiser (a re-run or a second calendar holding the event sends nothing
+    new); the clients' briefs are refreshed first when stale, in the organiser's language and from the sources
+    they may read. A meeting whose organiser is no user, or without a known client, is counted and skipped.
+    """
+    settings = get_settings()
+    start = now or utcnow()
+    run, due = BriefRun(), []
+    with session_scope(database_url) as session:
+        lead = timedelta(minutes=settings.meeting_lead_minutes)
+        for meeting in meetings.meetings_starting(session, start, start + lead):
+            user = meetings.organiser(session, meeting)
+            client_ids = meetings.clients_of_attendees(session, meeting.attendees)
+            if user is None:
+                run.not_users.append(meeting.organizer or "(no organiser)")
+            elif not client_ids:
+                run.unmatched += 1
+            elif not meeting_briefs.is_queued(session, meeting, user):
+                language = user.language if user.language in available_languages() else settings.summary_languages[0]
+                due.append((meeting.id, user.id, client_ids, readable_scopes(session, user), language))
+    for meeting_id, user_id, client_ids, scopes, language in due:
+        _refresh_stale(client_ids, scopes, language, database_url)
+        with session_scope(database_url) as session:
+            meeting, user = session.get(Meeting, meeting_id), session.get_one(User, user_id)
+            if meeting is None:  # a sync replaced it meanwhile: the next run sees the new one
+                continue
+            clients = [
+                meeting_briefs.client_brief(
+                    session, client, scopes=scopes, language=language, public_base_url=settings.public_base_url
+                )
+                for client in (session.get(Client, client_id) for client_id in client_ids)
+                if client is not None
+            ]
+            brief = meeting_briefs.compose_brief(
+                meeting, user, clients, language=language, public_base_url=settings.public_base_url
+            )
+            html = meeting_briefs.render_html(brief, user, settings.public_base_url)
+            stored = meeting_briefs.queue_brief(
+                session, meeting, user, brief, webhook_url=settings.meeting_webhook_url, html=html
+            )
+            run.queued.extend(delivery.id for delivery in stored)
+    with session_scope(database_url) as session:
+        for report in (
+            mailer.send_pending(session, kind=meeting_briefs.KIND, settings=settings),
+            webhook.post_pending(session, kind=meeting_briefs.WEBHOOK_KIND),
+        ):
+            run.sent.extend(report.sent)
+            run.pending.extend(report.pending)
+            run.failed.extend(report.failed)
+    return run
+
+
+def _refresh_stale(client_ids: list[int], scopes: tuple[str, ...], language: str, database_url: str | None) -> None:
+    """Build now those of the clients' summaries (from ``scopes``, in ``language``) that are missing or stale; a
+    failed build leaves the stale brief (flagged so) and stays queued."""
+    with session_scope(database_url) as session:
+        stale = [cid for cid in client_ids if not build_requests.is_built(session, Requested(cid, scopes, language))]
+        for client_id in stale:
+            build_requests.request_build(session, client_id, scopes, language)
+    if stale:
+        build_requested(stale, database_url=database_url)

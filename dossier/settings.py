@@ -193,8 +193,19 @@ class Settings(BaseSettings):
     )
     public_base_url: str | None = Field(
         default=None,
-        description="The web app's address as readers open it (https://dossier.example.com): report sources "
-        "link to their message pages there.",
+        description="The web app's address as readers open it (https://dossier.example.com): citations in "
+        "digests, reports and notification mails link to their message pages there (a call's at the cited "
+        "second; plain-text mail lists the addresses at its end). Unset: citations stay [#id] text.",
+    )
+    meeting_lead_minutes: int = Field(
+        default=30,
+        ge=1,
+        description="Pre-meeting briefs: a matched meeting's organiser gets the client's brief when the meeting "
+        "starts within this many minutes (the dossier_meeting_briefs DAG runs every 5).",
+    )
+    meeting_webhook_url: str | None = Field(
+        default=None,
+        description="Pre-meeting briefs: also POST each brief as JSON to this URL (a chat tool's incoming webhook).",
     )
     smtp_host: str = Field(default="localhost", description="Digest e-mail: SMTP server host.")
     smtp_port: int = Field(

@@ -337,6 +337,25 @@ class Feedback(Base):
     comment: Mapped[str | None] = mapped_column(Text)
 
 
+class CorrectionMark(Base):
+    """Marks a note as a reader's correction of a summary, and names the claim it corrects. Only the card writes
+    these rows (``storage.corrections``): no imported text makes a note a correction."""
+
+    __tablename__ = "corrections"
+
+    interaction_id: Mapped[int] = mapped_column(
+        ForeignKey("interactions.id", ondelete="CASCADE"), primary_key=True, doc="the note holding the text"
+    )
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    claim_kind: Mapped[str | None] = mapped_column(String(16), doc="the corrected claim's kind (None: no claim named)")
+    claim_topic: Mapped[str | None] = mapped_column(Text)
+    claim_hash: Mapped[str | None] = mapped_column(String(64), doc="sha256 of the corrected claim's normalized text")
+    claim_sources: Mapped[list[Any]] = mapped_column(default=list, doc="interaction ids the corrected claim cited")
+    engine: Mapped[str | None] = mapped_column(String(64), doc="the engine whose summary was corrected")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class QuarantineItem(Base):
     """An input that could not be imported, kept whole with the reason, so nothing is lost."""
 
@@ -520,3 +539,76 @@ class ImapFolder(Base):
     uidvalidity: Mapped[int] = mapped_column(BigInteger)
     last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
     synced_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CalendarSource(Base):
+    """A calendar read for meetings: an iCalendar file or URL, or a CalDAV collection. Its password is never
+    stored: only the environment variable or file holding it."""
+
+    __tablename__ = "calendar_sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), doc="ics or caldav")
+    location: Mapped[str] = mapped_column(Text, doc="the URL, or the .ics file's path")
+    username: Mapped[str | None] = mapped_column(String(320))
+    password_env: Mapped[str | None] = mapped_column(String(255), doc="the environment variable holding the password")
+    password_file: Mapped[str | None] = mapped_column(Text, doc="or the file holding it")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_synced_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Meeting(Base):
+    """One occurrence of a calendar event (a recurring event has one per repetition) as its source's last sync
+    read it: what the pre-meeting briefs are sent for."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (UniqueConstraint("source_id", "uid", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("calendar_sources.id", ondelete="CASCADE"))
+    uid: Mapped[str] = mapped_column(String(512), doc="the event's UID: the same in every calendar holding it")
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime]
+    timezone: Mapped[str] = mapped_column(String(64), doc="the zone its start is written in (IANA name)")
+    title: Mapped[str] = mapped_column(Text)
+    organizer: Mapped[str | None] = mapped_column(String(320), doc="e-mail address, lower-case")
+    attendees: Mapped[list[Any]] = mapped_column(default=list, doc="e-mail addresses, lower-case")
+
+
+class SuggestionStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class CrmSuggestion(Base):
+    """A suggested update of a client's directory (a contact, a title, a deal stage) waiting for a person.
+
+    Unique per client and key: re-running the proposals adds nothing, and a rejected one is not proposed again.
+    """
+
+    __tablename__ = "suggestions"
+    __table_args__ = (UniqueConstraint("client_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32), doc="new_contact, phone_change, title_change, decision_maker, …")
+    key: Mapped[str] = mapped_column(String(64), doc="sha256 of what it proposes (summarizer.suggestions key)")
+    payload: Mapped[dict[str, Any]] = mapped_column(doc="summarizer.suggestions.Payload as JSON")
+    source_ids: Mapped[list[Any]] = mapped_column(default=list, doc="the interactions it cites")
+    status: Mapped[str] = mapped_column(String(16), default=SuggestionStatus.PENDING)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(255), doc="login of who accepted or rejected it")
+    decided_at: Mapped[datetime | None]
+
+
+class SuggestionScan(Base):
+    """How far a client's history has been read for suggestions: the highest interaction id read."""
+
+    __tablename__ = "suggestion_scans"
+
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True)
+    last_interaction_id: Mapped[int] = mapped_column(Integer)
+    scanned_at: Mapped[datetime] = mapped_column(default=utcnow)

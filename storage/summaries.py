@@ -109,15 +109,21 @@ def get_rendered(session: Session, client_id: int, key: str, format: str, langua
     )
 
 
-def rendered_markdown(session: Session, client_id: int, format: str, language: str) -> str | None:
+def rendered_summary(session: Session, client_id: int, format: str, language: str) -> RenderedSummary | None:
     """The client's stored summary in ``format`` (any scope): in ``language`` if rendered in it, else the
     first one rendered in another language; None when there is none."""
     return session.scalar(
-        select(RenderedSummary.markdown)
+        select(RenderedSummary)
         .where(RenderedSummary.client_id == client_id, RenderedSummary.format == format)
         .order_by((RenderedSummary.language == language).desc(), RenderedSummary.id)
         .limit(1)
     )
+
+
+def rendered_markdown(session: Session, client_id: int, format: str, language: str) -> str | None:
+    """The Markdown of :func:`rendered_summary`; None when there is none."""
+    summary = rendered_summary(session, client_id, format, language)
+    return summary.markdown if summary is not None else None
 
 
 def fresh_clients(session: Session, client_ids: Iterable[int]) -> list[int]:

@@ -9,6 +9,8 @@ import re
 WON_STAGES = frozenset({"won", "closed won"})
 LOST_STAGES = frozenset({"lost", "closed lost"})
 CLOSED_STAGES = WON_STAGES | LOST_STAGES | {"closed"}
+#: The stages an accepted suggestion moves a deal to ("we signed", "we chose another supplier").
+WON_STAGE, LOST_STAGE = "won", "lost"
 #: Every spelling of a won stage that ``deal_stage`` folds to one of ``WON_STAGES``, for SQL filters.
 WON_STAGE_SPELLINGS = frozenset(
     f"{words[0]}{separator}{words[1]}" if len(words) == 2 else words[0]

@@ -51,6 +51,26 @@ class Sentence(BaseModel):
     sources: list[Citation] = Field(min_length=1)
 
 
+class CorrectedClaim(BaseModel):
+    """Which claim a correction supersedes: its kind, topic, the sha256 of its normalized text, its sources."""
+
+    kind: ClaimKind
+    topic: str | None = None
+    text_hash: str
+    sources: list[int] = Field(default_factory=list)
+
+
+class Correction(BaseModel):
+    """A reader's correction (see ``summarizer.corrections``): the highest authority, shown in every format with
+    its author's name. Only the tree sets these, from corrections the application marked; engines never do."""
+
+    interaction_id: int = Field(description="the correction note, cited")
+    occurred_at: dt.datetime
+    author: str
+    text: str
+    corrects: CorrectedClaim | None = Field(default=None, description="None: a correction of the summary as a whole")
+
+
 class Notes(BaseModel):
     """The claims for a chunk or a time bucket, and what it covered."""
 
@@ -63,6 +83,9 @@ class Notes(BaseModel):
     fallbacks: int = Field(default=0, description="chunks an LLM engine left to the grounded engine")
     brief: list[Sentence] = Field(
         default_factory=list, description="the tree's last node only: the brief a model wrote from the claims"
+    )
+    corrections: list[Correction] = Field(
+        default_factory=list, description="the root and prose nodes only: readers' corrections, oldest first"
     )
 
 

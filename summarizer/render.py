@@ -6,7 +6,8 @@ JSON. Labels and connecting phrases come from ``prompts/render/<language>.toml``
 quoted as the engine wrote them, so a rendered sentence is only as grounded as its claims (a message
 that tried to steer the summary is the one exception: its risk is worded by the labels). The brief of an
 engine that writes (``Notes.brief``, each sentence checked against its sources) renders those sentences
-after the framed overview; the other formats never read them.
+after the framed overview; the other formats never read them. Readers' corrections (``Notes.corrections``)
+open every format, each headed by its author's name and citing its note.
 """
 
 import re
@@ -106,11 +107,26 @@ def render(format: str, notes: Notes, *, client: ClientInfo, language: str, as_o
         "empty": _is_empty(notes),
     }
     if content["empty"]:
-        content.update(_EMPTY_CONTENT[format](), message=labels["text"]["empty_history"])
+        content.update(_EMPTY_CONTENT[format](), corrections=[], message=labels["text"]["empty_history"])
         return Rendered(f"{header}\n\n{labels['text']['empty_history']}\n", content)
     body, parts = _RENDERERS[format](notes, client, labels, as_of)
-    content.update(parts)
+    fixes = _correction_lines(notes, labels)
+    content.update(parts, corrections=[line.as_json() for line in fixes])
+    if fixes:
+        body = "\n".join(f"> {line.markdown}" for line in fixes) + f"\n\n{body}"
     return Rendered(f"{header}\n\n{body}\n", content)
+
+
+def _correction_lines(notes: Notes, labels: Labels) -> list[_Line]:
+    """Readers' corrections, oldest first: the highest authority, so every format opens with them, each headed
+    "Correction by <author>" and citing its note."""
+    lines = []
+    for fix in notes.corrections:
+        heading = labels["text"]["correction"].format(author=fix.author)
+        citations = (Citation(interaction_id=fix.interaction_id),)
+        fields = {"author": fix.author, "date": fix.occurred_at.date().isoformat(), "heading": heading}
+        lines.append(_Line(fix.text, f"**{heading}:** {_cited(fix.text, citations)}", citations, fields))
+    return lines
 
 
 # --- citations and lines -------------------------------------------------------------------------

@@ -9,15 +9,16 @@ from multiprocessing import get_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from storage import repository, summaries
+from storage import corrections, repository, summaries
 from storage.changes import Change, ChangeKind, record_change
 from storage.db import session_scope
 from storage.errors import DossierError
 from storage.models import PUBLIC_SCOPE, Client, Contact, ContactKind, SummaryRun, utcnow
 from summarizer.cache import CachedSummary, LocalCache, SummaryCache, SummaryKey, make_cache
+from summarizer.corrections import to_correction
 from summarizer.engines import Engine, EngineSpec, Usage
 from summarizer.engines.grounded import GroundedEngine
-from summarizer.notes import Notes, SourceItem
+from summarizer.notes import Correction, Notes, SourceItem
 from summarizer.plurals import counted
 from summarizer.render import FORMATS, ClientInfo, available_languages, render
 from summarizer.sources import drop_copies, to_source_item
@@ -128,11 +129,16 @@ def summarize_client(
     The refresh queue is the caller's: only a refresh clears it (other scope sets or languages do not).
     """
     result = ClientResult(client.id, client.name)
-    items = drop_copies([to_source_item(i) for i in summaries.source_interactions(session, client.id, scopes)])
+    fixes = corrections.client_corrections(session, client.id, scopes)
+    correction_notes = {fix.note.id for fix in fixes}  # readers' corrections: the tree's, never an engine's
+    interactions = summaries.source_interactions(session, client.id, scopes)
+    items = drop_copies([to_source_item(i) for i in interactions if i.id not in correction_notes])
     result.interactions = len({item.interaction_id for item in items})
     tokens_before = sum(e.usage.prompt_tokens for e in engines)
     for engine in engines:
-        tree = _build_tree(session, client, engine, items, summaries.scope_key(scopes))
+        tree = _build_tree(
+            session, client, engine, items, summaries.scope_key(scopes), [to_correction(fix) for fix in fixes]
+        )
         result.nodes_total += len(tree.nodes)
         result.nodes_recomputed += tree.recomputed
         result.ungrounded += tree.ungrounded
@@ -143,11 +149,13 @@ def summarize_client(
     return result
 
 
-def _build_tree(session: Session, client: Client, engine: Engine, items: list[SourceItem], key: str) -> Tree:
+def _build_tree(
+    session: Session, client: Client, engine: Engine, items: list[SourceItem], key: str, fixes: list[Correction]
+) -> Tree:
     tree_key = f"{key}@{engine.tree_id}"
     stored_rows = summaries.load_nodes(session, client.id, tree_key)
     stored = {k: StoredNode(row.input_hash, Notes.model_validate(row.notes)) for k, row in stored_rows.items()}
-    tree = TreeBuilder(engine, stored, client=client.name).build(items)
+    tree = TreeBuilder(engine, stored, client=client.name).build(items, fixes)
     kept, new, changed = set(), [], []
     for node in tree.nodes:
         node_key = (node.level, node.start, node.chunk)

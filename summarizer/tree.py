@@ -10,16 +10,20 @@ not support: digests and reports may read any node.
 Messages that tried to steer the summary (``SourceItem.steering``, the instruction already cut out)
 get one risk each here, whatever the engine: engines never see these risks, every node carries the
 latest of them, and no claim an engine writes in steering language is kept.
+
+Readers' corrections (``summarizer.corrections``) are applied the same way, whatever the engine: no engine reads
+them, every node loses the claims they supersede, and the root carries them.
 """
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 
 from storage.periods import month_start, next_month_start, week_start, year_start
+from summarizer.corrections import apply_corrections
 from summarizer.engines.base import Engine
 from summarizer.grounding import check_grounding, source_texts
 from summarizer.merge import merge
@@ -28,6 +32,7 @@ from summarizer.notes import (
     Citation,
     Claim,
     ClaimKind,
+    Correction,
     Notes,
     SourceItem,
     is_steering_risk,
@@ -148,7 +153,8 @@ def guarded(notes: Notes, risks: Iterable[Claim]) -> Notes:
     latest: dict[str | None, Claim] = {}
     for risk in sorted(risks, key=lambda claim: (claim.date or date.min, claim.sources[0].interaction_id)):
         latest[risk.topic] = risk
-    return notes.model_copy(update={"claims": claims + list(latest.values())[-MAX_STEERING_RISKS:], "brief": []})
+    kept = claims + list(latest.values())[-MAX_STEERING_RISKS:]
+    return notes.model_copy(update={"claims": kept, "brief": [], "corrections": []})
 
 
 def chunk_items(items: list[SourceItem], engine: Engine, *, client: str) -> list[list[SourceItem]]:
@@ -185,12 +191,18 @@ class TreeBuilder:
         self.client = client
         self.tree = Tree()
         self.sources: dict[int, str] = {}
+        self.corrections: tuple[Correction, ...] = ()
 
-    def build(self, items: list[SourceItem]) -> Tree:
-        """Build (or update) the tree over ``items``; an empty history gives an empty tree."""
+    def build(self, items: list[SourceItem], corrections: Sequence[Correction] = ()) -> Tree:
+        """Build (or update) the tree over ``items``; an empty history gives an empty tree.
+
+        ``corrections`` (readers', never read by the engine) supersede the claims they correct at every node, and
+        the root carries them: a changed set of corrections recomputes the root, not the nodes below it.
+        """
         if not items:
             return self.tree
         self.sources = source_texts(items)
+        self.corrections = tuple(corrections)
         days: dict[datetime, list[SourceItem]] = {}
         for item in items:
             days.setdefault(bucket_start("day", item.occurred_at), []).append(item)
@@ -241,18 +253,24 @@ class TreeBuilder:
         in the latest child costs one two-input reduce per level instead of re-reading every sibling,
         and later facts are merged onto earlier ones, as supersession wants.
         """
+        marks = self._corrections_digest() if level == "root" else ()
         if len(children) == 1:
             only = children[0]
-            input_hash = digest(self.engine.version, level, only.input_hash)
+            input_hash = digest(self.engine.version, level, only.input_hash, *marks)
             return self._node(level, start, 0, input_hash, lambda: only.notes, free=True)
         folded = children[0]
         for position, child in enumerate(children[1:], start=2):
-            input_hash = digest(self.engine.version, level, folded.input_hash, child.input_hash)
+            chunk_marks = marks if position == len(children) else ()
+            input_hash = digest(self.engine.version, level, folded.input_hash, child.input_hash, *chunk_marks)
             chunk = 0 if position == len(children) else position - 1
             folded = self._node(
                 level, start, chunk, input_hash, partial(self._collapse, [folded.notes, child.notes], level)
             )
         return folded
+
+    def _corrections_digest(self) -> tuple[str, ...]:
+        """What the root's hash adds for the corrections: nothing without any (earlier trees keep their hashes)."""
+        return (digest([fix.model_dump(mode="json") for fix in self.corrections]),) if self.corrections else ()
 
     def _collapse(self, notes: list[Notes], level: str) -> Notes:
         """Reduce children in groups that fit what one reduce reads (``Engine.reduce_tokens``), level after level,
@@ -281,13 +299,15 @@ class TreeBuilder:
     ) -> Node:
         previous = self.stored.get((level, start, chunk))
         if previous is not None and previous.input_hash == input_hash:
-            node = Node(level, start, chunk, input_hash, previous.notes, changed=False, recomputed=False)
+            notes = apply_corrections(previous.notes, self.corrections, level=level)
+            node = Node(level, start, chunk, input_hash, notes, changed=notes != previous.notes, recomputed=False)
         else:
             before = (self.engine.usage.prompt_tokens, self.engine.usage.completion_tokens)
             notes, dropped = compute(), 0
             if not free:  # a reused child's notes were checked when it was built
                 checked = check_grounding(notes, self.sources, client=self.client)
                 notes, dropped = checked.notes, checked.ungrounded
+            notes = apply_corrections(notes, self.corrections, level=level)
             node = Node(
                 level,
                 start,

@@ -45,6 +45,7 @@ if importlib.util.find_spec("airflow") is None:
 DAGS = REPO_ROOT / "dags"
 SCHEDULES = {
     "dossier_ingest": "*/15 * * * *",
+    "dossier_meeting_briefs": "*/5 * * * *",
     "dossier_transcribe": "*/15 * * * *",
     "dossier_weekly_refresh": "0 23 * * 0",
     "dossier_monday_digest": "0 6 * * 1",
@@ -205,6 +206,7 @@ def test_ingest_then_refresh_and_notify(dagbag: Any, drop: Path, fast: None) -> 
         "refresh_batch": ["success"] * 3,
         "tally": ["success"],
         "notify": ["success"],
+        "suggest": ["success"],
     }
     assert len(fresh_clients()) == 5 and count(RefreshRequest) == 0
     notifications = count(Delivery)
@@ -267,6 +269,25 @@ def test_each_mailbox_syncs_in_its_own_task_and_a_failing_one_fails_alone(
     _state, tasks = run(dagbag, "dossier_ingest")
     assert tasks["sync_mailbox"] == ["failed", "success"]
     assert (tasks["ingest"], tasks["announce_mail"]) == (["success"], ["success"])
+
+
+def test_each_calendar_syncs_in_its_own_task_and_the_briefs_go_out_when_one_fails(
+    dagbag: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[str] = []
+
+    def sync(name: str, *, now: Any = None, database_url: str | None = None) -> int:
+        if name == "broken":
+            raise DossierError("calendar broken: login as 'sales' refused")
+        synced.append(name)
+        return 3
+
+    monkeypatch.setattr(jobs, "calendar_names", lambda database_url=None: ["broken", "work"])
+    monkeypatch.setattr(jobs, "sync_calendar", sync)
+    monkeypatch.setattr(jobs, "send_meeting_briefs", lambda **_: jobs.BriefRun(queued=[11, 12]))
+    _state, tasks = run(dagbag, "dossier_meeting_briefs")
+    assert tasks["sync_calendar"] == ["failed", "success"]
+    assert tasks["briefs"] == ["success"] and synced == ["work"]
 
 
 class Killed(BaseException):

@@ -174,6 +174,11 @@ def test_the_sources_show_what_a_reader_recognises_linked_to_the_web_app(summari
     assert len(rows) > 10
     for interaction_id, row in rows:
         assert f'href="https://dossier.example.com/messages/{interaction_id}"' in row  # the message page
+    cites = re.findall(r'<a class="cite" href="([^"]*)">\[#(\d+)( @[\d:]+)?\]</a>', html)
+    assert cites and "#src-" not in html.split("<table", 1)[0]  # every inline marker links out, none to its row
+    for href, interaction_id, at in cites:
+        assert re.fullmatch(rf"https://dossier\.example\.com/messages/{interaction_id}(\?at=[\d.]+)?", href)
+        assert ("?at=" in href) == bool(at)
     text = pdf_text(tmp_path / "b.pdf")
     sources = text.split("Źródła", 1)[1]
     for internal in ("result.json", ".csv", ".txt#", "#line", "#chat", "recording:", "sample/"):

@@ -324,8 +324,10 @@ def demo(
 
 
 from dossier.cli.airflow import airflow_command  # noqa: E402
+from dossier.cli.feedback import feedback_app  # noqa: E402
 from dossier.cli.reports import digest_command, report_app  # noqa: E402
 from dossier.cli.sources import sources_app  # noqa: E402
+from dossier.cli.suggestions import suggestions_app  # noqa: E402
 from dossier.cli.transcribe import transcribe_command  # noqa: E402
 from dossier.cli.web import serve, tokens_app, users_app  # noqa: E402
 
@@ -336,7 +338,9 @@ app.command()(serve)
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(sources_app, name="sources")
+app.add_typer(suggestions_app, name="suggestions")
 app.command("airflow")(airflow_command)
+app.add_typer(feedback_app, name="feedback")
 
 
 def _interaction_json(i) -> dict:

@@ -60,12 +60,14 @@ def digest_command(
     _require_schema()
     day = _as_of(as_of)
     period = Period.containing(day)
+    base_url = get_settings().public_base_url
     with session_scope(get_settings().database_url) as session:
         users = recipients(session, manager)
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
             for user in users:
-                rendered = render_digest(compose_digest(session, user, clients_of(session, user), period))
+                digest = compose_digest(session, user, clients_of(session, user), period)
+                rendered = render_digest(digest, public_base_url=base_url)
                 base = out / f"digest-{period.key}-{user.login}"
                 base.with_suffix(".html").write_text(rendered.html, encoding="utf-8")
                 base.with_suffix(".txt").write_text(rendered.text, encoding="utf-8")
@@ -75,7 +77,7 @@ def digest_command(
             if not user.email:
                 console.print(f"[yellow]skipped[/] {user.login}: no e-mail address", highlight=False)
                 continue
-            delivery, new = queue_digest(session, user, day)
+            delivery, new = queue_digest(session, user, day, public_base_url=base_url)
             session.commit()
             state = "queued" if new else f"already {delivery.status}"
             console.print(f"{user.login}: digest {delivery.period_key} {state}", highlight=False)

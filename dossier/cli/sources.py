@@ -1,4 +1,4 @@
-"""`dossier sources`: mailboxes synced over IMAP (add, list, sync)."""
+"""`dossier sources`: mailboxes synced over IMAP and calendars read for meetings (add, list, sync)."""
 
 import json
 import os
@@ -12,20 +12,28 @@ from rich.markup import escape
 from rich.progress import TaskID
 from rich.table import Table
 
+from dossier.calendar_sync import sync_calendar_sources
+from dossier.cli.calendar_sources import add_caldav, add_ics, calendar_listing, calendar_rows, sync_targets
 from dossier.cli.common import require_schema
 from dossier.cli.render import progress_bar
 from dossier.imap_sync import NewImapSource, add_imap_source, sync_sources
 from dossier.settings import get_settings
-from ingest.imap import Security, SyncProgress
+from ingest.calendars import CalendarSyncReport
+from ingest.imap import Security, SyncProgress, SyncReport
 from storage import imap_sources
 from storage.db import session_scope
 from storage.errors import DossierError
 from storage.models import ImapSource
 
-sources_app = typer.Typer(help="Live sources: IMAP mailboxes synced incrementally.", no_args_is_help=True)
+sources_app = typer.Typer(
+    help="Live sources: IMAP mailboxes synced incrementally, calendars (.ics, CalDAV) for pre-meeting briefs.",
+    no_args_is_help=True,
+)
 add_app = typer.Typer(help="Add a source.", no_args_is_help=True)
 sources_app.add_typer(add_app, name="add")
 console = Console()
+add_app.command("ics")(add_ics)
+add_app.command("caldav")(add_caldav)
 
 
 @add_app.command("imap")
@@ -78,6 +86,7 @@ def list_sources(as_json: Annotated[bool, typer.Option("--json", help="Print JSO
     require_schema()
     with session_scope(get_settings().database_url) as session:
         rows = [(source, imap_sources.folders(session, source.id)) for source in imap_sources.sources(session)]
+        calendars, calendar_json = calendar_rows(session), calendar_listing(session)
     if as_json:
         listing = [
             {
@@ -98,10 +107,10 @@ def list_sources(as_json: Annotated[bool, typer.Option("--json", help="Print JSO
                 ],
             }
             for source, folder_states in rows
-        ]
+        ] + calendar_json
         sys.stdout.write(json.dumps(listing, default=str, indent=2) + "\n")
         return
-    if not rows:
+    if not rows and not calendars:
         console.print("no sources yet: `dossier sources add imap NAME --host H --user U --password-env VAR`")
         return
     table = Table("name", "server", "password from", "folders", "last sync")
@@ -110,13 +119,19 @@ def list_sources(as_json: Annotated[bool, typer.Option("--json", help="Print JSO
         table.add_row(
             escape(source.name), escape(_where(source)), escape(_password_from(source)), escape(synced), _last(source)
         )
+    for calendar, password_from, held in calendars:
+        where = f"{calendar.kind}: {calendar.location}"
+        table.add_row(escape(calendar.name), escape(where), escape(password_from), escape(held), _last(calendar))
     console.print(table)
 
 
 @sources_app.command("sync")
 def sync(name: Annotated[str | None, typer.Argument(help="One source (default: every one).")] = None) -> None:
-    """Fetch the new mail of each source (only messages not fetched before); exit 1 if any source failed."""
+    """Fetch the new mail of each mailbox (only messages not fetched before) and the coming meetings of each
+    calendar; exit 1 if any source failed."""
     require_schema()
+    with session_scope(get_settings().database_url) as session:
+        mailboxes, calendars = sync_targets(session, name)
     bar = progress_bar()
     tasks: dict[tuple[str, str], TaskID] = {}
 
@@ -129,9 +144,12 @@ def sync(name: Annotated[str | None, typer.Argument(help="One source (default: e
         bar.update(tasks[key], completed=event.done, total=event.total)
 
     try:
-        reports = sync_sources([name] if name else None, on_progress=show)
+        reports: list[SyncReport | CalendarSyncReport] = (
+            [*sync_sources(mailboxes, on_progress=show)] if mailboxes != [] else []
+        )
     finally:
         bar.stop()
+    reports += sync_calendar_sources(calendars)
     if not reports:
         console.print("no sources yet: `dossier sources add imap NAME --host H --user U --password-env VAR`")
     for report in reports:

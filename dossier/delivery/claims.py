@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,7 +20,7 @@ from storage.models import PUBLIC_SCOPE, Interaction, SummaryNode
 from storage.periods import month_key
 from summarizer.extract import stated_as
 from summarizer.merge import is_evidence, normalize
-from summarizer.notes import Claim, ClaimKind, Notes, Side, is_steering_risk
+from summarizer.notes import Citation, Claim, ClaimKind, Notes, Side, is_steering_risk
 from summarizer.redact import redact
 from summarizer.render import action_status, citation_marker
 
@@ -221,31 +221,52 @@ def tone_line(tone: dict[str, float], until: date, words: dict[str, Any], *, mon
 # --- cited items ------------------------------------------------------------------------------------
 
 
+class Cited(NamedTuple):
+    """A citation as digests and reports show it: the interaction, the second of its recording it points at
+    (a call's), and its marker, ``[#123]`` or ``[#123 @04:12]``."""
+
+    interaction_id: int
+    marker: str
+    at_seconds: float | None = None
+
+    @classmethod
+    def of(cls, citation: Citation) -> "Cited":
+        """``citation`` with its marker."""
+        return cls(citation.interaction_id, citation_marker(citation), citation.at_seconds)
+
+
+def distinct_markers(cites: Iterable[Cited]) -> tuple[Cited, ...]:
+    """``cites`` with each marker once, in order of first appearance."""
+    first: dict[str, Cited] = {}
+    for cite in cites:
+        first.setdefault(cite.marker, cite)
+    return tuple(first.values())
+
+
 @dataclass(frozen=True, slots=True)
 class Item:
-    """A statement as digests and reports show it: its text and date, and its citations as
-    (interaction id, marker) pairs, the marker ``[#123]`` or ``[#123 @04:12]``."""
+    """A statement as digests and reports show it: its text and date, and its citations."""
 
     text: str
     day: date | None = None
-    sources: tuple[tuple[int, str], ...] = ()
+    sources: tuple[Cited, ...] = ()
 
     @classmethod
     def of(cls, claim: Claim, text: str | None = None) -> "Item":
         """An item quoting ``claim`` (or ``text`` composed from it) with the claim's citations, redacted (a tree
         stored by an older redaction may hold what the current one removes)."""
-        sources = tuple(dict.fromkeys((source.interaction_id, citation_marker(source)) for source in claim.sources))
+        sources = distinct_markers(Cited.of(source) for source in claim.sources)
         return cls(redact(text if text is not None else claim.text.strip()), claim.date, sources)
 
     @property
     def citations(self) -> str:
         """The citation markers, space separated."""
-        return " ".join(marker for _id, marker in self.sources)
+        return " ".join(cite.marker for cite in self.sources)
 
 
 def cited_ids(items: Iterable[Item]) -> list[int]:
     """Every interaction the items cite, in order of first citation."""
-    return list(dict.fromkeys(interaction_id for item in items for interaction_id, _marker in item.sources))
+    return list(dict.fromkeys(cite.interaction_id for item in items for cite in item.sources))
 
 
 def activity(

@@ -13,7 +13,9 @@ from typing import NamedTuple
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from dossier.delivery.citation_links import source_links, sources_text
 from dossier.delivery.claims import (
+    Cited,
     ClientTree,
     Item,
     activity,
@@ -133,6 +135,17 @@ class Digest:
     language: str
     clients: list[ClientDigest]
 
+    @property
+    def shown_citations(self) -> list[Cited]:
+        """The citations of every item shown, in reading order."""
+        return [
+            cite
+            for client in self.clients
+            for section in client.sections
+            for item in section.items
+            for cite in item.sources
+        ]
+
 
 @dataclass(frozen=True, slots=True)
 class RenderedDigest:
@@ -232,21 +245,32 @@ def compose_digest(session: Session, user: User, clients: list[Client], period: 
     return Digest(user, period, language, parts[:TOP_CLIENTS])
 
 
-def build_digest(session: Session, user: User, client_ids: list[int], period: str) -> tuple[str, str, str]:
-    """(subject, text, HTML) of the user's digest about ``client_ids`` for the ISO week ``period``.
+def build_digest(
+    session: Session, user: User, client_ids: list[int], period: str, *, public_base_url: str | None = None
+) -> tuple[str, str, str]:
+    """(subject, text, HTML) of the user's digest about ``client_ids`` for the ISO week ``period``, its citations
+    linked to the web app at ``public_base_url`` when given (see :func:`render_digest`).
 
     The builder contract of the batch jobs (``dossier.jobs.BUILDERS``).
     """
     clients = [client for client_id in client_ids if (client := session.get(Client, client_id)) is not None]
-    rendered = render_digest(compose_digest(session, user, clients, Period.of(period)))
+    rendered = render_digest(compose_digest(session, user, clients, Period.of(period)), public_base_url=public_base_url)
     return rendered.subject, rendered.text, rendered.html
 
 
-def render_digest(digest: Digest) -> RenderedDigest:
-    """The digest as an e-mail in its language."""
+def render_digest(digest: Digest, *, public_base_url: str | None = None) -> RenderedDigest:
+    """The digest as an e-mail in its language. With ``public_base_url`` (the web app's address) each citation
+    marker of the HTML links to its message page, and the plain text ends with the cited markers' addresses."""
     words = labels(digest.language)
     subject = words["digest"]["subject"].format(period=digest.period.key, count=len(digest.clients))
-    context = {"digest": digest, "L": words, "subject": subject}
+    links = source_links(digest.shown_citations, public_base_url=public_base_url)
+    context = {
+        "digest": digest,
+        "L": words,
+        "subject": subject,
+        "public_base_url": public_base_url,
+        "sources": sources_text(links, title=words["digest"]["sources"]),
+    }
     return RenderedDigest(
         subject, render_template("digest.txt.j2", **context), render_template("digest.html.j2", **context)
     )
@@ -255,8 +279,11 @@ def render_digest(digest: Digest) -> RenderedDigest:
 # --- the outbox --------------------------------------------------------------------------------------
 
 
-def queue_digest(session: Session, user: User, as_of: date) -> tuple[Delivery, bool]:
-    """The user's digest for the week in the outbox: stored once per ISO week (True when stored now).
+def queue_digest(
+    session: Session, user: User, as_of: date, *, public_base_url: str | None = None
+) -> tuple[Delivery, bool]:
+    """The user's digest for the week in the outbox: stored once per ISO week (True when stored now), its
+    citations linked to the web app at ``public_base_url`` when given.
 
     A digest already stored for that week is kept as it is, sent or not, so re-runs (or two runs at
     once) never duplicate it.
@@ -267,7 +294,11 @@ def queue_digest(session: Session, user: User, as_of: date) -> tuple[Delivery, b
         if not user.email:
             raise DossierError(f"user {user.login!r} has no e-mail address")
         subject, text, html = build_digest(
-            session, user, [client.id for client in clients_of(session, user)], period.key
+            session,
+            user,
+            [client.id for client in clients_of(session, user)],
+            period.key,
+            public_base_url=public_base_url,
         )
         return Message(recipient=user.email, subject=subject, text_body=text, html_body=html)
 

@@ -3,9 +3,10 @@
 Both read the client's stored summary tree (:mod:`dossier.delivery.claims`): the root for the current facts, the
 month buckets for what happened in a period. Each report ends with its sources (date, channel, author,
 subject or first words, linked to the web app's message page when its address is known) and every citation
-links to its row; a ``Report`` row records what was written where. Every word of a report comes from the label
-files of its one language: what the CRM importer wrote about a deal change is worded again from the deal's
-fields, and an empty section or chart says why it is empty.
+links to its row, or, when that address is known, to its message page (a call's at the cited second); a
+``Report`` row records what was written where. Every word of a report comes from the label files of its one
+language: what the CRM importer wrote about a deal change is worded again from the deal's fields, and an empty
+section or chart says why it is empty.
 """
 
 import re
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from dossier.delivery import charts
 from dossier.delivery.claims import (
+    Cited,
     ClientTree,
     Item,
     activity,
@@ -34,6 +36,7 @@ from dossier.delivery.claims import (
     tone_points,
     upcoming,
 )
+from dossier.delivery.links import message_url
 from dossier.delivery.people import People, find_user, people_of
 from dossier.delivery.templating import Labels, labels, output_language, render_template
 from dossier.settings import get_settings
@@ -47,8 +50,8 @@ from storage.reports import ReportKey, find_report, is_current, save_report
 from storage.vocabulary import closes_deal, deal_stage
 from summarizer.notes import Citation, Claim, ClaimKind, is_steering_risk
 from summarizer.redact import redact
-from summarizer.render import citation_marker, worded_deal_change
 from summarizer.render import load_labels as load_summary_labels
+from summarizer.render import worded_deal_change
 
 KINDS = ("quarterly", "handover")
 NEXT_STEPS_HORIZON = timedelta(days=30)
@@ -114,7 +117,8 @@ class SourceRow:
 
 @dataclass(slots=True)
 class Document:
-    """A report ready to render."""
+    """A report ready to render; with ``public_base_url`` (the web app's address) its citations link to their
+    message pages there, else to their rows in the sources table."""
 
     kind: str
     language: str
@@ -124,6 +128,7 @@ class Document:
     sections: list[Section]
     charts: list[Chart] = field(default_factory=list)
     sources: list[SourceRow] = field(default_factory=list)
+    public_base_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,7 +283,7 @@ def open_deals(session: Session, client_id: int, until: date, wording: Wording) 
         Item(
             wording.deal_change(interaction),
             interaction.occurred_at.date(),
-            ((interaction.id, citation_marker(Citation(interaction_id=interaction.id))),),
+            (Cited.of(Citation(interaction_id=interaction.id)),),
         )
         for interaction in latest.values()
         if not closes_deal(str(interaction.meta.get("stage", "")))
@@ -428,7 +433,6 @@ def source_rows(session: Session, ids: list[int], wording: Wording, public_base_
     the side), subject or first words; linked to their message page in the web app at ``public_base_url``."""
     rows = session.scalars(select(Interaction).where(Interaction.id.in_(ids)).order_by(Interaction.occurred_at))
     words = wording.words
-    base = public_base_url.rstrip("/") if public_base_url else None
     return [
         SourceRow(
             i.id,
@@ -436,7 +440,7 @@ def source_rows(session: Session, ids: list[int], wording: Wording, public_base_
             words["report"]["channel"].get(i.channel, words["channels"].get(i.channel, i.channel)),
             author_name(i, words),
             source_reference(i, wording),
-            f"{base}/messages/{i.id}" if base else None,
+            message_url(public_base_url, i.id) if public_base_url else None,
         )
         for i in rows
     ]
@@ -503,7 +507,7 @@ def build_document(
         meta.append(report["prepared_for"].format(name=to.name))
     cited = cited_ids(line.item for section in sections for line in section.lines)
     sources = source_rows(session, cited, wording, public_base_url)
-    return Document(kind, language, report[kind], client.name, meta, sections, found_charts, sources)
+    return Document(kind, language, report[kind], client.name, meta, sections, found_charts, sources, public_base_url)
 
 
 def report_language(session: Session, client: Client, to: User | None, language: str | None = None) -> str:
@@ -513,9 +517,17 @@ def report_language(session: Session, client: Client, to: User | None, language:
     return output_language(language or (reader.language if reader else None))
 
 
-def build_quarterly_review(session: Session, client: Client, _kind: str, period: str, _params: dict[str, Any]) -> str:
-    """HTML of the quarterly review of ``period`` (``2025Q4``): the batch jobs' builder contract
-    (called by ``dossier.jobs``)."""
+def build_quarterly_review(
+    session: Session,
+    client: Client,
+    _kind: str,
+    period: str,
+    _params: dict[str, Any],
+    *,
+    public_base_url: str | None = None,
+) -> str:
+    """HTML of the quarterly review of ``period`` (``2025Q4``), linked to the web app at ``public_base_url``:
+    the batch jobs' builder contract (called by ``dossier.jobs``)."""
     as_of = date.today()
     document = build_document(
         session,
@@ -525,13 +537,22 @@ def build_quarterly_review(session: Session, client: Client, _kind: str, period:
         to=None,
         language=report_language(session, client, None),
         as_of=as_of,
+        public_base_url=public_base_url,
     )
     return render_html(document)
 
 
-def build_handover_report(session: Session, client: Client, _kind: str, period: str, params: dict[str, Any]) -> str:
-    """HTML of the handover report on day ``period`` to ``params["to_manager"]`` (a user id): the batch jobs'
-    builder contract (called by ``dossier.jobs``)."""
+def build_handover_report(
+    session: Session,
+    client: Client,
+    _kind: str,
+    period: str,
+    params: dict[str, Any],
+    *,
+    public_base_url: str | None = None,
+) -> str:
+    """HTML of the handover report on day ``period`` to ``params["to_manager"]`` (a user id), linked to the web
+    app at ``public_base_url``: the batch jobs' builder contract (called by ``dossier.jobs``)."""
     to = session.get(User, params["to_manager"]) if params.get("to_manager") else None
     document = build_document(
         session,
@@ -541,6 +562,7 @@ def build_handover_report(session: Session, client: Client, _kind: str, period: 
         to=to,
         language=report_language(session, client, to),
         as_of=date.fromisoformat(period),
+        public_base_url=public_base_url,
     )
     return render_html(document)
 
@@ -600,9 +622,9 @@ def make_report(
     """Write a quarterly review or handover report as HTML (and PDF unless ``pdf`` is False) and record it.
 
     A review without ``quarter`` covers the client's last finished quarter with activity (see
-    :func:`review_quarter`); with ``public_base_url`` (the web app's address) its sources link to their message
-    pages. The one way to make a report, for the ``dossier report`` commands and the batch jobs alike. The same
-    report (client, kind, quarter or day, reader, language: a :class:`storage.reports.ReportKey`) is
+    :func:`review_quarter`); with ``public_base_url`` (the web app's address) its citations and sources link to
+    their message pages. The one way to make a report, for the ``dossier report`` commands and the batch jobs
+    alike. The same report (client, kind, quarter or day, reader, language: a :class:`storage.reports.ReportKey`) is
     recorded once: asked for again, the recorded one is returned while its files are there (at ``out``
     when given) and nothing it reads has changed since; otherwise it is written again and its record updated.
     """

@@ -9,6 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from dossier.delivery.links import message_url
 from summarizer.plurals import with_plurals
 from summarizer.render import load_labels as load_summary_labels
 
@@ -59,7 +60,7 @@ def wrap(text: str, first: str = "", rest: str = "") -> str:
 @cache
 def environment() -> Environment:
     """The template environment: HTML templates are auto-escaped, text templates (``.txt.j2``) are not; the
-    ``wrap`` filter fits plain text to :data:`TEXT_WIDTH` columns."""
+    ``wrap`` filter fits plain text to :data:`TEXT_WIDTH` columns; ``message_url`` links a citation."""
     env = Environment(
         loader=PackageLoader("dossier.delivery"),
         autoescape=select_autoescape(HTML_TEMPLATES),
@@ -69,6 +70,7 @@ def environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["wrap"] = wrap
+    env.globals["message_url"] = message_url
     return env
 
 

@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from dossier.settings import get_settings
-from dossier.web import api, pages
+from dossier.web import api, corrections, pages, suggestions
 from dossier.web.auth import SESSION_LIFETIME, NotAuthenticated, Readers
 from dossier.web.cache import server_cache
 from dossier.web.docs import router as docs_router
@@ -85,6 +85,8 @@ def create_app(
     app.add_exception_handler(HTTPException, _http_error)
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(corrections.router)
+    app.include_router(suggestions.router)
     if docs:
         app.include_router(docs_router)
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")

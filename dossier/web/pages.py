@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from dossier.corrections import correctable_claims, read_tree
 from dossier.settings import get_settings
 from dossier.web.audit import audit
 from dossier.web.auth import (
@@ -19,11 +20,12 @@ from dossier.web.auth import (
     start_session,
 )
 from dossier.web.reading import queue_build, reading_language
+from dossier.web.suggestions import card_suggestions
 from dossier.web.templating import page_labels, templates
 from ingest.normalize import normalize_phone
 from storage import access, repository
 from storage.db import session_scope
-from storage.models import Client, utcnow
+from storage.models import Client, Contact, utcnow
 from summarizer.redact import redact
 from summarizer.service import FORMATS
 
@@ -112,7 +114,9 @@ def search(request: Request, reader: AuthReader, q: str | None = None) -> Respon
 
 
 @router.get("/clients/{client_id}", response_class=HTMLResponse)
-def card(request: Request, reader: AuthReader, client_id: int, feedback: str | None = None) -> Response:
+def card(
+    request: Request, reader: AuthReader, client_id: int, feedback: str | None = None, corrected: bool = False
+) -> Response:
     """Brief, structured summary, timeline and action items, each citation a link to its source.
 
     What exists is shown (stale ones marked); missing ones say they are being prepared, their build queued.
@@ -127,11 +131,13 @@ def card(request: Request, reader: AuthReader, client_id: int, feedback: str | N
             shown = {
                 "id": client_id,
                 "name": client.name,
-                "contacts": [f"{c.kind}: {c.value}" for c in client.contacts],
+                "contacts": [contact_line(c) for c in client.contacts],
             }
             views = {name: summaries.read(client_id, client.name, name, language, reader.scopes) for name in FORMATS}
             building = any(view is None for view in views.values())
             queue_build(session, client_id, reader.scopes, language, list(views.values()))
+            correctable = correctable_claims(read_tree(session, client_id, reader.scopes, language))
+            suggested = card_suggestions(session, client_id, reader.scopes)
             audit(session, request, reader, "page.card", client_id, 202 if building else 200, language=language)
     if client is None:
         raise HTTPException(404, page_labels(request)["errors"]["no_client"].format(id=client_id))
@@ -145,6 +151,9 @@ def card(request: Request, reader: AuthReader, client_id: int, feedback: str | N
             "building": building,
             "reload_seconds": BUILDING_RELOAD_SECONDS,
             "feedback": feedback if feedback in access.VERDICTS else None,
+            "correctable": correctable,
+            "corrected": corrected,
+            "suggestions": suggested,
         },
     )
 
@@ -233,6 +242,12 @@ def message(request: Request, reader: AuthReader, interaction_id: int, at: float
         "message.html",
         {"reader": reader, "item": shown, "segments": segments, "current": _segment_at(segments, at), "at": at},
     )
+
+
+def contact_line(contact: Contact) -> str:
+    """A contact as the card lists it: "email: anna@example.com (Anna Nowak, CEO)"."""
+    person = ", ".join(filter(None, (contact.display_name, contact.role)))
+    return f"{contact.kind}: {contact.value}" + (f" ({person})" if person else "")
 
 
 def feedback_problem(verdict: str, format: str, root_hash: str | None, comment: str | None) -> str | None:
