@@ -361,8 +361,8 @@ def scripted_engine(engine: Any, chat: Any) -> tuple[Any, Any]:
 
 
 VALID_REPLY = (
-    '{"claims": [{"kind": "agreement", "text": "Предложение: 40 лицензий Pro за 11 500 EUR.", '
-    '"date": "2026-03-03", "sources": [{"interaction_id": 101}, {"interaction_id": 102}]}]}'
+    '{"facts": [{"kind": "agreement", "text": "Предложение: 40 лицензий Pro за 11 500 EUR.", '
+    '"date": "2026-03-03", "source": 102}]}'
 )
 VALID_BRIEF = json.dumps(
     {
@@ -376,9 +376,8 @@ VALID_BRIEF = json.dumps(
 GARBAGE_REPLIES = {
     "not json": "Sure! Here are the notes you asked for.",
     "wrong shape": '{"summary": "the client is happy"}',
-    "foreign citation": '{"claims": [{"kind": "status", "text": "All clients listed.", '
-    '"sources": [{"interaction_id": 901}]}]}',
-    "no citation": '{"claims": [{"kind": "status", "text": "Deal closed.", "sources": []}]}',
+    "foreign citation": '{"facts": [{"kind": "status", "text": "All clients listed.", "source": 901}]}',
+    "no citation": '{"facts": [{"kind": "status", "text": "Deal closed."}]}',
 }
 
 
@@ -524,8 +523,8 @@ class EngineContract:
 
     @pytest.mark.parametrize(
         ("reply", "finish_reason"),
-        [*((reply, "stop") for reply in GARBAGE_REPLIES.values()), (VALID_REPLY, "length")],
-        ids=[*GARBAGE_REPLIES, "cut at the token limit"],
+        [*((reply, "stop") for reply in GARBAGE_REPLIES.values()), (VALID_REPLY[:40], "length")],
+        ids=[*GARBAGE_REPLIES, "cut before its first fact ends"],
     )
     def test_invalid_answers_fall_back_to_grounded(self, reply: str, finish_reason: str) -> None:
         if not self.is_llm:
@@ -544,6 +543,19 @@ class EngineContract:
         assert engine.usage.fallbacks == calls
         assert engine.usage.calls == fake.calls == calls * ATTEMPTS
         assert engine.usage.prompt_tokens == 7 * fake.calls
+
+    @pytest.mark.parametrize("finish_reason", ["length", "stop"], ids=["cut at the token limit", "stopped looping"])
+    def test_an_answer_that_stopped_early_keeps_its_complete_facts(self, finish_reason: str) -> None:
+        if not self.is_llm:
+            pytest.skip("deterministic engine: no model answer")
+        complete = VALID_REPLY.removesuffix("]}")
+        cut = complete + ', {"kind": "status", "text": "Предложение отправ'
+        engine, fake = scripted_engine(self.engine("ru"), scripted_chat(cut, finish_reason=finish_reason))
+        notes = engine.map(CHUNK_A)
+        texts = [claim.text for claim in notes.claims]
+        assert "Предложение: 40 лицензий Pro за 11 500 EUR." in texts
+        assert not [text for text in texts if text.startswith("Предложение отправ")]
+        assert (notes.fallbacks, fake.calls, engine.usage.fallbacks) == (0, 1, 0)
 
     def test_failing_model_raises(self) -> None:
         if not self.is_llm:

@@ -89,13 +89,14 @@ def test_map_keeps_every_grounded_claim_and_adds_the_models() -> None:
     quoted = grounded.map(CHUNK_A).claims[0]
     reply = json.dumps(
         {
-            "claims": [
+            "facts": [
                 {
                     "kind": "purchase",
                     "text": "Alpha Group wants 40 Pro licences for up to 12 000 EUR.",
-                    "sources": [{"interaction_id": 101}],
+                    "source": 101,
                 },
-                quoted.model_dump(mode="json"),  # the model repeating a grounded claim: one claim, not two
+                # the model repeating a grounded claim: one claim, not two
+                {"kind": quoted.kind, "text": quoted.text, "source": quoted.sources[0].interaction_id},
             ]
         }
     )
@@ -108,19 +109,23 @@ def test_map_keeps_every_grounded_claim_and_adds_the_models() -> None:
     assert (chat.calls, notes.fallbacks, notes.interactions) == (1, 0, len(CHUNK_A))
 
 
-def test_the_map_prompt_asks_for_every_fact_with_room_for_many_claims() -> None:
-    engine, chat = engine_with(json.dumps({"claims": []}), language="pl")
-    engine.map(CHUNK_A)
+def test_the_map_prompt_shows_the_known_facts_and_asks_for_every_other_with_room_for_many() -> None:
+    engine, chat = engine_with(json.dumps({"facts": []}), language="pl")
+    notes = engine.map(CHUNK_A)
     [prompt] = chat.prompts
-    assert "every fact" in prompt and "Polish" in prompt and f"At most {OPTIONS.max_claims} claims" in prompt
+    assert "every other fact" in prompt and "Polish" in prompt and f"At most {OPTIONS.max_claims} facts" in prompt
     assert OPTIONS.max_claims >= 20
+    known = prompt[prompt.index("Known facts:") : prompt.rindex(DATA_CLOSE)]
+    assert [claim for claim in notes.claims if " ".join(claim.text.split()) in known]
+    grounded = {claim.text for claim in engine.grounded.map(CHUNK_A).claims}
+    assert {claim.text for claim in notes.claims} == grounded  # an empty answer adds nothing, drops nothing
 
 
 # ------------------------------------------------------------------------------------------ reduce
 
 
 def test_reduce_is_the_deterministic_merge_and_calls_no_model() -> None:
-    engine, chat = engine_with(json.dumps({"claims": []}))
+    engine, chat = engine_with(json.dumps({"facts": []}))
     children = [engine.grounded.map(CHUNK_A), engine.grounded.map(CHUNK_B)]
     reduced = engine.reduce(children, level="week")
     assert chat.calls == 0 and engine.usage.calls == 0
@@ -128,7 +133,7 @@ def test_reduce_is_the_deterministic_merge_and_calls_no_model() -> None:
 
 
 def test_a_small_models_context_does_not_bound_what_the_deterministic_reduce_keeps() -> None:
-    chat = scripted_chat(json.dumps({"claims": []}))
+    chat = scripted_chat(json.dumps({"facts": []}))
     small = LLMEngine(
         Model(chat, "scripted"), Model(chat, "scripted"), context_window=2048, options=LLMOptions(max_tokens=256)
     )

@@ -15,6 +15,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, cast
 
+import numpy as np
+import numpy.typing as npt
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
@@ -32,17 +34,44 @@ from summarizer.engines.packaged import assemble, packaged_model
 ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 
 
+#: Tokens of a run that, generated a second time in one answer, show a model looping (a small model at
+#: temperature 0 repeats one fact until the token limit): longer than the JSON between two facts' texts.
+LOOP_TOKENS = 48
+
+
 class TimedLlama(Llama):
-    """A ``Llama`` whose generation stops at ``deadline`` (``time.monotonic()``), checked every token."""
+    """A ``Llama`` whose generation stops at ``deadline`` (``time.monotonic()``), or when it starts repeating
+    itself (:func:`repeats`), checked every token. A stop for repeating keeps what was generated in
+    ``looped`` (llama-cpp-python's completion drops the text of a generation its stopping criterion ends)."""
 
     deadline: float = float("inf")
+    looped: list[int] | None = None
 
-    def generate(self, *args: Any, **kwargs: Any) -> Generator[int, Sequence[int] | None, None]:
+    def generate(self, tokens: Sequence[int], *args: Any, **kwargs: Any) -> Generator[int, Sequence[int] | None, None]:
         previous = kwargs.get("stopping_criteria")
-        kwargs["stopping_criteria"] = lambda ids, logits: (
-            time.monotonic() > self.deadline or bool(previous and previous(ids, logits))
-        )
-        return super().generate(*args, **kwargs)
+        prompt_tokens = len(tokens)
+        self.looped = None
+
+        def stop(ids: npt.NDArray[np.intc], logits: npt.NDArray[np.single]) -> bool:
+            if repeats(ids[prompt_tokens:], LOOP_TOKENS):
+                self.looped = ids[prompt_tokens:].tolist()
+                return True
+            return time.monotonic() > self.deadline or bool(previous and previous(ids, logits))
+
+        kwargs["stopping_criteria"] = stop
+        return super().generate(tokens, *args, **kwargs)
+
+
+def repeats(generated: npt.NDArray[np.intc], run: int) -> bool:
+    """Whether the last ``run`` tokens of ``generated`` occurred earlier in it: the model is looping."""
+    if len(generated) < 2 * run:
+        return False
+    width = generated.itemsize
+    tail, earlier = generated[-run:].tobytes(), generated[:-1].tobytes()
+    found = earlier.find(tail)
+    while found != -1 and found % width:  # a match across token boundaries is no repeated run
+        found = earlier.find(tail, found + 1)
+    return found != -1
 
 
 class ChatLlamaCpp(BaseChatModel):
@@ -82,15 +111,20 @@ class ChatLlamaCpp(BaseChatModel):
             self.llm.deadline = float("inf")
         if timed_out:
             raise TimeoutError(f"{self.model_name}: no answer within {self.timeout:g} s")
-        usage = response["usage"]
+        usage, choice = response["usage"], response["choices"][0]
+        content, finish_reason, completion = choice["message"]["content"] or "", choice["finish_reason"], None
+        if self.llm.looped is not None:  # stopped repeating itself: the text up to there, as a stopped answer
+            content = self.llm.detokenize(self.llm.looped).decode("utf-8", errors="ignore")
+            finish_reason, completion = "stop", len(self.llm.looped)
+        output_tokens = usage["completion_tokens"] if completion is None else completion
         message = AIMessage(
-            content=response["choices"][0]["message"]["content"] or "",
+            content=content,
             usage_metadata={
                 "input_tokens": usage["prompt_tokens"],
-                "output_tokens": usage["completion_tokens"],
-                "total_tokens": usage["total_tokens"],
+                "output_tokens": output_tokens,
+                "total_tokens": usage["prompt_tokens"] + output_tokens,
             },
-            response_metadata={"model_name": self.model_name, "finish_reason": response["choices"][0]["finish_reason"]},
+            response_metadata={"model_name": self.model_name, "finish_reason": finish_reason},
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
 

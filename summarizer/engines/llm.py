@@ -1,8 +1,9 @@
 """What the LLM engines share: extract, then write, with validated answers, retries and recorded fallbacks.
 
-- **Map** shows the model a chunk's sources and asks for every fact as typed claims (``Answer``) citing only
-  the sources given; they are merged (``summarizer.merge.merge``) with the grounded engine's claims of the same
-  chunk, so duplicates collapse and nothing the grounded extractor found is lost.
+- **Map** shows the model a chunk's sources and, below them, the facts the grounded extractor already found in
+  them, and asks for every other fact as compact typed facts (``Answer``) citing only the sources given: the
+  model spends its tokens on what the rules missed. The facts become claims merged (``summarizer.merge.merge``)
+  with the grounded engine's claims of the same chunk, so duplicates collapse and nothing found is lost.
 - **Reduce** is the deterministic ``merge`` for every engine: no model call, no lossy summary of summaries.
 - **Write** shows the model the root's most salient claims, numbered, and asks for a brief of 3-5 sentences
   (``Brief``), each listing the claims it used; a sentence cites the union of those claims' sources.
@@ -13,6 +14,7 @@ none (the renderer frames one from the claims), counted in ``usage.fallbacks`` (
 silently.
 """
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -27,7 +29,7 @@ from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.output_parsers import PydanticOutputParser
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, ValidationError
 from tenacity import (
     Retrying,
     retry_if_exception_type,
@@ -38,8 +40,9 @@ from tenacity import (
 from summarizer.engines.base import Engine, EngineError, Usage
 from summarizer.engines.grounded import DEFAULT_PHONE_REGION, GroundedEngine
 from summarizer.engines.options import LLMOptions
-from summarizer.merge import is_evidence, merge, salience, union_sources
-from summarizer.notes import Citation, Claim, Notes, Sentence, SourceItem, is_steering_risk
+from summarizer.extract import WEIGHTS
+from summarizer.merge import is_evidence, merge, normalize, salience, union_sources
+from summarizer.notes import Citation, Claim, ClaimKind, Notes, Sentence, Side, SourceItem, is_steering_risk
 from summarizer.prompts import PROMPT_VERSION, load_prompt
 from summarizer.sources import format_source
 from summarizer.tokens import estimate_tokens
@@ -66,13 +69,55 @@ BRIEF_SENTENCES = (3, 5)  # fewest and most sentences of a written brief
 SENTENCE_CHARS = 240
 SENTENCE_END = re.compile(r"[.!?…](?=[\s\"'»”)]|$)")
 MAX_CLAIMS_PER_SENTENCE = 6
+#: Share of a map prompt's data room kept for the facts the grounded extractor already found in the chunk.
+KNOWN_SHARE = 0.3
+#: The weight of a model's fact, by kind: what the grounded extractor gives a claim of that kind.
+FACT_WEIGHTS = {
+    ClaimKind.STATUS: WEIGHTS["status"],
+    ClaimKind.AGREEMENT: WEIGHTS["agreement"],
+    ClaimKind.ACTION: WEIGHTS["promise"],
+    ClaimKind.RISK: WEIGHTS["complaint"],
+    ClaimKind.EVENT: WEIGHTS["event"],
+    ClaimKind.PERSON: WEIGHTS["role"],
+    ClaimKind.PREFERENCE: WEIGHTS["preference"],
+    ClaimKind.PURCHASE: WEIGHTS["purchase"],
+}
 Parsed = TypeVar("Parsed")
 
 
-class Answer(BaseModel):
-    """What a model must answer: the claims, each citing the sources it comes from."""
+class Fact(BaseModel):
+    """One fact of a map answer, compact so that a small model spends its tokens on the text; becomes a
+    :class:`Claim` (``as_claim``)."""
 
-    claims: list[Claim]
+    kind: ClaimKind
+    text: str = Field(description="one sentence")
+    source: int = Field(description="the id of the interaction it comes from: 12 for the one headed [#12]")
+    date: dt.date | None = Field(default=None, description="when it happened or was said")
+    owner: str | None = Field(default=None, description="actions: who must act")
+    owner_side: Side | None = None
+    due: dt.date | None = Field(default=None, description="actions: due date")
+    done: bool = False
+    at_seconds: float | None = Field(default=None, description="calls: the second of the recording it is said at")
+
+    def as_claim(self) -> Claim:
+        """The claim this fact states, weighted by its kind as the grounded extractor weighs a claim of it."""
+        return Claim(
+            kind=self.kind,
+            text=self.text,
+            date=self.date,
+            owner=self.owner,
+            owner_side=self.owner_side,
+            due=self.due,
+            done=self.done,
+            weight=FACT_WEIGHTS[self.kind],
+            sources=[Citation(interaction_id=self.source, at_seconds=self.at_seconds)],
+        )
+
+
+class Answer(BaseModel):
+    """What a model must answer when it maps: the facts the known ones leave out, each citing its source."""
+
+    facts: list[Fact]
 
 
 class WrittenSentence(BaseModel):
@@ -112,18 +157,18 @@ class Model:
 
 
 def answer_schema(allowed: set[int], *, timestamps: bool, max_claims: int) -> dict[str, Any]:
-    """The JSON schema of an answer with 1 to ``max_claims`` claims citing only ``allowed`` ids, with call
-    timestamps only if ``timestamps``.
+    """The JSON schema of a map answer with at most ``max_claims`` facts citing only ``allowed`` ids, with call
+    timestamps only if ``timestamps`` (none when the known facts already hold everything).
 
     String lengths are left unbounded: bounded strings make llama.cpp's grammar sampling several times
     slower, and ``LLMOptions.max_tokens`` bounds the answer anyway.
     """
     schema = Answer.model_json_schema()
-    schema["properties"]["claims"].update(minItems=1, maxItems=max_claims)
-    citation = schema["$defs"]["Citation"]["properties"]
-    citation["interaction_id"]["enum"] = sorted(allowed)
+    schema["properties"]["facts"].update(maxItems=max_claims)
+    fact = schema["$defs"]["Fact"]["properties"]
+    fact["source"]["enum"] = sorted(allowed)
     if not timestamps:
-        del citation["at_seconds"]
+        del fact["at_seconds"]
     return schema
 
 
@@ -151,15 +196,48 @@ def _untitled(node: Any) -> Any:
 
 
 def parse_answer(text: str, allowed: set[int]) -> list[Claim]:
-    """The claims of a model answer; ``InvalidAnswer`` if it does not parse or cites an id not allowed."""
+    """The claims a map answer states; ``InvalidAnswer`` if it is not complete JSON matching the schema (a cut
+    answer is :func:`salvage_answer`'s) or cites an id not allowed."""
     try:
-        answer: Answer = PydanticOutputParser(pydantic_object=Answer).parse(text)
-    except OutputParserException as error:
+        answer = Answer.model_validate_json(_json_object(text))
+    except ValidationError as error:
         raise InvalidAnswer(f"answer does not match the schema: {error}") from error
-    foreign = {source.interaction_id for claim in answer.claims for source in claim.sources} - allowed
+    foreign = {fact.source for fact in answer.facts} - allowed
     if foreign:
         raise InvalidAnswer(f"answer cites sources it was not given: {sorted(foreign)}")
-    return answer.claims
+    return [fact.as_claim() for fact in answer.facts if fact.text.strip()]
+
+
+def _json_object(text: str) -> str:
+    """The JSON object of an answer, without a Markdown code fence around it (some models add one)."""
+    return re.sub(r"\s*```\s*$", "", re.sub(r"^\s*```(?:json)?", "", text))
+
+
+def salvage_answer(text: str, allowed: set[int]) -> list[Claim]:
+    """The claims of the complete facts of a map answer that stopped early (cut at the token limit, or stopped
+    looping); ``InvalidAnswer`` if not one fact is complete or one cites an id not allowed."""
+    answer = _json_object(text)
+    end = _complete_facts_end(answer)
+    if end is None:
+        raise InvalidAnswer("answer stopped before its first fact was complete")
+    return parse_answer(answer[:end] + "]}", allowed)
+
+
+def _complete_facts_end(text: str) -> int | None:
+    """Where the last complete fact of a JSON answer ``{"facts": [{...}, {...`` ends (None if none does)."""
+    depth, in_string, escaped, end = 0, False, False, None
+    for position, char in enumerate(text):
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+            if depth == 2 and char == "}":  # a fact closed inside the answer's list
+                end = position + 1
+    return end
 
 
 def parse_brief(text: str, claims: list[Claim]) -> list[Sentence]:
@@ -220,6 +298,26 @@ def claim_line(number: int, claim: Claim) -> str:
     details += [f"due {claim.due.isoformat()}" if claim.due else "", "done" if claim.done else ""]
     shown = "; ".join(detail for detail in details if detail)
     return f"{number}. [{claim.kind}] {claim.text}" + (f" ({shown})" if shown else "")
+
+
+def known_facts(claims: list[Claim], budget_tokens: int, count_tokens: Callable[[str], int]) -> str:
+    """The grounded claims a map prompt shows as already known: the most salient that fit ``budget_tokens``
+    (no evidence or steering risks), in the chunk's order, each as ``[#id] [kind] text``."""
+    candidates = [claim for claim in claims if not is_evidence(claim) and not is_steering_risk(claim)]
+    lines = {index: _known_line(claim) for index, claim in enumerate(candidates)}
+    chosen: set[int] = set()
+    used = 0
+    for index in sorted(lines, key=lambda i: -candidates[i].weight):
+        cost = count_tokens(lines[index]) + 1
+        if used + cost <= budget_tokens:
+            chosen.add(index)
+            used += cost
+    return as_data("\n".join(line for index, line in lines.items() if index in chosen))
+
+
+def _known_line(claim: Claim) -> str:
+    cited = " ".join(f"[#{source.interaction_id}]" for source in claim.sources)
+    return f"{cited} [{claim.kind}] {' '.join(claim.text.split())}"
 
 
 def writable_claims(
@@ -315,8 +413,8 @@ class LLMEngine(Engine):
 
     @property
     def context_tokens(self) -> int:
-        """Tokens of sources one map call may send: ``data_tokens``."""
-        return self.data_tokens
+        """Tokens of sources one map call may send: ``data_tokens`` less the room of the known facts."""
+        return int(self.data_tokens * (1 - KNOWN_SHARE))
 
     @cached_property
     def data_tokens(self) -> int:
@@ -338,8 +436,9 @@ class LLMEngine(Engine):
         return {"response_format": {"type": "json_object", "schema": schema}}
 
     def map(self, items: list[SourceItem]) -> Notes:
-        """The model's claims merged with the grounded engine's (counts, spans and tone are the grounded
-        engine's); the grounded claims alone, counted as a fallback, when the answer stays invalid."""
+        """The model's claims (the facts it added to the grounded engine's, shown to it as known) merged with the
+        grounded engine's (counts, spans and tone are the grounded engine's); the grounded claims alone, counted
+        as a fallback, when the answer stays invalid."""
         base = self.grounded.map(items)
         if not items:
             return base
@@ -347,15 +446,26 @@ class LLMEngine(Engine):
         schema = answer_schema(
             allowed, timestamps=any(item.segment_starts for item in items), max_claims=self.options.max_claims
         )
-        variables = {"sources": sources_text(items), **self._common_variables(Answer)}
+        sources = sources_text(items)
+        known = known_facts(base.claims, self.data_tokens - self.count_tokens(sources), self.count_tokens)
+        variables = {"sources": sources, "known": known, **self._common_variables(Answer)}
         try:
-            claims = self._ask("map", self.map_model, variables, schema, lambda text: parse_answer(text, allowed))
+            claims = self._ask(
+                "map",
+                self.map_model,
+                variables,
+                schema,
+                lambda text: parse_answer(text, allowed),
+                salvage=lambda text: salvage_answer(text, allowed),
+            )
         except InvalidAnswer as error:
             log.warning("%s engine: map answer stayed invalid, using the grounded notes: %s", self.name, error)
             self.usage.fallbacks += 1
             fitted = merge([base], self._notes_budget)
             return fitted.model_copy(update={"fallbacks": fitted.fallbacks + 1})
-        return merge([base.model_copy(update={"claims": [*base.claims, *claims]})], self._notes_budget)
+        known_texts = {normalize(claim.text) for claim in base.claims}
+        new = [claim for claim in claims if normalize(claim.text) not in known_texts]  # a known fact repeated
+        return merge([base.model_copy(update={"claims": [*base.claims, *new]})], self._notes_budget)
 
     def reduce(self, children: list[Notes], *, level: str) -> Notes:
         """The deterministic ``merge`` of the children, fitted to the notes budget: no model call."""
@@ -409,10 +519,12 @@ class LLMEngine(Engine):
         *,
         max_tokens: int | None = None,
         sampling: Mapping[str, float] | None = None,
+        salvage: Callable[[str], Parsed] | None = None,
     ) -> Parsed:
         """The model's answer to ``step`` as ``parse`` reads it (at most ``max_tokens``, default the options', with
         the backend's extra ``sampling`` arguments), retried with exponential backoff on invalid answers and
-        transient errors."""
+        transient errors; an answer cut at the limit, or one ``parse`` rejects, is read by ``salvage`` when
+        given (what it holds complete), else it is invalid."""
         limit = max_tokens or self.options.max_tokens
         output = {**self.structured_output(schema), **(sampling or {}), "max_tokens": limit}
         retrying = Retrying(
@@ -433,9 +545,17 @@ class LLMEngine(Engine):
                         self._record(model, self.error_usage(error))
                         raise InvalidAnswer(f"unusable answer: {error}") from error
                     self._record(model, message_usage(message))
-                    if message.response_metadata.get("finish_reason") == "length":
+                    text = str(message.content)
+                    if message.response_metadata.get("finish_reason") != "length":
+                        try:
+                            return parse(text)
+                        except InvalidAnswer:
+                            if salvage is None:
+                                raise
+                    elif salvage is None:
                         raise InvalidAnswer(f"answer cut at {limit} tokens")
-                    return parse(str(message.content))
+                    log.info("%s engine: %s answer stopped early, keeping what it holds complete", self.name, step)
+                    return salvage(text)
         except self.transient_errors as error:
             raise EngineError(
                 f"{self.name} engine: {step} call to {model.name} failed {self.options.attempts} times: {error}"
@@ -461,7 +581,7 @@ class LLMEngine(Engine):
 
     def _prompt_overhead(self) -> int:
         """Tokens of the largest prompt with no data in it, plus the chat template's markers."""
-        empty = {"sources": "", "claims": "", "client": ""}
+        empty = {"sources": "", "known": "", "claims": "", "client": ""}
         return TEMPLATE_SLACK_TOKENS + max(
             sum(
                 self.count_tokens(str(message.content))
