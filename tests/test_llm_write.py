@@ -113,9 +113,9 @@ def test_the_map_prompt_shows_the_known_facts_and_asks_for_every_other_with_room
     engine, chat = engine_with(json.dumps({"facts": []}), language="pl")
     notes = engine.map(CHUNK_A)
     [prompt] = chat.prompts
-    assert "every other fact" in prompt and "Polish" in prompt and f"At most {OPTIONS.max_claims} facts" in prompt
-    assert OPTIONS.max_claims >= 20
-    known = prompt[prompt.index("Known facts:") : prompt.rindex(DATA_CLOSE)]
+    assert "missing from the known facts" in prompt and "Polish" in prompt
+    assert f"At most {OPTIONS.max_claims} facts" in prompt and OPTIONS.max_claims >= 20
+    known = prompt[prompt.index("Known facts") : prompt.index("Interactions:")]
     assert [claim for claim in notes.claims if " ".join(claim.text.split()) in known]
     grounded = {claim.text for claim in engine.grounded.map(CHUNK_A).claims}
     assert {claim.text for claim in notes.claims} == grounded  # an empty answer adds nothing, drops nothing
