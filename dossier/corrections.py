@@ -3,12 +3,11 @@ storing a correction of one of them, or of the summary as a whole."""
 
 from typing import NamedTuple
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage import corrections, summaries
 from storage.corrections import CorrectionTarget, StoredCorrection
-from storage.models import SummaryNode, User
+from storage.models import User
 from summarizer.corrections import claim_hash, corrected_claim
 from summarizer.merge import is_evidence
 from summarizer.notes import Claim, ClaimKind, is_steering_risk
@@ -32,20 +31,9 @@ class ReadTree(NamedTuple):
 def read_tree(session: Session, client_id: int, scopes: tuple[str, ...], language: str) -> ReadTree:
     """The shown claims (no evidence, no steering risks) of the newest root built from exactly ``scopes`` (the
     ``language`` tree of an engine that translates); none before the client is summarized for them."""
-    prefix = summaries.scope_key(scopes) + "@"
-    roots = session.scalars(
-        select(SummaryNode)
-        .where(
-            SummaryNode.client_id == client_id,
-            SummaryNode.level == "root",
-            SummaryNode.chunk == 0,
-            SummaryNode.scope_key.startswith(prefix, autoescape=True),
-        )
-        .order_by(SummaryNode.created_at.desc())
-    ).all()
-    if not roots:
+    root = summaries.newest_root(session, client_id, scopes, language)
+    if root is None:
         return ReadTree(None, [])
-    root = next((row for row in roots if row.scope_key.endswith(f":{language}")), roots[0])
     claims = [Claim.model_validate(claim) for claim in root.notes.get("claims", [])]
     return ReadTree(root.engine, [claim for claim in claims if not is_evidence(claim) and not is_steering_risk(claim)])
 

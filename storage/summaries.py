@@ -97,6 +97,23 @@ def save_rendered(
     return row
 
 
+def newest_root(session: Session, client_id: int, scopes: Iterable[str], language: str) -> SummaryNode | None:
+    """The root of the client's newest tree built from exactly ``scopes``: the ``language`` tree when an engine
+    translates (its key ends in the language), else the newest; None before the client is summarized for them."""
+    prefix = scope_key(scopes) + "@"
+    roots = session.scalars(
+        select(SummaryNode)
+        .where(
+            SummaryNode.client_id == client_id,
+            SummaryNode.level == "root",
+            SummaryNode.chunk == 0,  # the last fold of the root level; earlier folds hold part of it
+            SummaryNode.scope_key.startswith(prefix, autoescape=True),
+        )
+        .order_by(SummaryNode.created_at.desc())
+    ).all()
+    return next((row for row in roots if row.scope_key.endswith(f":{language}")), roots[0] if roots else None)
+
+
 def get_rendered(session: Session, client_id: int, key: str, format: str, language: str) -> RenderedSummary | None:
     """The stored rendering of one summary, or None."""
     return session.scalar(

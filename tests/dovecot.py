@@ -24,7 +24,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-HOST = "127.0.0.1"
+from tests.loopback import HOST, free_port
+
 #: Users in the passwd-file, each with an empty mailbox until a test takes it.
 USERS = 200
 PASSWORD = "secret"
@@ -89,13 +90,6 @@ def dovecot_binary() -> str | None:
     return shutil.which("dovecot") or next(
         (path for path in ("/usr/sbin/dovecot", "/usr/local/sbin/dovecot") if os.access(path, os.X_OK)), None
     )
-
-
-def free_port() -> int:
-    """A TCP port on loopback nobody listens on now."""
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

@@ -5,7 +5,6 @@ folder, a free loopback port, no TLS; started as a subprocess of the test sessio
 """
 
 import itertools
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,7 +18,8 @@ from pathlib import Path
 from caldav.collection import Calendar
 from caldav.davclient import DAVClient
 
-HOST = "127.0.0.1"
+from tests.loopback import HOST, free_port
+
 USERS = 50
 PASSWORD = "secret"
 START_TIMEOUT_SECONDS = 20.0
@@ -39,13 +39,6 @@ filesystem_folder = {root}/collections
 [logging]
 level = warning
 """
-
-
-def free_port() -> int:
-    """A TCP port on loopback nobody listens on now."""
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

@@ -194,7 +194,8 @@ def test_notifications_list_the_event_and_every_citation_of_the_brief(refreshed,
 
 @pytest.mark.slow
 def test_the_digest_mail_links_its_citations_in_html_and_lists_them_in_text(refreshed, monkeypatch):
-    from tests.test_digest import free_port, smtp_server_on
+    from tests.loopback import free_port
+    from tests.test_digest import smtp_server_on
 
     linked(monkeypatch)
     port = free_port()

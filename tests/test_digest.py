@@ -3,7 +3,6 @@ real SMTP server on loopback (aiosmtpd), what arrived parsed; SMTP down keeps th
 
 import itertools
 import re
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -25,6 +24,7 @@ from storage import repository
 from storage.models import Client, Delivery, Interaction, User
 from summarizer.notes import Citation, Claim, ClaimKind, Notes, Side
 from tests.db import import_paths, session_scope
+from tests.loopback import free_port
 
 AS_OF = date(2026, 11, 2)  # a Monday: the digest covers 2026-10-26 .. 2026-11-01, ISO week 2026-W45
 OUR_SIDE_PL = "Zaległe po naszej stronie: nasze obietnice, prośby klienta"
@@ -76,12 +76,6 @@ class Inbox:
     async def handle_DATA(self, _server, _session, envelope) -> str:
         self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

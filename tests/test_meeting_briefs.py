@@ -23,7 +23,8 @@ from dossier.settings import get_settings
 from storage import repository
 from storage.models import Client, Delivery, Interaction
 from tests.db import import_paths, session_scope
-from tests.test_digest import Inbox, free_port, smtp_server_on
+from tests.loopback import free_port
+from tests.test_digest import Inbox, smtp_server_on
 
 icalendar = pytest.importorskip("icalendar", reason="the calendar extra: pip install 'dossier[calendar]'")
 pytest.importorskip("caldav", reason="the calendar extra: pip install 'dossier[calendar]'")

@@ -1,6 +1,5 @@
 """The client card in real headless Chromium against the real server: log in, follow citations, send feedback."""
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from dossier.web import create_app  # noqa: E402
 from storage import access  # noqa: E402
 from storage.models import Feedback  # noqa: E402
 from tests.db import session_scope  # noqa: E402
+from tests.loopback import free_port  # noqa: E402
 from tests.test_web import CALL_LINES, Service, prepare  # noqa: E402
 
 CHROMIUM_ARGS = [
@@ -32,12 +32,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

@@ -68,19 +68,9 @@ def load_tree(
 
     A client never summarized gets an empty tree.
     """
-    prefix = summaries.scope_key(scopes) + "@"
-    roots = session.scalars(
-        select(SummaryNode)
-        .where(
-            SummaryNode.client_id == client_id,
-            SummaryNode.level == "root",
-            SummaryNode.scope_key.startswith(prefix, autoescape=True),
-        )
-        .order_by(SummaryNode.created_at.desc())
-    ).all()
-    if not roots:
+    root = summaries.newest_root(session, client_id, scopes, language)
+    if root is None:
         return ClientTree(Notes())
-    root = next((row for row in roots if row.scope_key.endswith(f":{language}")), roots[0])
     rows = session.scalars(
         select(SummaryNode)
         .where(

@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from dossier.corrections import correct
 from dossier.web.audit import audit
-from dossier.web.pages import FEEDBACK_PER_WINDOW, FEEDBACK_WINDOW, AuthReader
+from dossier.web.pages import FEEDBACK_PER_WINDOW, FEEDBACK_WINDOW, AuthReader, too_many_feedback
 from dossier.web.templating import page_labels
 from storage import corrections, repository
 from storage.db import session_scope
@@ -39,12 +39,7 @@ def send_correction(
     with session_scope(request.app.state.database_url) as session:
         since = utcnow() - FEEDBACK_WINDOW
         if corrections.recent_correction_count(session, reader.user_id, since) >= FEEDBACK_PER_WINDOW:
-            window = int(FEEDBACK_WINDOW.total_seconds())
-            raise HTTPException(
-                429,
-                page_labels(request)["feedback"]["too_many"].format(count=FEEDBACK_PER_WINDOW, seconds=window),
-                headers={"Retry-After": str(window)},
-            )
+            raise too_many_feedback(request)
         known = repository.get_client(session, client_id) is not None
         stored = None
         if not known:

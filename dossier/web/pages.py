@@ -176,12 +176,7 @@ def send_feedback(
         raise HTTPException(422, problem)
     with session_scope(request.app.state.database_url) as session:
         if access.recent_feedback_count(session, reader.user_id, utcnow() - FEEDBACK_WINDOW) >= FEEDBACK_PER_WINDOW:
-            window = int(FEEDBACK_WINDOW.total_seconds())
-            raise HTTPException(
-                429,
-                page_labels(request)["feedback"]["too_many"].format(count=FEEDBACK_PER_WINDOW, seconds=window),
-                headers={"Retry-After": str(window)},
-            )
+            raise too_many_feedback(request)
         known = repository.get_client(session, client_id) is not None
         if known:
             access.store_feedback(
@@ -248,6 +243,16 @@ def contact_line(contact: Contact) -> str:
     """A contact as the card lists it: "email: anna@example.com (Anna Nowak, CEO)"."""
     person = ", ".join(filter(None, (contact.display_name, contact.role)))
     return f"{contact.kind}: {contact.value}" + (f" ({person})" if person else "")
+
+
+def too_many_feedback(request: Request) -> HTTPException:
+    """The 429 for a reader who sent ``FEEDBACK_PER_WINDOW`` feedbacks or corrections in the window."""
+    window = int(FEEDBACK_WINDOW.total_seconds())
+    return HTTPException(
+        429,
+        page_labels(request)["feedback"]["too_many"].format(count=FEEDBACK_PER_WINDOW, seconds=window),
+        headers={"Retry-After": str(window)},
+    )
 
 
 def feedback_problem(verdict: str, format: str, root_hash: str | None, comment: str | None) -> str | None:
