@@ -4,8 +4,10 @@ Set ``DOSSIER_TEST_POSTGRES_URL`` (an admin URL such as
 ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``) to run the suite against PostgreSQL.
 """
 
+import importlib
 import itertools
 import os
+import pkgutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +21,14 @@ from dossier.settings import get_settings
 from storage.db import get_engine, upgrade_schema
 
 POSTGRES_ADMIN_URL = os.environ.get("DOSSIER_TEST_POSTGRES_URL")
+
+# The CLI's module-level Rich consoles fix their width to $COLUMNS when one is set as they are built (pytest-xdist
+# workers start with COLUMNS=80): build them all now without it, so that the COLUMNS each test passes to its
+# command invocation counts.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
+for _module in pkgutil.iter_modules(importlib.import_module("dossier.cli").__path__, "dossier.cli."):
+    importlib.import_module(_module.name)
 TEMPLATE_DB = "dossier_test_template"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
