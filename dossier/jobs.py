@@ -426,10 +426,11 @@ class BriefRun:
     failed: list[int] = field(default_factory=list)
 
     def summary(self) -> str:
+        organisers = f" ({', '.join(sorted(set(self.not_users)))})" if self.not_users else ""
         return (
             f"{len(self.queued)} briefs queued, {len(self.sent)} sent, {len(self.pending)} pending, "
-            f"{len(self.failed)} failed; skipped: {len(self.not_users)} meetings whose organiser is no user "
-            f"({', '.join(sorted(set(self.not_users)))}), {self.unmatched} meetings with no known client"
+            f"{len(self.failed)} failed; skipped: {len(self.not_users)} meetings whose organiser is no user"
+            f"{organisers}, {self.unmatched} meetings with no known client"
         )
 
 

@@ -340,3 +340,28 @@ def test_all_day_and_cancelled_events_are_no_meetings_floating_times_take_the_de
     document.write_text("not a calendar")
     with pytest.raises(CalendarError, match="not a readable iCalendar document"):
         read_calendar(feed, start=NOW, end=NOW + timedelta(days=1))
+
+
+def test_the_cli_sends_the_briefs_of_meetings_starting_soon_once_and_says_what_it_skipped(
+    acme: Path, inbox: Inbox, tmp_path: Path
+) -> None:
+    """`dossier meetings send` (cron without Airflow) on the real clock: sync, brief, once."""
+    soon = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=10)
+    both = icalendar.Calendar.from_ical(
+        event("soon@team", soon, organizer="john@ourco.example", attendees=[BUYER], title="Call with Acme")
+    )
+    other = event("nobody@team", soon, organizer="stranger@elsewhere.example", attendees=[BUYER], title="Other")
+    for component in icalendar.Calendar.from_ical(other).walk("VEVENT"):
+        both.add_component(component)
+    ics = tmp_path / "team.ics"
+    ics.write_bytes(both.to_ical())
+    assert runner.invoke(app, ["sources", "add", "ics", "team", "--file", str(ics)]).exit_code == 0
+
+    first = runner.invoke(app, ["meetings", "send"])
+    second = runner.invoke(app, ["meetings", "send"])
+
+    assert first.exit_code == 0, first.output
+    assert "team: 2 meetings" in first.output and "1 briefs queued, 1 sent" in first.output
+    assert "1 meetings whose organiser is no user (stranger@elsewhere.example)" in " ".join(first.output.split())
+    assert second.exit_code == 0 and "0 briefs queued" in second.output
+    assert len(inbox.messages) == 1 and inbox.messages[0]["To"] == "john@ourco.example"

@@ -324,6 +324,7 @@ def demo(
 
 
 from dossier.cli.airflow import airflow_command  # noqa: E402
+from dossier.cli.calendar_sources import meetings_app  # noqa: E402
 from dossier.cli.feedback import feedback_app  # noqa: E402
 from dossier.cli.reports import digest_command, report_app  # noqa: E402
 from dossier.cli.sources import sources_app  # noqa: E402
@@ -338,6 +339,7 @@ app.command()(serve)
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(sources_app, name="sources")
+app.add_typer(meetings_app, name="meetings")
 app.add_typer(suggestions_app, name="suggestions")
 app.command("airflow")(airflow_command)
 app.add_typer(feedback_app, name="feedback")

@@ -6,12 +6,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.orm import Session
 
 from dossier.calendar_sync import NewCalendarSource, add_calendar_source
 from dossier.cli.common import require_schema
 from ingest.calendars import CalendarKind
 from storage import calendar_sources, meetings
+from storage.errors import DossierError
 from storage.models import CalendarSource
 
 console = Console()
@@ -95,3 +97,28 @@ def _password_from(source: CalendarSource) -> str:
     if source.password_env:
         return f"${source.password_env}"
     return f"file {source.password_file}" if source.password_file else "-"
+
+
+meetings_app = typer.Typer(help="Pre-meeting briefs (what the dossier_meeting_briefs DAG runs).", no_args_is_help=True)
+
+
+@meetings_app.command("send")
+def send_briefs(
+    sync: Annotated[bool, typer.Option("--sync/--no-sync", help="Sync every calendar first.")] = True,
+) -> None:
+    """Mail the brief of each meeting starting within DOSSIER_MEETING_LEAD_MINUTES to its organiser, once per
+    occurrence (run it every few minutes from cron when Airflow is not used); exit 1 when a calendar failed."""
+    from dossier import jobs
+
+    require_schema()
+    failed = []
+    if sync:
+        for name in jobs.calendar_names():
+            try:
+                console.print(f"{name}: {jobs.sync_calendar(name)} meetings", highlight=False)
+            except DossierError as error:
+                failed.append(name)
+                console.print(f"[red]error:[/] {escape(str(error))}", highlight=False)
+    console.print(jobs.send_meeting_briefs().summary(), highlight=False)
+    if failed:
+        raise typer.Exit(code=1)
