@@ -1,6 +1,5 @@
 """`dossier sources add ics|caldav`, and the calendar sources' part of `dossier sources list` and `sync`."""
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,7 +9,7 @@ from rich.markup import escape
 from sqlalchemy.orm import Session
 
 from dossier.calendar_sync import NewCalendarSource, add_calendar_source
-from dossier.cli.common import require_schema
+from dossier.cli.common import note_unset_password, require_schema
 from ingest.calendars import CalendarKind
 from storage import calendar_sources, meetings
 from storage.errors import DossierError
@@ -54,8 +53,7 @@ def add_caldav(
         )
     )
     console.print(f"added {source.name}: {source.username} at {source.location}", highlight=False)
-    if password_env and password_env not in os.environ:
-        console.print(f"[yellow]note:[/] {password_env} is not set here; set it where `dossier sources sync` runs")
+    note_unset_password(console, password_env)
 
 
 def sync_targets(session: Session, name: str | None) -> tuple[list[str] | None, list[str]]:

@@ -1,4 +1,8 @@
-"""What every command group shares: the schema check before a command reads the database."""
+"""What every command group shares: the schema check before a command reads the database, source set-up notes."""
+
+import os
+
+from rich.console import Console
 
 from dossier.settings import get_settings
 from storage.db import schema_revision
@@ -11,3 +15,9 @@ def require_schema() -> None:
     if current != head:
         state = "is not initialised" if current is None else f"is at revision {current}, not {head}"
         raise DossierError(f"the database {state}: run `dossier init`")
+
+
+def note_unset_password(console: Console, password_env: str | None) -> None:
+    """Say so when the variable a new source reads its password from is not set in this environment."""
+    if password_env and password_env not in os.environ:
+        console.print(f"[yellow]note:[/] {password_env} is not set here; set it where `dossier sources sync` runs")

@@ -1,7 +1,6 @@
 """`dossier sources`: mailboxes synced over IMAP and calendars read for meetings (add, list, sync)."""
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +13,7 @@ from rich.table import Table
 
 from dossier.calendar_sync import sync_calendar_sources
 from dossier.cli.calendar_sources import add_caldav, add_ics, calendar_listing, calendar_rows, sync_targets
-from dossier.cli.common import require_schema
+from dossier.cli.common import note_unset_password, require_schema
 from dossier.cli.render import progress_bar
 from dossier.imap_sync import NewImapSource, add_imap_source, sync_sources
 from dossier.settings import get_settings
@@ -76,8 +75,7 @@ def add_imap(
         )
     )
     console.print(f"added {source.name}: {_where(source)}, {_folders_text(source)}", highlight=False)
-    if password_env and password_env not in os.environ:
-        console.print(f"[yellow]note:[/] {password_env} is not set here; set it where `dossier sources sync` runs")
+    note_unset_password(console, password_env)
 
 
 @sources_app.command("list")
