@@ -9,7 +9,7 @@ from rich.markup import escape
 from sqlalchemy.orm import Session
 
 from dossier.calendar_sync import NewCalendarSource, add_calendar_source
-from dossier.cli.common import note_unset_password, require_schema
+from dossier.cli.common import PasswordEnvOption, PasswordFileOption, note_unset_password, require_schema
 from ingest.calendars import CalendarKind
 from storage import calendar_sources, meetings
 from storage.errors import DossierError
@@ -33,12 +33,8 @@ def add_caldav(
     name: Annotated[str, typer.Argument(help="A name for the calendar, e.g. sales.")],
     url: Annotated[str, typer.Option(help="The CalDAV collection's URL.")],
     user: Annotated[str, typer.Option(help="The login.")],
-    password_env: Annotated[
-        str | None, typer.Option(help="The environment variable holding the password (read at each sync).")
-    ] = None,
-    password_file: Annotated[
-        Path | None, typer.Option(help="Or a file holding the password (read at each sync).")
-    ] = None,
+    password_env: PasswordEnvOption = None,
+    password_file: PasswordFileOption = None,
 ) -> None:
     """Add a CalDAV calendar collection; its password is never stored, only where to read it."""
     require_schema()

@@ -1,12 +1,21 @@
 """What every command group shares: the schema check before a command reads the database, source set-up notes."""
 
 import os
+from pathlib import Path
+from typing import Annotated
 
+import typer
 from rich.console import Console
 
 from dossier.settings import get_settings
 from storage.db import schema_revision
 from storage.errors import DossierError
+
+#: Where a source's password is read at each sync (never stored): an environment variable, or a file.
+PasswordEnvOption = Annotated[
+    str | None, typer.Option(help="The environment variable holding the password (read at each sync).")
+]
+PasswordFileOption = Annotated[Path | None, typer.Option(help="Or a file holding the password (read at each sync).")]
 
 
 def require_schema() -> None:

@@ -2,7 +2,6 @@
 
 import json
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,7 +12,7 @@ from rich.table import Table
 
 from dossier.calendar_sync import sync_calendar_sources
 from dossier.cli.calendar_sources import add_caldav, add_ics, calendar_listing, calendar_rows, sync_targets
-from dossier.cli.common import note_unset_password, require_schema
+from dossier.cli.common import PasswordEnvOption, PasswordFileOption, note_unset_password, require_schema
 from dossier.cli.render import progress_bar
 from dossier.imap_sync import NewImapSource, add_imap_source, sync_sources
 from dossier.settings import get_settings
@@ -41,12 +40,8 @@ def add_imap(
     host: Annotated[str, typer.Option(help="The IMAP server.")],
     user: Annotated[str, typer.Option(help="The login.")],
     port: Annotated[int | None, typer.Option(help="Default: 993 with --tls, else 143.")] = None,
-    password_env: Annotated[
-        str | None, typer.Option(help="The environment variable holding the password (read at each sync).")
-    ] = None,
-    password_file: Annotated[
-        Path | None, typer.Option(help="Or a file holding the password (read at each sync).")
-    ] = None,
+    password_env: PasswordEnvOption = None,
+    password_file: PasswordFileOption = None,
     folders: Annotated[
         str | None, typer.Option(help="Comma-separated folders, e.g. INBOX,Sent (default: INBOX and the Sent folders).")
     ] = None,
