@@ -368,15 +368,25 @@ def _person_text(claim: Claim) -> str:
 
 
 def _render_brief(notes: Notes, client: ClientInfo, labels: Labels, as_of: date) -> tuple[str, dict[str, Any]]:
-    """The brief a model wrote (``notes.brief``) after the framed overview, else the brief in the labels' frames."""
-    if notes.brief:
-        sentences = [_overview(notes, client, labels), *(_written_line(sentence) for sentence in notes.brief)]
+    """The brief a model wrote (``notes.brief``) after the framed overview, else the brief in the labels' frames.
+
+    The written brief is kept only when it cites at least as many sources as the framed one: a model that
+    wrote about fewer of the root's claims says less than the frames do, however fluent it reads."""
+    framed = _framed_brief(notes, client, labels, as_of)
+    written = [_written_line(sentence) for sentence in notes.brief]
+    if written and _cited_sources(written) >= _cited_sources(framed[1:]):
+        sentences = [_overview(notes, client, labels), *written]
         written_by = "model"
     else:
-        sentences = _framed_brief(notes, client, labels, as_of)
+        sentences = framed
         written_by = "frames"
     content = {"sentences": [line.as_json() for line in sentences], "written_by": written_by}
     return " ".join(line.markdown for line in sentences), content
+
+
+def _cited_sources(lines: list[_Line]) -> int:
+    """How many distinct sources (a message, or a moment of a call) the lines cite."""
+    return len(_unique(citation for line in lines for citation in line.citations))
 
 
 def _written_line(sentence: Sentence) -> _Line:

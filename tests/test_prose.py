@@ -224,6 +224,12 @@ def test_the_brief_renders_the_written_sentences_after_the_framed_overview():
     assert f"{FAITHFUL.text} [#1] {INVOICE_ASKED.text} [#2]" in rendered.markdown
 
 
+def test_a_written_brief_that_cites_fewer_sources_than_the_frames_gives_way_to_them():
+    narrow = NOTES.model_copy(update={"brief": [FAITHFUL]})  # cites #1 only; the frames cite #1 and #2
+    content = brief(narrow)
+    assert content["written_by"] == "frames" and content == brief(NOTES)
+
+
 def test_without_written_sentences_the_brief_is_framed():
     content = brief(NOTES)
     assert content["written_by"] == "frames" and len(content["sentences"]) == 5
