@@ -10,6 +10,8 @@ letters of our alphabets, mostly frequent ones.
 import codecs
 import re
 import unicodedata
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from itertools import islice, pairwise
 from typing import NamedTuple
 
@@ -90,13 +92,20 @@ class _Score(NamedTuple):
         return None
 
 
-class _Candidate(NamedTuple):
-    """One encoding's reading of the bytes; ``usual`` when declared or one of ``LEGACY_ENCODINGS``."""
+@dataclass(eq=False)
+class _Candidate:
+    """One encoding's reading of the bytes; ``usual`` when declared or one of ``LEGACY_ENCODINGS``.
+
+    Its score is counted when first asked for: most mail is valid UTF-8 read as declared, never scored.
+    """
 
     encoding: str
     text: str
-    score: _Score
     usual: bool
+
+    @cached_property
+    def score(self) -> _Score:
+        return _score(self.text)
 
     def rank(self) -> tuple[int, ...]:
         """Sort key, best first: clean, then our letters, then a usual encoding, then frequent letters."""
@@ -232,7 +241,7 @@ def _declared_reading(data: bytes, declared: str | None) -> _Candidate | None:
     if codec is None:
         return None
     text = _strict(data, codec)
-    return None if text is None else _Candidate(codec, text, _score(text), usual=True)
+    return None if text is None else _Candidate(codec, text, usual=True)
 
 
 def _most_plausible(data: bytes, declared: str | None, declared_reading: _Candidate | None) -> _Candidate | None:
@@ -249,7 +258,7 @@ def _most_plausible(data: bytes, declared: str | None, declared_reading: _Candid
         text = _strict(data, encoding)
         if text is None:
             continue
-        candidate = _Candidate(encoding, text, _score(text), _codec_name(encoding) in usual)
+        candidate = _Candidate(encoding, text, _codec_name(encoding) in usual)
         if best is None or candidate.rank() < best.rank():
             best = candidate
     if declared_reading is not None and (best is None or not _clearly_better(best.score, declared_reading.score)):
@@ -325,6 +334,7 @@ def _score(text: str) -> _Score:
     )
 
 
+@lru_cache(maxsize=65536)  # words repeat: most of a text's words were scored before
 def _is_garbled(word: str) -> bool:
     """Letters of two scripts ("Zaїуіж"), a lower-to-upper case flip ("РЎРїР°"), or a symbol ("gę¶l±")."""
     if len({_script(char) for char in word if char.isalpha()}) > 1:
@@ -334,11 +344,13 @@ def _is_garbled(word: str) -> bool:
     return any(char.isalpha() for char in word) and any(_is_symbol(char) for char in word)
 
 
+@lru_cache(maxsize=4096)
 def _script(char: str) -> str:
     """A letter's script as the first word of its Unicode name: LATIN, CYRILLIC, GREEK, …"""
     return unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]
 
 
+@lru_cache(maxsize=4096)
 def _is_symbol(char: str) -> bool:
     """A character that does not touch letters in real text: a symbol (±, ¤, ¦), a control, ¶, §, ¡, ¿."""
     return char not in WORD_SYMBOLS and (unicodedata.category(char)[0] in "SC" or char in "¶§¡¿")

@@ -22,7 +22,7 @@ from email.header import Header, decode_header
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 from zoneinfo import ZoneInfo
 
 from bs4 import BeautifulSoup
@@ -95,6 +95,9 @@ SIMPLE_MAILBOX = re.compile(
     r'|([^<>\s",;:\\()@]+@[^<>\s",;:\\()@]+))\s*'
 )
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+#: The end of a raw message's header block, and its first Message-ID field with any folded lines.
+HEADER_BLOCK_END = re.compile(rb"\r?\n\r?\n")
+MESSAGE_ID_FIELD = re.compile(rb"^message-id:([^\n]*(?:\n[ \t][^\n]*)*)", re.IGNORECASE | re.MULTILINE)
 
 #: Lines that introduce a quoted earlier message, recognisable by how the line starts
 #: (separators, Outlook header blocks, "On ... wrote:", "W dniu ... pisze:", "Am ... schrieb ...:").
@@ -166,6 +169,15 @@ class BodyText:
     text: str
     is_html: bool
     decode_issue: str | None
+
+
+class MessageBody(NamedTuple):
+    """What a message's parts hold: its text, its attachments' names, and the charset its first text part
+    declares (raw 8-bit headers are mostly in it; None: none declared)."""
+
+    text: BodyText
+    attachments: list[str]
+    charset: str | None
 
 
 # ---------------------------------------------------------------- recognising mail
@@ -270,6 +282,16 @@ def parse_maildir_message(box: mailbox.Maildir, key: str, origin: MessageOrigin)
     return parse_message(lambda: message, dated, lambda: box.get_bytes(key))
 
 
+def raw_message_id(raw: bytes) -> str | None:
+    """The Message-ID that parsing ``raw`` would store, read from its header block alone; None when it has none
+    or when only a full parse can tell (8-bit bytes or an encoded word in it)."""
+    end = HEADER_BLOCK_END.search(raw)
+    found = MESSAGE_ID_FIELD.search(raw, 0, end.start() if end else len(raw))
+    if found is None or not found[1].isascii() or b"=?" in found[1]:
+        return None
+    return normalize_space(found[1].decode("ascii")) or None
+
+
 def mbox_from_line_date(from_line: bytes, zone: ZoneInfo) -> datetime | None:
     """The date on an mbox ``From sender date`` separator line (in ``zone`` unless it names one), if readable."""
     parts = from_line.decode("ascii", "replace").split(None, 2)
@@ -305,7 +327,7 @@ def message_to_interaction(message: Message, origin: MessageOrigin) -> ParsedInt
     meta: dict[str, Any] = {}
     issues: list[str] = []  # how headers and body were decoded when that needed a guess
     occurred_at = message_date(headers, origin, meta, issues)
-    body_text, attachments = extract_body(message, issues)
+    body_text, attachments, charset = extract_body(message, issues)
     if not body_text.text.strip() and not attachments:
         raise ParseError("message has no body text and no attachments")
     new_text, quoted_text = split_quoted(body_text.text)
@@ -318,7 +340,6 @@ def message_to_interaction(message: Message, origin: MessageOrigin) -> ParsedInt
     if defects:
         meta["defects"] = defects
     message_id = normalize_space(header_text(first_value(headers, "message-id"), "Message-ID", issues)) or None
-    charset = body_charset(message)  # raw 8-bit headers are mostly in the charset of the body
     author = first_party(headers.get("from", []), "From", issues, charset)
     recipients = parties(headers.get("to", []), "To", issues, charset) + parties(
         headers.get("cc", []), "Cc", issues, charset
@@ -384,18 +405,6 @@ def first_value(headers: dict[str, list[HeaderValue]], name: str) -> HeaderValue
     return values[0] if values else None
 
 
-def body_charset(message: Message) -> str | None:
-    """The charset the message's first text part declares (None: none declared)."""
-    return next(
-        (
-            part.get_content_charset()
-            for part in leaf_parts(message)
-            if part.get_content_maintype() == "text" and part.get_content_charset()
-        ),
-        None,
-    )
-
-
 def header_text(value: HeaderValue | None, where: str, issues: list[str], raw_charset: str | None = None) -> str:
     """A header value as text: RFC 2047 words and raw 8-bit bytes decoded.
 
@@ -406,12 +415,16 @@ def header_text(value: HeaderValue | None, where: str, issues: list[str], raw_ch
     if value is None:
         return ""
     texts = []
+    after_encoded_word = False
     for chunk, charset in decode_header(value):
         if isinstance(chunk, str):
             texts.append(chunk)
             continue
         raw_8bit = charset == UNKNOWN8BIT
         text, issue = decode_bytes(chunk, raw_charset if raw_8bit else charset, f"{where} header")
+        if after_encoded_word and charset is None and not text[:1].isspace():
+            text = f" {text}"  # decode_header drops the folding white space after an encoded word
+        after_encoded_word = charset not in (None, UNKNOWN8BIT)
         texts.append(text)
         if raw_8bit:
             issues.append(f"{where}: undeclared 8-bit bytes, {issue or f'read in the body charset {raw_charset}'}")
@@ -532,7 +545,7 @@ def message_date(
 def leaf_parts(message: Message) -> Iterator[Message]:
     """The non-multipart parts of a message (an attached message counts as one part)."""
     payload = message.get_payload()
-    if message.get_content_maintype() == "multipart" and isinstance(payload, list):
+    if isinstance(payload, list) and message.get_content_maintype() == "multipart":
         for part in cast(list[Message], payload):  # the parser fills a multipart with messages only
             yield from leaf_parts(part)
     else:
@@ -554,25 +567,28 @@ def attachment_name(part: Message, issues: list[str]) -> str:
     return normalize_space(header_text(filename, "attachment name", issues))
 
 
-def extract_body(message: Message, issues: list[str]) -> tuple[BodyText, list[str]]:
-    """The message text (plain preferred over HTML unless blank) and the attachment names."""
-    plain_parts: list[Message] = []
-    html_parts: list[Message] = []
+def extract_body(message: Message, issues: list[str]) -> MessageBody:
+    """The message text (plain preferred over HTML unless blank), the attachment names, the body charset."""
+    plain_parts: list[tuple[Message, str | None]] = []
+    html_parts: list[tuple[Message, str | None]] = []
     attachments: list[str] = []
+    charset = None
     for part in leaf_parts(message):
         content_type = part.get_content_type()
+        part_charset = part.get_content_charset() if content_type.startswith("text/") else None
+        charset = charset or part_charset
         if is_attachment(part, content_type):
             attachments.append(attachment_name(part, issues))
         elif content_type == "text/plain":
-            plain_parts.append(part)
+            plain_parts.append((part, part_charset))
         elif content_type == "text/html":
-            html_parts.append(part)
-    plain = join_texts([decode_part(part) for part in plain_parts], is_html=False)
+            html_parts.append((part, part_charset))
+    plain = join_texts([decode_part(*part) for part in plain_parts], is_html=False)
     if plain.text.strip() or not html_parts:
-        return plain, attachments
-    html_texts = [decode_part(part) for part in html_parts]
+        return MessageBody(plain, attachments, charset)
+    html_texts = [decode_part(*part) for part in html_parts]
     html_bodies = [BodyText(html_to_text(body.text), True, body.decode_issue) for body in html_texts]
-    return join_texts(html_bodies, is_html=True), attachments
+    return MessageBody(join_texts(html_bodies, is_html=True), attachments, charset)
 
 
 def join_texts(bodies: list[BodyText], is_html: bool) -> BodyText:
@@ -585,8 +601,9 @@ def join_texts(bodies: list[BodyText], is_html: bool) -> BodyText:
     )
 
 
-def decode_part(part: Message) -> BodyText:
-    """Decode a text part's bytes: its transfer encoding checked, then its charset read (see ``decode_bytes``).
+def decode_part(part: Message, charset: str | None) -> BodyText:
+    """Decode a text part's bytes: its transfer encoding checked, then read in ``charset`` (the one it declares;
+    see ``decode_bytes``).
 
     A body whose transfer encoding is damaged must also decode cleanly: two signs of damage make
     it unreadable, not text to import.
@@ -594,7 +611,7 @@ def decode_part(part: Message) -> BodyText:
     payload = decoded_payload(part)
     transfer_issue = transfer_encoding_issue(part, payload)
     where = f"body ({transfer_issue})" if transfer_issue else "body"
-    text, charset_issue = decode_bytes(payload, part.get_content_charset(), where, strict=transfer_issue is not None)
+    text, charset_issue = decode_bytes(payload, charset, where, strict=transfer_issue is not None)
     issue = ", ".join(filter(None, (transfer_issue, charset_issue)))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return BodyText(text=text, is_html=False, decode_issue=f"body: {issue}" if issue else None)

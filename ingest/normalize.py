@@ -99,16 +99,24 @@ def content_hash(item: ParsedInteraction, occurrence: int) -> str:
     tells apart identical records inside one source (two "ok" in the same minute).
     """
     if item.external_id and item.source_kind == "email":
-        identity: list[object] = ["email-id", item.external_id.strip()]
-    else:
-        identity = [
-            item.channel.value,
-            item.occurred_at.astimezone(UTC).isoformat(),
-            item.author.value or item.author.name,
-            item.subject,
-            item.body,
-            item.quoted_text,
-            item.external_id,
-            occurrence,
-        ]
+        return email_id_hash(item.external_id)
+    identity: list[object] = [
+        item.channel.value,
+        item.occurred_at.astimezone(UTC).isoformat(),
+        item.author.value or item.author.name,
+        item.subject,
+        item.body,
+        item.quoted_text,
+        item.external_id,
+        occurrence,
+    ]
+    return _identity_hash(identity)
+
+
+def email_id_hash(message_id: str) -> str:
+    """The content hash of an e-mail with this Message-ID, whichever export it comes from."""
+    return _identity_hash(["email-id", message_id.strip()])
+
+
+def _identity_hash(identity: list[object]) -> str:
     return hashlib.sha256(json.dumps(identity, ensure_ascii=False).encode()).hexdigest()

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from ingest import mail
 from ingest.normalize import LanguageDetector, normalize_party
-from ingest.records import ParsedInteraction, ParseResult, Quarantined
+from ingest.records import ParsedInteraction, ParseResult
 
 #: Raw messages per task sent to a worker.
 CHUNK_MESSAGES = 250
@@ -111,15 +111,12 @@ class ParsePool:
             return True
         return not multiprocessing.current_process().daemon and threading.active_count() == 1
 
-    def parse_mbox(self, path: Path) -> Iterator[ParseResult]:
-        """The prepared results of every message of the mbox at ``path``, in order."""
-        try:
-            raw_chunks = chunks(raw_mbox_messages(path), CHUNK_MESSAGES)
-            tasks = (MboxChunk(path, self._zone, self._preparation, chunk) for chunk in raw_chunks)
-            for results in self._in_order(tasks):
-                yield from results
-        except (OSError, mailbox.Error) as exc:
-            yield Quarantined(source_path=str(path), reason=f"cannot read mail source: {exc}")
+    def parse_mbox(self, path: Path, messages: Iterable[RawMessage]) -> Iterator[ParseResult]:
+        """The prepared results of ``messages`` of the mbox at ``path`` (see ``raw_mbox_messages``), in order."""
+        raw_chunks = chunks(messages, CHUNK_MESSAGES)
+        tasks = (MboxChunk(path, self._zone, self._preparation, chunk) for chunk in raw_chunks)
+        for results in self._in_order(tasks):
+            yield from results
 
     def _in_order(self, tasks: Iterable[MboxChunk]) -> Iterator[list[ParseResult]]:
         executor = self._started()

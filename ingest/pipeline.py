@@ -3,6 +3,7 @@
 import email
 import hashlib
 import json
+import mailbox
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -12,10 +13,10 @@ from typing import Any, NamedTuple
 from sqlalchemy.orm import Session
 
 from ingest import mail
-from ingest.normalize import content_hash, normalize_party
+from ingest.normalize import content_hash, email_id_hash, normalize_party
 from ingest.options import ImportOptions
 from ingest.ourside import OurSide, correspondence_key, infer_our_side
-from ingest.parallel_parse import ParsePool, Preparation, prepare
+from ingest.parallel_parse import CHUNK_MESSAGES, ParsePool, Preparation, RawMessage, chunks, prepare, raw_mbox_messages
 from ingest.records import (
     ParsedClient,
     ParsedInteraction,
@@ -171,15 +172,41 @@ class Importer:
         self._pool.close()
 
     def _parsed(self, path: Path, kind: str) -> Iterator[ParseResult]:
-        """What the source holds, parsed and prepared: a large mailbox by the worker processes."""
-        if self._use_pool(path, kind):
-            return self._pool.parse_mbox(path)
+        """What the source holds, parsed and prepared: an mbox by ``_parsed_mbox``."""
+        if kind == mail.SOURCE_KIND and path.is_file() and mail.is_mbox_file(path):
+            return self._parsed_mbox(path)
         return (prepare(result, self._preparation) for result in SOURCE_KINDS[kind].parse(path, self._zone))
 
-    def _use_pool(self, path: Path, kind: str) -> bool:
-        if kind != mail.SOURCE_KIND or self._options.parse_workers < 2 or not self._pool.can_start():
+    def _parsed_mbox(self, path: Path) -> Iterator[ParseResult]:
+        """The messages of an mbox that are not stored yet, parsed and prepared (by the worker processes when
+        the file is large); a message whose Message-ID is stored already is counted as a duplicate unparsed."""
+        try:
+            messages = self._not_stored(raw_mbox_messages(path))
+            if self._use_pool(path):
+                yield from self._pool.parse_mbox(path, messages)
+                return
+            for message in messages:
+                origin = mail.MessageOrigin(path, message.position, self._zone)
+                yield prepare(mail.parse_mbox_message(message.raw, origin), self._preparation)
+        except (OSError, mailbox.Error) as exc:
+            yield Quarantined(source_path=str(path), reason=f"cannot read mail source: {exc}")
+
+    def _not_stored(self, messages: Iterable[RawMessage]) -> Iterator[RawMessage]:
+        """``messages`` but those whose Message-ID (read from their headers alone) is stored, which are counted
+        as duplicates; the database is asked once per ``CHUNK_MESSAGES`` messages."""
+        for chunk in chunks(messages, CHUNK_MESSAGES):
+            digests = [email_id_hash(message_id) if (message_id := mail.raw_message_id(m.raw)) else None for m in chunk]
+            stored = repository.existing_hashes(self._session, [digest for digest in digests if digest])
+            for message, digest in zip(chunk, digests, strict=True):
+                if digest in stored:
+                    self.report.duplicates += 1
+                else:
+                    yield message
+
+    def _use_pool(self, path: Path) -> bool:
+        if self._options.parse_workers < 2 or not self._pool.can_start():
             return False
-        return path.is_file() and path.stat().st_size >= POOL_MIN_BYTES and mail.is_mbox_file(path)
+        return path.stat().st_size >= POOL_MIN_BYTES
 
     def _import_results(self, path: Path, kind: str, results: Iterator[ParseResult]) -> None:
         occurrences: Counter[str] = Counter()
@@ -294,7 +321,7 @@ class Importer:
                 currency=item.meta.get("currency"),
                 at=item.occurred_at,
             )
-        participants = [asdict(p) for p in (item.author, *item.recipients)]
+        participants = [party.as_participant() for party in (item.author, *item.recipients)]
         return {
             "client_id": client_id,
             "channel": item.channel.value,

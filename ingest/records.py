@@ -25,6 +25,10 @@ class Party:
     kind: ContactKind | None = None
     value: str | None = None
 
+    def as_participant(self) -> dict[str, Any]:
+        """The party as an interaction's ``participants`` entry stores it (what ``dataclasses.asdict`` gives)."""
+        return {"name": self.name, "kind": self.kind, "value": self.value}
+
 
 @dataclass(slots=True)
 class ParsedInteraction:

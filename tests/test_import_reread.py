@@ -6,12 +6,13 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from bench.corpus import generate_email_corpus
 from ingest import mail, pipeline
 from ingest.options import ImportOptions
-from ingest.parallel_parse import ParsePool, Preparation, prepare
+from ingest.parallel_parse import ParsePool, Preparation, prepare, raw_mbox_messages
 from storage import repository
 from storage.db import upgrade_schema
 from storage.models import Client, Interaction
@@ -105,7 +106,7 @@ def test_the_workers_parse_a_mailbox_as_the_importing_process_does(tmp_path):
     serial = [prepare(result, preparation) for result in mail.parse(box, OPTIONS.zone)]
     pool = ParsePool(2, preparation, OPTIONS.zone)
     try:
-        parallel = list(pool.parse_mbox(box))
+        parallel = list(pool.parse_mbox(box, raw_mbox_messages(box)))
     finally:
         pool.close()
     assert len(serial) == 123 and sum(type(result).__name__ == "Quarantined" for result in serial) >= 2
@@ -131,6 +132,42 @@ def test_an_import_through_the_workers_stores_what_a_serial_import_stores(databa
     counts = lambda report: (report.imported, report.duplicates, report.quarantined)  # noqa: E731
     assert counts(pooled) == counts(serial) and pooled.imported > 100
     assert interactions_by_hash(database_url) == interactions_by_hash(serial_url)
+
+
+def test_a_grown_mailbox_parses_only_its_new_messages(database_url, tmp_path, monkeypatch):
+    box = write_mbox(tmp_path / "orders.mbox", [message(n) for n in range(5)])
+    import_paths([box], options=OPTIONS)
+    box.unlink()
+    write_mbox(box, [message(n) for n in range(8)])  # the export now holds three more messages
+    parsed: list[int] = []
+    parse_message = mail.parse_mbox_message
+    monkeypatch.setattr(
+        mail, "parse_mbox_message", lambda raw, origin: parsed.append(origin.index) or parse_message(raw, origin)
+    )
+    again = import_paths([box], options=OPTIONS)
+    assert (again.imported, again.duplicates, again.quarantined, again.unchanged) == (3, 5, 0, 0)
+    assert parsed == [6, 7, 8] and stored_count() == 8
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        (b"Message-ID: <a1@x.example>", "<a1@x.example>"),
+        (b"message-id:\n\t<folded@x.example>", "<folded@x.example>"),
+        (b"Message-Id:   <spaced@x.example>  ", "<spaced@x.example>"),
+        (b"Message-ID: =?utf-8?q?=3Cenc=40x=3E?=", None),  # an encoded word: only parsing reads it
+        (b"Message-ID: <caf\xc3\xa9@x.example>", None),  # 8-bit bytes: likewise
+        (b"X-Original-Message-ID: <other@x.example>", None),
+    ],
+)
+def test_the_message_id_read_from_the_headers_is_the_one_parsing_stores(tmp_path, field, expected):
+    raw = b"From: a@client.example\nDate: Wed, 1 Apr 2026 09:00:00 +0000\n" + field + b"\n\nMessage-ID: <body@x>\n"
+    assert mail.raw_message_id(raw) == expected
+    path = tmp_path / "message.eml"
+    path.write_bytes(raw)
+    [item] = mail.parse(path)
+    if expected is not None:
+        assert item.external_id == expected
 
 
 def test_raw_messages_import_as_one_source(database_url):

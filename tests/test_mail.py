@@ -206,6 +206,14 @@ def test_encoded_word_in_koi8r_subject_and_comma_in_encoded_name(tmp_path: Path)
     assert item.author == Party("Petrov, Ivan", ContactKind.EMAIL, "ivan@client.ru")
 
 
+def test_the_space_folded_after_an_encoded_word_is_kept(tmp_path: Path) -> None:
+    # decode_header drops the folding white space between an encoded word and the plain word after it
+    name = Header("Иван", "utf-8").encode()
+    raw = f"From: {name}\n Petrov <ivan@client.ru>\nSubject: {name}\n report\nDate: {DATE}\n\nhi\n".encode()
+    item = parse_one(write_eml(tmp_path, raw))
+    assert item.author.name == "Иван Petrov" and item.subject == "Иван report"
+
+
 @pytest.mark.parametrize(
     "value",
     [

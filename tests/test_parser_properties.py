@@ -7,6 +7,8 @@ text is storable (no lone surrogates, no NUL, which PostgreSQL refuses).
 """
 
 import csv
+import email
+import email.policy
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator
@@ -209,8 +211,18 @@ def test_email_sender_name_reads_back_as_written(scratch: Path, name: str) -> No
     message["Subject"] = "Hello"
     message["Date"] = "Tue, 03 Mar 2026 10:00:00 +0100"
     message.set_content("A short note.")
-    [parsed] = interactions(parse_checked(mail.parse, write(scratch, "sender.eml", bytes(message))))
+    raw = bytes(message)
+    # the stdlib generator can fold a name's space into the gap between two encoded words, where RFC 2047
+    # readers drop it: such an example tests the generator, not the parser
+    assume(" ".join(sender_name(raw).split()) == " ".join(name.split()))
+    [parsed] = interactions(parse_checked(mail.parse, write(scratch, "sender.eml", raw)))
     assert (parsed.author.name, parsed.author.value) == (" ".join(name.split()), "sender@client.example")
+
+
+def sender_name(raw: bytes) -> str:
+    """The From display name as the stdlib's RFC-conformant ``policy.default`` parser reads it."""
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    return str(message["From"].addresses[0].display_name)
 
 
 # ---------------------------------------------------------------- WhatsApp
