@@ -49,7 +49,7 @@ def name_key(name: str) -> str:
     return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split()).casefold()
 
 
-def dialect_insert(session: Session, model: type) -> Any:
+def dialect_insert(session: Session, model: Any) -> Any:
     """An INSERT for the session's dialect that supports ON CONFLICT DO NOTHING."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(model)
@@ -172,11 +172,13 @@ def existing_hashes(session: Session, hashes: Sequence[str]) -> set[str]:
 
 
 def insert_interactions(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert interaction rows; a row whose content hash exists already is skipped."""
+    """Insert interaction rows; a row whose content hash exists already is skipped.
+
+    A Core insert of the table: one executemany for all rows, where the ORM's bulk insert would split them
+    into a statement per set of non-null columns."""
     if rows:
-        session.execute(
-            dialect_insert(session, Interaction).on_conflict_do_nothing(index_elements=["content_hash"]), rows
-        )
+        table = Interaction.__table__
+        session.execute(dialect_insert(session, table).on_conflict_do_nothing(index_elements=["content_hash"]), rows)
 
 
 def create_clients(session: Session, names: Sequence[str]) -> dict[str, int]:

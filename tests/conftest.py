@@ -29,7 +29,7 @@ os.environ.pop("COLUMNS", None)
 os.environ.pop("LINES", None)
 for _module in pkgutil.iter_modules(importlib.import_module("dossier.cli").__path__, "dossier.cli."):
     importlib.import_module(_module.name)
-TEMPLATE_DB = "dossier_test_template"
+TEMPLATE_DB = f"dossier_test_template_{os.getpid()}"  # one per process: xdist workers build theirs side by side
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 _db_numbers = itertools.count()
