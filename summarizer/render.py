@@ -370,11 +370,12 @@ def _person_text(claim: Claim) -> str:
 def _render_brief(notes: Notes, client: ClientInfo, labels: Labels, as_of: date) -> tuple[str, dict[str, Any]]:
     """The brief a model wrote (``notes.brief``) after the framed overview, else the brief in the labels' frames.
 
-    The written brief is kept only when it cites at least as many sources as the framed one: a model that
-    wrote about fewer of the root's claims says less than the frames do, however fluent it reads."""
+    The written brief is kept only when it cites more sources than the framed one: a model that wrote about
+    no more of the history than the frames hold says less than they do (it leaves out their dates, amounts
+    and owners), however fluent it reads."""
     framed = _framed_brief(notes, client, labels, as_of)
     written = [_written_line(sentence) for sentence in notes.brief]
-    if written and _cited_sources(written) >= _cited_sources(framed[1:]):
+    if written and _cited_sources(written) > _cited_sources(framed[1:]):
         sentences = [_overview(notes, client, labels), *written]
         written_by = "model"
     else:

@@ -59,8 +59,8 @@ class FakeEngine(Engine):
 
 
 class WritingFakeEngine(FakeEngine):
-    """A fake engine whose model writes the brief: ``sentences`` when given, else each of the root's first
-    claims as one sentence citing its sources; counts its calls and the clients it wrote about."""
+    """A fake engine whose model writes the brief: ``sentences`` when given, else each of the root's claims
+    as one sentence citing its sources; counts its calls and the clients it wrote about."""
 
     name = "fake-writer"
     writes = True
@@ -76,7 +76,7 @@ class WritingFakeEngine(FakeEngine):
         self.clients.append(client)
         if self.sentences is not None:
             return list(self.sentences)
-        return [Sentence(text=claim.text, sources=claim.sources) for claim in notes.claims[:3]]
+        return [Sentence(text=claim.text, sources=claim.sources) for claim in notes.claims]
 
 
 def register(monkeypatch: pytest.MonkeyPatch, engine: type[Engine]) -> None:

@@ -51,6 +51,7 @@ FAITHFUL = said(
 )
 PARAPHRASE = said("The supplier's trucks are delayed at the border, so the pumps arrive late.", 1)
 INVOICE_ASKED = said("The client asked for a revised invoice, which their accountant will check.", 2)
+CALL_BOOKED = said("A call with the buyer is booked for Monday.", 3)
 
 
 def checked(*sentences: Sentence, client: str = "") -> tuple[list[str], int]:
@@ -211,22 +212,24 @@ def brief(notes: Notes) -> dict:
 
 
 def test_the_brief_renders_the_written_sentences_after_the_framed_overview():
-    written = NOTES.model_copy(update={"brief": [FAITHFUL, INVOICE_ASKED]})
+    # the written sentences cite #1, #2 and #3, more than the frames (#1 and #2): they are kept
+    written = NOTES.model_copy(update={"brief": [FAITHFUL, INVOICE_ASKED, CALL_BOOKED]})
     rendered = render("brief", written, client=INFO, language="en", as_of=date(2025, 3, 10))
     content = rendered.content
     assert content["written_by"] == "model"
     overview, *sentences = content["sentences"]
     assert overview == brief(NOTES)["sentences"][0] and "Pumps Trading" in overview["text"]
     assert sentences == [
-        {"text": FAITHFUL.text, "citations": [{"interaction_id": 1, "at_seconds": None}]},
-        {"text": INVOICE_ASKED.text, "citations": [{"interaction_id": 2, "at_seconds": None}]},
+        {"text": sentence.text, "citations": [{"interaction_id": number, "at_seconds": None}]}
+        for number, sentence in enumerate([FAITHFUL, INVOICE_ASKED, CALL_BOOKED], start=1)
     ]
-    assert f"{FAITHFUL.text} [#1] {INVOICE_ASKED.text} [#2]" in rendered.markdown
+    assert f"{FAITHFUL.text} [#1] {INVOICE_ASKED.text} [#2] {CALL_BOOKED.text} [#3]" in rendered.markdown
 
 
-def test_a_written_brief_that_cites_fewer_sources_than_the_frames_gives_way_to_them():
-    narrow = NOTES.model_copy(update={"brief": [FAITHFUL]})  # cites #1 only; the frames cite #1 and #2
-    content = brief(narrow)
+@pytest.mark.parametrize("sentences", [[FAITHFUL], [FAITHFUL, INVOICE_ASKED]], ids=["fewer", "as many"])
+def test_a_written_brief_that_cites_no_more_sources_than_the_frames_gives_way_to_them(sentences):
+    written = NOTES.model_copy(update={"brief": sentences})  # the frames cite #1 and #2
+    content = brief(written)
     assert content["written_by"] == "frames" and content == brief(NOTES)
 
 
@@ -248,15 +251,25 @@ def test_the_written_brief_does_not_reach_the_other_formats(format_name):
 # --- the service ---------------------------------------------------------------------------------
 
 
+class KeepingWritingEngine(WritingFakeEngine):
+    """A writing fake whose reduce keeps every claim: the root holds more than the framed brief lists."""
+
+    name = "fake-writer-keeping"
+
+    def reduce(self, children: list[Notes], *, level: str) -> Notes:
+        merged = super().reduce(children, level=level)
+        return merged.model_copy(update={"claims": [claim for child in children for claim in child.claims]})
+
+
 @pytest.fixture
 def writing_engine(monkeypatch):
-    register(monkeypatch, WritingFakeEngine)
+    register(monkeypatch, KeepingWritingEngine)
 
 
 def test_summarize_stores_the_prose_node_and_renders_its_brief(database_url, tmp_path, writing_engine):
-    for number in (2, 9):
+    for number in range(2, 14):  # more orders than the framed brief lists: the written brief cites more sources
         client_id = import_mail(tmp_path, number, f"Please ship order {number + 100} of pallets next week.")
-    report = summarize([CLIENT], engine_name="fake-writer", languages=["en"])
+    report = summarize([CLIENT], engine_name=KeepingWritingEngine.name, languages=["en"])
     assert not report.failed
     with session_scope() as session:
         levels = session.scalars(select(SummaryNode.level).where(SummaryNode.client_id == client_id)).all()
