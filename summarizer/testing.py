@@ -557,6 +557,15 @@ class EngineContract:
         assert not [text for text in texts if text.startswith("Предложение отправ")]
         assert (notes.fallbacks, fake.calls, engine.usage.fallbacks) == (0, 1, 0)
 
+    def test_a_raw_line_break_inside_a_fact_is_read(self) -> None:
+        if not self.is_llm:
+            pytest.skip("deterministic engine: no model answer")
+        broken_line = VALID_REPLY.replace("40 лицензий", "40\nлицензий")  # not valid JSON: small models write it
+        engine, _fake = scripted_engine(self.engine("ru"), scripted_chat(broken_line))
+        notes = engine.map(CHUNK_A)
+        assert any("лицензий Pro за 11 500 EUR" in claim.text for claim in notes.claims)
+        assert (notes.fallbacks, engine.usage.fallbacks) == (0, 0)
+
     def test_failing_model_raises(self) -> None:
         if not self.is_llm:
             pytest.skip("deterministic engine: no model to fail")

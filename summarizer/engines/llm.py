@@ -198,9 +198,9 @@ def _untitled(node: Any) -> Any:
 def parse_answer(text: str, allowed: set[int]) -> list[Claim]:
     """The claims a map answer states; ``InvalidAnswer`` if it is not complete JSON matching the schema (a cut
     answer is :func:`salvage_answer`'s) or cites an id not allowed."""
-    try:
-        answer = Answer.model_validate_json(_json_object(text))
-    except ValidationError as error:
+    try:  # complete JSON only (a cut answer must not pass as whole); raw line breaks in strings are read
+        answer = Answer.model_validate(json.loads(_json_object(text), strict=False))
+    except (json.JSONDecodeError, ValidationError) as error:
         raise InvalidAnswer(f"answer does not match the schema: {error}") from error
     foreign = {fact.source for fact in answer.facts} - allowed
     if foreign:
