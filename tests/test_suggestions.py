@@ -283,6 +283,7 @@ def test_cli_lists_accepts_and_rejects(client_with_history):
     assert person["payload"]["person"]["role"] == "Head of Procurement" and stage["payload"]["stage"] == "won"
     table = invoke("suggestions", "list")
     assert "Procurement" in table.output and "Nowak Trade" in table.output
+    assert "decision maker" in table.output and "decision_maker" not in table.output
 
     accepted = invoke("suggestions", "accept", str(person["id"]), "--by", "ana")
     assert accepted.exit_code == 0, accepted.output

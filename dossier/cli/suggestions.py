@@ -70,7 +70,8 @@ def list_command(
         change = "\n".join(f"{f.field}: {f.old} → {f.new}" if f.old else f"{f.field}: {f.new}" for f in fields)
         status_text = row.status if row.decided_by is None else f"{row.status} by {row.decided_by}"
         sources = ", ".join(f"#{source}" for source in row.source_ids)
-        table.add_row(str(row.id), escape(name), row.kind, escape(change), sources, escape(status_text))
+        kind = row.kind.replace("_", " ")  # "decision maker", not the stored name
+        table.add_row(str(row.id), escape(name), kind, escape(change), sources, escape(status_text))
     console.print(table)
 
 
