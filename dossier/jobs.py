@@ -315,20 +315,22 @@ def _notification(
 
     def compose() -> Message:
         brief = summaries.rendered_summary(session, client.id, "brief", user.language)
+        labels = delivery_labels(output_language(brief.language if brief else user.language))
+        frames = labels["notification"]
+        what = frames["events"][event.kind.replace(" ", "_")]
         event_cite = Cited.of(Citation(interaction_id=event.interaction_id))
         cited = [event_cite, *citation_links.summary_citations(brief.content if brief else {})]
         links = citation_links.source_links(cited, public_base_url=public_base_url)
         body = (
-            f"{client.name}: {event.kind} on {event.occurred_at:%Y-%m-%d}.\n\n"
+            f"{frames['event'].format(client=client.name, event=what, date=f'{event.occurred_at:%Y-%m-%d}')}\n\n"
             f"{event.text}{' ' + event_cite.marker if links else ''}\n\n"
-            f"Updated brief:\n{brief.markdown if brief else '(no summary yet)'}\n"
+            f"{frames['updated_brief']}\n{brief.markdown if brief else frames['no_summary']}\n"
         )
         if links:
-            title = delivery_labels(output_language(brief.language if brief else user.language))["digest"]["sources"]
-            body = f"{body.rstrip()}\n\n{citation_links.sources_text(links, title=title)}"
+            body = f"{body.rstrip()}\n\n{citation_links.sources_text(links, title=labels['digest']['sources'])}"
         return Message(
             recipient=user.email or user.login,
-            subject=f"{client.name}: {event.kind}",
+            subject=frames["subject"].format(client=client.name, event=what),
             text_body=body,
             client_id=client.id,
         )

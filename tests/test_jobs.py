@@ -112,6 +112,21 @@ def test_notifications_once_per_event_to_the_owner(ingested: list[int]) -> None:
     assert len(rows) == len(created)
 
 
+def test_a_notification_is_framed_in_its_readers_language(ingested: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOSSIER_SUMMARY_LANGUAGES", "en,ru")
+    get_settings.cache_clear()
+    jobs.refresh_clients(ingested)
+    with session_scope() as session:
+        for user in session.scalars(select(User)):
+            user.language = "ru"
+    assert jobs.notify_events(ingested)
+    with session_scope() as session:
+        rows = session.scalars(select(Delivery).where(Delivery.kind == "notification")).all()
+        kinds = {row.subject.split(": ")[-1] for row in rows}
+    assert {"сделка выиграна", "жалоба"} <= kinds
+    assert all("Обновлённая сводка:" in row.text_body and "Updated brief" not in row.text_body for row in rows)
+
+
 def test_old_events_are_not_notified(ingested: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
     jobs.refresh_clients(ingested)
     monkeypatch.setenv("DOSSIER_NOTIFY_MAX_AGE_DAYS", "0")
