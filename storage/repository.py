@@ -174,11 +174,15 @@ def existing_hashes(session: Session, hashes: Sequence[str]) -> set[str]:
 def insert_interactions(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert interaction rows; a row whose content hash exists already is skipped.
 
-    A Core insert of the table: one executemany for all rows, where the ORM's bulk insert would split them
-    into a statement per set of non-null columns."""
-    if rows:
-        table = Interaction.__table__
-        session.execute(dialect_insert(session, table).on_conflict_do_nothing(index_elements=["content_hash"]), rows)
+    A Core insert of the table, one executemany per set of columns the rows give (the importer's rows all give
+    the same: one statement per batch), where the ORM's bulk insert would split them per set of non-null values.
+    A Core executemany reads every row by the first row's keys, hence the grouping."""
+    statement = dialect_insert(session, Interaction.__table__).on_conflict_do_nothing(index_elements=["content_hash"])
+    by_columns: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for row in rows:
+        by_columns.setdefault(frozenset(row), []).append(row)
+    for group in by_columns.values():
+        session.execute(statement, group)
 
 
 def create_clients(session: Session, names: Sequence[str]) -> dict[str, int]:
