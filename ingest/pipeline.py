@@ -42,6 +42,8 @@ from storage.models import PUBLIC_SCOPE, Channel, utcnow
 MAILDIR_PARTS = ("cur", "new")
 #: Mailboxes at least this large are parsed by worker processes (when the options allow more than one).
 POOL_MIN_BYTES = 256 * 1024
+#: The table's statistics are refreshed once a run has stored this many interactions, and at every doubling after.
+ANALYZE_FIRST_AT = 1000
 
 
 @dataclass(slots=True)
@@ -138,6 +140,7 @@ class Importer:
         self._scopes: set[str] = {PUBLIC_SCOPE}
         self._pending: dict[str, tuple[ParsedInteraction, Path, str]] = {}  # digest -> item, source, kind
         self._read_files: dict[str, repository.FileState] = {}  # files read whole, recorded at the next commit
+        self._analyzed_at = ANALYZE_FIRST_AT // 2  # rows this run had stored when statistics were last refreshed
         self.report = ImportReport(run_id=run_id)
 
     def import_source(self, path: Path, kind: str | None, state: repository.FileState | None = None) -> None:
@@ -396,6 +399,10 @@ class Importer:
         self.report.duplicates += len(known)
         self._pending.clear()
         self._session.commit()
+        if self.report.imported >= self._analyzed_at * 2:  # the table grew a lot: its statistics are stale
+            repository.refresh_interaction_statistics(self._session)
+            self._session.commit()
+            self._analyzed_at = self.report.imported
 
 
 def _parsed_raw_message(raw: bytes, origin: mail.MessageOrigin) -> ParseResult:

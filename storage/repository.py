@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy import Select, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -160,6 +160,14 @@ def add_recording(
         .returning(Recording.id)
     )
     return inserted.scalar_one_or_none() is not None
+
+
+def refresh_interaction_statistics(session: Session) -> None:
+    """Have PostgreSQL's planner count the interactions again (ANALYZE), so that a bulk load does not leave it
+    planning the content-hash lookups for a table it thinks is empty (a scan of the whole table per lookup).
+    SQLite needs nothing."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"ANALYZE {Interaction.__tablename__}"))
 
 
 def existing_hashes(session: Session, hashes: Sequence[str]) -> set[str]:

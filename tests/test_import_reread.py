@@ -7,7 +7,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bench.corpus import generate_email_corpus
 from ingest import mail, pipeline
@@ -147,6 +147,17 @@ def test_a_grown_mailbox_parses_only_its_new_messages(database_url, tmp_path, mo
     again = import_paths([box], options=OPTIONS)
     assert (again.imported, again.duplicates, again.quarantined, again.unchanged) == (3, 5, 0, 0)
     assert parsed == [6, 7, 8] and stored_count() == 8
+
+
+def test_a_bulk_import_leaves_postgresql_counting_the_interactions(database_url, tmp_path, monkeypatch):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite's planner needs no statistics")
+    monkeypatch.setattr(pipeline, "ANALYZE_FIRST_AT", 4)
+    box = write_mbox(tmp_path / "orders.mbox", [message(n) for n in range(6)])
+    import_paths([box], options=OPTIONS)
+    with session_scope() as session:
+        estimate = session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'interactions'"))
+    assert estimate == 6  # without ANALYZE the planner takes the table for empty and scans it per lookup
 
 
 @pytest.mark.parametrize(
