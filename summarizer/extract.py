@@ -551,7 +551,8 @@ def risk_claim(segment: Segment, item: SourceItem, rules: Rules) -> Claim | None
 
 
 def issue_claims(segment: Segment, item: SourceItem) -> list[Claim]:
-    """An incident or its resolution: a risk or a status with topic ``issue``, and a timeline event."""
+    """An incident or its resolution: a risk or a status with topic ``issue``, and a timeline event; a resolution
+    also as evidence fulfilling the remedies (visit, replacement, refund) promised for it."""
     text = segment.lower
     complaint = COMPLAINT.search(text)
     if RESOLVED_STRONG.search(text) or (complaint and RESOLVED_WEAK.search(text)):
@@ -560,10 +561,14 @@ def issue_claims(segment: Segment, item: SourceItem) -> list[Claim]:
         kind, weight = ClaimKind.RISK, WEIGHTS["complaint"]
     else:
         return []
-    return [
+    claims = [
         _claim(kind, segment.text, item, segment, weight, topic="issue"),
         _claim(ClaimKind.EVENT, segment.text, item, segment, WEIGHTS["incident"]),
     ]
+    if kind == ClaimKind.STATUS:  # the resolution is evidence that the remedies promised for the incident came
+        remedies = fulfils_topic(lex.RESOLUTION_FULFILS)
+        claims.append(_claim(ClaimKind.STATUS, segment.text, item, segment, EVIDENCE_WEIGHT, topic=remedies))
+    return claims
 
 
 def sentence_claims(segment: Segment, item: SourceItem, rules: Rules, *, with_issue: bool) -> list[Claim]:

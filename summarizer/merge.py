@@ -23,8 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from summarizer.lexicon.grounded import RESOLUTION_FULFILS, SUBJECT_STOPWORDS
 from summarizer.lexicon.grounded import SETTLED as SETTLED_WORDS
-from summarizer.lexicon.grounded import SUBJECT_STOPWORDS
 from summarizer.notes import Citation, Claim, ClaimKind, Notes
 from summarizer.tokens import estimate_tokens
 
@@ -57,6 +57,10 @@ SUBJECT_WORD = re.compile(r"[^\W\d_]{5,}")
 SUBJECT_STEM = 5
 STOPWORDS = frozenset(SUBJECT_STOPWORDS)
 SETTLING_SHARED_STEMS = 2
+#: A remedy (visit, replacement, refund) is fulfilled by a resolution at most this many days after it was promised:
+#: an older one was promised for something else.
+REMEDY_WINDOW_DAYS = 30
+REMEDIES = frozenset(RESOLUTION_FULFILS)
 NORMALIZE = str.maketrans("", "", "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~«»„“”‘’—–…")
 
 
@@ -122,13 +126,18 @@ def action_concept(claim: Claim) -> str | None:
 
 def settle_by_fulfilment(entries: list[Entry]) -> list[Entry]:
     """Open actions that later ``fulfils:`` evidence names the concept of, marked done and citing it (a won
-    deal fulfils the promise to send the contract, and the client's request for it)."""
+    deal fulfils the promise to send the contract, and the client's request for it; a resolved incident the
+    visit promised for it a few days before)."""
     fulfilments = [entry.claim for entry in entries if fulfilled_concepts(entry.claim)]
     found = []
     for entry in entries:
         claim = entry.claim
         concept = None if claim.done or is_evidence(claim) else action_concept(claim)
-        settlers = (other for other in fulfilments if concept in fulfilled_concepts(other) and _after(other, claim))
+        settlers = (
+            other
+            for other in fulfilments
+            if concept in fulfilled_concepts(other) and _after(other, claim) and _soon_enough(other, claim, concept)
+        )
         settler = next(settlers, None) if concept else None
         if settler is None:
             found.append(entry)
@@ -178,6 +187,18 @@ def settle_by_later(entries: list[Entry]) -> list[Entry]:
         )
         found.append(Entry(claim.model_copy(update={**update, "sources": sources}), entry.key))
     return found
+
+
+def _soon_enough(fulfilment: Claim, action: Claim, concept: str) -> bool:
+    """Whether ``fulfilment`` (said after ``action``) is close enough to fulfil it: any time, but a remedy only
+    within ``REMEDY_WINDOW_DAYS``."""
+    if concept not in REMEDIES:
+        return True
+    return (
+        fulfilment.date is not None
+        and action.date is not None
+        and ((fulfilment.date - action.date).days <= REMEDY_WINDOW_DAYS)
+    )
 
 
 def _after(later: Claim, earlier: Claim) -> bool:

@@ -140,6 +140,49 @@ def test_a_later_call_saying_the_refund_went_through_fulfils_the_promised_refund
     assert not [c for c in notes.claims if c.kind == ClaimKind.RISK and not is_evidence(c)]  # not a complaint
 
 
+@pytest.mark.parametrize(
+    "complaint, promise, resolved",
+    [
+        (
+            "The scanners stopped working after the update, the warehouse is standing still.",
+            "Our engineer will visit tomorrow morning and roll back the update.",
+            "All scanners work again, we are closing the complaint.",
+        ),
+        (
+            "Сканеры не включаются после обновления, склад стоит.",
+            "Инженер приедет завтра утром и откатит обновление.",
+            "Сканеры работают, претензию закрываем.",
+        ),
+        (
+            "Skanery nie działają po aktualizacji, magazyn stoi.",
+            "Nasz technik przyjedzie jutro rano i cofnie aktualizację.",
+            "Skanery działają, reklamację zamykamy.",
+        ),
+    ],
+)
+def test_a_resolved_complaint_fulfils_the_visit_promised_for_it(complaint: str, promise: str, resolved: str) -> None:
+    notes = root_of(
+        [
+            item(1, complaint, direction="inbound", author="Client"),
+            item(2, promise),
+            item(3, resolved, at=START + timedelta(days=5), direction="inbound", author="Client"),
+        ]
+    )
+    assert_settled_by(notes, promise, 3)
+
+
+def test_a_resolution_leaves_a_visit_promised_long_before_open() -> None:
+    promise = "I will visit your office in spring to present the new models."
+    notes = root_of(
+        [
+            item(1, promise),
+            item(2, "The scanners stopped working after the update.", at=LATER, direction="inbound", author="Client"),
+            item(3, "All scanners work again, thanks.", at=LATER + timedelta(days=40), direction="inbound"),
+        ]
+    )
+    assert not action(notes, promise).done
+
+
 # ------------------------------------------------------------------ requests worded as requests
 
 

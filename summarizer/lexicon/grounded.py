@@ -4,7 +4,7 @@ Each tuple holds regular-expression fragments (matched case-insensitively, one a
 tuple); comments name the language. Editing a tuple changes the notes: bump ``RULES_VERSION``.
 """
 
-RULES_VERSION = 7  # 7: a claim citing an interaction no weightier claim cites gets a coverage bonus
+RULES_VERSION = 8  # 8: a resolved incident fulfils the visit, replacement or refund promised for it
 
 # ------------------------------------------------------------------ promises, requests, done
 
@@ -210,6 +210,9 @@ RESOLVED_WEAK = (
     r"\b(?:закрыва\w*|закрыт\w*|решен\w*)",
     r"\b(?:zamknię\w*|zamyka\w*)",
 )
+
+# What a resolved incident fulfils: the remedies promised for it (``merge`` bounds it to recent promises).
+RESOLUTION_FULFILS = ("refund", "replacement", "visit")
 
 # Competitors: generic phrases; named competitors come from the engine's configuration.
 COMPETITOR = (
