@@ -45,7 +45,7 @@ def prepare(result: ParseResult, preparation: Preparation) -> ParseResult:
 
 
 class RawMessage(NamedTuple):
-    """One message of a mailbox as stored: its 1-based position and its bytes (mbox ``From`` line included)."""
+    """One raw message: its 1-based position in its source and its bytes (an mbox's with its ``From`` line)."""
 
     position: int
     raw: bytes

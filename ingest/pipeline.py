@@ -161,12 +161,14 @@ class Importer:
             self._read_files[file_key(path)] = state
 
     def import_messages(self, messages: Iterable[bytes], source: str) -> None:
-        """Parse and store raw RFC 822 messages (from a mail server, say) as e-mail of the source ``source``."""
+        """Parse and store raw RFC 822 messages (from a mail server, say) as e-mail of the source ``source``; one
+        whose Message-ID is stored already is counted as a duplicate unparsed."""
         self.report.sources += 1
         origin = Path(source)
+        raw_messages = (RawMessage(position, raw) for position, raw in enumerate(messages, start=1))
         results = (
-            prepare(_parsed_raw_message(raw, mail.MessageOrigin(origin, index, self._zone)), self._preparation)
-            for index, raw in enumerate(messages, start=1)
+            prepare(_parsed_raw_message(m.raw, mail.MessageOrigin(origin, m.position, self._zone)), self._preparation)
+            for m in self._not_stored(raw_messages)
         )
         self._import_results(origin, mail.SOURCE_KIND, results)
 

@@ -181,9 +181,14 @@ def test_the_message_id_read_from_the_headers_is_the_one_parsing_stores(tmp_path
         assert item.external_id == expected
 
 
-def test_raw_messages_import_as_one_source(database_url):
+def test_raw_messages_import_as_one_source(database_url, monkeypatch):
     raws = [bytes(message(n)) for n in range(3)] + [broken_messages()[0]]
     inbox = "imap://mail.example/INBOX"
     report = pipeline.import_messages(raws, source=inbox, database_url=database_url, options=OPTIONS)
     assert (report.sources, report.imported, report.quarantined) == (1, 3, 1)
+    parsed: list[int] = []
+    parse_message = mail.parse_message
+    monkeypatch.setattr(mail, "parse_message", lambda *args: parsed.append(1) or parse_message(*args))
+    again = pipeline.import_messages(raws, source=inbox, database_url=database_url, options=OPTIONS)
+    assert (again.imported, again.duplicates, again.quarantined) == (0, 3, 1) and len(parsed) == 1  # the broken one
     assert stored_count() == 3
