@@ -8,7 +8,8 @@ then a later child, then a later place in that child. Rules, in order:
 - per topic only the current fact survives: the latest claim, the earliest for ``first:`` topics;
   an ``action:`` topic keeps its latest promise, marked done when a done claim follows it;
 - an open action about a concept is done when a later fulfilment (``fulfils:`` evidence: a won deal, a signed
-  contract) names that concept, whichever side owed it, or a later message settles its subject;
+  contract, a resolved incident for the remedies promised in the days before it) names that concept, whichever
+  side owed it, or a later message settles its subject;
 - client replies feed one cooling-tone risk: dry replies after the last warm one, cited;
 - per kind the most salient claims are kept (kind cap), and, given a token budget, the least salient
   go until the claims fit it; evidence, high-weight risks and first contact are never dropped.
