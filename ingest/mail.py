@@ -13,7 +13,7 @@ guess is recorded in ``decode_issue``, and bytes that read as noise quarantine t
 import email
 import mailbox
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email import errors
@@ -242,14 +242,32 @@ def parse_single_message(path: Path, zone: ZoneInfo) -> Iterator[ParseResult]:
     yield parse_message(lambda: email.message_from_bytes(raw), origin, lambda: raw)
 
 
+class RawMessage(NamedTuple):
+    """One raw message: its 1-based position in its source and its bytes (an mbox's with its ``From`` line)."""
+
+    position: int
+    raw: bytes
+
+
 def parse_mbox(path: Path, zone: ZoneInfo) -> Iterator[ParseResult]:
     """Parse an mbox file message by message (only offsets are kept in memory)."""
+    yield from parse_mbox_messages(path, raw_mbox_messages(path), zone)
+
+
+def raw_mbox_messages(path: Path) -> Iterator[RawMessage]:
+    """The raw messages of an mbox file, read one at a time."""
     box = mailbox.mbox(path, create=False)
     try:
         for index, key in enumerate(box.iterkeys(), start=1):
-            yield parse_mbox_message(box.get_bytes(key, from_=True), MessageOrigin(path=path, index=index, zone=zone))
+            yield RawMessage(index, box.get_bytes(key, from_=True))
     finally:
         box.close()
+
+
+def parse_mbox_messages(path: Path, messages: Iterable[RawMessage], zone: ZoneInfo) -> Iterator[ParseResult]:
+    """Parse ``messages`` of the mbox at ``path`` (some or all of its ``raw_mbox_messages``)."""
+    for message in messages:
+        yield parse_mbox_message(message.raw, MessageOrigin(path=path, index=message.position, zone=zone))
 
 
 def parse_mbox_message(raw_with_from_line: bytes, origin: MessageOrigin) -> ParseResult:

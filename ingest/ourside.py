@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session
 from ingest import mail
 from ingest.normalize import email_domain, is_company_domain, normalize_party
 from ingest.options import ImportOptions
-from ingest.parallel_parse import raw_mbox_messages
 from ingest.records import ParsedInteraction, Party
 from ingest.resolve import MAX_IDENTIFYING_RECIPIENTS, is_bulk
 from ingest.sources import SOURCE_KINDS, unreadable_reason
@@ -139,7 +138,7 @@ def message_addresses(path: Path, kind: str | None, options: ImportOptions) -> I
         return
     try:
         if path.is_file() and mail.is_mbox_file(path):
-            for message in raw_mbox_messages(path):
+            for message in mail.raw_mbox_messages(path):
                 yield from _header_addresses(message.raw.partition(b"\n")[2], options.default_phone_region)
             return
         for item in _parsed_items(path, kind, options.zone):

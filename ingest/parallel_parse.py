@@ -5,7 +5,6 @@ already prepared (see ``prepare``), and the results come back in the mailbox's o
 chunks are in flight, so memory does not grow with the size of the mailbox.
 """
 
-import mailbox
 import multiprocessing
 import threading
 from collections import deque
@@ -16,6 +15,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from ingest import mail
+from ingest.mail import RawMessage
 from ingest.normalize import LanguageDetector, normalize_party
 from ingest.records import ParsedInteraction, ParseResult
 
@@ -44,13 +44,6 @@ def prepare(result: ParseResult, preparation: Preparation) -> ParseResult:
     return result
 
 
-class RawMessage(NamedTuple):
-    """One raw message: its 1-based position in its source and its bytes (an mbox's with its ``From`` line)."""
-
-    position: int
-    raw: bytes
-
-
 class MboxChunk(NamedTuple):
     """A task for a worker: raw messages of one mbox file."""
 
@@ -62,24 +55,8 @@ class MboxChunk(NamedTuple):
 
 def parse_chunk(chunk: MboxChunk) -> list[ParseResult]:
     """Parse and prepare the messages of one chunk, as ``ingest.mail.parse`` does for an mbox."""
-    zone = ZoneInfo(chunk.zone)
-    return [
-        prepare(
-            mail.parse_mbox_message(message.raw, mail.MessageOrigin(chunk.path, message.position, zone)),
-            chunk.preparation,
-        )
-        for message in chunk.messages
-    ]
-
-
-def raw_mbox_messages(path: Path) -> Iterator[RawMessage]:
-    """The raw messages of an mbox file, read one at a time."""
-    box = mailbox.mbox(path, create=False)
-    try:
-        for index, key in enumerate(box.iterkeys(), start=1):
-            yield RawMessage(index, box.get_bytes(key, from_=True))
-    finally:
-        box.close()
+    results = mail.parse_mbox_messages(chunk.path, chunk.messages, ZoneInfo(chunk.zone))
+    return [prepare(result, chunk.preparation) for result in results]
 
 
 def chunks(messages: Iterable[RawMessage], size: int) -> Iterator[list[RawMessage]]:
@@ -112,7 +89,7 @@ class ParsePool:
         return not multiprocessing.current_process().daemon and threading.active_count() == 1
 
     def parse_mbox(self, path: Path, messages: Iterable[RawMessage]) -> Iterator[ParseResult]:
-        """The prepared results of ``messages`` of the mbox at ``path`` (see ``raw_mbox_messages``), in order."""
+        """The prepared results of ``messages`` of the mbox at ``path`` (``mail.raw_mbox_messages``), in order."""
         raw_chunks = chunks(messages, CHUNK_MESSAGES)
         tasks = (MboxChunk(path, self._zone, self._preparation, chunk) for chunk in raw_chunks)
         for results in self._in_order(tasks):

@@ -13,10 +13,11 @@ from typing import Any, NamedTuple
 from sqlalchemy.orm import Session
 
 from ingest import mail
+from ingest.mail import RawMessage
 from ingest.normalize import content_hash, email_id_hash, normalize_party
 from ingest.options import ImportOptions
 from ingest.ourside import OurSide, correspondence_key, infer_our_side
-from ingest.parallel_parse import CHUNK_MESSAGES, ParsePool, Preparation, RawMessage, chunks, prepare, raw_mbox_messages
+from ingest.parallel_parse import CHUNK_MESSAGES, ParsePool, Preparation, chunks, prepare
 from ingest.records import (
     ParsedClient,
     ParsedInteraction,
@@ -140,7 +141,7 @@ class Importer:
         self._scopes: set[str] = {PUBLIC_SCOPE}
         self._pending: dict[str, tuple[ParsedInteraction, Path, str]] = {}  # digest -> item, source, kind
         self._read_files: dict[str, repository.FileState] = {}  # files read whole, recorded at the next commit
-        self._analyzed_at = ANALYZE_FIRST_AT // 2  # rows this run had stored when statistics were last refreshed
+        self._next_analysis_at = ANALYZE_FIRST_AT  # stored rows at which the statistics are refreshed next
         self.report = ImportReport(run_id=run_id)
 
     def import_source(self, path: Path, kind: str | None, state: repository.FileState | None = None) -> None:
@@ -186,13 +187,12 @@ class Importer:
         """The messages of an mbox that are not stored yet, parsed and prepared (by the worker processes when
         the file is large); a message whose Message-ID is stored already is counted as a duplicate unparsed."""
         try:
-            messages = self._not_stored(raw_mbox_messages(path))
+            messages = self._not_stored(mail.raw_mbox_messages(path))
             if self._use_pool(path):
                 yield from self._pool.parse_mbox(path, messages)
                 return
-            for message in messages:
-                origin = mail.MessageOrigin(path, message.position, self._zone)
-                yield prepare(mail.parse_mbox_message(message.raw, origin), self._preparation)
+            for result in mail.parse_mbox_messages(path, messages, self._zone):
+                yield prepare(result, self._preparation)
         except (OSError, mailbox.Error) as exc:
             yield Quarantined(source_path=str(path), reason=f"cannot read mail source: {exc}")
 
@@ -401,10 +401,10 @@ class Importer:
         self.report.duplicates += len(known)
         self._pending.clear()
         self._session.commit()
-        if self.report.imported >= self._analyzed_at * 2:  # the table grew a lot: its statistics are stale
+        if self.report.imported >= self._next_analysis_at:  # the table grew a lot: its statistics are stale
             repository.refresh_interaction_statistics(self._session)
             self._session.commit()
-            self._analyzed_at = self.report.imported
+            self._next_analysis_at = 2 * self.report.imported
 
 
 def _parsed_raw_message(raw: bytes, origin: mail.MessageOrigin) -> ParseResult:

@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 from bench.corpus import generate_email_corpus
 from ingest import mail, pipeline
 from ingest.options import ImportOptions
-from ingest.parallel_parse import ParsePool, Preparation, prepare, raw_mbox_messages
+from ingest.parallel_parse import ParsePool, Preparation, prepare
 from storage import repository
 from storage.db import upgrade_schema
 from storage.models import Client, Interaction
@@ -106,7 +106,7 @@ def test_the_workers_parse_a_mailbox_as_the_importing_process_does(tmp_path):
     serial = [prepare(result, preparation) for result in mail.parse(box, OPTIONS.zone)]
     pool = ParsePool(2, preparation, OPTIONS.zone)
     try:
-        parallel = list(pool.parse_mbox(box, raw_mbox_messages(box)))
+        parallel = list(pool.parse_mbox(box, mail.raw_mbox_messages(box)))
     finally:
         pool.close()
     assert len(serial) == 123 and sum(type(result).__name__ == "Quarantined" for result in serial) >= 2
