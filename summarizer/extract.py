@@ -598,6 +598,7 @@ def sentence_claims(segment: Segment, item: SourceItem, rules: Rules, *, with_is
         found += issue_claims(segment, item)
     found += filter(None, [signed_claim(segment, item, found)])
     found += filter(None, [event_claim(segment, item, found)])
+    found += filter(None, [offer_claim(segment, item, found)])
     if AMOUNT.search(segment.text):
         found = [
             claim
@@ -623,6 +624,18 @@ def signed_claim(segment: Segment, item: SourceItem, found: list[Claim]) -> Clai
     return _claim(ClaimKind.STATUS, segment.text, item, segment, EVIDENCE_WEIGHT, topic=fulfils_topic(["contract"]))
 
 
+def offer_claim(segment: Segment, item: SourceItem, found: list[Claim]) -> Claim | None:
+    """Evidence that one side gave its price ("Renewal for 50 units is EUR 1,500 per year"): a statement of its
+    own with an amount that promises or asks nothing fulfils the quote that side owed in the weeks before
+    (``merge.settle_by_fulfilment``), so a request for the terms is not left open once they were sent."""
+    if segment.quoted or segment.side is None or segment.lower.rstrip().endswith("?"):
+        return None
+    if not AMOUNT.search(segment.text) or any(claim.kind == ClaimKind.ACTION and not claim.done for claim in found):
+        return None
+    topic = fulfils_topic(["quote"], segment.side)
+    return _claim(ClaimKind.STATUS, segment.text, item, segment, EVIDENCE_WEIGHT, topic=topic, owner_side=segment.side)
+
+
 def event_claim(segment: Segment, item: SourceItem, found: list[Claim]) -> Claim | None:
     """A fact for the timeline: a meeting, call or visit with its date, a clock time or a place, something
     scheduled, moved, cancelled or offered, a churn threat (a risk), or a figure (amount, share, quantity)
@@ -630,8 +643,8 @@ def event_claim(segment: Segment, item: SourceItem, found: list[Claim]) -> Claim
     text = segment.lower
     if CHURN.search(text):
         return _claim(ClaimKind.RISK, segment.text, item, segment, WEIGHTS["churn"])
-    if any(claim.kind in (ClaimKind.ACTION, ClaimKind.EVENT) for claim in found):
-        return None
+    if any(claim.kind in (ClaimKind.ACTION, ClaimKind.EVENT, ClaimKind.PREFERENCE) for claim in found):
+        return None  # a clock time in a preference ("call before 12:00") is when to reach them, not an event
     timed = CLOCK_TIME.search(text) is not None
     dated = timed or due_date(text, item.occurred_at) is not None
     if SCHEDULING.search(text) or timed or PLACE.search(segment.text) or (dated and EVENT_NOUN.search(text)):
@@ -729,17 +742,21 @@ def extract(item: SourceItem, rules: Rules = DEFAULT_RULES) -> list[Claim]:
         issue_seen = issue_seen or any(claim.topic == "issue" for claim in claims)
         found += claims
     if not any(claim.kind in GIST_COVERED_KINDS and not claim.text.rstrip().endswith("?") for claim in found):
-        found += filter(None, [gist_claim(item, rules)])
+        found += filter(None, [gist_claim(item, rules, taken={claim.text for claim in found})])
     signature = signature_claim(item)
     found += filter(None, [signature or author_claim(item), thread_claim(item), reply_claim(item)])
     return found
 
 
-def gist_claim(item: SourceItem, rules: Rules) -> Claim | None:
+def gist_claim(item: SourceItem, rules: Rules, *, taken: set[str]) -> Claim | None:
     """A message that no rule took still says something: its most specific own sentence (names, figures,
-    long words; not a question, courtesy or header residue) as a low-weight event, so that every message
-    of a history is represented."""
-    candidates = [segment for segment in segments(item) if not segment.quoted and _gist_eligible(segment)]
+    long words; not a question, courtesy or header residue, not one of the ``taken`` sentences another claim
+    already holds) as a low-weight event, so that every message of a history is represented."""
+    candidates = [
+        segment
+        for segment in segments(item)
+        if not segment.quoted and segment.text not in taken and _gist_eligible(segment)
+    ]
     if not candidates:
         return None
     best = max(candidates, key=lambda segment: (specificity(segment.text), -len(segment.text)))

@@ -9,7 +9,8 @@ then a later child, then a later place in that child. Rules, in order:
   an ``action:`` topic keeps its latest promise, marked done when a done claim follows it;
 - an open action about a concept is done when a later fulfilment (``fulfils:`` evidence: a won deal, a signed
   contract, a resolved incident for the remedies promised in the days before it) names that concept, whichever
-  side owed it, or a later message settles its subject;
+  side owed it (a price given by one side: the quote that side owed in the weeks before), or a later message
+  settles its subject;
 - client replies feed one cooling-tone risk: dry replies after the last warm one, cited;
 - per kind the most salient claims are kept (kind cap), and, given a token budget, the least salient
   go until the claims fit it; evidence, high-weight risks and first contact are never dropped.
@@ -26,7 +27,7 @@ from datetime import date
 
 from summarizer.lexicon.grounded import RESOLUTION_FULFILS, SUBJECT_STOPWORDS
 from summarizer.lexicon.grounded import SETTLED as SETTLED_WORDS
-from summarizer.notes import Citation, Claim, ClaimKind, Notes
+from summarizer.notes import Citation, Claim, ClaimKind, Notes, Side
 from summarizer.tokens import estimate_tokens
 
 MAX_PER_KIND = 12
@@ -106,9 +107,10 @@ def consolidate(groups: list[list[Claim]], latest: date | None, budget_tokens: i
     return rank([*settle_by_later(current), *cooling(tone)], latest, budget_tokens)
 
 
-def fulfils_topic(concepts: Iterable[str]) -> str:
-    """The topic of evidence that fulfils earlier actions about ``concepts`` ("fulfils:contract,quote")."""
-    return FULFILS + ",".join(sorted(concepts))
+def fulfils_topic(concepts: Iterable[str], side: Side | None = None) -> str:
+    """The topic of evidence that fulfils earlier actions about ``concepts`` ("fulfils:contract,quote"); evidence
+    of what one side did names it ("fulfils:quote@us"), so that each side's latest is kept."""
+    return FULFILS + ",".join(sorted(concepts)) + (f"@{side.value}" if side else "")
 
 
 def fulfilled_concepts(claim: Claim) -> frozenset[str]:
@@ -116,7 +118,7 @@ def fulfilled_concepts(claim: Claim) -> frozenset[str]:
     topic = claim.topic or ""
     if not is_evidence(claim) or not topic.startswith(FULFILS):
         return frozenset()
-    return frozenset(topic.removeprefix(FULFILS).split(","))
+    return frozenset(topic.removeprefix(FULFILS).split("@", 1)[0].split(","))
 
 
 def action_concept(claim: Claim) -> str | None:
@@ -137,7 +139,10 @@ def settle_by_fulfilment(entries: list[Entry]) -> list[Entry]:
         settlers = (
             other
             for other in fulfilments
-            if concept in fulfilled_concepts(other) and _after(other, claim) and _soon_enough(other, claim, concept)
+            if concept in fulfilled_concepts(other)
+            and _after(other, claim)
+            and _by_the_owing_side(other, claim)
+            and _soon_enough(other, claim, concept)
         )
         settler = next(settlers, None) if concept else None
         if settler is None:
@@ -190,10 +195,17 @@ def settle_by_later(entries: list[Entry]) -> list[Entry]:
     return found
 
 
+def _by_the_owing_side(fulfilment: Claim, action: Claim) -> bool:
+    """Whether ``fulfilment`` may settle ``action``: one that says nothing of a side (a won deal, a resolved
+    incident) settles either side's action; one that a side did (a price given) only an action that side owed."""
+    return fulfilment.owner_side is None or fulfilment.owner_side == action.owner_side
+
+
 def _soon_enough(fulfilment: Claim, action: Claim, concept: str) -> bool:
-    """Whether ``fulfilment`` (said after ``action``) is close enough to fulfil it: any time, but a remedy only
-    within ``REMEDY_WINDOW_DAYS``."""
-    if concept not in REMEDIES:
+    """Whether ``fulfilment`` (said after ``action``) is close enough to fulfil it: any time, but a remedy, or
+    anything one side did (a price given answers the request for a quote of the last weeks, not of last year),
+    only within ``REMEDY_WINDOW_DAYS``."""
+    if concept not in REMEDIES and fulfilment.owner_side is None:
         return True
     return (
         fulfilment.date is not None

@@ -3,11 +3,13 @@
 Each format comes as Markdown and as a JSON-ready dict built from the same lines, so both carry the
 same citations: ``[#123]`` or ``[#123 @04:12]`` in Markdown, ``{"interaction_id", "at_seconds"}`` in
 JSON. Labels and connecting phrases come from ``prompts/render/<language>.toml``; claim texts are
-quoted as the engine wrote them, so a rendered sentence is only as grounded as its claims (a message
-that tried to steer the summary is the one exception: its risk is worded by the labels). The brief of an
-engine that writes (``Notes.brief``, each sentence checked against its sources) renders those sentences
-after the framed overview; the other formats never read them. Readers' corrections (``Notes.corrections``)
-open every format, each headed by its author's name and citing its note.
+quoted as the engine wrote them, so a rendered sentence is only as grounded as its claims. Worded by the
+labels instead: a message that tried to steer the summary (its risk), a CRM deal change, and a claim
+written in another script than the reader's, from what it names (``summarizer.facets``: its figures and
+codes as written), the source's words following it in the detailed formats and one click away in the brief.
+The brief of an engine that writes (``Notes.brief``, each sentence checked against its sources) renders
+those sentences after the framed overview; the other formats never read them. Readers' corrections
+(``Notes.corrections``) open every format, each headed by its author's name and citing its note.
 """
 
 import re
@@ -22,9 +24,10 @@ from typing import Any
 from storage.vocabulary import deal_stage
 from summarizer.dates import due_wording, is_relative_wording
 from summarizer.extract import DEAL_EVENT
+from summarizer.facets import facets
 from summarizer.grounding import writing_script
 from summarizer.merge import is_evidence, normalize
-from summarizer.notes import Citation, Claim, ClaimKind, Notes, Sentence, is_steering_risk
+from summarizer.notes import Citation, Claim, ClaimKind, Notes, Sentence, Side, is_steering_risk
 from summarizer.plurals import with_plurals
 
 LABELS_DIR = files("prompts") / "render"
@@ -38,8 +41,11 @@ BRIEF_NEWS = 7  # news of distinct days next to the current status in the brief
 BRIEF_AGREED = 3
 BRIEF_OPEN = 3
 BRIEF_TOPICS = 4
+IMPLIED = {ClaimKind.AGREEMENT: ("approved",)}  # states a kind's frame already says
+FACET_SUBJECTS = 2  # a claim worded from its facets names at most this many subjects
 KEY_PHRASE_WORDS = 28  # a claim quoted inside a brief sentence is cut to about this many words
 LEADING_HANDLES = re.compile(r"^(?:@\w+[\s,:]*)+")
+SELF_INTRODUCTION = re.compile(r"^(?:i(?:'m|’m|\s+am)\s+(?:the\s+|a\s+|an\s+)?|я\s+(?:—\s*)?)", re.IGNORECASE)
 CLAUSE_END = re.compile(r"[,;:—–](?=\s)")
 Labels = dict[str, dict[str, str]]
 
@@ -96,7 +102,13 @@ def render(format: str, notes: Notes, *, client: ClientInfo, language: str, as_o
         raise ValueError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
     labels = load_labels(language)
     notes = notes.model_copy(
-        update={"claims": [_localized(claim, labels) for claim in notes.claims if not is_evidence(claim)]}
+        update={
+            "claims": [
+                _localized(claim, labels, with_original=format != "brief")
+                for claim in notes.claims
+                if not is_evidence(claim)
+            ]
+        }
     )
     header = _header(labels["titles"][format], client, labels, as_of)
     content: dict[str, Any] = {
@@ -181,20 +193,62 @@ def _compose(template: str, parts: list[tuple[str, Claim]], **values: str) -> _L
 # --- claims --------------------------------------------------------------------------------------
 
 
-def _localized(claim: Claim, labels: Labels) -> Claim:
-    """``claim`` in the labels' language where the words are ours, not the client's: a steering risk (the tree
-    words it in the engine's) and a deal change (the CRM importer records it in English)."""
+def _localized(claim: Claim, labels: Labels, *, with_original: bool) -> Claim:
+    """``claim`` in the labels' language: a steering risk (the tree words it in the engine's) and a deal change
+    (the CRM importer records it in English) in the labels' frames; a claim written in another script worded
+    from what it names (:func:`worded_facets`), followed by its source's words as a quote when
+    ``with_original`` (the brief leaves them to the citation)."""
     if is_steering_risk(claim):
         return claim.model_copy(update={"text": labels["text"]["steering"]})
     # the CRM importer's own sentence (ingest.crm_csv.describe_deal_event), as the grounded extractor reads it
     change = DEAL_EVENT.match(claim.text.strip())
     if not change:
-        return claim
+        worded = worded_facets(claim, labels)
+        if worded is None:
+            return claim
+        original = labels["brief"]["quote"].format(what=key_phrase(claim.text))
+        return claim.model_copy(update={"text": f"{worded} — {original}" if with_original else worded})
     amount = " ".join(filter(None, (change["amount"], change["currency"]))) if change["amount"] else None
     text = worded_deal_change(
         labels["deal"], deal=change["deal"], stage=change["stage"], amount=amount, reason=change["reason"]
     )
     return claim.model_copy(update={"text": text})
+
+
+def worded_facets(claim: Claim, labels: Labels) -> str | None:
+    """A claim written in another script than the labels' language, worded in the labels' ``[facets]`` frames
+    from what it names ("purchase: contract, NW-300, 120 units (signed)"): its figures and codes as written, so
+    it names nothing its source does not. None for a claim in the reader's script, a thread's subject (a title,
+    quoted as it is), a question, or one that names too little to stand for its sentence."""
+    text = claim.text.strip()
+    script = writing_script(text)
+    if not script or script == labels["brief"]["script"] or _is_topic(claim) or _is_question(claim):
+        return None
+    found = facets(text)
+    # the frame says what kind of claim it is: an agreement is "agreed", so its "agreed" is no news; an action's
+    # status is its own (open, done), not the words of its sentence ("send the signed contract")
+    states = [] if claim.kind == ClaimKind.ACTION else [s for s in found.states if s not in IMPLIED.get(claim.kind, ())]
+    named = found.subjects or states or found.roles or found.channels
+    if not (named or (claim.kind == ClaimKind.PURCHASE and found.figures)):
+        return None
+    frames: dict[str, Any] = labels["facets"]
+    subjects = [subject for subject in found.subjects if not (subject == "call" and "phone" in found.channels)]
+    parts = [
+        *([claim.owner] if claim.kind == ClaimKind.PERSON and claim.owner else found.names),
+        *(frames["roles"][role] for role in found.roles),
+        *(frames["channels"][channel] for channel in found.channels),
+        *(frames["subjects"][subject] for subject in subjects[:FACET_SUBJECTS]),
+        *found.codes,
+        *found.amounts,
+        *found.shares,
+        *(frames["count"].format(count=count) for count in found.counts),
+        *found.times,
+    ]
+    what = ", ".join(dict.fromkeys(parts))
+    if states:
+        stated = ", ".join(frames["states"][state] for state in states)
+        what = frames["state"].format(what=what, states=stated) if what else stated
+    return str(frames[claim.kind.value].format(what=what))
 
 
 def worded_deal_change(
@@ -360,11 +414,15 @@ def _is_topic(claim: Claim) -> bool:
 
 
 def _person_text(claim: Claim) -> str:
-    """A person claim with the person's name in front when its text does not name them."""
+    """A person claim with the person's name in front when its text does not name them; a self-introduction
+    ("I am the CFO at Alfa Group") as the person with their role ("Dmitry Orlov, CFO at Alfa Group")."""
     text = claim.text.strip()
-    if claim.kind == ClaimKind.PERSON and claim.owner and claim.owner.casefold() not in text.casefold():
-        return f"{claim.owner}: {text}"
-    return text
+    if claim.kind != ClaimKind.PERSON or not claim.owner or claim.owner.casefold() in text.casefold():
+        return text
+    introduction = SELF_INTRODUCTION.match(text)
+    if introduction and len(text) > introduction.end():
+        return f"{claim.owner}, {text[introduction.end() :]}"
+    return f"{claim.owner}: {text}"
 
 
 def _render_brief(notes: Notes, client: ClientInfo, labels: Labels, as_of: date) -> tuple[str, dict[str, Any]]:
@@ -400,19 +458,28 @@ def _written_line(sentence: Sentence) -> _Line:
 def _framed_brief(notes: Notes, client: ClientInfo, labels: Labels, as_of: date) -> list[_Line]:
     """Five sentences built from the claims' fields in the labels' frames: who the client is; where things
     stand (the latest status, then the weightiest news of distinct days, and the top risk); what was agreed,
-    bought or done; what is open (who, due); whom to talk to and how. Each item keeps its claim's key phrase
-    and cites it."""
+    bought or done; what is open (who, due); whom to talk to (the client's people, not ours) and how. Each item
+    keeps its claim's key phrase and cites it. A sentence said once is shown once: what is open, then what was
+    settled, the risk and the people come before the news, which leaves out what they already say."""
     open_actions = [claim for claim in _by_due(_of_kind(notes, ClaimKind.ACTION), as_of) if not claim.done]
     tasks = [claim for claim in open_actions if not _is_question(claim)][:BRIEF_OPEN]
     frames = labels["brief"]
-    risks = _salient([claim for claim in _of_kind(notes, ClaimKind.RISK) if not is_steering_risk(claim)], 1)
-    settled = _salient(_of_kind(notes, ClaimKind.AGREEMENT, ClaimKind.PURCHASE) + _done(notes), BRIEF_AGREED)
-    status = _brief_news(notes, settled) + risks
-    people = _salient(_of_kind(notes, ClaimKind.PERSON), 2) + _salient(_of_kind(notes, ClaimKind.PREFERENCE), 1)
+    shown = _Shown(tasks)
+    settled = shown.add(
+        _salient(shown.new(_of_kind(notes, ClaimKind.AGREEMENT, ClaimKind.PURCHASE) + _done(notes)), BRIEF_AGREED)
+    )
+    risks = shown.add(
+        _salient(shown.new([claim for claim in _of_kind(notes, ClaimKind.RISK) if not is_steering_risk(claim)]), 1)
+    )
+    clients_people = [claim for claim in _of_kind(notes, ClaimKind.PERSON) if claim.owner_side != Side.US]
+    people = shown.add(
+        _salient(shown.new(clients_people), 2) + _salient(shown.new(_of_kind(notes, ClaimKind.PREFERENCE)), 1)
+    )
+    status = _brief_news(notes, shown) + risks
     return [
         _with_topics(_overview(notes, client, labels), _threads(notes), frames),
         _brief_sentence(labels, "status", [(_news_item(c, frames, risk=c in risks), c) for c in status]),
-        _brief_sentence(labels, "agreed" if settled else "buys", [(_dated_item(c, frames), c) for c in settled]),
+        _brief_sentence(labels, "agreed" if settled else "buys", [(_settled_item(c, frames), c) for c in settled]),
         _brief_sentence(
             labels,
             "next",
@@ -452,17 +519,29 @@ def _is_question(claim: Claim) -> bool:
     return claim.text.rstrip().endswith("?")
 
 
-def _brief_news(notes: Notes, exclude: list[Claim]) -> list[Claim]:
+class _Shown:
+    """The sentences a brief has shown so far, by their normalized text."""
+
+    def __init__(self, claims: list[Claim]):
+        self._texts = {normalize(claim.text) for claim in claims}
+
+    def new(self, claims: list[Claim]) -> list[Claim]:
+        """Those of ``claims`` whose sentence was not shown yet."""
+        return [claim for claim in claims if normalize(claim.text) not in self._texts]
+
+    def add(self, claims: list[Claim]) -> list[Claim]:
+        """``claims``, now counted as shown."""
+        self._texts.update(normalize(claim.text) for claim in claims)
+        return claims
+
+
+def _brief_news(notes: Notes, shown: _Shown) -> list[Claim]:
     """Where things stand: the latest status (an earlier one is history), then the weightiest events (not
-    thread topics, not in ``exclude``) of distinct days first, so that a history of many episodes shows each
+    thread topics, not already ``shown``) of distinct days first, so that a history of many episodes shows each
     of them, then the next weightiest up to ``BRIEF_NEWS``; newest first."""
-    latest = current_claims(notes)[:1]
+    latest = shown.new(current_claims(notes))[:1]
     candidates = _by_weight(
-        [
-            claim
-            for claim in _of_kind(notes, ClaimKind.EVENT)
-            if not _is_topic(claim) and claim not in latest and claim not in exclude
-        ]
+        [claim for claim in shown.new(_of_kind(notes, ClaimKind.EVENT)) if not _is_topic(claim) and claim not in latest]
     )
     days = {claim.date for claim in latest}
     picked: list[Claim] = []
@@ -480,6 +559,13 @@ def _dated_item(claim: Claim, frames: dict[str, str]) -> str:
     return frames["dated"].format(date=claim.date.isoformat(), what=phrase) if claim.date else phrase
 
 
+def _settled_item(claim: Claim, frames: dict[str, str]) -> str:
+    """An agreement or purchase as a dated item; a carried-out action marked done (else a request that was met
+    reads as one still asked)."""
+    item = _dated_item(claim, frames)
+    return frames["done"].format(what=item) if claim.kind == ClaimKind.ACTION else item
+
+
 def _news_item(claim: Claim, frames: dict[str, str], *, risk: bool) -> str:
     return frames["risk"].format(what=_dated_item(claim, frames)) if risk else _dated_item(claim, frames)
 
@@ -491,8 +577,10 @@ def _phrase(text: str, frames: dict[str, str]) -> str:
 
 
 def _as_quote_if_foreign(text: str, frames: dict[str, str]) -> str:
-    """``text`` in the reader's quotation marks when it is written in another script than the labels' language."""
-    script = writing_script(text)
+    """``text`` in the reader's quotation marks when it is written in another script than the labels' language;
+    names ("Ольга Смирнова, decision-maker") do not make it foreign, so only its words that are not capitalized
+    count."""
+    script = writing_script(" ".join(word for word in text.split() if not word[:1].isupper()))
     return frames["quote"].format(what=text) if script and script != frames["script"] else text
 
 

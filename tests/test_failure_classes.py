@@ -183,6 +183,35 @@ def test_a_resolution_leaves_a_visit_promised_long_before_open() -> None:
     assert not action(notes, promise).done
 
 
+@pytest.mark.parametrize(
+    "request_, answer",
+    [
+        (
+            "Please send me the price list for the spare batteries by the end of the month.",
+            "Spare batteries are EUR 40 each, or EUR 350 for ten.",
+        ),
+        ("Пришлите, пожалуйста, условия продления поддержки до конца месяца.", "Продление на год — 90 000 руб."),
+        ("Proszę przesłać warunki przedłużenia serwisu do końca miesiąca.", "Przedłużenie na rok kosztuje 4 000 zł."),
+    ],
+)
+def test_a_price_we_give_answers_the_clients_request_for_terms(request_: str, answer: str) -> None:
+    """The asked side's reply that states its price fulfils the request for a quote or terms, though it says
+    neither "sent" nor "attached"; the asking side's own figures, and a price given months later, do not."""
+    asked = item(1, request_, direction="inbound", author="Client")
+    assert_settled_by(root_of([asked, item(2, answer, at=START + timedelta(days=2))]), request_, 2)
+    by_the_client = item(2, answer, at=START + timedelta(days=2), direction="inbound", author="Client")
+    assert not action(root_of([asked, by_the_client]), request_).done
+    months_later = item(2, answer, at=START + timedelta(days=90))
+    assert not action(root_of([asked, months_later]), request_).done
+
+
+def test_a_clock_time_in_a_contact_preference_is_no_event() -> None:
+    """ "Call only before 12:00" says how to reach someone: a preference, not an event of the timeline."""
+    claims = extract(item(1, "Иван предпочитает Telegram; звонить только до 12:00.", channel="note"))
+    assert [claim.kind for claim in claims if not is_evidence(claim)].count(ClaimKind.PREFERENCE) == 1
+    assert not [claim for claim in claims if claim.kind == ClaimKind.EVENT and "12:00" in claim.text]
+
+
 # ------------------------------------------------------------------ requests worded as requests
 
 

@@ -219,7 +219,11 @@ def test_each_language_renders_with_its_own_labels(language: str, format: str) -
         assert all(f"### {title}" in result.markdown for title in labels["sections"].values())
     if format == "actions":
         assert labels["statuses"]["overdue"] in result.markdown and labels["actions"]["who"] in result.markdown
-    assert "Bought 200 licences" in result.markdown or format == "actions"  # claims are quoted as written
+    # a claim in the reader's script is quoted as written, in another script worded (the brief) or worded and quoted
+    purchase = "покупка: 15 000 PLN, 200 шт" if language == "ru" else "Bought 200 licences"
+    assert purchase in result.markdown or format == "actions"
+    quoted = format != "actions" and (language != "ru" or format != "brief")
+    assert ("Bought 200 licences" in result.markdown) == quoted
 
 
 def test_labels_differ_between_languages() -> None:
@@ -245,17 +249,40 @@ def test_empty_history_says_so(language: str, format: str) -> None:
     assert not MARKER.search(result.markdown)
 
 
-def test_brief_marks_phrases_in_another_script_as_quotes() -> None:
-    """A Russian message in an English brief stays in its words but inside the reader's quotation marks; a phrase
-    in the brief's own script is not quoted, and a Russian brief quotes the English phrase its own way."""
-    russian = claim(ClaimKind.STATUS, "Бюджет на лицензии пока не утвердили", 13, date(2024, 3, 14))
+def test_a_claim_in_another_script_is_worded_from_what_it_names_with_the_original_one_click_away() -> None:
+    """A Russian message in an English brief: worded from its facets in the reader's language (the subject, the
+    code and the figures as written), the source's own words left to the citation; the detailed formats follow
+    the worded claim with the original as a quote. A Russian brief words an English claim its own way."""
+    russian = claim(ClaimKind.STATUS, "Бюджет на 40 лицензий KX-20 пока не утвердили", 13, date(2024, 3, 14))
     notes = NOTES.model_copy(update={"claims": [*NOTES.claims, russian]})
     english = rendered("brief", notes).markdown
-    assert "“Бюджет на лицензии пока не утвердили”" in english
-    assert "Send the signed contract — Anna Nowak" in english
+    assert "update: budget, KX-20, 40 units (pending) [#13]" in english
+    assert "Бюджет" not in english
+    structured = rendered("structured", notes).markdown
+    assert "update: budget, KX-20, 40 units (pending) — “Бюджет на 40 лицензий KX-20 пока не утвердили” [#13]" in (
+        structured
+    )
     in_russian = rendered("brief", notes, language="ru").markdown
-    assert "Бюджет на лицензии" in in_russian and "«Бюджет на лицензии" not in in_russian
-    assert "«Send the signed contract» — Anna Nowak" in in_russian
+    assert "Бюджет на 40 лицензий KX-20 пока не утвердили" in in_russian  # its own language: as written
+    # the English action worded in Russian: its subject, not the words of its sentence ("signed") as its status
+    assert "Что открыто: договор — Anna Nowak, просрочено" in in_russian
+    assert "Anna Nowak, финансовый директор [#12]" in in_russian  # "Anna Nowak is the CFO."
+
+
+def test_a_claim_in_another_script_that_names_too_little_stays_a_quote() -> None:
+    """A sentence whose facets say nothing of what it is about (no subject, state, role or channel: a bare
+    figure) is not reduced to a figure: it stays in its words, inside the reader's quotation marks."""
+    russian = claim(ClaimKind.STATUS, "Иван, 10% не получится", 13, date(2024, 3, 14))
+    notes = NOTES.model_copy(update={"claims": [*NOTES.claims, russian]})
+    assert "“Иван, 10% не получится” [#13]" in rendered("brief", notes).markdown
+
+
+def test_a_name_in_another_script_is_not_quoted() -> None:
+    """A person named in their own script next to a role worded in the reader's language is not a quote."""
+    person = claim(ClaimKind.PERSON, "Решения по закупкам теперь принимает Ольга Смирнова", 13, date(2024, 3, 14))
+    notes = NOTES.model_copy(update={"claims": [person]})
+    brief = rendered("brief", notes).markdown
+    assert "Ольга Смирнова, decision-maker [#13]" in brief and "“Ольга" not in brief
 
 
 @pytest.mark.parametrize(
@@ -296,3 +323,38 @@ def test_a_due_date_in_the_sources_words_is_quoted_when_their_script_is_not_the_
     notes = NOTES.model_copy(update={"claims": [*NOTES.claims, visit]})
     assert "“завтра” (written 2024-03-15)" in rendered("actions", notes).markdown
     assert "завтра (написано 2024-03-15)" in rendered("actions", notes, language="ru").markdown
+
+
+def test_a_self_introduction_names_the_person_with_their_role() -> None:
+    """ "I am the head of purchasing at ..." by a known person reads as the person with their role."""
+    intro = claim(ClaimKind.PERSON, "I am the head of purchasing at Alpha Group.", 13, owner="Maria Lis")
+    brief = rendered("brief", NOTES.model_copy(update={"claims": [intro]})).markdown
+    assert "Maria Lis, head of purchasing at Alpha Group [#13]" in brief and "I am" not in brief
+
+
+def test_the_brief_says_each_sentence_once() -> None:
+    """A sentence that several claims hold (an event, a risk and a person of one remark) is shown once, where it
+    says most: the risk before the news, the news slot left to another fact."""
+    remark = "Our buyer Piotr moved to the Gdansk office last week."
+    claims = [
+        claim(ClaimKind.EVENT, remark, 21, date(2024, 3, 4), weight=0.9),
+        claim(ClaimKind.RISK, remark, 21, date(2024, 3, 4), weight=0.9),
+        claim(ClaimKind.PERSON, remark, 21, date(2024, 3, 4)),
+        claim(ClaimKind.EVENT, "Demo of the reporting module held on site.", 22, date(2024, 3, 6)),
+    ]
+    brief = rendered("brief", NOTES.model_copy(update={"claims": claims})).markdown
+    assert brief.count("Piotr moved to the Gdansk office") == 1 and "risk — 2024-03-04: Our buyer Piotr" in brief
+    assert "Demo of the reporting module held on site [#22]" in brief
+
+
+def test_a_carried_out_request_among_what_was_done_is_marked_done() -> None:
+    """A request that was met reads as done, not as a request still asked."""
+    brief = rendered("brief").markdown
+    assert "2024-01-20: Send the quote — done [#8]" in brief
+
+
+def test_whom_to_talk_to_names_the_clients_people_not_ours() -> None:
+    ours = claim(ClaimKind.PERSON, "Jan Kowalski, Account Manager", 14, owner="Jan Kowalski", owner_side=Side.US)
+    theirs = claim(ClaimKind.PERSON, "Anna Nowak, Head of IT", 15, owner="Anna Nowak", owner_side=Side.CLIENT)
+    brief = rendered("brief", NOTES.model_copy(update={"claims": [ours, theirs]})).markdown
+    assert "Anna Nowak, Head of IT [#15]" in brief and "Account Manager" not in brief

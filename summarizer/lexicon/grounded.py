@@ -4,7 +4,7 @@ Each tuple holds regular-expression fragments (matched case-insensitively, one a
 tuple); comments name the language. Editing a tuple changes the notes: bump ``RULES_VERSION``.
 """
 
-RULES_VERSION = 8  # 8: a resolved incident fulfils the visit, replacement or refund promised for it
+RULES_VERSION = 9  # 9: a price one side gives fulfils the quote or terms it owed in the weeks before
 
 # ------------------------------------------------------------------ promises, requests, done
 
@@ -79,14 +79,14 @@ CONCEPTS = (
     (
         "quote",
         r"\b(?:quote|quotation|offer|proposal|price list|кп|коммерческ\w* предложени\w*|"
-        r"предложени\w*|ofert\w*|wycen\w*|cennik\w*)",
+        r"предложени\w*|ofert\w*|wycen\w*|cennik\w*|terms|pricing|prices|условия\w*|цены|warunki\w*|ceny)",
     ),
     ("invoice", r"\b(?:invoice\w*|сч[её]т\w*|faktur\w*)"),
     ("refund", r"\b(?:refund\w*|reimburs\w*|возврат\w*|zwrot\w*)"),
     (
         "payment",
         r"\b(?:pay|payment|prepayment|paid|оплат\w*|предоплат\w*|плат[её]ж\w*|płatnoś\w*|"
-        r"zapłac\w*|przedpłat\w*)",
+        r"zapłac\w*|przedpłat\w*|przedpłac\w*)",
     ),
     ("discount", r"\b(?:discount\w*|скидк\w*|rabat\w*|zniżk\w*)"),
     (
@@ -390,6 +390,15 @@ CURRENCY_AFTER = (
     r"\s?(?:[€$£₽]|(?:zł|PLN|EUR|USD|GBP|RUB|CHF|UAH|руб(?:\.|лей|ля|ль)?|р\.|złotych|"
     r"euro|dollars?|pounds?|евро|долларов)(?![\w]))"
 )
+# Currencies a text spells as a word, and the code a summary in another language names them by.
+CURRENCY_CODES = (
+    ("RUB", r"руб(?:\.|лей|ля|ль)?|р\."),
+    ("PLN", r"zł|złotych"),
+    ("EUR", r"euro|евро"),
+    ("USD", r"dollars?|долларов"),
+    ("GBP", r"pounds?"),
+)
+
 EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
 PHONE_CANDIDATE = r"\+?\(?\d[\d \-()\u00a0]{6,}\d"
 
@@ -538,6 +547,51 @@ CLOCK_TIME = r"\b\d{1,2}[:.]\d{2}\s?(?:[ap]\.?m\.?|[ap]\b)?|\b\d{1,2}\s?[ap]\.?m
 QUANTITY = (
     r"\b\d+(?:[.,]\d+)?\s?(?:%|percent\b|per cent\b|процент\w*|proc\w*)|"
     r"(?<![\d/.\-])\b\d{2,}\s+(?!(?:am|pm|and|or|to|the|for|of|in|on|at|и|в|na|w|i)\b)[a-zа-яёąćęłńóśźż]{3,}"
+)
+
+# ------------------------------------------------------------------ what a claim names, in any language
+# (``summarizer.facets``: a claim from a source in one language worded in another)
+
+# A product code or a document number: "NW-300", "LP-40", "NW-2025-117", "Care+".
+CODE = r"\b[A-ZА-Я][A-Za-zА-Яа-я]{0,5}-?\d{1,5}(?:-\d{1,6})*[A-Za-z]?\b|\b[A-Z][a-z]+\+"
+# A figure of things: "120 шт.", "14 терминалов", "60 szt." (the counted word checked by ``facets``).
+COUNT = r"(?<![\d.,:/-])\b(\d{1,6})\s+(шт\b\.?|szt\b\.?|pcs\b\.?|[^\W\d_]{3,})"
+# A share: "7%", "10 процентов", "50 proc.".
+SHARE = r"\b(\d{1,3}(?:[.,]\d{1,2})?)\s?(?:%|percent\b|per cent\b|процент\w*|proc\w*)"
+# Something still to come: "not approved yet", "пока не утвердили", "jeszcze nie".
+PENDING = r"\b(?:not yet|yet to|not \w+ yet|пока не|ещё не|еще не|jeszcze nie|na razie nie)\b"
+# Approved or accepted: "quote approved", "утвердили", "zaakceptowali" (negated: pending).
+APPROVED = (
+    r"\b(?:approved|accepted|agreed)\b|\b(?:утверд\w*|утвержд\w*|одобр\w*|согласова\w*)|"
+    r"\b(?:zatwierdz\w*|zaakceptowa\w*|zgodzi\w*)"
+)
+# Someone leaves: "is leaving", "retires", "уходит на пенсию", "odchodzi".
+LEAVING = (
+    r"\b(?:leav(?:es|ing)|retir(?:es|ing|ement)|steps? down|left the company)\b|"
+    r"\b(?:уходит|уволь\w+|на пенсию|покида\w+)|\b(?:odchodzi\w*|na emerytur\w+|odszed\w+)"
+)
+# A person's name: two capitalized words ("Ольга Смирнова").
+NAME = r"\b[A-ZА-ЯЁĄĆĘŁŃÓŚŹŻ][a-zа-яёąćęłńóśźż]+\s[A-ZА-ЯЁĄĆĘŁŃÓŚŹŻ][a-zа-яёąćęłńóśźż]+\b"
+# Ways to reach someone, named in the reader's language by the labels' ``[facets.channels]``.
+CHANNELS = (
+    ("telegram", r"\btelegram\w*|\bтелеграм\w*"),
+    ("whatsapp", r"\bwhats\s?app\b|\bватсап\w*"),
+    ("phone", r"\b(?:phone|call|звон\w*|позвон\w*|телефон\w*|dzwoni\w*|dzwoń\w*|telefon\w*)"),
+    ("email", r"\be-?mail\w*|\bпочт\w*|\bмейл\w*"),
+)
+# Roles a person's sentence states, named in the reader's language by the labels' ``[facets.roles]``.
+ROLES = (
+    (
+        "decides",
+        r"\bdecision[- ]maker|\bdecides|решени\w* [\w ]{0,30}?принима\w*|принимает решени\w*|"
+        r"decyzj\w* podejmuje|podejmuje decyzj\w*",
+    ),
+    ("ceo", r"\bceo\b|генеральн\w* директор\w*|\bprezes\w*"),
+    ("cfo", r"\bcfo\b|финансов\w* директор\w*|dyrektor\w* finansow\w*"),
+    ("director", r"\bdirector\b|\bдиректор\w*|\bdyrektor\w*"),
+    ("head", r"\bhead of\b|\bруководител\w*|\bkierownik\w*"),
+    ("manager", r"\bmanager\b|\bменеджер\w*|\bmenedżer\w*"),
+    ("responsible", r"\bresponsible for|\bin charge of|отвечает за|ответственн\w* за|odpowiada za"),
 )
 
 # Words that make an e-mail address or a phone number in a sentence a way to reach someone.
