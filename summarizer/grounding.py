@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from summarizer.dates import DateKey, date_found, is_date_word, read_dates, written_dates
-from summarizer.notes import Claim, Notes, Sentence, SourceItem, is_steering_risk
+from summarizer.extract import REQUEST, SENTENCE_BREAK, blocks, flatten
+from summarizer.notes import Claim, ClaimKind, Notes, Sentence, SourceItem, is_steering_risk
 from summarizer.sources import format_source
 from summarizer.steering import is_steering
 
@@ -34,6 +35,7 @@ _PHONE_DIGITS = 9  # numbers this long compare on their last digits: +48 600 123
 _WORD = re.compile(r"\w+")
 CONTENT_WORD_LETTERS = 4  # shorter words carry too little to tell a sentence's sources apart
 STEM_LETTERS = 5  # content words compare on their first letters: "delayed" finds "delay", "насосов" "насосы"
+SETTLED_KINDS = frozenset({ClaimKind.AGREEMENT, ClaimKind.PURCHASE})  # their figures must not be only asked for
 MIN_BRIEF_SENTENCES = 2  # fewer written sentences surviving the check are no brief: the framed one renders
 
 _CURRENCIES = {
@@ -149,6 +151,8 @@ def check_grounding(notes: Notes, source_texts: dict[int, str], *, client: str =
     for claim in notes.claims:
         cited = [facts[citation.interaction_id] for citation in claim.sources if citation.interaction_id in facts]
         grounded = len(cited) == len(claim.sources) and _is_grounded(claim, cited) and not _steers(claim)
+        if grounded and claim.kind in SETTLED_KINDS:
+            grounded = not _only_asked(claim, [source_texts[c.interaction_id] for c in claim.sources])
         (kept if grounded else dropped).append(claim)
     brief, dropped_sentences = _checked_brief(notes.brief, facts, client)
     return GroundingResult(notes.model_copy(update={"claims": kept, "brief": brief}), dropped, dropped_sentences)
@@ -176,6 +180,39 @@ def _sentence_grounded(text: str, sources: list[_SourceFacts], client: str) -> b
     if client:
         text = re.sub(re.escape(client), " ", text, flags=re.IGNORECASE)
     return _text_grounded(text, _pooled(sources), given=given) and _content_grounded(text, sources, given)
+
+
+def _only_asked(claim: Claim, texts: list[str]) -> bool:
+    """Whether an agreement or purchase states as settled what its sources only ask for: each of its figures
+    occurs only after a request or in a question ("Please add the 10% discount" is no agreed discount). A claim
+    that words the request itself is not asked: it says what its source says."""
+    if _asks(claim.text):
+        return False
+    numbers = _numbers(_MARKUP.sub(" ", claim.text))
+    bodies = [_body(text) for text in texts]
+    sentences = [
+        sentence for body in bodies for block in blocks(body) for sentence in SENTENCE_BREAK.split(flatten(block))
+    ]
+    for number in numbers:
+        for sentence in sentences:
+            found = _number_at(number, sentence)
+            if found is not None and not _asks(sentence, found):
+                return False
+    return bool(numbers)
+
+
+def _asks(sentence: str, at: int | None = None) -> bool:
+    """Whether ``sentence`` is a question, or (up to position ``at``) a request."""
+    request = REQUEST.search(sentence.lower())
+    return sentence.rstrip().endswith("?") or (request is not None and (at is None or request.start() < at))
+
+
+def _number_at(number: str, sentence: str) -> int | None:
+    """Where ``sentence`` states ``number``, None if it does not."""
+    for match in _NUMBER.finditer(sentence):
+        if _number_grounded(number, _number_keys(match.group())):
+            return match.start()
+    return None
 
 
 def _steers(claim: Claim) -> bool:
@@ -291,7 +328,12 @@ def writing_script(text: str) -> str | None:
 
 def _message_script(text: str) -> str | None:
     """The script of a source's own text: its header is in Latin letters whatever the message's language."""
-    return writing_script(text.split("\n", 1)[-1] if _HEADER_DATE.match(text) else text)
+    return writing_script(_body(text))
+
+
+def _body(text: str) -> str:
+    """A source's own text, without the header ``grounding_text`` gives it (its date and channel)."""
+    return text.split("\n", 1)[-1] if _HEADER_DATE.match(text) else text
 
 
 def _content_words(text: str, given: frozenset[str]) -> list[str]:

@@ -134,3 +134,36 @@ def test_the_summarizers_own_steering_risk_passes() -> None:
         "A message tries to steer the summary", kind=ClaimKind.RISK, topic="steering:7", date=date(2024, 3, 13)
     )
     assert grounded(risk)
+
+
+ASKED = SourceItem(
+    interaction_id=9,
+    occurred_at=datetime(2024, 3, 15, 9, 0, tzinfo=UTC),
+    channel="email",
+    direction="inbound",
+    author="anna.nowak@alpha.pl",
+    subject="Renewal",
+    text=(
+        "We agreed on 12 months of support last year. Please add the 15% discount you mentioned on Monday. "
+        "Can you also include 30 spare cables? Пришлите, пожалуйста, счёт на 40 000 руб."
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "kept"),
+    [
+        ("The client agreed to the 15% discount.", ClaimKind.AGREEMENT, False),  # only asked for
+        ("The client bought 30 spare cables.", ClaimKind.PURCHASE, False),  # only asked, in a question
+        ("Счёт на 40 000 руб. согласован.", ClaimKind.AGREEMENT, False),
+        ("Support for 12 months was agreed.", ClaimKind.AGREEMENT, True),  # stated before the request
+        ("Please add the 15% discount you mentioned on Monday.", ClaimKind.AGREEMENT, True),  # the request itself
+        ("The client asks for a 15% discount.", ClaimKind.STATUS, True),  # not stated as settled
+    ],
+)
+def test_an_agreement_or_purchase_its_sources_only_ask_for_is_dropped(text: str, kind: ClaimKind, kept: bool) -> None:
+    """A small model rewords "Please add the 15% discount" as "the client agreed to the 15% discount": its
+    figures occur in the source, but only after a request or in a question, so the claim is no agreement."""
+    texts = {ASKED.interaction_id: grounding_text(ASKED)}
+    result = check_grounding(Notes(claims=[claim(text, cites=9, kind=kind)]), texts)
+    assert bool(result.notes.claims) is kept and len(result.dropped) == (0 if kept else 1)
