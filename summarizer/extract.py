@@ -59,11 +59,13 @@ QUOTED_KINDS = frozenset({ClaimKind.EVENT, ClaimKind.PURCHASE})  # all that quot
 QUESTION_MIN_WORDS = 4  # "Comments?" is not an open question
 DUE_BONUS = 0.1
 AMOUNT_BONUS = 0.1
-# A message with a claim of one of these kinds (not a question) needs no gist (``gist_claim``).
+# A message with a claim of one of these kinds (not a question) needs no gist (``gist_claims``).
 GIST_COVERED_KINDS = frozenset(
     {ClaimKind.EVENT, ClaimKind.STATUS, ClaimKind.AGREEMENT, ClaimKind.ACTION, ClaimKind.RISK, ClaimKind.PURCHASE}
 )
 GIST_MIN_WORDS = 6
+GIST_SENTENCES = 2  # a message with no rule's claim gets one gist per this many eligible sentences
+GIST_MAX = 3
 GIST_MAX_WORDS = 60
 GIST_MIN_SPECIFICITY = 3
 GIST_LONG_WORD = 8
@@ -742,27 +744,29 @@ def extract(item: SourceItem, rules: Rules = DEFAULT_RULES) -> list[Claim]:
         issue_seen = issue_seen or any(claim.topic == "issue" for claim in claims)
         found += claims
     if not any(claim.kind in GIST_COVERED_KINDS and not claim.text.rstrip().endswith("?") for claim in found):
-        found += filter(None, [gist_claim(item, rules, taken={claim.text for claim in found})])
+        found += gist_claims(item, taken={claim.text for claim in found})
     signature = signature_claim(item)
     found += filter(None, [signature or author_claim(item), thread_claim(item), reply_claim(item)])
     return found
 
 
-def gist_claim(item: SourceItem, rules: Rules, *, taken: set[str]) -> Claim | None:
-    """A message that no rule took still says something: its most specific own sentence (names, figures,
+def gist_claims(item: SourceItem, *, taken: set[str]) -> list[Claim]:
+    """A message that no rule took still says something: its most specific own sentences (names, figures,
     long words; not a question, courtesy or header residue, not one of the ``taken`` sentences another claim
-    already holds) as a low-weight event, so that every message of a history is represented."""
+    already holds) as low-weight events, one per ``GIST_SENTENCES`` eligible sentences up to ``GIST_MAX``, so
+    that every message of a history is represented and a long one by more than its first point."""
     candidates = [
         segment
         for segment in segments(item)
         if not segment.quoted and segment.text not in taken and _gist_eligible(segment)
     ]
-    if not candidates:
-        return None
-    best = max(candidates, key=lambda segment: (specificity(segment.text), -len(segment.text)))
-    if specificity(best.text) < GIST_MIN_SPECIFICITY:
-        return None
-    return _claim(ClaimKind.EVENT, best.text, item, best, WEIGHTS["gist"])
+    count = min(GIST_MAX, 1 + len(candidates) // GIST_SENTENCES)
+    best = sorted(candidates, key=lambda segment: (-specificity(segment.text), len(segment.text)))[:count]
+    return [
+        _claim(ClaimKind.EVENT, segment.text, item, segment, WEIGHTS["gist"])
+        for segment in best
+        if specificity(segment.text) >= GIST_MIN_SPECIFICITY
+    ]
 
 
 def _gist_eligible(segment: Segment) -> bool:

@@ -554,3 +554,24 @@ def test_every_interaction_keeps_a_voice_when_one_busy_message_fills_a_kind():
     events = [claim.text for claim in merged.claims if claim.kind == ClaimKind.EVENT]
     assert len(events) == cap
     assert other.text in events
+
+
+REVIEW = [
+    "The Harbour Street branch tested the Kestrel reader with twelve volunteers last month.",
+    "Most volunteers found the Rotterdam layout easier than the Lisbon one for long tables.",
+    "Navigation by headings worked in Orca and NVDA, though VoiceOver skipped two landmarks.",
+    "The Kestrel settings page still announces its sliders without their current values.",
+    "Printing from the Harbour Street kiosks produced blank pages on the older firmware.",
+    "The volunteers asked nothing further about the evaluation schedule for the summer.",
+]
+
+
+def test_a_long_message_no_rule_takes_is_represented_by_more_than_one_sentence() -> None:
+    """A report with no promise, price or status cue still says several things: its most specific sentences
+    become low-weight events, more of them the longer it is (at most three), each quoted as written."""
+    long_mail = item(1, " ".join(REVIEW))
+    short_mail = item(2, " ".join(REVIEW[:1]), at=START + timedelta(days=1))
+    gists = {source: [c.text for c in extract(mail) if c.kind == ClaimKind.EVENT and c.topic is None]
+             for source, mail in (("long", long_mail), ("short", short_mail))}  # fmt: skip
+    assert len(gists["long"]) == 3 and set(gists["long"]) <= set(REVIEW)
+    assert gists["short"] == REVIEW[:1]
