@@ -159,6 +159,19 @@ class TestOpenAIEngine(EngineContract):
         usage = english.usage
         assert usage.cost == pytest.approx((usage.prompt_tokens * 0.01 + usage.completion_tokens * 0.02) / 1000)
 
+    def test_an_answer_that_loops_is_stopped_where_it_starts_repeating(self) -> None:
+        """The real model asked to repeat one word: the stream is closed once a long run repeats, far below the
+        token limit, and the answer up to there is kept as a stopped one."""
+        from langchain_core.messages import HumanMessage
+
+        from summarizer.engines.openai import LOOP_CHARS, StreamingChatOpenAI
+
+        chat = StreamingChatOpenAI(model=server.SERVED_MODEL, base_url=self.base_url, api_key="test-key")
+        message = chat.invoke([HumanMessage("Write the word ok 500 times, separated by spaces.")], max_tokens=700)
+        assert message.response_metadata["finish_reason"] == "stop"
+        assert 2 * LOOP_CHARS <= len(str(message.content)) < 4 * LOOP_CHARS
+        assert message.usage_metadata is not None and message.usage_metadata["output_tokens"] < 300
+
 
 def test_a_local_model_that_repeats_a_long_run_is_stopped_and_one_that_varies_is_not() -> None:
     pytest.importorskip("llama_cpp")
@@ -172,6 +185,19 @@ def test_a_local_model_that_repeats_a_long_run_is_stopped_and_one_that_varies_is
     assert not repeats(np.arange(4 * LOOP_TOKENS, dtype=np.intc), LOOP_TOKENS)
     assert repeats(np.array([256, 0] * LOOP_TOKENS, dtype=np.intc), LOOP_TOKENS)  # a short cycle, repeated
     assert not repeats(np.array([*fact, *[f + 1 for f in fact]], dtype=np.intc), LOOP_TOKENS)
+
+
+def test_a_streamed_answer_that_repeats_a_long_run_is_stopped_and_one_that_varies_is_not() -> None:
+    pytest.importorskip("langchain_openai")
+    from summarizer.engines.openai import LOOP_CHARS, repeats
+
+    fact = '{"kind": "event", "text": "The Kestrel reader shipped to the Harbour Street branch", "source": 12}, '
+    fact = (fact * (LOOP_CHARS // len(fact) + 1))[:LOOP_CHARS]
+    assert repeats(f'{{"facts": [{fact}{fact}', LOOP_CHARS)
+    assert not repeats(f"{fact}{fact[:-1]}#", LOOP_CHARS)  # the last character differs
+    assert not repeats("".join(chr(0x4E00 + n) for n in range(4 * LOOP_CHARS)), LOOP_CHARS)
+    assert repeats("ab" * LOOP_CHARS, LOOP_CHARS)  # a short cycle, repeated
+    assert not repeats(fact[: LOOP_CHARS // 2], LOOP_CHARS)  # too short to tell
 
 
 def test_forged_data_delimiters_are_defused() -> None:
