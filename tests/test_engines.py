@@ -160,17 +160,22 @@ class TestOpenAIEngine(EngineContract):
         assert usage.cost == pytest.approx((usage.prompt_tokens * 0.01 + usage.completion_tokens * 0.02) / 1000)
 
     def test_an_answer_that_loops_is_stopped_where_it_starts_repeating(self) -> None:
-        """The real model asked to repeat one word: the stream is closed once a long run repeats, far below the
-        token limit, and the answer up to there is kept as a stopped one."""
+        """The real model asked to write out a long repetitive list: the stream is closed once a long run repeats,
+        far below the token limit, and the answer up to there is kept as a stopped one; an answer that varies
+        runs to the limit and says so."""
         from langchain_core.messages import HumanMessage
 
         from summarizer.engines.openai import LOOP_CHARS, StreamingChatOpenAI
 
         chat = StreamingChatOpenAI(model=server.SERVED_MODEL, base_url=self.base_url, api_key="test-key")
-        message = chat.invoke([HumanMessage("Write the word ok 500 times, separated by spaces.")], max_tokens=700)
+        asked = "Print the Python list [7] * 300 written out in full, every element, no code."
+        message = chat.invoke([HumanMessage(asked)], temperature=0, extra_body={"max_tokens": 700})
         assert message.response_metadata["finish_reason"] == "stop"
         assert 2 * LOOP_CHARS <= len(str(message.content)) < 4 * LOOP_CHARS
         assert message.usage_metadata is not None and message.usage_metadata["output_tokens"] < 300
+        varied = "Write a numbered list of 300 lines; each line: the pump was delivered on a different weekday."
+        message = chat.invoke([HumanMessage(varied)], temperature=0, extra_body={"max_tokens": 60})
+        assert message.response_metadata["finish_reason"] == "length"
 
 
 def test_a_local_model_that_repeats_a_long_run_is_stopped_and_one_that_varies_is_not() -> None:

@@ -50,13 +50,16 @@ class StreamingChatOpenAI(ChatOpenAI):
                 if repeats(text, LOOP_CHARS):
                     looped = True
                     break
-        message = generate_from_stream(iter(chunks)).generations[0].message if chunks else AIMessage(content="")
+        generation = generate_from_stream(iter(chunks)).generations[0] if chunks else None
+        message = generation.message if generation else AIMessage(content="")
         usage = message.usage_metadata if isinstance(message, AIMessage) else None
         prompt = usage["input_tokens"] if usage else sum(estimate_tokens(str(m.content)) for m in messages)
         completion = estimate_tokens(text) if looped or not usage else usage["output_tokens"]
-        metadata = {**message.response_metadata, "model_name": self.model_name}
-        if looped:
-            metadata["finish_reason"] = "stop"
+        # a stream's finish reason comes in the last chunk's generation info, not in the message's metadata
+        finish_reason = (
+            "stop" if looped else (generation.generation_info or {}).get("finish_reason") if generation else None
+        )
+        metadata = {**message.response_metadata, "model_name": self.model_name, "finish_reason": finish_reason}
         answer = AIMessage(
             content=text,
             usage_metadata={"input_tokens": prompt, "output_tokens": completion, "total_tokens": prompt + completion},
