@@ -220,8 +220,9 @@ def blocks(text: str) -> list[str]:
     return found
 
 
-def sentences(text: str) -> list[str]:
-    """Sentences of ``text``: its blocks (``blocks``) split at sentence ends."""
+def sentences(text: str, *, clauses: bool = True) -> list[str]:
+    """Sentences of ``text``: its blocks (``blocks``) split at sentence ends, and a long one into its clauses
+    unless ``clauses`` is false."""
     found: list[str] = []
     for block in blocks(text):
         in_block: list[str] = []
@@ -231,7 +232,7 @@ def sentences(text: str) -> list[str]:
             else:
                 in_block.append(part)
         found += in_block
-    return [clause for sentence in found for clause in _clauses(sentence)]
+    return [clause for sentence in found for clause in _clauses(sentence)] if clauses else found
 
 
 def own_and_quoted(text: str) -> list[tuple[str, bool]]:

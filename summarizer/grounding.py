@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from summarizer.dates import DateKey, date_found, is_date_word, read_dates, written_dates
-from summarizer.extract import REQUEST, SENTENCE_BREAK, blocks, flatten
+from summarizer.extract import REQUEST, sentences
 from summarizer.notes import Claim, ClaimKind, Notes, Sentence, SourceItem, is_steering_risk
 from summarizer.sources import format_source
 from summarizer.steering import is_steering
@@ -189,12 +189,9 @@ def _only_asked(claim: Claim, texts: list[str]) -> bool:
     if _asks(claim.text):
         return False
     numbers = _numbers(_MARKUP.sub(" ", claim.text))
-    bodies = [_body(text) for text in texts]
-    sentences = [
-        sentence for body in bodies for block in blocks(body) for sentence in SENTENCE_BREAK.split(flatten(block))
-    ]
+    said = [sentence for text in texts for sentence in sentences(_body(text), clauses=False)]
     for number in numbers:
-        for sentence in sentences:
+        for sentence in said:
             found = _number_at(number, sentence)
             if found is not None and not _asks(sentence, found):
                 return False

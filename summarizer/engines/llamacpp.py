@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from llama_cpp import Llama
 from llama_cpp.llama_types import ChatCompletionRequestMessage, CreateChatCompletionResponse
@@ -27,7 +27,7 @@ from pydantic import ConfigDict
 
 from summarizer.engines.base import EngineError
 from summarizer.engines.grounded import DEFAULT_PHONE_REGION
-from summarizer.engines.llm import HybridEngine, LLMEngine, Model
+from summarizer.engines.llm import HybridEngine, LLMEngine, Model, answer_message
 from summarizer.engines.options import LlamaCppOptions, LLMOptions
 from summarizer.engines.packaged import assemble, packaged_model
 
@@ -116,15 +116,11 @@ class ChatLlamaCpp(BaseChatModel):
         if self.llm.looped is not None:  # stopped repeating itself: the text up to there, as a stopped answer
             content = self.llm.detokenize(self.llm.looped).decode("utf-8", errors="ignore")
             finish_reason, completion = "stop", len(self.llm.looped)
-        output_tokens = usage["completion_tokens"] if completion is None else completion
-        message = AIMessage(
-            content=content,
-            usage_metadata={
-                "input_tokens": usage["prompt_tokens"],
-                "output_tokens": output_tokens,
-                "total_tokens": usage["prompt_tokens"] + output_tokens,
-            },
-            response_metadata={"model_name": self.model_name, "finish_reason": finish_reason},
+        message = answer_message(
+            content,
+            prompt_tokens=usage["prompt_tokens"],
+            completion_tokens=usage["completion_tokens"] if completion is None else completion,
+            metadata={"model_name": self.model_name, "finish_reason": finish_reason},
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
 

@@ -348,6 +348,20 @@ def sources_text(items: list[SourceItem]) -> str:
     return as_data("\n\n".join(format_source(item) for item in items))
 
 
+def answer_message(content: str, *, prompt_tokens: int, completion_tokens: int, metadata: dict[str, Any]) -> AIMessage:
+    """A backend's answer as LangChain carries it: the text, its token usage and ``metadata`` (model name, finish
+    reason)."""
+    return AIMessage(
+        content=content,
+        usage_metadata={
+            "input_tokens": prompt_tokens,
+            "output_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+        response_metadata=metadata,
+    )
+
+
 def message_usage(message: AIMessage) -> tuple[int, int]:
     """Prompt and completion tokens a response reports (0, 0 when it reports none)."""
     usage = message.usage_metadata

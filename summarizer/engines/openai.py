@@ -18,7 +18,7 @@ from langchain_openai import ChatOpenAI
 
 from summarizer.engines.base import EngineError
 from summarizer.engines.grounded import DEFAULT_PHONE_REGION
-from summarizer.engines.llm import LLMEngine, Model
+from summarizer.engines.llm import LLMEngine, Model, answer_message
 from summarizer.engines.options import LLMOptions, OpenAIOptions
 from summarizer.tokens import estimate_tokens
 
@@ -60,11 +60,7 @@ class StreamingChatOpenAI(ChatOpenAI):
             "stop" if looped else (generation.generation_info or {}).get("finish_reason") if generation else None
         )
         metadata = {**message.response_metadata, "model_name": self.model_name, "finish_reason": finish_reason}
-        answer = AIMessage(
-            content=text,
-            usage_metadata={"input_tokens": prompt, "output_tokens": completion, "total_tokens": prompt + completion},
-            response_metadata=metadata,
-        )
+        answer = answer_message(text, prompt_tokens=prompt, completion_tokens=completion, metadata=metadata)
         return ChatResult(generations=[ChatGeneration(message=answer)])
 
 

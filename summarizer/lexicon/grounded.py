@@ -386,10 +386,6 @@ PREFERENCE = (
 NUMBER = r"\d{1,3}(?:[ \u00a0\u202f.,]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
 MULTIPLIER = r"(?:\s?(?:k|K|тыс\.?|млн|mln|tys\.?|thousand|million)(?![\w]))?"
 CURRENCY_BEFORE = r"[€$£₽]\s?|\b(?:USD|EUR|GBP|PLN|RUB|CHF|UAH)\s?"
-CURRENCY_AFTER = (
-    r"\s?(?:[€$£₽]|(?:zł|PLN|EUR|USD|GBP|RUB|CHF|UAH|руб(?:\.|лей|ля|ль)?|р\.|złotych|"
-    r"euro|dollars?|pounds?|евро|долларов)(?![\w]))"
-)
 # Currencies a text spells as a word, and the code a summary in another language names them by.
 CURRENCY_CODES = (
     ("RUB", r"руб(?:\.|лей|ля|ль)?|р\."),
@@ -399,6 +395,11 @@ CURRENCY_CODES = (
     ("GBP", r"pounds?"),
 )
 
+CURRENCY_AFTER = (
+    r"\s?(?:[€$£₽]|(?:PLN|EUR|USD|GBP|RUB|CHF|UAH|"
+    + "|".join(pattern for _code, pattern in CURRENCY_CODES)
+    + r")(?![\w]))"
+)
 EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
 PHONE_CANDIDATE = r"\+?\(?\d[\d \-()\u00a0]{6,}\d"
 
