@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from importlib.metadata import distribution
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -122,6 +123,26 @@ class TestLlamaCppEngine(EngineContract):
         assert english.count_tokens(text) == len(vocabulary.tokenize(text.encode(), add_bos=False))
         assert english.context_tokens < N_CTX - LLM_OPTIONS.max_tokens
 
+    def test_a_write_leaves_the_map_prompts_evaluated_prefix_alone(self) -> None:
+        """Map and write run in contexts of their own: the next map reuses its instructions' evaluated tokens
+        after a write, and hybrid, whose map model is never called, loads one context."""
+        from summarizer.engines.llamacpp import ChatLlamaCpp, LlamaCppEngine, LlamaCppHybridEngine
+        from summarizer.engines.llm import LLMEngine
+
+        def context(engine: LLMEngine, step: str) -> Any:
+            return cast(ChatLlamaCpp, getattr(engine, f"{step}_model").chat).llm
+
+        engine = self.engine()
+        assert isinstance(engine, LlamaCppEngine)
+        mapped = engine.map(CHUNK_A)
+        map_context = context(engine, "map")
+        evaluated = map_context.input_ids[: map_context.n_tokens].tolist()
+        engine.write(mapped, client="Alpha Group")
+        assert context(engine, "write") is not map_context
+        assert map_context.input_ids[: map_context.n_tokens].tolist() == evaluated
+        hybrid = LlamaCppHybridEngine(llamacpp=LlamaCppOptions(model=self.gguf, n_ctx=N_CTX), llm=LLM_OPTIONS)
+        assert context(hybrid, "map") is context(hybrid, "write") is hybrid.tokenizer
+
     def test_a_slow_model_times_out(self) -> None:
         engine = self.engine(llm=replace(LLM_OPTIONS, timeout_seconds=0.001))
         with pytest.raises(EngineError, match="no answer within"):
@@ -203,6 +224,21 @@ def test_a_streamed_answer_that_repeats_a_long_run_is_stopped_and_one_that_varie
     assert not repeats("".join(chr(0x4E00 + n) for n in range(4 * LOOP_CHARS)), LOOP_CHARS)
     assert repeats("ab" * LOOP_CHARS, LOOP_CHARS)  # a short cycle, repeated
     assert not repeats(fact[: LOOP_CHARS // 2], LOOP_CHARS)  # too short to tell
+
+
+def test_a_map_answer_stating_a_fact_again_is_taken_for_looping_and_a_brief_never() -> None:
+    """A small model cycles through its facts with another kind or source: both backends stop it at the first
+    fact stated twice (the answer is then read as far as its facts are complete)."""
+    from summarizer.engines.llm import repeats_a_fact
+
+    first = '{"facts": [{"kind": "event", "text": "It ships today by express.", "source": 101}'
+    again = first + ', {"kind": "status", "text": "it ships today, by express", "source": 102'
+    assert not repeats_a_fact(first)
+    assert repeats_a_fact(again) and repeats_a_fact(f"```json\n{again}")
+    assert not repeats_a_fact(again.removesuffix(', "source": 102').removesuffix('express"'))  # not closed yet
+    assert not repeats_a_fact(first + ', {"kind": "status", "text": "It ships tomorrow.", "source": 102}')
+    sentence = '{"text": "The order is confirmed.", "claims": [1]}'
+    assert not repeats_a_fact(f'{{"sentences": [{sentence}, {sentence}')
 
 
 def test_forged_data_delimiters_are_defused() -> None:

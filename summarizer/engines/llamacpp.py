@@ -27,7 +27,7 @@ from pydantic import ConfigDict
 
 from summarizer.engines.base import EngineError
 from summarizer.engines.grounded import DEFAULT_PHONE_REGION
-from summarizer.engines.llm import HybridEngine, LLMEngine, Model, answer_message
+from summarizer.engines.llm import HybridEngine, LLMEngine, Model, answer_message, repeats_a_fact
 from summarizer.engines.options import LlamaCppOptions, LLMOptions
 from summarizer.engines.packaged import assemble, packaged_model
 
@@ -41,8 +41,9 @@ LOOP_TOKENS = 48
 
 class TimedLlama(Llama):
     """A ``Llama`` whose generation stops at ``deadline`` (``time.monotonic()``), or when it starts repeating
-    itself (:func:`repeats`), checked every token. A stop for repeating keeps what was generated in
-    ``looped`` (llama-cpp-python's completion drops the text of a generation its stopping criterion ends)."""
+    itself (:func:`repeats`, ``llm.repeats_a_fact``), checked every token. A stop for repeating keeps what was
+    generated in ``looped`` (llama-cpp-python's completion drops the text of a generation its stopping criterion
+    ends)."""
 
     deadline: float = float("inf")
     looped: list[int] | None = None
@@ -53,8 +54,10 @@ class TimedLlama(Llama):
         self.looped = None
 
         def stop(ids: npt.NDArray[np.intc], logits: npt.NDArray[np.single]) -> bool:
-            if repeats(ids[prompt_tokens:], LOOP_TOKENS):
-                self.looped = ids[prompt_tokens:].tolist()
+            generated = ids[prompt_tokens:]
+            tokens = generated.tolist()
+            if repeats(generated, LOOP_TOKENS) or repeats_a_fact(self.detokenize(tokens).decode(errors="ignore")):
+                self.looped = tokens
                 return True
             return time.monotonic() > self.deadline or bool(previous and previous(ids, logits))
 
@@ -132,8 +135,14 @@ def chat_message(message: BaseMessage) -> ChatCompletionRequestMessage:
 
 
 @cache
-def load_llama(path: str, n_ctx: int, n_threads: int) -> TimedLlama:
-    """A loaded model, shared by every engine in the process that asks for the same one."""
+def load_llama(path: str, n_ctx: int, n_threads: int, *, step: str = "map") -> TimedLlama:
+    """A loaded model with its own context for prompt ``step``, shared by every engine in the process that asks
+    for the same one.
+
+    llama.cpp keeps the previous prompt's evaluated tokens and reuses the prefix a new prompt shares with it: each
+    step's prompts share their instructions, so one context per step keeps that prefix across the steps' turns
+    (one model file is mapped once whatever the contexts: each costs its KV cache and logits buffer).
+    """
     if not Path(path).is_file():
         raise EngineError(f"llamacpp engine: no GGUF model at {path}")
     return TimedLlama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads, verbose=False)
@@ -156,6 +165,8 @@ class LlamaCppEngine(LLMEngine):
     name = "llamacpp"
     #: a mild penalty keeps a small model from repeating one sentence until the length limit (1.5B, measured)
     write_sampling = MappingProxyType({"repeat_penalty": 1.1})
+    #: the context the map model's prompts run in (``load_llama``)
+    map_step = "map"
 
     def __init__(
         self,
@@ -169,14 +180,14 @@ class LlamaCppEngine(LLMEngine):
         write_path = model_path(local)
         map_path = self._map_path(local, write_path)
         super().__init__(
-            self._model(map_path, local, llm),
-            self._model(write_path, local, llm),
+            self._model(map_path, local, llm, step=self.map_step),
+            self._model(write_path, local, llm, step="write"),
             context_window=local.n_ctx,
             language=language,
             options=llm,
             phone_region=phone_region,
         )
-        self.tokenizer = load_llama(map_path, local.n_ctx, local.threads)
+        self.tokenizer = load_llama(map_path, local.n_ctx, local.threads, step=self.map_step)
 
     @staticmethod
     def _map_path(local: LlamaCppOptions, write_path: str) -> str:
@@ -184,8 +195,8 @@ class LlamaCppEngine(LLMEngine):
         return local.map_model or write_path
 
     @staticmethod
-    def _model(path: str, local: LlamaCppOptions, llm: LLMOptions) -> Model:
-        loaded = load_llama(path, local.n_ctx, local.threads)
+    def _model(path: str, local: LlamaCppOptions, llm: LLMOptions, *, step: str) -> Model:
+        loaded = load_llama(path, local.n_ctx, local.threads, step=step)
         chat = ChatLlamaCpp(
             llm=loaded, model_name=Path(path).name, max_tokens=llm.max_tokens, timeout=llm.timeout_seconds
         )
@@ -199,6 +210,8 @@ class LlamaCppEngine(LLMEngine):
 class LlamaCppHybridEngine(HybridEngine, LlamaCppEngine):
     """``hybrid``: the grounded engine maps and reduces, the local model (``llamacpp.model``) writes the root's
     brief. Same options as ``llamacpp``; ``llamacpp.map_model`` is not loaded."""
+
+    map_step = "write"  # the map model is never called: no context of its own
 
     @staticmethod
     def _map_path(local: LlamaCppOptions, write_path: str) -> str:

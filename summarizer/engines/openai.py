@@ -18,7 +18,7 @@ from langchain_openai import ChatOpenAI
 
 from summarizer.engines.base import EngineError
 from summarizer.engines.grounded import DEFAULT_PHONE_REGION
-from summarizer.engines.llm import LLMEngine, Model, answer_message
+from summarizer.engines.llm import LLMEngine, Model, answer_message, repeats_a_fact
 from summarizer.engines.options import LLMOptions, OpenAIOptions
 from summarizer.tokens import estimate_tokens
 
@@ -29,8 +29,8 @@ LOOP_CHARS = 160
 
 class StreamingChatOpenAI(ChatOpenAI):
     """``ChatOpenAI`` that streams every answer and stops reading one that starts repeating itself
-    (:func:`repeats`): the text up to there is the answer, finished as "stop" (so that it is read as far as it
-    is complete). Usage is the server's, estimated (``estimate_tokens``) when it reports none."""
+    (:func:`repeats`, ``llm.repeats_a_fact``): the text up to there is the answer, finished as "stop" (so that it
+    is read as far as it is complete). Usage is the server's, estimated (``estimate_tokens``) when it reports none."""
 
     def _generate(
         self,
@@ -47,7 +47,7 @@ class StreamingChatOpenAI(ChatOpenAI):
             for chunk in stream:
                 chunks.append(chunk)
                 text += chunk.text
-                if repeats(text, LOOP_CHARS):
+                if repeats(text, LOOP_CHARS) or repeats_a_fact(text):
                     looped = True
                     break
         generation = generate_from_stream(iter(chunks)).generations[0] if chunks else None
