@@ -226,19 +226,23 @@ def test_a_streamed_answer_that_repeats_a_long_run_is_stopped_and_one_that_varie
     assert not repeats(fact[: LOOP_CHARS // 2], LOOP_CHARS)  # too short to tell
 
 
-def test_a_map_answer_stating_a_fact_again_is_taken_for_looping_and_a_brief_never() -> None:
-    """A small model cycles through its facts with another kind or source: both backends stop it at the first
-    fact stated twice (the answer is then read as far as its facts are complete)."""
+def test_a_map_answer_cycling_through_its_facts_is_taken_for_looping_and_a_brief_never() -> None:
+    """A small model cycles through its facts with another kind or source: both backends stop it where a fact comes
+    back after another one, or a third time in a row (the answer is then read as far as its facts are complete)."""
     from summarizer.engines.llm import repeats_a_fact
 
-    first = '{"facts": [{"kind": "event", "text": "It ships today by express.", "source": 101}'
-    again = first + ', {"kind": "status", "text": "it ships today, by express", "source": 102'
-    assert not repeats_a_fact(first)
-    assert repeats_a_fact(again) and repeats_a_fact(f"```json\n{again}")
-    assert not repeats_a_fact(again.removesuffix(', "source": 102').removesuffix('express"'))  # not closed yet
-    assert not repeats_a_fact(first + ', {"kind": "status", "text": "It ships tomorrow.", "source": 102}')
+    def answer(*texts: str, closed: bool = True) -> str:
+        facts = ", ".join(f'{{"kind": "event", "text": "{text}", "source": 101}}' for text in texts)
+        return '{"facts": [' + (facts if closed else facts.removesuffix('", "source": 101}'))
+
+    shipped, refunded = "It ships today by express.", "We refunded the shipping."
+    assert not repeats_a_fact(answer(shipped, "it ships today, by express", refunded))  # wordy, not looping
+    assert repeats_a_fact(answer(shipped, refunded, "It ships today, by express"))
+    assert repeats_a_fact(f"```json\n{answer(shipped, refunded, shipped)}")
+    assert not repeats_a_fact(answer(shipped, refunded, shipped, closed=False))  # the text is not closed yet
+    assert repeats_a_fact(answer(shipped, shipped, shipped)) and not repeats_a_fact(answer(shipped, shipped))
     sentence = '{"text": "The order is confirmed.", "claims": [1]}'
-    assert not repeats_a_fact(f'{{"sentences": [{sentence}, {sentence}')
+    assert not repeats_a_fact(f'{{"sentences": [{sentence}, {{"text": "Next."}}, {sentence}')
 
 
 def test_forged_data_delimiters_are_defused() -> None:

@@ -228,13 +228,15 @@ def salvage_answer(text: str, dates: Mapping[int, dt.date]) -> list[Claim]:
 
 
 def repeats_a_fact(answer: str) -> bool:
-    """Whether a map answer being generated states a fact's text a second time (case, punctuation and spacing
-    ignored): a small model that does so at temperature 0 goes on cycling through the facts it gave, with other
-    kinds or sources, until the token limit. Other answers (a brief) are never taken for repeating."""
+    """Whether a map answer being generated has started cycling through its facts: a fact's text (case,
+    punctuation and spacing ignored) given again after another fact, or a third time in a row. A small model at
+    temperature 0 that does so goes on until the token limit; one text given twice in a row, with another kind or
+    source, is only wordy (the merge keeps it once). Other answers (a brief) are never taken for repeating."""
     if not MAP_ANSWER_START.match(answer):
         return False
     texts = [normalize(text) for text in FACT_TEXT.findall(answer)]
-    return len(texts) != len(set(texts))
+    runs = [text for position, text in enumerate(texts) if position == 0 or text != texts[position - 1]]
+    return len(runs) != len(set(runs)) or any(texts[i] == texts[i + 1] == texts[i + 2] for i in range(len(texts) - 2))
 
 
 def _complete_facts_end(text: str) -> int | None:
