@@ -360,7 +360,10 @@ def scripted_engine(engine: Any, chat: Any) -> tuple[Any, Any]:
     return engine, chat
 
 
-VALID_REPLY = '{"facts": [{"kind": "agreement", "text": "Предложение: 40 лицензий Pro за 11 500 EUR.", "source": 102}]}'
+VALID_REPLY = (
+    '{"facts": [{"kind": "agreement", "text": "Предложение: 40 лицензий Pro за 11 500 EUR.", '
+    '"date": "2026-03-03", "source": 102}]}'
+)
 VALID_BRIEF = json.dumps(
     {
         "sentences": [

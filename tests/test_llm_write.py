@@ -27,7 +27,6 @@ from summarizer.engines.llm import (
     HybridEngine,
     LLMEngine,
     Model,
-    answer_schema,
     brief_schema,
     writable_claims,
 )
@@ -108,43 +107,6 @@ def test_map_keeps_every_grounded_claim_and_adds_the_models() -> None:
     assert "Alpha Group wants 40 Pro licences for up to 12 000 EUR." in texts
     assert texts.count(quoted.text) == 1
     assert (chat.calls, notes.fallbacks, notes.interactions) == (1, 0, len(CHUNK_A))
-
-
-def test_model_facts_are_dated_by_their_source_and_an_action_keeps_its_side_due_date_and_done() -> None:
-    reply = json.dumps(
-        {
-            "facts": [
-                {"kind": "risk", "text": "Alpha Group finds 12 000 EUR a hard limit.", "source": 101},
-                {
-                    "kind": "action",
-                    "text": "We call Alpha Group.",
-                    "source": 102,
-                    "owner_side": "us",
-                    "due": "2026-03-06",
-                },
-            ]
-        }
-    )
-    engine, _chat = engine_with(reply)
-    claims = {claim.text: claim for claim in engine.map(CHUNK_A).claims}
-    risk, action = claims["Alpha Group finds 12 000 EUR a hard limit."], claims["We call Alpha Group."]
-    assert (risk.kind, risk.date, risk.owner_side, risk.due) == (ClaimKind.RISK, dt.date(2026, 3, 2), None, None)
-    assert (action.kind, action.date, action.owner_side, action.due, action.done) == (
-        ClaimKind.ACTION,
-        dt.date(2026, 3, 3),
-        Side.US,
-        dt.date(2026, 3, 6),
-        False,
-    )
-
-
-def test_the_answer_schema_offers_no_date_and_no_name_and_cites_only_the_chunks_ids() -> None:
-    """A small model fills every field a schema offers: a fact's date is its source's, and an action is owned by
-    its side."""
-    fact = answer_schema({101, 102}, timestamps=False, max_claims=5)["$defs"]["Fact"]["properties"]
-    assert set(fact) == {"kind", "text", "source", "owner_side", "due", "done"}
-    assert fact["source"]["enum"] == [101, 102]
-    assert "at_seconds" in answer_schema({101}, timestamps=True, max_claims=5)["$defs"]["Fact"]["properties"]
 
 
 def test_the_map_prompt_shows_the_known_facts_and_asks_for_every_other_with_room_for_many() -> None:

@@ -19,7 +19,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
@@ -91,24 +91,23 @@ class Fact(BaseModel):
     """One fact of a map answer, compact so that a small model spends its tokens on the text; becomes a
     :class:`Claim` (``as_claim``)."""
 
-    # No date (a small model fills every field it is offered: the source's date is the claim's) and no owner's
-    # name (the side owns an action; a person's name is in the text).
-
     kind: ClaimKind
     text: str = Field(description="one sentence")
     source: int = Field(description="the id of the interaction it comes from: 12 for the one headed [#12]")
-    owner_side: Side | None = Field(default=None, description="actions: who must act")
+    date: dt.date | None = Field(default=None, description="when it happened or was said")
+    owner: str | None = Field(default=None, description="actions: who must act")
+    owner_side: Side | None = None
     due: dt.date | None = Field(default=None, description="actions: due date")
     done: bool = False
     at_seconds: float | None = Field(default=None, description="calls: the second of the recording it is said at")
 
-    def as_claim(self, dates: Mapping[int, dt.date]) -> Claim:
-        """The claim this fact states, dated by its source (``dates``: interaction id -> date), weighted by its kind
-        as the grounded extractor weighs a claim of it."""
+    def as_claim(self) -> Claim:
+        """The claim this fact states, weighted by its kind as the grounded extractor weighs a claim of it."""
         return Claim(
             kind=self.kind,
             text=self.text,
-            date=dates.get(self.source),
+            date=self.date,
+            owner=self.owner,
             owner_side=self.owner_side,
             due=self.due,
             done=self.done,
@@ -159,7 +158,7 @@ class Model:
     name: str
 
 
-def answer_schema(allowed: Iterable[int], *, timestamps: bool, max_claims: int) -> dict[str, Any]:
+def answer_schema(allowed: set[int], *, timestamps: bool, max_claims: int) -> dict[str, Any]:
     """The JSON schema of a map answer with at most ``max_claims`` facts citing only ``allowed`` ids, with call
     timestamps only if ``timestamps`` (none when the known facts already hold everything).
 
@@ -198,18 +197,17 @@ def _untitled(node: Any) -> Any:
     return [_untitled(value) for value in node] if isinstance(node, list) else node
 
 
-def parse_answer(text: str, dates: Mapping[int, dt.date]) -> list[Claim]:
-    """The claims a map answer states, dated by their sources (``dates``: the id and date of each interaction it
-    may cite); ``InvalidAnswer`` if it is not complete JSON matching the schema (a cut answer is
-    :func:`salvage_answer`'s) or cites an id not allowed."""
+def parse_answer(text: str, allowed: set[int]) -> list[Claim]:
+    """The claims a map answer states; ``InvalidAnswer`` if it is not complete JSON matching the schema (a cut
+    answer is :func:`salvage_answer`'s) or cites an id not allowed."""
     try:  # complete JSON only (a cut answer must not pass as whole); raw line breaks in strings are read
         answer = Answer.model_validate(json.loads(_json_object(text), strict=False))
     except (json.JSONDecodeError, ValidationError) as error:
         raise InvalidAnswer(f"answer does not match the schema: {error}") from error
-    foreign = {fact.source for fact in answer.facts} - dates.keys()
+    foreign = {fact.source for fact in answer.facts} - allowed
     if foreign:
         raise InvalidAnswer(f"answer cites sources it was not given: {sorted(foreign)}")
-    return [fact.as_claim(dates) for fact in answer.facts if fact.text.strip()]
+    return [fact.as_claim() for fact in answer.facts if fact.text.strip()]
 
 
 def _json_object(text: str) -> str:
@@ -217,14 +215,14 @@ def _json_object(text: str) -> str:
     return re.sub(r"\s*```\s*$", "", re.sub(r"^\s*```(?:json)?", "", text))
 
 
-def salvage_answer(text: str, dates: Mapping[int, dt.date]) -> list[Claim]:
+def salvage_answer(text: str, allowed: set[int]) -> list[Claim]:
     """The claims of the complete facts of a map answer that stopped early (cut at the token limit, or stopped
     looping); ``InvalidAnswer`` if not one fact is complete or one cites an id not allowed."""
     answer = _json_object(text)
     end = _complete_facts_end(answer)
     if end is None:
         raise InvalidAnswer("answer stopped before its first fact was complete")
-    return parse_answer(answer[:end] + "]}", dates)
+    return parse_answer(answer[:end] + "]}", allowed)
 
 
 def repeats_a_fact(answer: str) -> bool:
@@ -472,9 +470,9 @@ class LLMEngine(Engine):
         base = self.grounded.map(items)
         if not items:
             return base
-        dates = {item.interaction_id: item.occurred_at.date() for item in items}
+        allowed = {item.interaction_id for item in items}
         schema = answer_schema(
-            dates, timestamps=any(item.segment_starts for item in items), max_claims=self.options.max_claims
+            allowed, timestamps=any(item.segment_starts for item in items), max_claims=self.options.max_claims
         )
         sources = sources_text(items)
         known = known_facts(base.claims, self.data_tokens - self.count_tokens(sources), self.count_tokens)
@@ -485,8 +483,8 @@ class LLMEngine(Engine):
                 self.map_model,
                 variables,
                 schema,
-                lambda text: parse_answer(text, dates),
-                salvage=lambda text: salvage_answer(text, dates),
+                lambda text: parse_answer(text, allowed),
+                salvage=lambda text: salvage_answer(text, allowed),
             )
         except InvalidAnswer as error:
             log.warning("%s engine: map answer stayed invalid, using the grounded notes: %s", self.name, error)
