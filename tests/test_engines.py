@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from dataclasses import replace
 from importlib.metadata import distribution
 from pathlib import Path
-from typing import Any, cast
 
 import pytest
 
@@ -122,26 +121,6 @@ class TestLlamaCppEngine(EngineContract):
         text = "Иван подтвердил заказ на 40 лицензий"
         assert english.count_tokens(text) == len(vocabulary.tokenize(text.encode(), add_bos=False))
         assert english.context_tokens < N_CTX - LLM_OPTIONS.max_tokens
-
-    def test_a_write_leaves_the_map_prompts_evaluated_prefix_alone(self) -> None:
-        """Map and write run in contexts of their own: the next map reuses its instructions' evaluated tokens
-        after a write, and hybrid, whose map model is never called, loads one context."""
-        from summarizer.engines.llamacpp import ChatLlamaCpp, LlamaCppEngine, LlamaCppHybridEngine
-        from summarizer.engines.llm import LLMEngine
-
-        def context(engine: LLMEngine, step: str) -> Any:
-            return cast(ChatLlamaCpp, getattr(engine, f"{step}_model").chat).llm
-
-        engine = self.engine()
-        assert isinstance(engine, LlamaCppEngine)
-        mapped = engine.map(CHUNK_A)
-        map_context = context(engine, "map")
-        evaluated = map_context.input_ids[: map_context.n_tokens].tolist()
-        engine.write(mapped, client="Alpha Group")
-        assert context(engine, "write") is not map_context
-        assert map_context.input_ids[: map_context.n_tokens].tolist() == evaluated
-        hybrid = LlamaCppHybridEngine(llamacpp=LlamaCppOptions(model=self.gguf, n_ctx=N_CTX), llm=LLM_OPTIONS)
-        assert context(hybrid, "map") is context(hybrid, "write") is hybrid.tokenizer
 
     def test_a_slow_model_times_out(self) -> None:
         engine = self.engine(llm=replace(LLM_OPTIONS, timeout_seconds=0.001))

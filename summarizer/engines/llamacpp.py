@@ -135,14 +135,8 @@ def chat_message(message: BaseMessage) -> ChatCompletionRequestMessage:
 
 
 @cache
-def load_llama(path: str, n_ctx: int, n_threads: int, *, step: str = "map") -> TimedLlama:
-    """A loaded model with its own context for prompt ``step``, shared by every engine in the process that asks
-    for the same one.
-
-    llama.cpp keeps the previous prompt's evaluated tokens and reuses the prefix a new prompt shares with it: each
-    step's prompts share their instructions, so one context per step keeps that prefix across the steps' turns
-    (one model file is mapped once whatever the contexts: each costs its KV cache and logits buffer).
-    """
+def load_llama(path: str, n_ctx: int, n_threads: int) -> TimedLlama:
+    """A loaded model, shared by every engine in the process that asks for the same one."""
     if not Path(path).is_file():
         raise EngineError(f"llamacpp engine: no GGUF model at {path}")
     return TimedLlama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads, verbose=False)
@@ -165,8 +159,6 @@ class LlamaCppEngine(LLMEngine):
     name = "llamacpp"
     #: a mild penalty keeps a small model from repeating one sentence until the length limit (1.5B, measured)
     write_sampling = MappingProxyType({"repeat_penalty": 1.1})
-    #: the context the map model's prompts run in (``load_llama``)
-    map_step = "map"
 
     def __init__(
         self,
@@ -180,14 +172,14 @@ class LlamaCppEngine(LLMEngine):
         write_path = model_path(local)
         map_path = self._map_path(local, write_path)
         super().__init__(
-            self._model(map_path, local, llm, step=self.map_step),
-            self._model(write_path, local, llm, step="write"),
+            self._model(map_path, local, llm),
+            self._model(write_path, local, llm),
             context_window=local.n_ctx,
             language=language,
             options=llm,
             phone_region=phone_region,
         )
-        self.tokenizer = load_llama(map_path, local.n_ctx, local.threads, step=self.map_step)
+        self.tokenizer = load_llama(map_path, local.n_ctx, local.threads)
 
     @staticmethod
     def _map_path(local: LlamaCppOptions, write_path: str) -> str:
@@ -195,8 +187,8 @@ class LlamaCppEngine(LLMEngine):
         return local.map_model or write_path
 
     @staticmethod
-    def _model(path: str, local: LlamaCppOptions, llm: LLMOptions, *, step: str) -> Model:
-        loaded = load_llama(path, local.n_ctx, local.threads, step=step)
+    def _model(path: str, local: LlamaCppOptions, llm: LLMOptions) -> Model:
+        loaded = load_llama(path, local.n_ctx, local.threads)
         chat = ChatLlamaCpp(
             llm=loaded, model_name=Path(path).name, max_tokens=llm.max_tokens, timeout=llm.timeout_seconds
         )
@@ -210,8 +202,6 @@ class LlamaCppEngine(LLMEngine):
 class LlamaCppHybridEngine(HybridEngine, LlamaCppEngine):
     """``hybrid``: the grounded engine maps and reduces, the local model (``llamacpp.model``) writes the root's
     brief. Same options as ``llamacpp``; ``llamacpp.map_model`` is not loaded."""
-
-    map_step = "write"  # the map model is never called: no context of its own
 
     @staticmethod
     def _map_path(local: LlamaCppOptions, write_path: str) -> str:
