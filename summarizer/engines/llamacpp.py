@@ -52,12 +52,16 @@ class TimedLlama(Llama):
         previous = kwargs.get("stopping_criteria")
         prompt_tokens = len(tokens)
         self.looped = None
+        answer = bytearray()  # the generated tokens' bytes, each token detokenized once
+        decoded = 0  # how many generated tokens ``answer`` holds
 
         def stop(ids: npt.NDArray[np.intc], logits: npt.NDArray[np.single]) -> bool:
+            nonlocal decoded
             generated = ids[prompt_tokens:]
-            tokens = generated.tolist()
-            if repeats(generated, LOOP_TOKENS) or repeats_a_fact(self.detokenize(tokens).decode(errors="ignore")):
-                self.looped = tokens
+            answer.extend(self.detokenize(generated[decoded:].tolist()))
+            decoded = len(generated)
+            if repeats(generated, LOOP_TOKENS) or repeats_a_fact(answer.decode(errors="ignore")):
+                self.looped = generated.tolist()
                 return True
             return time.monotonic() > self.deadline or bool(previous and previous(ids, logits))
 

@@ -69,7 +69,7 @@ BRIEF_SENTENCES = (3, 5)  # fewest and most sentences of a written brief
 SENTENCE_CHARS = 240
 SENTENCE_END = re.compile(r"[.!?…](?=[\s\"'»”)]|$)")
 MAX_CLAIMS_PER_SENTENCE = 6
-MAP_ANSWER_START = re.compile(r'\s*(?:```(?:json)?\s*)?\{\s*"facts"')
+MAP_ANSWER_START = re.compile(r'\s*\{\s*"facts"')  # of an answer without its code fence (``_json_object``)
 FACT_TEXT = re.compile(r'"text"\s*:\s*"((?:[^"\\]|\\.)*)"')  # a fact's text, once its closing quote is written
 #: Share of a map prompt's data room kept for the facts the grounded extractor already found in the chunk.
 KNOWN_SHARE = 0.3
@@ -230,7 +230,7 @@ def repeats_a_fact(answer: str) -> bool:
     punctuation and spacing ignored) given again after another fact, or a third time in a row. A small model at
     temperature 0 that does so goes on until the token limit; one text given twice in a row, with another kind or
     source, is only wordy (the merge keeps it once). Other answers (a brief) are never taken for repeating."""
-    if not MAP_ANSWER_START.match(answer):
+    if not MAP_ANSWER_START.match(_json_object(answer)):
         return False
     texts = [normalize(text) for text in FACT_TEXT.findall(answer)]
     runs = [text for position, text in enumerate(texts) if position == 0 or text != texts[position - 1]]
